@@ -1,0 +1,367 @@
+//! One segment of a partition's log: a `.log` file of batches named by its 20-digit base offset,
+//! with a sparse offset index (`.index`: relative offset → byte position) and a sparse time index
+//! (`.timeindex`: timestamp → relative offset), both kept in memory and appended to their files.
+
+use super::error::{EngineError, IoContext, Result};
+use super::record::{self, BATCH_HEADER, BatchHeader, FrameError};
+use bytes::{Bytes, BytesMut};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// An offset-index entry: the batch starting at `base + rel` begins at byte `pos`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub rel: u32,
+    pub pos: u32,
+}
+
+/// A time-index entry: records from `base + rel` on have timestamps of at least `ts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeEntry {
+    pub ts: i64,
+    pub rel: u32,
+}
+
+/// File name stem of a segment: the base offset as 20 digits.
+pub fn stem(base: u64) -> String {
+    format!("{base:020}")
+}
+
+/// Parses a `.log` file name back to its base offset.
+pub fn parse_log_name(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(".log")?;
+    if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Fsyncs a directory so a new or removed entry in it survives a crash.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .ctx(|| format!("fsync directory {}", dir.display()))
+}
+
+/// Reads exactly `len` bytes at `pos`.
+pub fn read_exact_at(file: &File, path: &Path, pos: u64, len: usize) -> Result<Bytes> {
+    let mut buf = BytesMut::zeroed(len);
+    file.read_exact_at(&mut buf, pos)
+        .ctx(|| format!("read {len} bytes at byte {pos} of {}", path.display()))?;
+    Ok(buf.freeze())
+}
+
+/// One segment file and its indexes.
+#[derive(Debug)]
+pub struct Segment {
+    pub base: u64,
+    pub path: PathBuf,
+    pub file: Arc<File>,
+    /// Valid bytes in the file.
+    pub size: u64,
+    /// Offset after the last record in this segment.
+    pub next_offset: u64,
+    /// Largest timestamp in the segment, `i64::MIN` when empty.
+    pub max_ts: i64,
+    pub index: Vec<IndexEntry>,
+    pub tindex: Vec<TimeEntry>,
+    persisted_index: usize,
+    persisted_tindex: usize,
+}
+
+impl Segment {
+    fn index_path(&self) -> PathBuf {
+        self.path.with_extension("index")
+    }
+
+    fn tindex_path(&self) -> PathBuf {
+        self.path.with_extension("timeindex")
+    }
+
+    /// Creates an empty segment file and fsyncs the directory (unless `sync` is false).
+    pub fn create(dir: &Path, base: u64, sync: bool) -> Result<Segment> {
+        let path = dir.join(format!("{}.log", stem(base)));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .ctx(|| format!("create segment {}", path.display()))?;
+        let size = file.metadata().ctx(|| format!("stat {}", path.display()))?.len();
+        if size != 0 {
+            return Err(EngineError::Corrupt {
+                file: path,
+                position: 0,
+                reason: "a new segment file already holds data".into(),
+            });
+        }
+        for ext in ["index", "timeindex"] {
+            let p = path.with_extension(ext);
+            File::create(&p).ctx(|| format!("create {}", p.display()))?;
+        }
+        if sync {
+            sync_dir(dir)?;
+        }
+        Ok(Segment {
+            base,
+            path,
+            file: Arc::new(file),
+            size: 0,
+            next_offset: base,
+            max_ts: i64::MIN,
+            index: Vec::new(),
+            tindex: Vec::new(),
+            persisted_index: 0,
+            persisted_tindex: 0,
+        })
+    }
+
+    /// Opens an existing segment file without reading its contents.
+    pub fn open_file(dir: &Path, base: u64) -> Result<Segment> {
+        let path = dir.join(format!("{}.log", stem(base)));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .ctx(|| format!("open segment {}", path.display()))?;
+        let size = file.metadata().ctx(|| format!("stat {}", path.display()))?.len();
+        Ok(Segment {
+            base,
+            path,
+            file: Arc::new(file),
+            size,
+            next_offset: base,
+            max_ts: i64::MIN,
+            index: Vec::new(),
+            tindex: Vec::new(),
+            persisted_index: 0,
+            persisted_tindex: 0,
+        })
+    }
+
+    /// Loads the index files, keeping the valid prefix of entries that point below `limit_pos`
+    /// (and, for the time index, below relative offset `limit_rel` when given).
+    pub fn load_indexes(&mut self, limit_pos: u64, limit_rel: Option<u64>) {
+        let idx = std::fs::read(self.index_path()).unwrap_or_default();
+        let mut last: Option<IndexEntry> = None;
+        for c in idx.chunks_exact(8) {
+            let e = IndexEntry {
+                rel: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+                pos: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+            };
+            let ordered = last.is_none_or(|l| e.rel > l.rel && e.pos > l.pos);
+            if !ordered || u64::from(e.pos) >= limit_pos || (last.is_none() && e.pos != 0) {
+                break;
+            }
+            self.index.push(e);
+            last = Some(e);
+        }
+        let tidx = std::fs::read(self.tindex_path()).unwrap_or_default();
+        let mut last_t: Option<TimeEntry> = None;
+        for c in tidx.chunks_exact(12) {
+            let mut ts = [0u8; 8];
+            ts.copy_from_slice(&c[..8]);
+            let e = TimeEntry { ts: i64::from_le_bytes(ts), rel: u32::from_le_bytes([c[8], c[9], c[10], c[11]]) };
+            let ordered = last_t.is_none_or(|l| e.ts >= l.ts && e.rel >= l.rel);
+            if !ordered || limit_rel.is_some_and(|m| u64::from(e.rel) >= m) {
+                break;
+            }
+            self.tindex.push(e);
+            last_t = Some(e);
+        }
+        self.persisted_index = self.index.len();
+        self.persisted_tindex = self.tindex.len();
+        // Rewrite the files if they held more than we kept, so later appends line up.
+        if idx.len() != self.index.len() * 8 || tidx.len() != self.tindex.len() * 12 {
+            self.persisted_index = 0;
+            self.persisted_tindex = 0;
+            let _ = std::fs::write(self.index_path(), b"");
+            let _ = std::fs::write(self.tindex_path(), b"");
+        }
+    }
+
+    /// Adds index entries for a batch at `pos` when it is `interval` bytes past the previous one.
+    pub fn note_batch(&mut self, pos: u64, h: &BatchHeader, interval: u64) {
+        let rel = (h.base_offset - self.base) as u32;
+        let due = self.index.last().is_none_or(|e| pos - u64::from(e.pos) >= interval);
+        if due {
+            self.index.push(IndexEntry { rel, pos: pos as u32 });
+            if self.tindex.last().is_none_or(|t| h.timestamp > t.ts) {
+                self.tindex.push(TimeEntry { ts: h.timestamp, rel });
+            }
+        }
+        self.size = pos + h.frame_len as u64;
+        self.next_offset = h.next_offset();
+        self.max_ts = self.max_ts.max(h.timestamp);
+    }
+
+    /// Appends index entries not yet written to the index files (no fsync unless `sync`).
+    pub fn persist_indexes(&mut self, sync: bool) -> Result<()> {
+        if self.persisted_index < self.index.len() {
+            let mut buf = Vec::with_capacity((self.index.len() - self.persisted_index) * 8);
+            for e in &self.index[self.persisted_index..] {
+                buf.extend_from_slice(&e.rel.to_le_bytes());
+                buf.extend_from_slice(&e.pos.to_le_bytes());
+            }
+            append_file(&self.index_path(), &buf, sync)?;
+            self.persisted_index = self.index.len();
+        }
+        if self.persisted_tindex < self.tindex.len() {
+            let mut buf = Vec::with_capacity((self.tindex.len() - self.persisted_tindex) * 12);
+            for e in &self.tindex[self.persisted_tindex..] {
+                buf.extend_from_slice(&e.ts.to_le_bytes());
+                buf.extend_from_slice(&e.rel.to_le_bytes());
+            }
+            append_file(&self.tindex_path(), &buf, sync)?;
+            self.persisted_tindex = self.tindex.len();
+        }
+        Ok(())
+    }
+
+    /// Seals the segment: the time index gets a last entry with the segment's largest timestamp
+    /// (so retention by age needs no scan), and both indexes are written out.
+    pub fn seal(&mut self, sync: bool) -> Result<()> {
+        if self.size > 0 && self.tindex.last().is_none_or(|t| t.ts < self.max_ts) {
+            let rel = (self.next_offset.saturating_sub(1) - self.base) as u32;
+            self.tindex.push(TimeEntry { ts: self.max_ts, rel });
+        }
+        self.persist_indexes(sync)
+    }
+
+    /// Byte position to start reading from to find `offset` (the nearest index entry at or below it).
+    pub fn position_for(&self, offset: u64) -> u64 {
+        let rel = offset.saturating_sub(self.base);
+        let i = self.index.partition_point(|e| u64::from(e.rel) <= rel);
+        if i == 0 { 0 } else { u64::from(self.index[i - 1].pos) }
+    }
+
+    /// An offset at or before the first record with timestamp >= `ts`, to scan forward from.
+    pub fn scan_start_for_time(&self, ts: i64) -> u64 {
+        let i = self.tindex.partition_point(|e| e.ts < ts);
+        if i == 0 { self.base } else { self.base + u64::from(self.tindex[i - 1].rel) }
+    }
+
+    /// Removes the segment's files.
+    pub fn delete_files(&self) -> Result<()> {
+        for p in [self.path.clone(), self.index_path(), self.tindex_path()] {
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(EngineError::io(format!("delete {}", p.display()), e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn append_file(path: &Path, buf: &[u8], sync: bool) -> Result<()> {
+    let mut f = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .ctx(|| format!("open {}", path.display()))?;
+    f.write_all(buf).ctx(|| format!("write {}", path.display()))?;
+    if sync {
+        f.sync_data().ctx(|| format!("fsync {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Reads batches one after another from a file, in large chunks.
+pub struct FrameReader<'a> {
+    file: &'a File,
+    path: &'a Path,
+    /// File position of `buf[0]`.
+    buf_pos: u64,
+    buf: Bytes,
+    /// Position of the next frame.
+    pub pos: u64,
+    end: u64,
+    chunk: usize,
+}
+
+/// What the reader found at its position.
+pub enum Frame {
+    /// A whole, CRC-checked frame (`bytes` is exactly the frame).
+    Ok(BatchHeader, Bytes),
+    /// Damage at `pos`.
+    Bad(FrameError),
+    /// Nothing more before `end`.
+    End,
+}
+
+impl<'a> FrameReader<'a> {
+    pub fn new(file: &'a File, path: &'a Path, pos: u64, end: u64, chunk: usize) -> Self {
+        FrameReader { file, path, buf_pos: pos, buf: Bytes::new(), pos, end, chunk: chunk.max(BATCH_HEADER) }
+    }
+
+    /// Makes sure `[pos, pos + len)` is in the buffer (or as much of it as exists before `end`).
+    fn fill(&mut self, len: usize) -> Result<()> {
+        if self.pos >= self.buf_pos && (self.pos - self.buf_pos) as usize + len <= self.buf.len() {
+            return Ok(());
+        }
+        let want = len.max(self.chunk) as u64;
+        let n = want.min(self.end - self.pos) as usize;
+        self.buf = read_exact_at(self.file, self.path, self.pos, n)?;
+        self.buf_pos = self.pos;
+        Ok(())
+    }
+
+    /// Reads the frame at the current position and, when whole and valid, moves past it.
+    pub fn next_frame(&mut self) -> Result<Frame> {
+        if self.pos >= self.end {
+            return Ok(Frame::End);
+        }
+        self.fill(BATCH_HEADER)?;
+        let off = (self.pos - self.buf_pos) as usize;
+        let h = match record::parse_header(&self.buf[off..]) {
+            Ok(h) => h,
+            Err(e) => return Ok(Frame::Bad(e)),
+        };
+        if self.pos + h.frame_len as u64 > self.end {
+            return Ok(Frame::Bad(FrameError::Truncated));
+        }
+        self.fill(h.frame_len)?;
+        let off = (self.pos - self.buf_pos) as usize;
+        let frame = self.buf.slice(off..off + h.frame_len);
+        match record::check_frame(&frame) {
+            Ok(h) => {
+                self.pos += h.frame_len as u64;
+                Ok(Frame::Ok(h, frame))
+            }
+            Err(e) => Ok(Frame::Bad(e)),
+        }
+    }
+}
+
+/// Looks for any valid batch strictly after `from` (up to `end`): damage followed by valid data
+/// means the damage is not a torn tail, and the engine must not truncate it away.
+pub fn find_valid_batch_after(file: &File, path: &Path, from: u64, end: u64) -> Result<Option<u64>> {
+    const CHUNK: u64 = 1 << 20;
+    let mut start = from + 1;
+    while start + (BATCH_HEADER as u64) <= end {
+        let n = (CHUNK + BATCH_HEADER as u64).min(end - start) as usize;
+        let buf = read_exact_at(file, path, start, n)?;
+        let scan_to = n.saturating_sub(BATCH_HEADER) + 1;
+        for i in 0..scan_to.min(CHUNK as usize) {
+            if buf[i + 8] != record::MAGIC {
+                continue;
+            }
+            if let Ok(h) = record::parse_header(&buf[i..]) {
+                let at = start + i as u64;
+                if at + h.frame_len as u64 <= end {
+                    let frame = read_exact_at(file, path, at, h.frame_len)?;
+                    if record::check_frame(&frame).is_ok() {
+                        return Ok(Some(at));
+                    }
+                }
+            }
+        }
+        start += CHUNK;
+    }
+    Ok(None)
+}
