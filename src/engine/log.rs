@@ -18,7 +18,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const CHECKPOINT_MAGIC: &[u8; 4] = b"DCK1";
+const CHECKPOINT_MAGIC: &[u8; 4] = b"DCK2";
+/// The longest a group-commit leader waits for more writers before it fsyncs.
+const GATHER_MAX: Duration = Duration::from_micros(200);
+/// How often (at most) a sync also rewrites the checkpoint and index files.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Wall-clock milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -72,6 +76,8 @@ impl LogState {
 
 struct SyncState {
     synced_seq: u64,
+    /// Writes the previous fsync covered.
+    last_group: u64,
     syncing: bool,
     failed: Option<String>,
 }
@@ -95,6 +101,7 @@ pub struct PartitionLog {
     sync: Mutex<SyncState>,
     sync_cv: Condvar,
     written_seq: AtomicU64,
+    last_checkpoint: Mutex<Instant>,
     /// Offset below which records are visible to readers (durable as configured).
     hw: AtomicU64,
     log_start: AtomicU64,
@@ -133,7 +140,7 @@ impl PartitionLog {
                 segments.push(open_sealed(dir, w[0], w[1], cfg.index_interval)?);
             }
             let last = bases[bases.len() - 1];
-            let (seg, next, ts, producers) = recover_active(dir, last, &cfg, &mut report)?;
+            let (seg, next, ts, producers) = recover_active(dir, last, &segments, &cfg, &mut report)?;
             segments.push(seg);
             (next, ts, producers)
         };
@@ -151,9 +158,10 @@ impl PartitionLog {
                 failed: None,
                 scratch: Vec::new(),
             }),
-            sync: Mutex::new(SyncState { synced_seq: 0, syncing: false, failed: None }),
+            sync: Mutex::new(SyncState { synced_seq: 0, last_group: 1, syncing: false, failed: None }),
             sync_cv: Condvar::new(),
             written_seq: AtomicU64::new(0),
+            last_checkpoint: Mutex::new(Instant::now()),
             hw: AtomicU64::new(next_offset),
             log_start: AtomicU64::new(log_start),
             appended: Event::new(),
@@ -292,12 +300,16 @@ impl PartitionLog {
                 continue;
             }
             s.syncing = true;
+            let (synced, last_group) = (s.synced_seq, s.last_group);
             drop(s);
-            let r = self.sync_once();
+            let r = self.sync_once(synced, last_group);
             s = self.sync.lock();
             s.syncing = false;
             match r {
-                Ok(target) => s.synced_seq = s.synced_seq.max(target),
+                Ok(target) => {
+                    s.last_group = target.saturating_sub(s.synced_seq).max(1);
+                    s.synced_seq = s.synced_seq.max(target);
+                }
                 Err(e) => {
                     let msg = e.to_string();
                     s.failed = Some(msg.clone());
@@ -309,15 +321,37 @@ impl PartitionLog {
     }
 
     /// fsyncs the active segment, publishes the durable end and writes the checkpoint.
-    fn sync_once(&self) -> Result<u64> {
+    fn sync_once(&self, synced: u64, last_group: u64) -> Result<u64> {
+        // Writers released by the previous fsync are usually about to append again. Wait (bounded)
+        // until as many writes are pending as the previous fsync covered, so this fsync covers them
+        // too instead of the writers splitting into two cohorts that alternate. A lone writer
+        // (last group of one) never waits.
+        let start = Instant::now();
+        if last_group > 1 {
+            let mut seen = self.written_seq.load(Ordering::Acquire);
+            while start.elapsed() < GATHER_MAX {
+                std::thread::yield_now();
+                let now = self.written_seq.load(Ordering::Acquire);
+                if now == seen && now.saturating_sub(synced) >= last_group {
+                    break;
+                }
+                seen = now;
+            }
+        }
         let (target, next, file, path, ckpt) = {
             let mut st = self.state.lock();
             let target = self.written_seq.load(Ordering::Acquire);
-            // Index entries are hints: written with the checkpoint, never ahead of synced data.
-            if let Err(e) = st.active().persist_indexes(false) {
-                tracing::warn!("could not write index of {}/{}: {e}", self.topic, self.partition);
-            }
-            let ckpt = checkpoint_bytes(&mut st);
+            // The checkpoint and index files are hints for a faster open, so they are written at
+            // most once a second rather than with every group commit.
+            let due = self.last_checkpoint.lock().elapsed() >= CHECKPOINT_EVERY;
+            let ckpt = if due {
+                if let Err(e) = st.active().persist_indexes(false) {
+                    tracing::warn!("could not write index of {}/{}: {e}", self.topic, self.partition);
+                }
+                Some(checkpoint_bytes(&mut st))
+            } else {
+                None
+            };
             let next = st.next_offset;
             let a = st.active();
             (target, next, a.file.clone(), a.path.clone(), ckpt)
@@ -331,21 +365,21 @@ impl PartitionLog {
             ))
         })?;
         self.publish_hw(next);
-        self.write_checkpoint(&ckpt);
+        if let Some(ckpt) = ckpt {
+            self.write_checkpoint(&ckpt);
+        }
         Ok(target)
     }
 
     fn write_checkpoint(&self, bytes: &[u8]) {
+        *self.last_checkpoint.lock() = Instant::now();
         let path = self.dir.join("checkpoint");
         let r = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(false)
             .open(&path)
-            .and_then(|f| {
-                f.write_all_at(bytes, 0)?;
-                f.set_len(bytes.len() as u64)
-            });
+            .and_then(|f| f.write_all_at(bytes, 0));
         if let Err(e) = r {
             // The checkpoint is only a hint for a faster open; without it recovery scans more.
             tracing::warn!("could not write {}: {e}", path.display());
@@ -566,12 +600,15 @@ fn checkpoint_bytes(st: &mut LogState) -> Vec<u8> {
     let a = st.active();
     let mut buf = Vec::with_capacity(64);
     buf.extend_from_slice(CHECKPOINT_MAGIC);
+    buf.extend_from_slice(&0u32.to_le_bytes());
     buf.extend_from_slice(&a.base.to_le_bytes());
     buf.extend_from_slice(&a.size.to_le_bytes());
     let (next, last_ts) = (st.next_offset, st.last_ts);
     buf.extend_from_slice(&next.to_le_bytes());
     buf.extend_from_slice(&last_ts.to_le_bytes());
     st.producers.encode(&mut buf);
+    let body_len = (buf.len() - 8) as u32;
+    buf[4..8].copy_from_slice(&body_len.to_le_bytes());
     let crc = crc32c::crc32c(&buf);
     buf.extend_from_slice(&crc.to_le_bytes());
     buf
@@ -586,21 +623,25 @@ struct Checkpoint {
 }
 
 fn read_checkpoint(dir: &Path) -> Option<Checkpoint> {
+    // Layout: magic | body_len u32 | base | pos | next | last_ts | producers | crc32c of all before it.
+    // The file is overwritten in place, so bytes after the CRC are leftovers and ignored.
     let b = std::fs::read(dir.join("checkpoint")).ok()?;
-    if b.len() < 4 + 32 + 4 + 4 || &b[..4] != CHECKPOINT_MAGIC {
+    if b.len() < 8 || &b[..4] != CHECKPOINT_MAGIC {
         return None;
     }
-    let (body, crc) = b.split_at(b.len() - 4);
-    if crc32c::crc32c(body) != u32::from_le_bytes(crc.try_into().ok()?) {
+    let body_len = u32::from_le_bytes(b[4..8].try_into().ok()?) as usize;
+    let body = b.get(..8 + body_len)?;
+    let crc = b.get(8 + body_len..12 + body_len)?;
+    if body_len < 36 || crc32c::crc32c(body) != u32::from_le_bytes(crc.try_into().ok()?) {
         return None;
     }
     let u = |i: usize| -> Option<u64> { Some(u64::from_le_bytes(body.get(i..i + 8)?.try_into().ok()?)) };
     Some(Checkpoint {
-        base: u(4)?,
-        pos: u(12)?,
-        next: u(20)?,
-        last_ts: u(28)? as i64,
-        producers: Producers::decode(&body[36..])?,
+        base: u(8)?,
+        pos: u(16)?,
+        next: u(24)?,
+        last_ts: u(32)? as i64,
+        producers: Producers::decode(&body[40..])?,
     })
 }
 
@@ -643,19 +684,31 @@ fn open_sealed(dir: &Path, base: u64, next_base: u64, interval: u64) -> Result<S
 fn recover_active(
     dir: &Path,
     base: u64,
+    sealed: &[Segment],
     cfg: &LogConfig,
     report: &mut RecoveryReport,
 ) -> Result<(Segment, u64, i64, Producers)> {
     let mut seg = Segment::open_file(dir, base)?;
     let len = seg.size;
-    let ck = read_checkpoint(dir).filter(|c| c.base == base && c.pos <= len && c.next >= base);
+    let (ck, older) = match read_checkpoint(dir) {
+        Some(c) if c.base == base && c.pos <= len && c.next >= base => (Some(c), None),
+        Some(c) if c.base < base => (None, Some(c)),
+        _ => (None, None),
+    };
     let (mut pos, mut next, mut last_ts, mut producers) = match ck {
         Some(c) => (c.pos, c.next, c.last_ts, c.producers),
         None => {
             if len > 0 {
                 tracing::info!("no usable checkpoint for {}: validating the whole segment", seg.path.display());
             }
-            (0, base, i64::MIN, Producers::default())
+            // A checkpoint of an older segment (a crash after a roll but before the checkpoint
+            // was rewritten, or a slow sync that wrote it late) still holds the producer state
+            // at its position: replay the batches after it so retries are still recognised.
+            let (producers, last_ts) = match older {
+                Some(c) => producers_after(sealed, c),
+                None => (Producers::default(), i64::MIN),
+            };
+            (0, base, last_ts, producers)
         }
     };
     seg.load_indexes(pos, Some(next - base));
@@ -710,6 +763,41 @@ fn recover_active(
     seg.next_offset = next;
     seg.max_ts = last_ts;
     Ok((seg, next, last_ts, producers))
+}
+
+/// Rebuilds the producer state from checkpoint `c` of an older (now sealed) segment by reading the
+/// batch headers after its position in that and every later sealed segment.
+fn producers_after(sealed: &[Segment], c: Checkpoint) -> (Producers, i64) {
+    let Some(first) = sealed.iter().position(|s| s.base == c.base && c.pos <= s.size) else {
+        tracing::warn!("the checkpoint names segment {} which is gone; producer state starts empty", c.base);
+        return (Producers::default(), i64::MIN);
+    };
+    let (mut producers, mut last_ts) = (c.producers, c.last_ts);
+    for (i, s) in sealed.iter().enumerate().skip(first) {
+        let from = if i == first { c.pos } else { 0 };
+        let mut reader = FrameReader::new(&s.file, &s.path, from, s.size, 4 << 20);
+        loop {
+            match reader.next_frame() {
+                Ok(Frame::Ok(h, _)) => {
+                    if h.producer_id != 0 {
+                        producers.record(h.producer_id, h.base_seq, h.count, h.base_offset);
+                    }
+                    last_ts = last_ts.max(h.timestamp);
+                }
+                Ok(Frame::End) => break,
+                Ok(Frame::Bad(e)) => {
+                    // Reads of this segment report the damage; the producer state is a best effort.
+                    tracing::warn!("{} at byte {}: {e}", s.path.display(), reader.pos);
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    break;
+                }
+            }
+        }
+    }
+    (producers, last_ts)
 }
 
 impl PartitionLog {
