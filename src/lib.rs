@@ -22,5 +22,7 @@
 //! Arrows point one way: `cli` → `engine`. Still to come (see ARCHITECTURE.md): `backend` (one
 //! vocabulary over depot, Kafka, NATS and Redis), `server` (HTTP API), `console` (the TUI), `demo`.
 
+pub mod backend;
 pub mod cli;
 pub mod engine;
+pub mod server;

@@ -173,7 +173,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             f("publish_records_per_s"),
             f("publish_mb_per_s")
         );
-        println!("  catch-up read (page cache)                               {:>12.0} records/s", f("read_records_per_s"));
+        println!(
+            "  catch-up read (page cache)                               {:>12.0} records/s",
+            f("read_records_per_s")
+        );
         println!(
             "  sync=always, batches of {}, 1 writer                      {:>12.0} records/s",
             args.commit_batch,
@@ -186,11 +189,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             f("always_n_writers_records_per_s"),
             f("group_commit_speedup")
         );
-        println!(
-            "  open a partition of {} records (clean close)         {:>12.1} ms",
-            args.open_records,
-            f("open_ms")
-        );
+        println!("  open a partition of {} records (clean close)         {:>12.1} ms", args.open_records, f("open_ms"));
     }
     Ok(())
 }

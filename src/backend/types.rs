@@ -1,0 +1,323 @@
+//! The backend vocabulary's data types. Descriptions of topics, groups, resets and replays are the
+//! engine's plain serde types (one definition, shared by every backend); messages carry binary-safe
+//! payloads.
+
+use base64::Engine as _;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+pub use crate::engine::{
+    GroupInfo, MemberInfo, PartitionInfo, PartitionLag, ReplayPlan, ReplayRange, ReplayResult, ReplayRow, ResetPlan,
+    ResetRecord, ResetRow, ResetSpec, TopicConfig, TopicInfo,
+};
+
+/// Bytes that travel as JSON: a JSON string when they are UTF-8 text, else `{"base64": "..."}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Payload(pub Bytes);
+
+impl Payload {
+    pub fn text(s: &str) -> Payload {
+        Payload(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    /// The bytes as text when they are UTF-8.
+    pub fn as_text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.0).ok()
+    }
+
+    /// Text as is; other bytes as `base64:...`.
+    pub fn display(&self) -> String {
+        match self.as_text() {
+            Some(t) => t.to_string(),
+            None => format!("base64:{}", base64::engine::general_purpose::STANDARD.encode(&self.0)),
+        }
+    }
+}
+
+impl From<Bytes> for Payload {
+    fn from(b: Bytes) -> Self {
+        Payload(b)
+    }
+}
+
+impl Serialize for Payload {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.as_text() {
+            Some(t) => s.serialize_str(t),
+            None => {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("base64", &base64::engine::general_purpose::STANDARD.encode(&self.0))?;
+                m.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Text(String),
+            Binary { base64: String },
+        }
+        match Wire::deserialize(d) {
+            Ok(Wire::Text(t)) => Ok(Payload(Bytes::from(t))),
+            Ok(Wire::Binary { base64 }) => base64::engine::general_purpose::STANDARD
+                .decode(base64.as_bytes())
+                .map(|b| Payload(Bytes::from(b)))
+                .map_err(|e| serde::de::Error::custom(format!("invalid base64: {e}"))),
+            Err(_) => Err(serde::de::Error::custom(
+                "expected a string (UTF-8 text) or an object {\"base64\": \"...\"} (binary)",
+            )),
+        }
+    }
+}
+
+/// A header of a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub name: String,
+    pub value: Payload,
+}
+
+/// A record read from a topic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: u64,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: i64,
+    pub key: Option<Payload>,
+    pub value: Payload,
+    #[serde(default)]
+    pub headers: Vec<Header>,
+}
+
+impl Message {
+    pub fn from_record(topic: &str, partition: u32, r: crate::engine::Record) -> Message {
+        Message {
+            topic: topic.to_string(),
+            partition,
+            offset: r.offset,
+            timestamp: r.timestamp,
+            key: r.key.map(Payload),
+            value: Payload(r.value),
+            headers: r.headers.into_iter().map(|(name, v)| Header { name, value: Payload(v) }).collect(),
+        }
+    }
+
+    /// Bytes of key, value and headers.
+    pub fn size(&self) -> usize {
+        self.key.as_ref().map_or(0, |k| k.0.len())
+            + self.value.0.len()
+            + self.headers.iter().map(|h| h.name.len() + h.value.0.len()).sum::<usize>()
+    }
+}
+
+/// A record to publish.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutRecord {
+    #[serde(default)]
+    pub key: Option<Payload>,
+    pub value: Payload,
+    #[serde(default)]
+    pub headers: Vec<Header>,
+    /// Explicit partition; else the key's partition (murmur2) or the next one in turn.
+    #[serde(default)]
+    pub partition: Option<u32>,
+}
+
+impl OutRecord {
+    pub fn text(value: &str) -> OutRecord {
+        OutRecord { value: Payload::text(value), ..OutRecord::default() }
+    }
+}
+
+/// An idempotent producer's identity for one batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProducerTag {
+    pub id: u64,
+    /// Sequence number of the batch's first record (per partition).
+    pub sequence: u32,
+}
+
+/// A publish request: one or more records.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    pub records: Vec<OutRecord>,
+    /// Makes the batch idempotent; then every record must name the same partition.
+    #[serde(default)]
+    pub producer: Option<ProducerTag>,
+}
+
+/// The acknowledgement of one published record: it is durable as the engine's sync mode promises.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: u64,
+    /// True when this was a retried batch that was already in the log.
+    #[serde(default)]
+    pub duplicate: bool,
+}
+
+/// Where a peek starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeekFrom {
+    Earliest,
+    /// The last `n` records of each partition.
+    Latest(u64),
+    Offset(u64),
+    /// Milliseconds since the epoch.
+    Time(i64),
+}
+
+/// Read records without committing anything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeekRequest {
+    /// One partition, or all of them (merged by timestamp).
+    pub partition: Option<u32>,
+    pub from: PeekFrom,
+    pub max: usize,
+}
+
+/// Pull records as a member of a group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullRequest {
+    pub topic: String,
+    #[serde(default = "default_max")]
+    pub max: usize,
+    /// Commit what was pulled before returning.
+    #[serde(default = "default_true")]
+    pub commit: bool,
+    /// Wait up to this long for records when there are none.
+    #[serde(default)]
+    pub wait_ms: u64,
+}
+
+fn default_max() -> usize {
+    10
+}
+fn default_true() -> bool {
+    true
+}
+
+/// What a pull got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullResult {
+    pub group: String,
+    pub messages: Vec<Message>,
+    /// The offsets that commit what was pulled (committed already when the request said so).
+    pub offsets: Vec<CommitOffset>,
+    pub committed: bool,
+}
+
+/// A committed offset: the next offset the group will consume in that partition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitOffset {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: u64,
+}
+
+/// A reset to plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    pub topic: String,
+    #[serde(default)]
+    pub partitions: Vec<u32>,
+    pub spec: ResetSpec,
+}
+
+/// A replay to plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    pub source: String,
+    #[serde(default)]
+    pub partitions: Vec<u32>,
+    pub range: ReplayRange,
+    #[serde(default)]
+    pub target: Option<String>,
+}
+
+/// What an engine can do, so front ends grey out the rest instead of failing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Short name of the kind of engine: depot, kafka, nats, redis.
+    pub kind: String,
+    pub create_topics: bool,
+    pub delete_topics: bool,
+    /// Topics can have more than one partition.
+    pub partitions: bool,
+    pub publish: bool,
+    pub headers: bool,
+    pub peek_by_time: bool,
+    pub pull: bool,
+    pub commit: bool,
+    /// Reset modes supported, in kafka-consumer-groups' words (to-earliest, ...).
+    pub reset_modes: Vec<String>,
+    pub undo: bool,
+    pub replay: bool,
+    pub idempotent_producers: bool,
+    pub redeliveries: bool,
+    /// Sizes in bytes are real (not estimated or missing).
+    pub sizes: bool,
+    /// Writes are refused (a read-only server or context).
+    pub read_only: bool,
+}
+
+impl Capabilities {
+    /// Everything the depot engine does.
+    pub fn depot() -> Capabilities {
+        Capabilities {
+            kind: "depot".into(),
+            create_topics: true,
+            delete_topics: true,
+            partitions: true,
+            publish: true,
+            headers: true,
+            peek_by_time: true,
+            pull: true,
+            commit: true,
+            reset_modes: ["to-earliest", "to-latest", "to-offset", "shift-by", "to-datetime", "by-duration"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            undo: true,
+            replay: true,
+            idempotent_producers: true,
+            redeliveries: true,
+            sizes: true,
+            read_only: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_are_text_when_utf8_and_base64_otherwise() {
+        let t = serde_json::to_string(&Payload::text("héllo")).unwrap();
+        assert_eq!(t, "\"héllo\"");
+        let b = serde_json::to_string(&Payload(Bytes::from_static(&[0xff, 0, 1]))).unwrap();
+        assert_eq!(b, r#"{"base64":"/wAB"}"#);
+        let back: Payload = serde_json::from_str(&b).unwrap();
+        assert_eq!(&back.0[..], &[0xff, 0, 1]);
+        let err = serde_json::from_str::<Payload>("42").unwrap_err().to_string();
+        assert!(err.contains("expected a string"), "{err}");
+        assert!(serde_json::from_str::<Payload>(r#"{"base64":"!!"}"#).is_err());
+    }
+}

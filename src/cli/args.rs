@@ -1,0 +1,267 @@
+//! The command line's shape (clap).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// depot — a terminal console for message queues, on an embedded durable queue engine.
+#[derive(Debug, Parser)]
+#[command(name = "depot", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub verb: Option<Verb>,
+}
+
+/// Options every verb takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Data directory of the embedded engine [default: the platform data directory, e.g. ~/.local/share/depot].
+    #[arg(long, global = true, env = "DEPOT_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Talk to a depot server instead of an embedded engine, e.g. http://127.0.0.1:7878.
+    #[arg(long, global = true, env = "DEPOT_CONNECT", value_name = "URL", conflicts_with = "data")]
+    pub connect: Option<String>,
+    /// Token for the server (sent as `Authorization: Bearer TOKEN`); `serve` requires it from clients.
+    #[arg(long, global = true, env = "DEPOT_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// When the embedded engine makes appends durable: always | interval:MS | never.
+    #[arg(long, global = true, default_value = "interval:200", value_name = "MODE")]
+    pub sync: String,
+    /// Refuse every write.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Print JSON (one object per line for streams of records) instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Verb {
+    /// Serve the embedded engine over HTTP (the API under /v1/, /healthz, /metrics).
+    Serve(ServeArgs),
+    /// List topics: partitions, backlog, size, rates.
+    Topics,
+    /// Create, describe or delete a topic.
+    Topic {
+        #[command(subcommand)]
+        action: TopicAction,
+    },
+    /// Publish VALUE, or one record per line of stdin; prints each record's partition and offset once acknowledged.
+    Publish(PublishArgs),
+    /// Read records without committing anything.
+    Peek(PeekArgs),
+    /// Pull records as a member of a consumer group (commits unless --no-commit).
+    Pull(PullArgs),
+    /// List consumer groups with their lag.
+    Groups,
+    /// Describe a consumer group.
+    Group {
+        #[command(subcommand)]
+        action: GroupAction,
+    },
+    /// Reset a group's committed offsets (a dry run unless --execute).
+    Reset(ResetArgs),
+    /// Undo the group's last reset (a dry run unless --execute).
+    Undo(UndoArgs),
+    /// Copy a range of a topic to the same or another topic (a dry run unless --execute).
+    Replay(ReplayArgs),
+    /// Write a topic's records to stdout as JSON lines or CSV.
+    Export(ExportArgs),
+    /// Publish the records of a JSON-lines file (as written by export).
+    Import(ImportArgs),
+    /// Measure speed: `bench engine` (the embedded engine), `bench http` (through the HTTP API).
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR")]
+    pub listen: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopicAction {
+    /// Create a topic.
+    Create {
+        name: String,
+        #[arg(long, default_value_t = 1)]
+        partitions: u32,
+        /// Delete whole segments older than this many milliseconds.
+        #[arg(long, value_name = "MS")]
+        retention_ms: Option<u64>,
+        /// Delete the oldest whole segments while a partition is larger than this.
+        #[arg(long, value_name = "BYTES")]
+        retention_bytes: Option<u64>,
+    },
+    /// Show a topic's partitions.
+    Describe { name: String },
+    /// Delete a topic and its data.
+    Delete { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    pub topic: String,
+    /// Key (records with a key go to its murmur2 partition, as in Kafka).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Header NAME=VALUE (repeatable).
+    #[arg(long = "header", value_name = "NAME=VALUE")]
+    pub headers: Vec<String>,
+    /// Explicit partition.
+    #[arg(long)]
+    pub partition: Option<u32>,
+    /// The value; without it, every line of stdin is a record.
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PeekArgs {
+    pub topic: String,
+    /// One partition (default: all, merged by time).
+    #[arg(long)]
+    pub partition: Option<u32>,
+    /// Start at this offset.
+    #[arg(long, conflicts_with_all = ["from_time", "last"])]
+    pub offset: Option<u64>,
+    /// Start at this time: RFC 3339 (2026-11-25T17:00:00Z), ms since the epoch, or -DURATION ago (-15m).
+    #[arg(long, value_name = "TIME", conflicts_with = "last", allow_hyphen_values = true)]
+    pub from_time: Option<String>,
+    /// The last N records of each partition.
+    #[arg(long, value_name = "N")]
+    pub last: Option<u64>,
+    /// At most this many records.
+    #[arg(long, default_value_t = 20)]
+    pub max: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    pub topic: String,
+    #[arg(long)]
+    pub group: String,
+    #[arg(long, default_value_t = 10)]
+    pub max: usize,
+    /// Do not commit what was pulled (the group will get it again).
+    #[arg(long)]
+    pub no_commit: bool,
+    /// Wait up to this many milliseconds for records when there are none.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub wait: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupAction {
+    /// Members, assignment, committed offsets and lag per partition.
+    Describe { name: String },
+    /// Delete a group that has no live members.
+    Delete { name: String },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["to_earliest", "to_latest", "to_offset", "shift_by", "to_datetime", "by_duration"])))]
+pub struct ResetArgs {
+    pub group: String,
+    #[arg(long)]
+    pub topic: String,
+    #[arg(long)]
+    pub to_earliest: bool,
+    #[arg(long)]
+    pub to_latest: bool,
+    #[arg(long, value_name = "N")]
+    pub to_offset: Option<u64>,
+    /// Move by N (negative: back).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub shift_by: Option<i64>,
+    /// RFC 3339, ms since the epoch, or -DURATION ago.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub to_datetime: Option<String>,
+    /// Back to the records of this long ago, e.g. 15m, 2h, 1d.
+    #[arg(long, value_name = "DURATION")]
+    pub by_duration: Option<String>,
+    /// Only these partitions (repeatable; default all).
+    #[arg(long = "partition", value_name = "P")]
+    pub partitions: Vec<u32>,
+    /// Apply the plan (otherwise only show it).
+    #[arg(long)]
+    pub execute: bool,
+    /// Apply even while the group has live members.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    pub group: String,
+    #[arg(long)]
+    pub execute: bool,
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    pub topic: String,
+    /// Only these partitions (repeatable; default all).
+    #[arg(long = "partition", value_name = "P")]
+    pub partitions: Vec<u32>,
+    #[arg(long, value_name = "A", requires = "to_offset", conflicts_with_all = ["since", "until"])]
+    pub from_offset: Option<u64>,
+    /// End of the range (exclusive).
+    #[arg(long, value_name = "B", requires = "from_offset")]
+    pub to_offset: Option<u64>,
+    /// Start of the time window: RFC 3339, ms since the epoch, or -DURATION ago.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, requires = "until")]
+    pub since: Option<String>,
+    /// End of the time window (exclusive).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, requires = "since")]
+    pub until: Option<String>,
+    /// Target topic (default: the same topic).
+    #[arg(long, value_name = "TOPIC")]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub execute: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    pub topic: String,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: ExportFormat,
+    #[arg(long)]
+    pub partition: Option<u32>,
+    #[arg(long, value_name = "A")]
+    pub from_offset: Option<u64>,
+    /// Stop before this offset (exclusive).
+    #[arg(long, value_name = "B")]
+    pub to_offset: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    pub topic: String,
+    /// JSON lines, one record each: {"key": ..., "value": ..., "headers": [...]} ("-" for stdin).
+    pub file: PathBuf,
+    /// Keep each record's "partition" field instead of choosing by key.
+    #[arg(long)]
+    pub keep_partitions: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchWhat {
+    /// Publish, catch-up read, group commit and open time of the embedded engine.
+    Engine(super::bench::BenchArgs),
+    /// Batched publish throughput and long-poll latency through the HTTP API on loopback.
+    Http(super::bench_http::HttpBenchArgs),
+}

@@ -1,0 +1,160 @@
+//! Group verbs: `groups`, `group describe|delete`, `reset`, `undo`.
+
+use super::args::{Global, ResetArgs, UndoArgs};
+use super::table::{Table, duration_ms, opt, rate};
+use super::time::{parse_duration_ms, parse_time};
+use super::{backend_err, print_json};
+use crate::backend::{Backend, ResetPlan, ResetRequest, ResetSpec};
+use anyhow::Result;
+
+pub async fn list(b: &dyn Backend, g: &Global) -> Result<()> {
+    let groups = b.list_groups().await.map_err(backend_err)?;
+    if g.json {
+        return print_json(&groups);
+    }
+    let mut t = Table::new(&["GROUP", "STATE", ">MEMBERS", ">LAG", ">LAG-TIME", ">REDELIVERED", ">RATE"]);
+    for x in &groups {
+        t.row(vec![
+            x.name.clone(),
+            x.state.clone(),
+            x.members.len().to_string(),
+            x.total_lag().to_string(),
+            duration_ms(x.max_lag_ms()),
+            x.redeliveries().to_string(),
+            rate(x.consume_rate),
+        ]);
+    }
+    println!("{}", t.render());
+    if t.is_empty() {
+        eprintln!("no consumer groups yet; `depot pull TOPIC --group NAME` creates one");
+    }
+    Ok(())
+}
+
+pub async fn describe(b: &dyn Backend, g: &Global, name: &str) -> Result<()> {
+    let x = b.describe_group(name).await.map_err(backend_err)?;
+    if g.json {
+        return print_json(&x);
+    }
+    println!(
+        "group {}: {}, generation {}, {} member(s), assignor {}, lag {} ({})",
+        x.name,
+        x.state,
+        x.generation,
+        x.members.len(),
+        x.assignor,
+        x.total_lag(),
+        duration_ms(x.max_lag_ms())
+    );
+    let mut t =
+        Table::new(&["TOPIC", ">PARTITION", ">COMMITTED", ">END", ">LAG", ">LAG-TIME", ">REDELIVERED", "OWNER"]);
+    for p in &x.partitions {
+        t.row(vec![
+            p.topic.clone(),
+            p.partition.to_string(),
+            opt(p.committed),
+            p.end_offset.to_string(),
+            p.lag.to_string(),
+            duration_ms(p.lag_ms),
+            p.redeliveries.to_string(),
+            p.owner.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    println!("{}", t.render());
+    if !x.members.is_empty() {
+        println!();
+        let mut m = Table::new(&["MEMBER", "CLIENT", "ASSIGNMENT", ">LAST-SEEN"]);
+        for mem in &x.members {
+            let a: Vec<String> = mem.assignment.iter().map(|(t, p)| format!("{t}/{p}")).collect();
+            m.row(vec![mem.member_id.clone(), mem.client_id.clone(), a.join(" "), duration_ms(mem.last_seen_ms)]);
+        }
+        println!("{}", m.render());
+    }
+    Ok(())
+}
+
+pub async fn delete(b: &dyn Backend, g: &Global, name: &str) -> Result<()> {
+    b.delete_group(name).await.map_err(backend_err)?;
+    if g.json {
+        return print_json(&serde_json::json!({"deleted": name}));
+    }
+    println!("deleted group {name}");
+    Ok(())
+}
+
+fn spec(a: &ResetArgs) -> Result<ResetSpec> {
+    Ok(if a.to_earliest {
+        ResetSpec::ToEarliest
+    } else if a.to_latest {
+        ResetSpec::ToLatest
+    } else if let Some(o) = a.to_offset {
+        ResetSpec::ToOffset(o)
+    } else if let Some(n) = a.shift_by {
+        ResetSpec::ShiftBy(n)
+    } else if let Some(t) = &a.to_datetime {
+        ResetSpec::ToDatetime(parse_time(t)?)
+    } else if let Some(d) = &a.by_duration {
+        ResetSpec::ByDuration(parse_duration_ms(d)?)
+    } else {
+        anyhow::bail!(
+            "choose a reset mode: --to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime or --by-duration"
+        )
+    })
+}
+
+fn print_plan(p: &ResetPlan) {
+    let title = match p.undo_of {
+        Some(id) => format!("undo of reset #{id} ({})", p.spec),
+        None => p.spec.to_string(),
+    };
+    println!("group {} on {}: {title}", p.group, p.topic);
+    let mut t = Table::new(&[">PARTITION", ">BEFORE", ">AFTER", ">MOVE", ">LOG-START", ">END", "NOTE"]);
+    for r in &p.rows {
+        let mv = match r.before {
+            Some(b) => format!("{:+}", r.after as i128 - b as i128),
+            None => "-".into(),
+        };
+        t.row(vec![
+            r.partition.to_string(),
+            opt(r.before),
+            r.after.to_string(),
+            mv,
+            r.log_start.to_string(),
+            r.end_offset.to_string(),
+            r.note.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("{}", t.render());
+    if !p.live_members.is_empty() {
+        println!("the group has {} live member(s): executing needs --force", p.live_members.len());
+    }
+}
+
+async fn execute_or_preview(b: &dyn Backend, g: &Global, plan: ResetPlan, execute: bool, force: bool) -> Result<()> {
+    if !execute {
+        if g.json {
+            return print_json(&plan);
+        }
+        print_plan(&plan);
+        println!("dry run: nothing changed. Add --execute to apply.");
+        return Ok(());
+    }
+    let rec = b.execute_reset(plan.clone(), force).await.map_err(backend_err)?;
+    if g.json {
+        return print_json(&rec);
+    }
+    print_plan(&plan);
+    println!("executed as reset #{}; `depot undo {}` shows how to take it back", rec.id, rec.group);
+    Ok(())
+}
+
+pub async fn reset(b: &dyn Backend, g: &Global, a: ResetArgs) -> Result<()> {
+    let req = ResetRequest { topic: a.topic.clone(), partitions: a.partitions.clone(), spec: spec(&a)? };
+    let plan = b.plan_reset(&a.group, req).await.map_err(backend_err)?;
+    execute_or_preview(b, g, plan, a.execute, a.force).await
+}
+
+pub async fn undo(b: &dyn Backend, g: &Global, a: UndoArgs) -> Result<()> {
+    let plan = b.plan_undo(&a.group).await.map_err(backend_err)?;
+    execute_or_preview(b, g, plan, a.execute, a.force).await
+}

@@ -1,0 +1,176 @@
+//! Reading verbs: `peek` (no commit), `pull` (as a group member), `export` and `import`.
+
+use super::args::{ExportArgs, ExportFormat, Global, ImportArgs, PeekArgs, PullArgs};
+use super::table::Table;
+use super::time::parse_time;
+use super::{backend_err, print_json};
+use crate::backend::{Backend, Message, OutRecord, PeekFrom, PeekRequest, PublishRequest, PullRequest};
+use crate::engine::reset::fmt_ms;
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::io::{BufRead, Write};
+
+fn print_messages(msgs: &[Message], json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        for m in msgs {
+            writeln!(out, "{}", serde_json::to_string(m)?)?;
+        }
+        return Ok(());
+    }
+    let mut t = Table::new(&[">PARTITION", ">OFFSET", "TIMESTAMP", "KEY", "VALUE", "HEADERS"]);
+    for m in msgs {
+        let headers: Vec<String> = m.headers.iter().map(|h| format!("{}={}", h.name, h.value.display())).collect();
+        t.row(vec![
+            m.partition.to_string(),
+            m.offset.to_string(),
+            fmt_ms(m.timestamp),
+            m.key.as_ref().map(|k| k.display()).unwrap_or_default(),
+            m.value.display().replace('\n', "\\n"),
+            headers.join(" "),
+        ]);
+    }
+    writeln!(out, "{}", t.render())?;
+    Ok(())
+}
+
+pub async fn peek(b: &dyn Backend, g: &Global, a: PeekArgs) -> Result<()> {
+    let from = if let Some(o) = a.offset {
+        PeekFrom::Offset(o)
+    } else if let Some(t) = &a.from_time {
+        PeekFrom::Time(parse_time(t)?)
+    } else if let Some(n) = a.last {
+        PeekFrom::Latest(n)
+    } else {
+        PeekFrom::Earliest
+    };
+    if a.max == 0 {
+        bail!("--max must be at least 1");
+    }
+    let msgs = b.peek(&a.topic, PeekRequest { partition: a.partition, from, max: a.max }).await.map_err(backend_err)?;
+    print_messages(&msgs, g.json)?;
+    if msgs.is_empty() && !g.json {
+        eprintln!("no records there");
+    }
+    Ok(())
+}
+
+pub async fn pull(b: &dyn Backend, g: &Global, a: PullArgs) -> Result<()> {
+    if a.max == 0 {
+        bail!("--max must be at least 1");
+    }
+    let req = PullRequest { topic: a.topic.clone(), max: a.max, commit: !a.no_commit, wait_ms: a.wait };
+    let r = b.pull(&a.group, req).await.map_err(backend_err)?;
+    print_messages(&r.messages, g.json)?;
+    if !g.json {
+        if r.messages.is_empty() {
+            eprintln!("nothing to pull: group {} has consumed everything in {}", a.group, a.topic);
+        } else if r.committed {
+            eprintln!("pulled {} record(s) as group {} and committed", r.messages.len(), a.group);
+        } else {
+            eprintln!(
+                "pulled {} record(s) as group {}; NOT committed: the group will get them again",
+                r.messages.len(),
+                a.group
+            );
+        }
+    }
+    Ok(())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+pub async fn export(b: &dyn Backend, a: ExportArgs) -> Result<()> {
+    let info = b.describe_topic(&a.topic).await.map_err(backend_err)?;
+    let parts: Vec<u32> = match a.partition {
+        Some(p) => vec![p],
+        None => (0..info.partitions.len() as u32).collect(),
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if matches!(a.format, ExportFormat::Csv) {
+        writeln!(out, "partition,offset,timestamp,key,value")?;
+    }
+    for p in parts {
+        let Some(pi) = info.partitions.get(p as usize) else {
+            bail!("partition {p} does not exist: {} has partitions 0..{}", a.topic, info.partitions.len());
+        };
+        let mut at = a.from_offset.unwrap_or(pi.log_start).max(pi.log_start);
+        let end = a.to_offset.unwrap_or(pi.end_offset).min(pi.end_offset);
+        while at < end {
+            let msgs = b.fetch(&a.topic, p, at, 1000, 0).await.map_err(backend_err)?;
+            let Some(last) = msgs.last().map(|m| m.offset) else { break };
+            for m in msgs.iter().filter(|m| m.offset < end) {
+                match a.format {
+                    ExportFormat::Json => writeln!(out, "{}", serde_json::to_string(m)?)?,
+                    ExportFormat::Csv => writeln!(
+                        out,
+                        "{},{},{},{},{}",
+                        m.partition,
+                        m.offset,
+                        m.timestamp,
+                        csv_field(&m.key.as_ref().map(|k| k.display()).unwrap_or_default()),
+                        csv_field(&m.value.display())
+                    )?,
+                }
+            }
+            at = last + 1;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// A line of an import file: what export writes (extra fields such as offset are ignored).
+#[derive(Deserialize)]
+struct ImportLine {
+    #[serde(default)]
+    key: Option<crate::backend::Payload>,
+    value: crate::backend::Payload,
+    #[serde(default)]
+    headers: Vec<crate::backend::Header>,
+    #[serde(default)]
+    partition: Option<u32>,
+}
+
+pub async fn import(b: &dyn Backend, g: &Global, a: ImportArgs) -> Result<()> {
+    let reader: Box<dyn BufRead> = if a.file.as_os_str() == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        let f = std::fs::File::open(&a.file).with_context(|| format!("open {}", a.file.display()))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    // Read and check the whole file first, so a bad line publishes nothing.
+    let mut records = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("read {}", a.file.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let l: ImportLine = serde_json::from_str(&line)
+            .with_context(|| format!("{} line {}: not a record (nothing was imported)", a.file.display(), i + 1))?;
+        records.push(OutRecord {
+            key: l.key,
+            value: l.value,
+            headers: l.headers,
+            partition: if a.keep_partitions { l.partition } else { None },
+        });
+    }
+    let total = records.len();
+    let mut done = 0;
+    while !records.is_empty() {
+        let rest = records.split_off(records.len().min(1000));
+        let batch = std::mem::replace(&mut records, rest);
+        let n = batch.len();
+        b.publish(&a.topic, PublishRequest { records: batch, producer: None })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e} (after {done} of {total} records were imported)"))?;
+        done += n;
+    }
+    if g.json {
+        return print_json(&serde_json::json!({"imported": done, "topic": a.topic}));
+    }
+    println!("imported {done} record(s) into {}", a.topic);
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! `depot serve`: the embedded engine over HTTP until SIGINT/SIGTERM, then a clean close.
+
+use super::args::{Global, ServeArgs};
+use crate::backend::embedded::Embedded;
+use crate::server::{self, ServeOptions};
+use anyhow::{Context, Result};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Resolves when the process gets SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+pub async fn run(g: &Global, a: &ServeArgs) -> Result<()> {
+    if g.connect.is_some() {
+        anyhow::bail!("serve runs an embedded engine; it cannot --connect to another server");
+    }
+    let addr: SocketAddr =
+        a.listen.parse().with_context(|| format!("--listen {:?} is not an address like 127.0.0.1:7878", a.listen))?;
+    server::check_bind(&addr, g.token.as_deref()).map_err(anyhow::Error::msg)?;
+    let engine = super::open_engine(g)?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    engine.advertise(Some(&local.to_string()))?;
+    let backend = Arc::new(Embedded::new(engine.clone(), g.read_only));
+    let app = server::router(backend, ServeOptions { token: g.token.clone(), read_only: g.read_only });
+    eprintln!(
+        "depot serving {} on http://{local}{}{} (sync {}); Ctrl-C stops",
+        engine.dir().display(),
+        if g.token.is_some() { ", token required" } else { "" },
+        if g.read_only { ", read-only" } else { "" },
+        engine.config().sync
+    );
+    server::serve(listener, app, shutdown_signal()).await.context("HTTP server failed")?;
+    eprintln!("depot: shutting down; syncing data");
+    engine.close()?;
+    Ok(())
+}

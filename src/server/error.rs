@@ -1,0 +1,107 @@
+//! Turning failures into HTTP answers: a status code and `{"error": {"kind", "message"}}`, and
+//! extractors whose rejections (bad JSON, wrong types, oversized bodies) answer the same way.
+
+use crate::backend::BackendError;
+use crate::backend::remote::ErrorBody;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError(pub StatusCode, pub BackendError);
+
+/// The HTTP status for a kind of backend error.
+pub fn status_of(e: &BackendError) -> StatusCode {
+    match e {
+        BackendError::NotFound(_) => StatusCode::NOT_FOUND,
+        BackendError::Conflict(_) | BackendError::Refused(_) => StatusCode::CONFLICT,
+        BackendError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        BackendError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        BackendError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        BackendError::Unsupported(_) => StatusCode::NOT_IMPLEMENTED,
+        BackendError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<BackendError> for ApiError {
+    fn from(e: BackendError) -> Self {
+        ApiError(status_of(&e), e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(ErrorBody { error: self.1 })).into_response()
+    }
+}
+
+/// A JSON body whose rejection is a JSON error.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => Err(json_rejection(rej)),
+        }
+    }
+}
+
+fn json_rejection(rej: JsonRejection) -> ApiError {
+    let status = rej.status();
+    let msg = match &rej {
+        JsonRejection::MissingJsonContentType(_) => {
+            "send the body as JSON with the header `Content-Type: application/json`".to_string()
+        }
+        _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the body is larger than the {} MiB limit; send smaller batches", super::BODY_LIMIT >> 20)
+        }
+        _ => format!("invalid JSON body: {}", rej.body_text()),
+    };
+    ApiError(status, BackendError::BadRequest(msg))
+}
+
+/// Query parameters whose rejection is a JSON error.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(rej) => Err(query_rejection(rej)),
+        }
+    }
+}
+
+fn query_rejection(rej: QueryRejection) -> ApiError {
+    ApiError(
+        StatusCode::BAD_REQUEST,
+        BackendError::BadRequest(format!("invalid query parameters: {}", rej.body_text())),
+    )
+}
+
+/// Path parameters whose rejection is a JSON error.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(rej) => Err(path_rejection(rej)),
+        }
+    }
+}
+
+fn path_rejection(rej: PathRejection) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, BackendError::BadRequest(format!("invalid path: {}", rej.body_text())))
+}
