@@ -346,9 +346,9 @@ async fn commit(
     State(s): State<AppState>,
     ApiPath(group): ApiPath<String>,
     ApiJson(req): ApiJson<wire::Commit>,
-) -> ApiResult<serde_json::Value> {
+) -> Result<StatusCode, ApiError> {
     s.backend.commit(&group, req.offsets).await?;
-    ok(serde_json::json!({"committed": true}))
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn reset_history(State(s): State<AppState>, ApiPath(group): ApiPath<String>) -> ApiResult<Vec<ResetRecord>> {

@@ -151,7 +151,7 @@ pub fn document() -> Value {
                 "delete": op("Delete a group without live members", vec![group()], None, "204")
             },
             "/v1/groups/{group}/pull": {"post": op("Pull records as a one-off member of the group", vec![group()], Some("PullRequest"), "200")},
-            "/v1/groups/{group}/commit": {"post": op("Commit offsets for a group without live members", vec![group()], Some("Commit"), "200")},
+            "/v1/groups/{group}/commit": {"post": op("Commit offsets for a group without live members", vec![group()], Some("Commit"), "204")},
             "/v1/groups/{group}/resets": {"get": op("The group's executed resets, oldest first", vec![group()], None, "200")},
             "/v1/groups/{group}/resets/plan": {"post": op("Plan a reset (dry run): before/after per partition", vec![group()], Some("ResetRequest"), "200")},
             "/v1/groups/{group}/resets/execute": {"post": op("Execute a reset plan (journaled; refused with live members unless forced)", vec![group()], Some("ExecuteReset"), "200")},

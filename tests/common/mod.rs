@@ -1,0 +1,79 @@
+//! Shared test harness: an embedded backend on a temp dir, or the real HTTP server on 127.0.0.1:0
+//! with the remote backend talking to it.
+#![allow(dead_code)]
+
+use depot::backend::embedded::Embedded;
+use depot::backend::remote::Remote;
+use depot::backend::*;
+use depot::engine::{Engine, EngineConfig, SyncMode};
+use depot::server::{self, ServeOptions};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub engine: Engine,
+    pub backend: Arc<dyn Backend>,
+    pub url: Option<String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+pub fn config() -> EngineConfig {
+    EngineConfig { sync: SyncMode::Interval(Duration::from_millis(50)), ..EngineConfig::default() }
+}
+
+impl Harness {
+    pub fn embedded() -> Harness {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let engine = Engine::open(dir.path(), config()).expect("open engine");
+        let backend = Arc::new(Embedded::new(engine.clone(), false));
+        Harness { dir, engine, backend, url: None, stop: None, server: None }
+    }
+
+    /// The real server on 127.0.0.1:0 over an embedded engine, and a remote backend for it.
+    pub async fn remote_with(opts: ServeOptions, token: Option<&str>) -> Harness {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let engine = Engine::open(dir.path(), config()).expect("open engine");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = server::router(Arc::new(Embedded::new(engine.clone(), false)), opts);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(server::serve(listener, app, async {
+            let _ = rx.await;
+        }));
+        let url = format!("http://{addr}");
+        let backend = Arc::new(Remote::new(&url, token.map(str::to_string)).expect("remote"));
+        Harness { dir, engine, backend, url: Some(url), stop: Some(tx), server: Some(server) }
+    }
+
+    pub async fn remote() -> Harness {
+        Self::remote_with(ServeOptions::default(), None).await
+    }
+
+    pub fn b(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(s) = self.server.take() {
+            s.await.expect("server task").expect("server result");
+        }
+        self.engine.close().expect("close");
+    }
+}
+
+pub fn text(m: &Message) -> &str {
+    m.value.as_text().expect("text value")
+}
+
+pub fn out(v: &str) -> OutRecord {
+    OutRecord::text(v)
+}
+
+pub fn publish_req(values: &[&str]) -> PublishRequest {
+    PublishRequest { records: values.iter().map(|v| out(v)).collect(), producer: None }
+}
