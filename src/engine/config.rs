@@ -23,9 +23,10 @@ impl std::str::FromStr for SyncMode {
             "always" => Ok(SyncMode::Always),
             "never" => Ok(SyncMode::Never),
             _ => {
-                let ms = s.strip_prefix("interval:").or_else(|| s.strip_prefix("interval=")).unwrap_or(
-                    if s == "interval" { "200" } else { "" },
-                );
+                let ms = s
+                    .strip_prefix("interval:")
+                    .or_else(|| s.strip_prefix("interval="))
+                    .unwrap_or(if s == "interval" { "200" } else { "" });
                 match ms.parse::<u64>() {
                     Ok(ms) if ms > 0 => Ok(SyncMode::Interval(Duration::from_millis(ms))),
                     _ => Err(EngineError::InvalidArgument(format!(

@@ -15,7 +15,7 @@ use event_listener::{Event, Listener};
 use parking_lot::{Condvar, Mutex, RwLock};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -120,8 +120,9 @@ fn write_lock(file: &File, path: &Path, addr: Option<&str>) -> Result<()> {
         text.push_str(&format!("addr={a}\n"));
     }
     file.set_len(0).ctx(|| format!("write {}", path.display()))?;
-    let mut f = file;
-    f.write_all(text.as_bytes()).ctx(|| format!("write {}", path.display()))?;
+    // At byte 0: the file position is past the previous contents, and writing there would leave
+    // NULs before `pid=` (which then no longer parses).
+    file.write_all_at(text.as_bytes(), 0).ctx(|| format!("write {}", path.display()))?;
     Ok(())
 }
 
@@ -190,7 +191,10 @@ impl Engine {
                 if let Some(log) = topics.get(t).and_then(|tp| tp.partitions.get(*p as usize)) {
                     let end = log.end_offset();
                     if *off > end {
-                        tracing::warn!("group {}: committed offset {off} of {t}/{p} is past the recovered end {end}; clamped", g.name);
+                        tracing::warn!(
+                            "group {}: committed offset {off} of {t}/{p} is past the recovered end {end}; clamped",
+                            g.name
+                        );
                         *off = end;
                     }
                 }
@@ -236,6 +240,8 @@ impl Engine {
 
     /// Records the address this process serves the data directory on, in the lock file.
     pub fn advertise(&self, addr: Option<&str>) -> Result<()> {
+        // After close the lock is released and the file may belong to another process.
+        self.check_open()?;
         write_lock(&self.inner.lock_file, &self.inner.dir.join("depot.lock"), addr)
     }
 
@@ -255,7 +261,10 @@ impl Engine {
 
     fn topic(&self, name: &str) -> Result<Arc<Topic>> {
         self.inner.topics.read().get(name).cloned().ok_or_else(|| {
-            EngineError::not_found_hint(format!("topic {name:?}"), "list topics with `depot topics`, create one with `depot topic create NAME`")
+            EngineError::not_found_hint(
+                format!("topic {name:?}"),
+                "list topics with `depot topics`, create one with `depot topic create NAME`",
+            )
         })
     }
 
@@ -314,6 +323,7 @@ impl Engine {
 
     /// Enforces retention on every partition now (it also runs in the background).
     pub fn enforce_retention(&self) -> Result<usize> {
+        self.check_open()?;
         let topics: Vec<Arc<Topic>> = self.inner.topics.read().values().cloned().collect();
         let now = now_ms();
         let mut n = 0;
@@ -329,7 +339,13 @@ impl Engine {
 
     /// Appends a batch to one partition. With `producer = Some((id, sequence))`, a retried batch
     /// (same id and sequence) is not appended again and gets its original offsets back.
-    pub fn append(&self, topic: &str, partition: u32, records: &[NewRecord], producer: Option<(u64, u32)>) -> Result<Appended> {
+    pub fn append(
+        &self,
+        topic: &str,
+        partition: u32,
+        records: &[NewRecord],
+        producer: Option<(u64, u32)>,
+    ) -> Result<Appended> {
         self.check_open()?;
         let log = self.log(topic, partition)?;
         let r = log.append(records, producer)?;
@@ -368,19 +384,37 @@ impl Engine {
     pub fn new_producer_id(&self) -> u64 {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1);
         (t ^ (u64::from(std::process::id()) << 40) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1
     }
 
     // ---- reading ------------------------------------------------------------------------------
 
     /// Reads records from `offset` (bounded by `max_records` and about `max_bytes`).
-    pub fn fetch(&self, topic: &str, partition: u32, offset: u64, max_records: usize, max_bytes: usize) -> Result<Vec<Record>> {
+    pub fn fetch(
+        &self,
+        topic: &str,
+        partition: u32,
+        offset: u64,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Record>> {
         self.log(topic, partition)?.read(offset, max_records, max_bytes)
     }
 
     /// Like [`fetch`](Self::fetch), but at the end of the log waits up to `timeout` for records.
-    pub fn fetch_wait(&self, topic: &str, partition: u32, offset: u64, max_records: usize, max_bytes: usize, timeout: Duration) -> Result<Vec<Record>> {
+    pub fn fetch_wait(
+        &self,
+        topic: &str,
+        partition: u32,
+        offset: u64,
+        max_records: usize,
+        max_bytes: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Record>> {
         self.log(topic, partition)?.read_wait(offset, max_records, max_bytes, timeout)
     }
 
@@ -469,7 +503,14 @@ impl Engine {
 
     /// Hands the member up to `max_records` records from its assigned partitions, continuing where
     /// the group's previous delivery stopped (after a rebalance: from the committed offset).
-    pub fn poll(&self, group: &str, member_id: &str, generation: u64, max_records: usize, max_bytes: usize) -> Result<Vec<Delivery>> {
+    pub fn poll(
+        &self,
+        group: &str,
+        member_id: &str,
+        generation: u64,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Delivery>> {
         self.check_open()?;
         let plan: Vec<(Tp, Arc<PartitionLog>, u64)> = {
             let mut gs = self.inner.groups.lock();
@@ -491,7 +532,13 @@ impl Engine {
                 break;
             }
             let pos = pos.min(log.end_offset());
-            let recs = log.read(pos, max_records - out.len(), max_bytes)?;
+            let recs = match log.read(pos, max_records - out.len(), max_bytes) {
+                // Retention moved the log start past the position meanwhile: continue from there.
+                Err(EngineError::OffsetOutOfRange { requested, start, .. }) if requested < start => {
+                    log.read(start, max_records - out.len(), max_bytes)?
+                }
+                r => r?,
+            };
             if let (Some(first), Some(last)) = (recs.first(), recs.last()) {
                 spans.push((tp.clone(), first.offset, last.offset + 1));
                 log.rate_out.add(recs.len() as u64);
@@ -508,13 +555,25 @@ impl Engine {
     }
 
     /// Like [`poll`](Self::poll), but waits up to `timeout` for records when there are none.
-    pub fn poll_wait(&self, group: &str, member_id: &str, generation: u64, max_records: usize, max_bytes: usize, timeout: Duration) -> Result<Vec<Delivery>> {
+    pub fn poll_wait(
+        &self,
+        group: &str,
+        member_id: &str,
+        generation: u64,
+        max_records: usize,
+        max_bytes: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Delivery>> {
         let deadline = Instant::now() + timeout;
         loop {
             let listener = self.inner.any_append.listen();
             let got = self.poll(group, member_id, generation, max_records, max_bytes)?;
             if !got.is_empty() || listener.wait_deadline(deadline).is_none() {
-                return if got.is_empty() { self.poll(group, member_id, generation, max_records, max_bytes) } else { Ok(got) };
+                return if got.is_empty() {
+                    self.poll(group, member_id, generation, max_records, max_bytes)
+                } else {
+                    Ok(got)
+                };
             }
         }
     }
@@ -528,7 +587,13 @@ impl Engine {
             let log = self.log(t, *p)?;
             let (start, end) = (log.log_start(), log.end_offset());
             if *o > end {
-                return Err(EngineError::OffsetOutOfRange { topic: t.clone(), partition: *p, requested: *o, start, end });
+                return Err(EngineError::OffsetOutOfRange {
+                    topic: t.clone(),
+                    partition: *p,
+                    requested: *o,
+                    start,
+                    end,
+                });
             }
             ends.push(end);
         }
@@ -637,19 +702,37 @@ impl Engine {
             let (start, end) = (log.log_start(), log.end_offset());
             let from = committed.unwrap_or(start).max(start);
             let lag = end.saturating_sub(from);
-            let lag_ms = if lag == 0 { 0 } else { log.timestamp_of(from).ok().flatten().map(|ts| (now - ts).max(0) as u64).unwrap_or(0) };
-            info.partitions.push(PartitionLag { topic: t, partition: p, committed, log_start: start, end_offset: end, lag, lag_ms, owner, redeliveries });
+            let lag_ms = if lag == 0 {
+                0
+            } else {
+                log.timestamp_of(from).ok().flatten().map(|ts| (now - ts).max(0) as u64).unwrap_or(0)
+            };
+            info.partitions.push(PartitionLag {
+                topic: t,
+                partition: p,
+                committed,
+                log_start: start,
+                end_offset: end,
+                lag,
+                lag_ms,
+                owner,
+                redeliveries,
+            });
         }
         Ok(info)
     }
 
     /// Deletes a group and its committed offsets; refused while it has live members.
     pub fn delete_group(&self, name: &str) -> Result<()> {
+        self.check_open()?;
         self.expire_members();
         let mut gs = self.inner.groups.lock();
         let g = group_mut(&mut gs, name)?;
         if !g.members.is_empty() {
-            return Err(EngineError::Refused(format!("group {name} has {} live members; stop them first", g.members.len())));
+            return Err(EngineError::Refused(format!(
+                "group {name} has {} live members; stop them first",
+                g.members.len()
+            )));
         }
         gs.offsets.append(&OffsetEntry::DeleteGroup { group: name.to_string() }, true)?;
         gs.groups.remove(name);
@@ -659,7 +742,13 @@ impl Engine {
     // ---- resets -------------------------------------------------------------------------------
 
     /// Computes a reset (a dry run): before/after per partition, clamped to each partition's range.
-    pub fn plan_reset(&self, group: &str, topic: &str, partitions: Option<&[u32]>, spec: ResetSpec) -> Result<ResetPlan> {
+    pub fn plan_reset(
+        &self,
+        group: &str,
+        topic: &str,
+        partitions: Option<&[u32]>,
+        spec: ResetSpec,
+    ) -> Result<ResetPlan> {
         validate_name("group", group)?;
         let t = self.topic(topic)?;
         let parts: Vec<u32> = match partitions {
@@ -690,7 +779,14 @@ impl Engine {
             let (after, note) = reset::target(&spec, before, start, end, now, &mut |ts| log.offset_for_time(ts))?;
             rows.push(ResetRow { partition: p, before, after, log_start: start, end_offset: end, note });
         }
-        Ok(ResetPlan { group: group.to_string(), topic: topic.to_string(), spec, rows, live_members: live, undo_of: None })
+        Ok(ResetPlan {
+            group: group.to_string(),
+            topic: topic.to_string(),
+            spec,
+            rows,
+            live_members: live,
+            undo_of: None,
+        })
     }
 
     /// Applies a plan: refused while the group has live members unless `force`, and refused if the
@@ -733,7 +829,8 @@ impl Engine {
             undo_of: plan.undo_of,
         };
         gs.resets.append(&record, true)?;
-        let offsets: Vec<(String, u32, u64)> = plan.rows.iter().map(|r| (plan.topic.clone(), r.partition, r.after)).collect();
+        let offsets: Vec<(String, u32, u64)> =
+            plan.rows.iter().map(|r| (plan.topic.clone(), r.partition, r.after)).collect();
         let entry = commit_entry(g, &offsets);
         gs.offsets.append(&entry, true)?;
         for r in &plan.rows {
@@ -755,10 +852,20 @@ impl Engine {
                 .rev()
                 .find(|h| h.group == group && h.undo_of.is_none() && !undone.contains(&h.id))
                 .cloned()
-                .ok_or_else(|| EngineError::not_found_hint(format!("a reset of group {group:?} to undo"), "nothing in the reset journal"))?
+                .ok_or_else(|| {
+                    EngineError::not_found_hint(
+                        format!("a reset of group {group:?} to undo"),
+                        "nothing in the reset journal",
+                    )
+                })?
         };
         let t = self.topic(&last.topic)?;
-        let mut plan = self.plan_reset(group, &last.topic, Some(&last.rows.iter().map(|r| r.0).collect::<Vec<_>>()), last.spec.clone())?;
+        let mut plan = self.plan_reset(
+            group,
+            &last.topic,
+            Some(&last.rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+            last.spec.clone(),
+        )?;
         plan.undo_of = Some(last.id);
         for (row, (p, before, _after)) in plan.rows.iter_mut().zip(&last.rows) {
             let log = t.partition(*p)?;
@@ -782,7 +889,13 @@ impl Engine {
     // ---- replay -------------------------------------------------------------------------------
 
     /// Plans copying a range of `source` (all or some partitions) to `target` (default: itself).
-    pub fn plan_replay(&self, source: &str, partitions: Option<&[u32]>, range: ReplayRange, target: Option<&str>) -> Result<ReplayPlan> {
+    pub fn plan_replay(
+        &self,
+        source: &str,
+        partitions: Option<&[u32]>,
+        range: ReplayRange,
+        target: Option<&str>,
+    ) -> Result<ReplayPlan> {
         let t = self.topic(source)?;
         let target = target.unwrap_or(source).to_string();
         self.topic(&target)?;
@@ -806,7 +919,9 @@ impl Engine {
             let (start, end) = (log.log_start(), log.end_offset());
             let (from, to) = match range {
                 ReplayRange::Offsets { from, to } => (from.clamp(start, end), to.clamp(start, end)),
-                ReplayRange::Time { since_ms, until_ms } => (log.offset_for_time(since_ms)?, log.offset_for_time(until_ms)?),
+                ReplayRange::Time { since_ms, until_ms } => {
+                    (log.offset_for_time(since_ms)?, log.offset_for_time(until_ms)?)
+                }
             };
             let to = to.max(from);
             rows.push(ReplayRow { partition: p, from, to, count: to - from });
@@ -844,7 +959,11 @@ impl Engine {
                     headers.push((replay::ORIGIN_TOPIC.into(), Bytes::from(plan.source.clone())));
                     headers.push((replay::ORIGIN_PARTITION.into(), Bytes::from(row.partition.to_string())));
                     headers.push((replay::ORIGIN_OFFSET.into(), Bytes::from(r.offset.to_string())));
-                    by_part.entry(p).or_default().push(NewRecord { key: r.key.clone(), value: r.value.clone(), headers });
+                    by_part.entry(p).or_default().push(NewRecord {
+                        key: r.key.clone(),
+                        value: r.value.clone(),
+                        headers,
+                    });
                 }
                 for (p, batch) in by_part {
                     appended += batch.len() as u64;
@@ -855,6 +974,49 @@ impl Engine {
         }
         self.inner.any_append.notify(usize::MAX);
         Ok(ReplayResult { target: plan.target.clone(), appended })
+    }
+
+    /// Commits offsets for a group that has no live members (an operator or a one-off pull that
+    /// already left). Like member commits, these only move forward.
+    pub fn commit_offsets(&self, group: &str, offsets: &[(String, u32, u64)]) -> Result<()> {
+        self.check_open()?;
+        validate_name("group", group)?;
+        for (t, p, o) in offsets {
+            let log = self.log(t, *p)?;
+            let (start, end) = (log.log_start(), log.end_offset());
+            if *o > end {
+                return Err(EngineError::OffsetOutOfRange {
+                    topic: t.clone(),
+                    partition: *p,
+                    requested: *o,
+                    start,
+                    end,
+                });
+            }
+        }
+        self.expire_members();
+        let mut gs = self.inner.groups.lock();
+        let gs = &mut *gs;
+        let g = gs.groups.entry(group.to_string()).or_insert_with(|| Group::new(group));
+        if !g.members.is_empty() {
+            return Err(EngineError::Refused(format!(
+                "group {group} has {} live member(s); only they may commit while they run",
+                g.members.len()
+            )));
+        }
+        for (t, p, o) in offsets {
+            if let Some(&c) = g.committed.get(&(t.clone(), *p))
+                && *o < c
+            {
+                return Err(EngineError::Refused(format!(
+                    "commit of {t}/{p} would move the group back from {c} to {o}; commits only move forward — use a reset to rewind"
+                )));
+            }
+        }
+        let entry = commit_entry(g, offsets);
+        gs.offsets.append(&entry, false)?;
+        apply_offset_entry(&mut gs.groups, entry);
+        Ok(())
     }
 
     /// fsyncs every partition and the offsets journal now.
@@ -987,6 +1149,10 @@ impl Inner {
         }
         if let Err(e) = self.groups.lock().offsets.flush() {
             first_err.get_or_insert(e);
+        }
+        // Release the data directory now, not when the last handle drops, so it can be reopened.
+        if let Err(e) = self.lock_file.unlock() {
+            first_err.get_or_insert(EngineError::io(format!("unlock {}", self.dir.join("depot.lock").display()), e));
         }
         first_err.map_or(Ok(()), Err)
     }

@@ -72,7 +72,11 @@ pub struct Membership {
 
 /// Computes an assignment: member id → partitions. Members and partitions are taken in sorted order,
 /// so every call with the same inputs gives the same answer.
-pub fn assign(assignor: Assignor, members: &BTreeMap<String, Vec<String>>, partitions: &BTreeMap<String, u32>) -> BTreeMap<String, Vec<Tp>> {
+pub fn assign(
+    assignor: Assignor,
+    members: &BTreeMap<String, Vec<String>>,
+    partitions: &BTreeMap<String, u32>,
+) -> BTreeMap<String, Vec<Tp>> {
     let mut out: BTreeMap<String, Vec<Tp>> = members.keys().map(|m| (m.clone(), Vec::new())).collect();
     match assignor {
         Assignor::Range => {
@@ -139,7 +143,14 @@ impl Group {
     }
 
     /// Adds (or refreshes) a member and rebalances.
-    pub fn join(&mut self, member_id: Option<&str>, client_id: &str, topics: Vec<String>, session_timeout: Duration, partitions: &BTreeMap<String, u32>) -> String {
+    pub fn join(
+        &mut self,
+        member_id: Option<&str>,
+        client_id: &str,
+        topics: Vec<String>,
+        session_timeout: Duration,
+        partitions: &BTreeMap<String, u32>,
+    ) -> String {
         let id = match member_id {
             Some(id) if self.members.contains_key(id) => id.to_string(),
             _ => {
@@ -194,7 +205,8 @@ impl Group {
     /// offset (what was handed out but not committed will be handed out again).
     pub fn rebalance(&mut self, partitions: &BTreeMap<String, u32>) {
         self.generation += 1;
-        let subs: BTreeMap<String, Vec<String>> = self.members.iter().map(|(id, m)| (id.clone(), m.topics.clone())).collect();
+        let subs: BTreeMap<String, Vec<String>> =
+            self.members.iter().map(|(id, m)| (id.clone(), m.topics.clone())).collect();
         let wanted: BTreeMap<String, u32> = partitions
             .iter()
             .filter(|(t, _)| subs.values().any(|ts| ts.contains(t)))
@@ -234,11 +246,19 @@ impl Group {
         let current = self.generation;
         let name = self.name.clone();
         let m = self.members.get_mut(member_id).ok_or_else(|| {
-            EngineError::not_found_hint(format!("member {member_id} of group {name}"), "it left or missed its session timeout; join again")
+            EngineError::not_found_hint(
+                format!("member {member_id} of group {name}"),
+                "it left or missed its session timeout; join again",
+            )
         })?;
         m.last_seen = Instant::now();
         if generation != current {
-            return Err(EngineError::IllegalGeneration { group: name, member: member_id.to_string(), given: generation, current });
+            return Err(EngineError::IllegalGeneration {
+                group: name,
+                member: member_id.to_string(),
+                given: generation,
+                current,
+            });
         }
         Ok(m)
     }
@@ -250,12 +270,7 @@ impl Group {
 
     /// Where the next delivery of `tp` starts: the position, else the committed offset, else `log_start`.
     pub fn position(&self, tp: &Tp, log_start: u64) -> u64 {
-        self.positions
-            .get(tp)
-            .copied()
-            .or_else(|| self.committed.get(tp).copied())
-            .unwrap_or(log_start)
-            .max(log_start)
+        self.positions.get(tp).copied().or_else(|| self.committed.get(tp).copied()).unwrap_or(log_start).max(log_start)
     }
 
     /// Notes that `[from, to)` of `tp` was handed out; counts redeliveries.
@@ -321,7 +336,8 @@ mod tests {
         for assignor in [Assignor::Range, Assignor::RoundRobin] {
             for n in 1..6 {
                 let names: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
-                let s: BTreeMap<String, Vec<String>> = names.iter().map(|m| (m.clone(), vec!["t".into(), "u".into()])).collect();
+                let s: BTreeMap<String, Vec<String>> =
+                    names.iter().map(|m| (m.clone(), vec!["t".into(), "u".into()])).collect();
                 let a = assign(assignor, &s, &parts);
                 let mut all: Vec<Tp> = a.values().flatten().cloned().collect();
                 all.sort();

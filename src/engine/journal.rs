@@ -21,7 +21,8 @@ pub struct Journal {
 }
 
 fn frame<T: Serialize>(entry: &T) -> Result<Vec<u8>> {
-    let body = serde_json::to_vec(entry).map_err(|e| EngineError::InvalidArgument(format!("cannot encode entry: {e}")))?;
+    let body =
+        serde_json::to_vec(entry).map_err(|e| EngineError::InvalidArgument(format!("cannot encode entry: {e}")))?;
     let mut buf = Vec::with_capacity(body.len() + 8);
     buf.extend_from_slice(&(body.len() as u32).to_le_bytes());
     buf.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());

@@ -13,8 +13,10 @@ use super::record::{self, NewRecord, Record};
 use super::segment::{self, Frame, FrameReader, Segment};
 use event_listener::{Event, Listener};
 use parking_lot::{Condvar, Mutex};
+use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -26,10 +28,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Wall-clock milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Settings a partition needs.
@@ -65,6 +64,8 @@ struct LogState {
     producers: Producers,
     failed: Option<String>,
     scratch: Vec<u8>,
+    /// Segments sealed without an fsync (`sync=never`): the next flush (a clean close) fsyncs them.
+    unsynced: Vec<(Arc<File>, PathBuf)>,
 }
 
 impl LogState {
@@ -141,6 +142,8 @@ impl PartitionLog {
             }
             let last = bases[bases.len() - 1];
             let (seg, next, ts, producers) = recover_active(dir, last, &segments, &cfg, &mut report)?;
+            // Timestamps never go back, even when the checkpoint is gone and the active segment is empty.
+            let ts = segments.iter().map(|s| s.max_ts).fold(ts, i64::max);
             segments.push(seg);
             (next, ts, producers)
         };
@@ -157,6 +160,7 @@ impl PartitionLog {
                 producers,
                 failed: None,
                 scratch: Vec::new(),
+                unsynced: Vec::new(),
             }),
             sync: Mutex::new(SyncState { synced_seq: 0, last_group: 1, syncing: false, failed: None }),
             sync_cv: Condvar::new(),
@@ -246,10 +250,9 @@ impl PartitionLog {
             st.scratch = buf;
             if let Err(u) = undo {
                 drop(st);
-                return Err(self.fail(format!(
-                    "write to {} failed ({e}) and could not be undone ({u})",
-                    path.display()
-                )));
+                return Err(
+                    self.fail(format!("write to {} failed ({e}) and could not be undone ({u})", path.display()))
+                );
             }
             return Err(EngineError::io(format!("write to {}", path.display()), e));
         }
@@ -388,6 +391,16 @@ impl PartitionLog {
 
     /// Makes everything written so far durable (used by the interval flusher and on close).
     pub fn flush(&self) -> Result<()> {
+        // Segments rolled in `sync=never` mode were never fsynced, nor their directory entries.
+        let sealed = std::mem::take(&mut self.state.lock().unsynced);
+        if !sealed.is_empty() {
+            for (file, path) in &sealed {
+                if let Err(e) = file.sync_data() {
+                    return Err(self.fail(format!("fsync of {} failed: {e}", path.display())));
+                }
+            }
+            segment::sync_dir(&self.dir)?;
+        }
         let seq = self.written_seq.load(Ordering::Acquire);
         let synced = self.sync.lock().synced_seq;
         if seq == synced && seq != 0 {
@@ -413,6 +426,11 @@ impl PartitionLog {
             }
         }
         st.active().seal(sync)?;
+        if !sync {
+            let a = st.active();
+            let sealed = (a.file.clone(), a.path.clone());
+            st.unsynced.push(sealed);
+        }
         let next = st.next_offset;
         let seg = Segment::create(&self.dir, next, sync)?;
         st.segments.push(seg);
@@ -439,9 +457,24 @@ impl PartitionLog {
         let mut out = Vec::new();
         let mut at = offset;
         let mut bytes = 0usize;
+        let mut full = false;
         while at < end && out.len() < max_records && (bytes < max_bytes || out.is_empty()) {
             let (file, path, pos, seg_end) = {
                 let st = self.state.lock();
+                if at < st.segments[0].base {
+                    // Retention deleted the segment holding `at` since this read started: say so
+                    // rather than silently continuing from the new log start.
+                    if !out.is_empty() {
+                        break;
+                    }
+                    return Err(EngineError::OffsetOutOfRange {
+                        topic: self.topic.clone(),
+                        partition: self.partition,
+                        requested: at,
+                        start: st.segments[0].base,
+                        end: self.end_offset(),
+                    });
+                }
                 let i = st.segments.partition_point(|s| s.base <= at).saturating_sub(1);
                 let s = &st.segments[i];
                 if at >= s.next_offset {
@@ -464,7 +497,11 @@ impl PartitionLog {
                 match reader.next_frame()? {
                     Frame::End => break,
                     Frame::Bad(e) => {
-                        return Err(EngineError::Corrupt { file: path.clone(), position: reader.pos, reason: e.to_string() });
+                        return Err(EngineError::Corrupt {
+                            file: path.clone(),
+                            position: reader.pos,
+                            reason: e.to_string(),
+                        });
                     }
                     Frame::Ok(h, frame) => {
                         if h.next_offset() <= at {
@@ -480,15 +517,30 @@ impl PartitionLog {
                             position: reader.pos - h.frame_len as u64,
                             reason: e.to_string(),
                         })?;
+                        // `max_bytes` bounds records, not batches: keep what fits (at least one).
+                        let mut keep = before;
                         for r in &out[before..] {
-                            bytes += r.encoded_len();
+                            let n = r.encoded_len();
+                            if keep > 0 && bytes + n > max_bytes {
+                                full = true;
+                                break;
+                            }
+                            bytes += n;
+                            keep += 1;
                         }
+                        out.truncate(keep);
                         if let Some(last) = out.last() {
                             at = last.offset + 1;
                         }
                         progressed = true;
+                        if full {
+                            break;
+                        }
                     }
                 }
+            }
+            if full {
+                break;
             }
             if !progressed {
                 // Segment exhausted: move on to the next one, if any.
@@ -504,7 +556,13 @@ impl PartitionLog {
     }
 
     /// Like [`read`](Self::read) but, at the end of the log, waits up to `timeout` for new records.
-    pub fn read_wait(&self, offset: u64, max_records: usize, max_bytes: usize, timeout: Duration) -> Result<Vec<Record>> {
+    pub fn read_wait(
+        &self,
+        offset: u64,
+        max_records: usize,
+        max_bytes: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Record>> {
         let deadline = Instant::now() + timeout;
         loop {
             let listener = self.appended.listen();
@@ -550,7 +608,12 @@ impl PartitionLog {
     }
 
     /// Deletes whole old segments beyond the retention limits; returns how many were deleted.
-    pub fn enforce_retention(&self, retention_ms: Option<u64>, retention_bytes: Option<u64>, now: i64) -> Result<usize> {
+    pub fn enforce_retention(
+        &self,
+        retention_ms: Option<u64>,
+        retention_bytes: Option<u64>,
+        now: i64,
+    ) -> Result<usize> {
         if retention_ms.is_none() && retention_bytes.is_none() {
             return Ok(0);
         }
@@ -649,7 +712,8 @@ fn read_checkpoint(dir: &Path) -> Option<Checkpoint> {
 fn open_sealed(dir: &Path, base: u64, next_base: u64, interval: u64) -> Result<Segment> {
     let mut seg = Segment::open_file(dir, base)?;
     let size = seg.size;
-    seg.load_indexes(size, None);
+    // Entries must point inside the segment: positions below its size, offsets below the next base.
+    seg.load_indexes(size, Some(next_base - base));
     seg.next_offset = next_base;
     let has_ts = seg.tindex.last().is_some();
     if (seg.index.is_empty() || !has_ts) && size > 0 {
@@ -663,7 +727,11 @@ fn open_sealed(dir: &Path, base: u64, next_base: u64, interval: u64) -> Result<S
             match reader.next_frame()? {
                 Frame::End => break,
                 Frame::Bad(e) => {
-                    return Err(EngineError::Corrupt { file: path.clone(), position: reader.pos, reason: e.to_string() });
+                    return Err(EngineError::Corrupt {
+                        file: path.clone(),
+                        position: reader.pos,
+                        reason: e.to_string(),
+                    });
                 }
                 Frame::Ok(h, _) => {
                     let at = reader.pos - h.frame_len as u64;

@@ -41,16 +41,13 @@ pub fn parse_log_name(name: &str) -> Option<u64> {
 
 /// Fsyncs a directory so a new or removed entry in it survives a crash.
 pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .ctx(|| format!("fsync directory {}", dir.display()))
+    File::open(dir).and_then(|d| d.sync_all()).ctx(|| format!("fsync directory {}", dir.display()))
 }
 
 /// Reads exactly `len` bytes at `pos`.
 pub fn read_exact_at(file: &File, path: &Path, pos: u64, len: usize) -> Result<Bytes> {
     let mut buf = BytesMut::zeroed(len);
-    file.read_exact_at(&mut buf, pos)
-        .ctx(|| format!("read {len} bytes at byte {pos} of {}", path.display()))?;
+    file.read_exact_at(&mut buf, pos).ctx(|| format!("read {len} bytes at byte {pos} of {}", path.display()))?;
     Ok(buf.freeze())
 }
 
@@ -123,11 +120,8 @@ impl Segment {
     /// Opens an existing segment file without reading its contents.
     pub fn open_file(dir: &Path, base: u64) -> Result<Segment> {
         let path = dir.join(format!("{}.log", stem(base)));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .ctx(|| format!("open segment {}", path.display()))?;
+        let file =
+            OpenOptions::new().read(true).write(true).open(&path).ctx(|| format!("open segment {}", path.display()))?;
         let size = file.metadata().ctx(|| format!("stat {}", path.display()))?.len();
         Ok(Segment {
             base,
@@ -259,11 +253,7 @@ impl Segment {
 }
 
 fn append_file(path: &Path, buf: &[u8], sync: bool) -> Result<()> {
-    let mut f = OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .ctx(|| format!("open {}", path.display()))?;
+    let mut f = OpenOptions::new().append(true).create(true).open(path).ctx(|| format!("open {}", path.display()))?;
     f.write_all(buf).ctx(|| format!("write {}", path.display()))?;
     if sync {
         f.sync_data().ctx(|| format!("fsync {}", path.display()))?;

@@ -40,15 +40,19 @@ impl Topic {
             .map_err(|e| EngineError::InvalidArgument(format!("cannot encode topic config: {e}")))?;
         let tmp = dir.join("topic.json.tmp");
         std::fs::write(&tmp, json).ctx(|| format!("write {}", tmp.display()))?;
-        std::fs::File::open(&tmp)
-            .and_then(|f| f.sync_all())
-            .ctx(|| format!("fsync {}", tmp.display()))?;
+        std::fs::File::open(&tmp).and_then(|f| f.sync_all()).ctx(|| format!("fsync {}", tmp.display()))?;
         std::fs::rename(&tmp, dir.join("topic.json")).ctx(|| format!("rename {}", tmp.display()))?;
         super::segment::sync_dir(dir)?;
         if let Some(parent) = dir.parent() {
             super::segment::sync_dir(parent)?;
         }
-        Ok(Topic { name: name.to_string(), config, dir: dir.to_path_buf(), partitions, next_keyless: AtomicU32::new(0) })
+        Ok(Topic {
+            name: name.to_string(),
+            config,
+            dir: dir.to_path_buf(),
+            partitions,
+            next_keyless: AtomicU32::new(0),
+        })
     }
 
     /// Opens an existing topic directory.
@@ -60,7 +64,11 @@ impl Topic {
             position: e.column() as u64,
             reason: format!("topic settings do not parse: {e}"),
         })?;
-        config.validate().map_err(|e| EngineError::Corrupt { file: path.clone(), position: 0, reason: e.to_string() })?;
+        config.validate().map_err(|e| EngineError::Corrupt {
+            file: path.clone(),
+            position: 0,
+            reason: e.to_string(),
+        })?;
         let lc = Self::log_config(base, &config);
         let mut partitions = Vec::new();
         for p in 0..config.partitions {
@@ -70,7 +78,13 @@ impl Topic {
             }
             partitions.push(Arc::new(log));
         }
-        Ok(Topic { name: name.to_string(), config, dir: dir.to_path_buf(), partitions, next_keyless: AtomicU32::new(0) })
+        Ok(Topic {
+            name: name.to_string(),
+            config,
+            dir: dir.to_path_buf(),
+            partitions,
+            next_keyless: AtomicU32::new(0),
+        })
     }
 
     pub fn partition(&self, p: u32) -> Result<&Arc<PartitionLog>> {
