@@ -24,7 +24,7 @@ pub async fn list(b: &dyn Backend, g: &Global) -> Result<()> {
             rate(x.consume_rate),
         ]);
     }
-    println!("{}", t.render());
+    outln!("{}", t.render())?;
     if t.is_empty() {
         eprintln!("no consumer groups yet; `depot pull TOPIC --group NAME` creates one");
     }
@@ -36,7 +36,7 @@ pub async fn describe(b: &dyn Backend, g: &Global, name: &str) -> Result<()> {
     if g.json {
         return print_json(&x);
     }
-    println!(
+    outln!(
         "group {}: {}, generation {}, {} member(s), assignor {}, lag {} ({})",
         x.name,
         x.state,
@@ -45,7 +45,7 @@ pub async fn describe(b: &dyn Backend, g: &Global, name: &str) -> Result<()> {
         x.assignor,
         x.total_lag(),
         duration_ms(x.max_lag_ms())
-    );
+    )?;
     let mut t =
         Table::new(&["TOPIC", ">PARTITION", ">COMMITTED", ">END", ">LAG", ">LAG-TIME", ">REDELIVERED", "OWNER"]);
     for p in &x.partitions {
@@ -60,15 +60,15 @@ pub async fn describe(b: &dyn Backend, g: &Global, name: &str) -> Result<()> {
             p.owner.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
-    println!("{}", t.render());
+    outln!("{}", t.render())?;
     if !x.members.is_empty() {
-        println!();
+        outln!()?;
         let mut m = Table::new(&["MEMBER", "CLIENT", "ASSIGNMENT", ">LAST-SEEN"]);
         for mem in &x.members {
             let a: Vec<String> = mem.assignment.iter().map(|(t, p)| format!("{t}/{p}")).collect();
             m.row(vec![mem.member_id.clone(), mem.client_id.clone(), a.join(" "), duration_ms(mem.last_seen_ms)]);
         }
-        println!("{}", m.render());
+        outln!("{}", m.render())?;
     }
     Ok(())
 }
@@ -78,7 +78,7 @@ pub async fn delete(b: &dyn Backend, g: &Global, name: &str) -> Result<()> {
     if g.json {
         return print_json(&serde_json::json!({"deleted": name}));
     }
-    println!("deleted group {name}");
+    outln!("deleted group {name}")?;
     Ok(())
 }
 
@@ -102,12 +102,12 @@ fn spec(a: &ResetArgs) -> Result<ResetSpec> {
     })
 }
 
-fn print_plan(p: &ResetPlan) {
+fn print_plan(p: &ResetPlan) -> Result<()> {
     let title = match p.undo_of {
         Some(id) => format!("undo of reset #{id} ({})", p.spec),
         None => p.spec.to_string(),
     };
-    println!("group {} on {}: {title}", p.group, p.topic);
+    outln!("group {} on {}: {title}", p.group, p.topic)?;
     let mut t = Table::new(&[">PARTITION", ">BEFORE", ">AFTER", ">MOVE", ">LOG-START", ">END", "NOTE"]);
     for r in &p.rows {
         let mv = match r.before {
@@ -124,10 +124,11 @@ fn print_plan(p: &ResetPlan) {
             r.note.clone().unwrap_or_default(),
         ]);
     }
-    println!("{}", t.render());
+    outln!("{}", t.render())?;
     if !p.live_members.is_empty() {
-        println!("the group has {} live member(s): executing needs --force", p.live_members.len());
+        outln!("the group has {} live member(s): executing needs --force", p.live_members.len())?;
     }
+    Ok(())
 }
 
 async fn execute_or_preview(b: &dyn Backend, g: &Global, plan: ResetPlan, execute: bool, force: bool) -> Result<()> {
@@ -135,16 +136,16 @@ async fn execute_or_preview(b: &dyn Backend, g: &Global, plan: ResetPlan, execut
         if g.json {
             return print_json(&plan);
         }
-        print_plan(&plan);
-        println!("dry run: nothing changed. Add --execute to apply.");
+        print_plan(&plan)?;
+        outln!("dry run: nothing changed. Add --execute to apply.")?;
         return Ok(());
     }
     let rec = b.execute_reset(plan.clone(), force).await.map_err(backend_err)?;
     if g.json {
         return print_json(&rec);
     }
-    print_plan(&plan);
-    println!("executed as reset #{}; `depot undo {}` shows how to take it back", rec.id, rec.group);
+    print_plan(&plan)?;
+    outln!("executed as reset #{}; `depot undo {}` shows how to take it back", rec.id, rec.group)?;
     Ok(())
 }
 

@@ -4,6 +4,15 @@
 //! (`--data DIR`) and on a depot server (`--connect URL`). When another depot process holds the
 //! data directory and serves it, verbs connect to that server instead of failing on the lock.
 
+/// `println!` that returns the write error instead of panicking when stdout is gone (a reader such
+/// as `head` closed the pipe); [`run`] turns a broken pipe into a quiet exit.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 pub mod args;
 pub mod bench;
 pub mod bench_http;
@@ -66,7 +75,7 @@ pub fn connect(g: &Global) -> Result<Arc<dyn Backend>> {
 
 /// Prints a value as JSON (one line).
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
-    println!("{}", serde_json::to_string(v)?);
+    outln!("{}", serde_json::to_string(v)?)?;
     Ok(())
 }
 
@@ -85,23 +94,57 @@ pub fn run(cli: Cli) -> Result<()> {
     rt.block_on(run_async(cli))
 }
 
+/// Whether a verb changes anything (refused under `--read-only`, whichever backend serves it).
+fn writes(verb: &Verb) -> bool {
+    match verb {
+        Verb::Topic { action } => !matches!(action, args::TopicAction::Describe { .. }),
+        Verb::Publish(_) | Verb::Import(_) | Verb::Pull(_) => true,
+        Verb::Group { action } => matches!(action, GroupAction::Delete { .. }),
+        Verb::Reset(a) => a.execute,
+        Verb::Undo(a) => a.execute,
+        Verb::Replay(a) => a.execute,
+        Verb::Serve(_) | Verb::Topics | Verb::Peek(_) | Verb::Groups | Verb::Export(_) | Verb::Bench { .. } => false,
+    }
+}
+
 async fn run_async(cli: Cli) -> Result<()> {
     let g = &cli.global;
+    // Checked whichever backend ends up serving the verb, so a bad value never passes silently.
+    g.sync.parse::<SyncMode>()?;
+    if g.read_only && cli.verb.as_ref().is_some_and(writes) {
+        // The embedded backend refuses these itself, but a server (--connect, or the one holding
+        // the data directory) knows nothing of this process's --read-only.
+        anyhow::bail!("depot is read-only (--read-only): writes are disabled");
+    }
     let Some(verb) = cli.verb else {
         let b = connect(g)?;
-        return topics::overview(b.as_ref(), g).await;
+        return match topics::overview(b.as_ref(), g).await {
+            Err(e) if is_broken_pipe(&e) => Ok(()),
+            r => r,
+        };
     };
     match verb {
         Verb::Serve(a) => serve::run(g, &a).await,
         Verb::Bench { what: BenchWhat::Engine(a) } => tokio::task::spawn_blocking(move || bench::run(&a)).await?,
         Verb::Bench { what: BenchWhat::Http(a) } => bench_http::run(&a).await,
         verb => {
+            // Output nobody reads any more is no failure for a verb that only shows things; but
+            // publish and pull have acted on what they could not print, so that stays an error.
+            let quiet_pipe = !matches!(verb, Verb::Publish(_) | Verb::Pull(_));
             let b = connect(g)?;
             let r = dispatch(b.as_ref(), g, verb).await;
             drop(b);
-            r
+            match r {
+                Err(e) if quiet_pipe && is_broken_pipe(&e) => Ok(()),
+                r => r,
+            }
         }
     }
+}
+
+/// Whether an error is stdout's reader having gone away.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 async fn dispatch(b: &dyn Backend, g: &Global, verb: Verb) -> Result<()> {

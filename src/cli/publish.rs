@@ -20,20 +20,27 @@ fn headers(raw: &[String]) -> Result<Vec<Header>> {
 
 pub async fn run(b: &dyn Backend, g: &Global, a: PublishArgs) -> Result<()> {
     let headers = headers(&a.headers)?;
-    let make = |v: String| OutRecord {
+    let make = |v: Vec<u8>| OutRecord {
         key: a.key.as_deref().map(Payload::text),
         value: Payload(v.into()),
         headers: headers.clone(),
         partition: a.partition,
     };
     if let Some(v) = a.value {
-        return send(b, g, &a.topic, vec![make(v)]).await;
+        return send(b, g, &a.topic, vec![make(v.into_bytes())]).await;
     }
-    // Lines are read on a thread and handed over in batches of whatever has arrived.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<String>>(4 * MAX_BATCH);
+    // Lines are read on a thread and handed over in batches of whatever has arrived. A line is
+    // bytes, not necessarily UTF-8 (values are binary-safe); "\n" or "\r\n" ends it.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4 * MAX_BATCH);
     std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
+        for line in std::io::stdin().lock().split(b'\n') {
             let stop = line.is_err();
+            let line = line.map(|mut l| {
+                if l.last() == Some(&b'\r') {
+                    l.pop();
+                }
+                l
+            });
             if tx.blocking_send(line).is_err() || stop {
                 break;
             }

@@ -88,14 +88,16 @@ pub async fn export(b: &dyn Backend, a: ExportArgs) -> Result<()> {
         Some(p) => vec![p],
         None => (0..info.partitions.len() as u32).collect(),
     };
+    // Check before writing anything, so a bad --partition leaves stdout empty.
+    if let Some(p) = parts.iter().find(|&&p| p as usize >= info.partitions.len()) {
+        bail!("partition {p} does not exist: {} has partitions 0..{}", a.topic, info.partitions.len());
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if matches!(a.format, ExportFormat::Csv) {
         writeln!(out, "partition,offset,timestamp,key,value")?;
     }
     for p in parts {
-        let Some(pi) = info.partitions.get(p as usize) else {
-            bail!("partition {p} does not exist: {} has partitions 0..{}", a.topic, info.partitions.len());
-        };
+        let pi = &info.partitions[p as usize];
         let mut at = a.from_offset.unwrap_or(pi.log_start).max(pi.log_start);
         let end = a.to_offset.unwrap_or(pi.end_offset).min(pi.end_offset);
         while at < end {
@@ -135,6 +137,8 @@ struct ImportLine {
 }
 
 pub async fn import(b: &dyn Backend, g: &Global, a: ImportArgs) -> Result<()> {
+    // An unknown topic is an error even when the file turns out to be empty.
+    let info = b.describe_topic(&a.topic).await.map_err(backend_err)?;
     let reader: Box<dyn BufRead> = if a.file.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
@@ -150,12 +154,17 @@ pub async fn import(b: &dyn Backend, g: &Global, a: ImportArgs) -> Result<()> {
         }
         let l: ImportLine = serde_json::from_str(&line)
             .with_context(|| format!("{} line {}: not a record (nothing was imported)", a.file.display(), i + 1))?;
-        records.push(OutRecord {
-            key: l.key,
-            value: l.value,
-            headers: l.headers,
-            partition: if a.keep_partitions { l.partition } else { None },
-        });
+        let partition = if a.keep_partitions { l.partition } else { None };
+        if let Some(p) = partition.filter(|&p| p as usize >= info.partitions.len()) {
+            bail!(
+                "{} line {}: partition {p} does not exist: {} has partitions 0..{} (nothing was imported)",
+                a.file.display(),
+                i + 1,
+                a.topic,
+                info.partitions.len()
+            );
+        }
+        records.push(OutRecord { key: l.key, value: l.value, headers: l.headers, partition });
     }
     let total = records.len();
     let mut done = 0;
@@ -171,6 +180,6 @@ pub async fn import(b: &dyn Backend, g: &Global, a: ImportArgs) -> Result<()> {
     if g.json {
         return print_json(&serde_json::json!({"imported": done, "topic": a.topic}));
     }
-    println!("imported {done} record(s) into {}", a.topic);
+    outln!("imported {done} record(s) into {}", a.topic)?;
     Ok(())
 }

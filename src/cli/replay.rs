@@ -19,19 +19,19 @@ pub async fn run(b: &dyn Backend, g: &Global, a: ReplayArgs) -> Result<()> {
         if g.json {
             return print_json(&plan);
         }
-        println!("replay {} → {}: {} record(s)", plan.source, plan.target, plan.total);
+        outln!("replay {} → {}: {} record(s)", plan.source, plan.target, plan.total)?;
         let mut t = Table::new(&[">PARTITION", ">FROM", ">TO", ">RECORDS"]);
         for r in &plan.rows {
             t.row(vec![r.partition.to_string(), r.from.to_string(), r.to.to_string(), r.count.to_string()]);
         }
-        println!("{}", t.render());
-        println!("dry run: nothing copied. Add --execute to replay.");
+        outln!("{}", t.render())?;
+        outln!("dry run: nothing copied. Add --execute to replay.")?;
         return Ok(());
     }
     let res = b.execute_replay(plan).await.map_err(backend_err)?;
     if g.json {
         return print_json(&res);
     }
-    println!("replayed {} record(s) into {}", res.appended, res.target);
+    outln!("replayed {} record(s) into {}", res.appended, res.target)?;
     Ok(())
 }

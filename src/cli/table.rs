@@ -77,7 +77,7 @@ pub fn bytes(n: u64) -> String {
 pub fn duration_ms(ms: u64) -> String {
     let s = ms / 1000;
     if ms < 10_000 {
-        if ms % 1000 == 0 { format!("{s}s") } else { format!("{:.1}s", ms as f64 / 1000.0) }
+        if ms.is_multiple_of(1000) { format!("{s}s") } else { format!("{:.1}s", ms as f64 / 1000.0) }
     } else if s < 3600 {
         format!("{}m{:02}s", s / 60, s % 60)
     } else if s < 86_400 {

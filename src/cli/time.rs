@@ -9,7 +9,8 @@ pub fn parse_time(t: &str) -> Result<i64> {
             humantime::parse_duration(ago).with_context(|| format!("{t:?}: -DURATION needs a duration like -15m"))?;
         return Ok(crate::engine::log::now_ms() - d.as_millis() as i64);
     }
-    crate::server::parse_time(t).map_err(anyhow::Error::msg)
+    // The server's parser knows RFC 3339 and ms; the command line also takes -DURATION.
+    crate::server::parse_time(t).map_err(|e| anyhow::anyhow!("{e}; or -DURATION for that long ago, e.g. -15m"))
 }
 
 /// A duration such as `15m`, `2h30m`, `1d` in milliseconds.

@@ -12,15 +12,15 @@ pub async fn overview(b: &dyn Backend, g: &Global) -> Result<()> {
     if g.json {
         return print_json(&serde_json::json!({"target": b.target(), "topics": topics, "groups": groups}));
     }
-    println!("depot — {}", b.target());
+    outln!("depot — {}", b.target())?;
     if topics.is_empty() {
-        println!();
-        println!("No topics yet. Create one and publish into it:");
-        println!("  depot topic create orders --partitions 3");
-        println!("  echo hello | depot publish orders");
+        outln!()?;
+        outln!("No topics yet. Create one and publish into it:")?;
+        outln!("  depot topic create orders --partitions 3")?;
+        outln!("  echo hello | depot publish orders")?;
         return Ok(());
     }
-    println!();
+    outln!()?;
     let mut t = Table::new(&["TOPIC", ">PARTITIONS", ">BACKLOG", ">SIZE", ">IN", ">OUT"]);
     for x in &topics {
         t.row(vec![
@@ -32,9 +32,9 @@ pub async fn overview(b: &dyn Backend, g: &Global) -> Result<()> {
             rate(x.rate_out()),
         ]);
     }
-    println!("{}", t.render());
+    outln!("{}", t.render())?;
     if !groups.is_empty() {
-        println!();
+        outln!()?;
         let mut t = Table::new(&["GROUP", "STATE", ">MEMBERS", ">LAG", ">LAG-TIME"]);
         for x in &groups {
             t.row(vec![
@@ -45,7 +45,7 @@ pub async fn overview(b: &dyn Backend, g: &Global) -> Result<()> {
                 duration_ms(x.max_lag_ms()),
             ]);
         }
-        println!("{}", t.render());
+        outln!("{}", t.render())?;
     }
     Ok(())
 }
@@ -66,7 +66,7 @@ pub async fn list(b: &dyn Backend, g: &Global) -> Result<()> {
             rate(x.rate_out()),
         ]);
     }
-    println!("{}", t.render());
+    outln!("{}", t.render())?;
     if t.is_empty() {
         eprintln!("no topics; create one with: depot topic create NAME --partitions N");
     }
@@ -81,7 +81,7 @@ pub async fn topic(b: &dyn Backend, g: &Global, action: TopicAction) -> Result<(
             if g.json {
                 return print_json(&t);
             }
-            println!("created topic {name} with {partitions} partition(s)");
+            outln!("created topic {name} with {partitions} partition(s)")?;
         }
         TopicAction::Describe { name } => {
             let t = b.describe_topic(&name).await.map_err(backend_err)?;
@@ -98,7 +98,7 @@ pub async fn topic(b: &dyn Backend, g: &Global, action: TopicAction) -> Result<(
                         .join(", ")
                 }
             };
-            println!("topic {}: {} partition(s), retention: {retention}", t.name, t.partitions.len());
+            outln!("topic {}: {} partition(s), retention: {retention}", t.name, t.partitions.len())?;
             let mut tab =
                 Table::new(&[">PARTITION", ">LOG-START", ">END", ">RECORDS", ">SIZE", ">SEGMENTS", ">IN", ">OUT"]);
             for p in &t.partitions {
@@ -113,14 +113,14 @@ pub async fn topic(b: &dyn Backend, g: &Global, action: TopicAction) -> Result<(
                     rate(p.rate_out),
                 ]);
             }
-            println!("{}", tab.render());
+            outln!("{}", tab.render())?;
         }
         TopicAction::Delete { name } => {
             b.delete_topic(&name).await.map_err(backend_err)?;
             if g.json {
                 return print_json(&serde_json::json!({"deleted": name}));
             }
-            println!("deleted topic {name}");
+            outln!("deleted topic {name}")?;
         }
     }
     Ok(())
