@@ -24,5 +24,6 @@
 
 pub mod backend;
 pub mod cli;
+pub mod console;
 pub mod engine;
 pub mod server;

@@ -9,8 +9,21 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
     #[command(subcommand)]
     pub verb: Option<Verb>,
+}
+
+/// Options of the console (`depot` with no verb).
+#[derive(Debug, Clone, Args)]
+pub struct ConsoleArgs {
+    /// Also serve the HTTP API while the console runs on the embedded engine ("off" to disable).
+    #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR|off")]
+    pub listen: String,
+    /// Colour theme: dark, light, high-contrast, or a file in <config dir>/themes/ [default: from the config file, else dark].
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
 }
 
 /// Options every verb takes.
@@ -20,7 +33,7 @@ pub struct Global {
     #[arg(long, global = true, env = "DEPOT_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Talk to a depot server instead of an embedded engine, e.g. http://127.0.0.1:7878.
-    #[arg(long, global = true, env = "DEPOT_CONNECT", value_name = "URL", conflicts_with = "data")]
+    #[arg(long, global = true, env = "DEPOT_CONNECT", value_name = "URL")]
     pub connect: Option<String>,
     /// Token for the server (sent as `Authorization: Bearer TOKEN`); `serve` requires it from clients.
     #[arg(long, global = true, env = "DEPOT_TOKEN", value_name = "TOKEN", hide_env_values = true)]

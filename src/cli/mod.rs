@@ -16,6 +16,7 @@ macro_rules! outln {
 pub mod args;
 pub mod bench;
 pub mod bench_http;
+mod console;
 mod groups;
 mod publish;
 mod read;
@@ -117,6 +118,11 @@ async fn run_async(cli: Cli) -> Result<()> {
         anyhow::bail!("depot is read-only (--read-only): writes are disabled");
     }
     let Some(verb) = cli.verb else {
+        use std::io::IsTerminal;
+        if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+            return console::run(g, &cli.console).await;
+        }
+        // Not a terminal (a script, a pipe): print the overview instead of the console.
         let b = connect(g)?;
         return match topics::overview(b.as_ref(), g).await {
             Err(e) if is_broken_pipe(&e) => Ok(()),

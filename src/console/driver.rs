@@ -1,0 +1,158 @@
+//! The driver: owns the terminal, turns terminal events and ticks into messages on one channel,
+//! runs effects against the backend in background tasks, and redraws only when the state changed.
+
+use super::state::{Effect, Loaded, Msg, State};
+use super::update::{start, update};
+use super::view;
+use crate::backend::{Backend, BackendError, OutRecord, Payload, PublishRequest};
+use anyhow::{Context, Result};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event};
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Restores the terminal however the console ends.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+    }
+}
+
+fn now_ms() -> i64 {
+    crate::engine::log::now_ms()
+}
+
+/// Runs the console until the user quits.
+pub async fn run(backend: Arc<dyn Backend>, mut state: State) -> Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("the console needs a terminal; for scripts use the verbs (depot --help)");
+    }
+    // Restore the terminal before any panic message is printed, then chain to the previous hook.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+        previous(info);
+    }));
+    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    let _guard = TerminalGuard;
+    crossterm::execute!(std::io::stdout(), EnableMouseCapture).context("cannot enable the mouse")?;
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
+    let input = tx.clone();
+    std::thread::Builder::new()
+        .name("depot-input".into())
+        .spawn(move || {
+            loop {
+                let msg = match crossterm::event::read() {
+                    Ok(Event::Key(k)) => Msg::Key(k),
+                    Ok(Event::Mouse(m)) => Msg::Mouse(m),
+                    Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                    Ok(_) => continue,
+                    Err(e) => {
+                        tracing::error!("reading the terminal failed: {e}");
+                        break;
+                    }
+                };
+                if input.send(msg).is_err() {
+                    break;
+                }
+            }
+        })
+        .context("start the input thread")?;
+    let ticker = tx.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(500));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            every.tick().await;
+            if ticker.send(Msg::Tick(now_ms())).is_err() {
+                break;
+            }
+        }
+    });
+
+    let size = terminal.size().context("terminal size")?;
+    state.size = (size.width, size.height);
+    state.now_ms = now_ms();
+    for e in start(&mut state) {
+        spawn_effect(e, backend.clone(), tx.clone());
+    }
+    loop {
+        if state.dirty {
+            terminal.draw(|f| view::render(f, &state)).context("drawing failed")?;
+            state.dirty = false;
+        }
+        let Some(msg) = rx.recv().await else { break };
+        for e in update(&mut state, msg) {
+            if e == Effect::Quit {
+                continue;
+            }
+            spawn_effect(e, backend.clone(), tx.clone());
+        }
+        if state.quit {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Runs one effect in the background and sends its result back.
+pub fn spawn_effect(e: Effect, b: Arc<dyn Backend>, tx: UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        if let Some(loaded) = run_effect(e, b.as_ref()).await {
+            let _ = tx.send(Msg::Loaded(loaded));
+        }
+    });
+}
+
+/// Runs an effect against a backend (also used by tests without a terminal).
+pub async fn run_effect(e: Effect, b: &dyn Backend) -> Option<Loaded> {
+    Some(match e {
+        Effect::LoadCaps => Loaded::Caps(b.capabilities().await),
+        Effect::LoadTopics => Loaded::Topics(b.list_topics().await),
+        Effect::LoadGroups => Loaded::Groups(b.list_groups().await),
+        Effect::LoadMessages { seq, topic, req } => Loaded::Messages { seq, result: b.peek(&topic, req).await },
+        Effect::Publish { topic, req } => Loaded::Published(b.publish(&topic, req).await),
+        Effect::PublishFile { topic, path, template } => Loaded::Published(publish_file(b, &topic, &path, template).await),
+        Effect::Pull { group, req } => Loaded::Pulled(b.pull(&group, req).await),
+        Effect::Commit { group, offsets } => Loaded::Committed(b.commit(&group, offsets).await),
+        Effect::PlanReset { group, req } => Loaded::ResetPlanned(b.plan_reset(&group, req).await),
+        Effect::ExecuteReset { plan, force } => Loaded::ResetDone(b.execute_reset(plan, force).await),
+        Effect::PlanUndo { group } => Loaded::ResetPlanned(b.plan_undo(&group).await),
+        Effect::PlanReplay(req) => Loaded::ReplayPlanned(b.plan_replay(req).await),
+        Effect::ExecuteReplay(plan) => Loaded::ReplayDone(b.execute_replay(plan).await),
+        Effect::CreateTopic { name, config } => Loaded::TopicCreated(b.create_topic(&name, config).await),
+        Effect::DeleteTopic(name) => {
+            let r = b.delete_topic(&name).await;
+            Loaded::TopicDeleted(name, r)
+        }
+        Effect::Quit => return None,
+    })
+}
+
+async fn publish_file(b: &dyn Backend, topic: &str, path: &str, template: OutRecord) -> Result<Vec<crate::backend::Ack>, BackendError> {
+    let p = path.to_string();
+    let text = tokio::task::spawn_blocking(move || std::fs::read(&p))
+        .await
+        .map_err(|e| BackendError::Internal(e.to_string()))?
+        .map_err(|e| BackendError::BadRequest(format!("cannot read {path}: {e}")))?;
+    let records: Vec<OutRecord> = text
+        .split(|&c| c == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .map(|l| OutRecord { value: Payload(bytes::Bytes::copy_from_slice(l)), ..template.clone() })
+        .collect();
+    if records.is_empty() {
+        return Err(BackendError::BadRequest(format!("{path} has no lines to publish")));
+    }
+    let mut acks = Vec::with_capacity(records.len());
+    for chunk in records.chunks(1000) {
+        acks.extend(b.publish(topic, PublishRequest { records: chunk.to_vec(), producer: None }).await?);
+    }
+    Ok(acks)
+}

@@ -1,0 +1,174 @@
+//! Header (breadcrumbs and target), status line and footer (the keys of the current view).
+
+use super::util::duration_ms;
+use crate::console::keymap::Action;
+use crate::console::state::{Level, MsgMode, State, View};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+fn crumb(s: &State, v: &View) -> String {
+    match v {
+        View::Topics => "Topics".into(),
+        View::Groups => "Groups".into(),
+        View::Topic(t) => format!("topic {t}"),
+        View::Group(g) => format!("group {g}"),
+        View::Messages => match &s.messages {
+            Some(m) => format!("{}/{} messages", m.topic, m.partition),
+            None => "messages".into(),
+        },
+    }
+}
+
+pub fn header(f: &mut Frame, area: Rect, s: &State) {
+    let t = &s.theme;
+    let mut left = vec![Span::styled(" depot ", t.bold(t.accent))];
+    for (i, scr) in s.stack.iter().enumerate() {
+        left.push(Span::styled("▸ ", t.style(t.muted)));
+        let style = if i + 1 == s.stack.len() { t.bold(t.title) } else { t.style(t.text) };
+        left.push(Span::styled(format!("{} ", crumb(s, &scr.view)), style));
+    }
+    let mut right = Vec::new();
+    if let Some(ctx) = &s.settings.context {
+        right.push(Span::styled(format!(" {ctx} "), t.selection()));
+        right.push(Span::raw(" "));
+    }
+    right.push(Span::styled(s.settings.target.clone(), t.style(t.muted)));
+    if s.read_only() {
+        right.push(Span::raw(" "));
+        right.push(Span::styled(" READ-ONLY ", t.bold(t.warn).add_modifier(Modifier::REVERSED)));
+    }
+    right.push(Span::raw(" "));
+    let right_w: usize = right.iter().map(|s| s.content.chars().count()).sum();
+    let left_w: usize = left.iter().map(|s| s.content.chars().count()).sum();
+    let gap = (area.width as usize).saturating_sub(left_w + right_w);
+    if gap == 0 {
+        f.render_widget(Paragraph::new(Line::from(left)), area);
+        return;
+    }
+    left.push(Span::raw(" ".repeat(gap)));
+    left.extend(right);
+    f.render_widget(Paragraph::new(Line::from(left)), area);
+}
+
+pub fn status(f: &mut Frame, area: Rect, s: &State) {
+    let t = &s.theme;
+    let line = match &s.status {
+        Some(st) => {
+            let (mark, color) = match st.level {
+                Level::Info => ("·", t.text),
+                Level::Ok => ("✓", t.ok),
+                Level::Warn => ("!", t.warn),
+                Level::Error => ("✗", t.error),
+            };
+            Line::from(vec![Span::styled(format!(" {mark} "), t.bold(color)), Span::styled(st.text.clone(), t.style(color))])
+        }
+        None => {
+            let mut parts = Vec::new();
+            if let (View::Messages, Some(m)) = (s.view(), &s.messages) {
+                let mode = match &m.mode {
+                    MsgMode::Browse { from } => format!("browsing from offset {from}"),
+                    MsgMode::Tail => "live tail".into(),
+                    MsgMode::Backlog { group } => format!("backlog of group {group}: records it has not consumed"),
+                };
+                parts.push(mode);
+            }
+            if !s.screen().filter.is_empty() {
+                parts.push(format!("filter: {}", s.screen().filter));
+            }
+            if let (View::Topics, false) = (s.view(), s.topics.is_empty()) {
+                parts.push(format!("sorted by {}", s.sort.label()));
+            }
+            if let Some(note) = &s.settings.note {
+                parts.push(note.clone());
+            }
+            let _ = duration_ms;
+            Line::from(Span::styled(format!(" {}", parts.join(" · ")), t.style(t.muted)))
+        }
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+/// Keys shown in the footer for the current view (write keys greyed out when read-only).
+pub fn hints(s: &State) -> Vec<(Action, &'static str, bool)> {
+    use Action::*;
+    let write = !s.read_only();
+    let mut v: Vec<(Action, &'static str, bool)> = match s.view() {
+        View::Topics => vec![
+            (Enter, "open", true),
+            (Messages, "messages", true),
+            (Publish, "publish", write),
+            (CreateTopic, "create", write),
+            (Delete, "delete", write),
+            (Replay, "replay", write),
+            (Sort, "sort", true),
+            (Groups, "groups", true),
+        ],
+        View::Topic(_) => vec![
+            (Enter, "messages", true),
+            (Publish, "publish", write),
+            (Backlog, "backlog", true),
+            (Pull, "pull", write),
+            (Replay, "replay", write),
+            (Delete, "delete", write),
+            (Back, "back", true),
+        ],
+        View::Groups => vec![
+            (Enter, "open", true),
+            (Reset, "reset", write),
+            (Undo, "undo", write),
+            (Pull, "pull", write),
+            (Topics, "topics", true),
+        ],
+        View::Group(_) => vec![
+            (Enter, "backlog", true),
+            (Pull, "pull", write),
+            (Reset, "reset", write),
+            (Undo, "undo", write),
+            (Back, "back", true),
+        ],
+        View::Messages => vec![
+            (Enter, "detail", true),
+            (PageDown, "next", true),
+            (PageUp, "prev", true),
+            (Tail, "tail", true),
+            (Jump, "jump", true),
+            (Backlog, "backlog", true),
+            (Publish, "publish", write),
+            (Back, "back", true),
+        ],
+    };
+    v.push((Filter, "filter", true));
+    v.push((Command, "cmd", true));
+    v.push((Help, "help", true));
+    if s.stack.len() == 1 {
+        v.push((Quit, "quit", true));
+    }
+    v
+}
+
+pub fn footer(f: &mut Frame, area: Rect, s: &State) {
+    let t = &s.theme;
+    let mut spans = vec![Span::raw(" ")];
+    for (action, label, enabled) in hints(s) {
+        let (ks, ls) = if enabled { (t.bold(t.accent), t.style(t.muted)) } else { (t.style(t.muted), t.style(t.muted).add_modifier(Modifier::CROSSED_OUT)) };
+        spans.push(Span::styled(s.keymap.label(action), ks));
+        spans.push(Span::styled(format!(" {label}  "), ls));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn prompt(f: &mut Frame, area: Rect, s: &State, lead: &str, value: &str) {
+    let t = &s.theme;
+    let hint = if lead == ":" { "   topics · groups · group NAME · topic NAME · q" } else { "   text or regex over what is listed · enter keeps it · esc clears" };
+    let line = Line::from(vec![
+        Span::styled(format!(" {lead}"), t.bold(t.accent)),
+        Span::styled(value.to_string(), t.style(t.text)),
+        Span::styled("█", t.style(t.accent)),
+        Span::styled(hint, t.style(t.muted)),
+    ]);
+    f.render_widget(ratatui::widgets::Clear, area);
+    f.render_widget(Paragraph::new(line), area);
+}

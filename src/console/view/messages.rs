@@ -1,0 +1,141 @@
+//! A partition's records: browse pages, live tail, or a group's backlog; a detail pane with key,
+//! headers, timestamp, size and the value (pretty JSON, text, or hex for binary).
+
+use super::util::*;
+use crate::backend::{Message, Payload};
+use crate::console::state::{MsgMode, State};
+use crate::engine::reset::fmt_ms;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+/// How a value reads: pretty JSON, plain text, or a hex dump.
+pub fn render_value(p: &Payload) -> (String, &'static str) {
+    if let Some(text) = p.as_text() {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text)
+            && (v.is_object() || v.is_array())
+            && let Ok(pretty) = serde_json::to_string_pretty(&v)
+        {
+            return (pretty, "json");
+        }
+        if text.chars().all(|c| !c.is_control() || c == '\n' || c == '\t') {
+            return (text.to_string(), "text");
+        }
+        return (text.escape_debug().to_string(), "text (escaped)");
+    }
+    let mut out = String::new();
+    for (i, chunk) in p.0.chunks(16).enumerate() {
+        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        let ascii: String = chunk.iter().map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' }).collect();
+        out.push_str(&format!("{:04x}  {:<47}  {ascii}\n", i * 16, hex.join(" ")));
+    }
+    (out, "binary (hex)")
+}
+
+fn short(p: &Payload) -> String {
+    match p.as_text() {
+        Some(t) => t.to_string(),
+        None => format!("<{} bytes binary>", p.0.len()),
+    }
+}
+
+pub fn messages(f: &mut Frame, area: Rect, s: &State) {
+    let t = &s.theme;
+    let Some(m) = &s.messages else { return };
+    let list = s.visible_messages();
+    let mode = match &m.mode {
+        MsgMode::Browse { .. } => "browse".to_string(),
+        MsgMode::Tail => "live tail".to_string(),
+        MsgMode::Backlog { group } => format!("backlog of {group}"),
+    };
+    let span = match (list.first(), list.last()) {
+        (Some(a), Some(b)) => format!("offsets {}..={}", a.offset, b.offset),
+        _ => "no records".into(),
+    };
+    let title = format!("{}/{} · {mode} · {span}{}", m.topic, m.partition, if m.loading { " · loading…" } else { "" });
+    let (table_area, detail_area) = if m.detail {
+        if area.width >= 100 {
+            let [a, b] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+            (a, Some(b))
+        } else {
+            let [a, b] = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+            (a, Some(b))
+        }
+    } else {
+        (area, None)
+    };
+    let b = block(s, title);
+    if list.is_empty() {
+        let inner = b.inner(table_area);
+        f.render_widget(b, table_area);
+        let text = match (&m.mode, m.loading) {
+            (_, true) => "loading…".to_string(),
+            (MsgMode::Backlog { group }, false) => format!("group {group} has consumed everything here: no backlog"),
+            _ if !s.screen().filter.is_empty() => "no record matches the filter (esc clears it)".into(),
+            _ => "no records here yet — p publishes one".into(),
+        };
+        centered(f, inner, vec![Line::from(text)], t.style(t.muted));
+    } else {
+        let value_w = (table_area.width as usize).saturating_sub(46).max(10);
+        let rows = list
+            .iter()
+            .map(|r| {
+                vec![
+                    num(r.offset.to_string()),
+                    cell(s, fmt_ms(r.timestamp).replace('T', " ").trim_end_matches('Z').to_string(), t.muted),
+                    cell(s, clip(&r.key.as_ref().map(short).unwrap_or_default(), 12), t.accent),
+                    cell(s, clip(&short(&r.value), value_w), t.text),
+                ]
+            })
+            .collect();
+        let widths = [Constraint::Length(8), Constraint::Length(23), Constraint::Length(12), Constraint::Fill(1)];
+        let tab = table(s, &["  OFFSET", "TIME (UTC)", "KEY", "VALUE"], &widths, rows, Some(s.screen().selected), s.screen().scroll);
+        f.render_widget(tab.block(b), table_area);
+    }
+    if let Some(d) = detail_area {
+        detail(f, d, s, list.get(s.screen().selected).copied());
+    }
+}
+
+fn detail(f: &mut Frame, area: Rect, s: &State, r: Option<&Message>) {
+    let t = &s.theme;
+    let b = block(s, "record".into());
+    let Some(r) = r else {
+        f.render_widget(b, area);
+        return;
+    };
+    let (value, kind) = render_value(&r.value);
+    let mut lines = vec![
+        Line::from(vec![Span::styled("offset     ", t.style(t.muted)), Span::raw(r.offset.to_string())]),
+        Line::from(vec![Span::styled("timestamp  ", t.style(t.muted)), Span::raw(format!("{} ({})", fmt_ms(r.timestamp), r.timestamp))]),
+        Line::from(vec![Span::styled("key        ", t.style(t.muted)), Span::raw(r.key.as_ref().map(Payload::display).unwrap_or_else(|| "(none)".into()))]),
+        Line::from(vec![Span::styled("size       ", t.style(t.muted)), Span::raw(bytes(r.size() as u64))]),
+    ];
+    if r.headers.is_empty() {
+        lines.push(Line::from(vec![Span::styled("headers    ", t.style(t.muted)), Span::raw("(none)")]));
+    }
+    for h in &r.headers {
+        lines.push(Line::from(vec![Span::styled(format!("header     {} = ", h.name), t.style(t.muted)), Span::raw(h.value.display())]));
+    }
+    lines.push(Line::from(Span::styled(format!("value ({kind})"), t.style(t.muted))));
+    lines.extend(value.lines().map(|l| Line::from(l.to_string())));
+    f.render_widget(Paragraph::new(lines).block(b).wrap(Wrap { trim: false }).style(t.style(t.text)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_render_as_json_text_or_hex() {
+        let (v, k) = render_value(&Payload::text(r#"{"a":1}"#));
+        assert_eq!((v.as_str(), k), ("{\n  \"a\": 1\n}", "json"));
+        assert_eq!(render_value(&Payload::text("plain")).1, "text");
+        assert_eq!(render_value(&Payload::text("bell\u{7}")).0, "bell\\u{7}");
+        let (hex, k) = render_value(&Payload(bytes::Bytes::from_static(&[0xff, 0x41])));
+        assert_eq!(k, "binary (hex)");
+        assert!(hex.starts_with("0000  ff 41"), "{hex}");
+        assert!(hex.trim_end().ends_with(".A"), "{hex}");
+    }
+}

@@ -1,0 +1,88 @@
+//! Small drawing helpers shared by the views.
+
+use crate::console::state::State;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Cell, Paragraph, Row, Table};
+
+pub use crate::cli::table::{bytes, duration_ms, opt, rate};
+
+/// A sparkline as text from the last `width` values.
+pub fn spark<T: Copy + Into<u64>>(values: impl IntoIterator<Item = T>, width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let v: Vec<u64> = values.into_iter().map(Into::into).collect();
+    let tail = &v[v.len().saturating_sub(width)..];
+    let max = tail.iter().copied().max().unwrap_or(0);
+    tail.iter()
+        .map(|&x| if max == 0 { BARS[0] } else { BARS[((x * 7) / max) as usize] })
+        .collect()
+}
+
+/// The bordered body block with a title.
+pub fn block<'a>(s: &State, title: String) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(s.theme.style(s.theme.border))
+        .title(Span::styled(format!(" {title} "), s.theme.bold(s.theme.title)))
+}
+
+/// A table of rows with a header, the cursor row highlighted, scrolled to `scroll`.
+pub fn table<'a>(
+    s: &State,
+    headers: &[&'a str],
+    widths: &[Constraint],
+    rows: Vec<Vec<Cell<'a>>>,
+    selected: Option<usize>,
+    scroll: usize,
+) -> Table<'a> {
+    let header = Row::new(headers.iter().map(|h| Cell::from(*h))).style(s.theme.bold(s.theme.header));
+    let body: Vec<Row> = rows
+        .into_iter()
+        .enumerate()
+        .skip(scroll)
+        .map(|(i, cells)| {
+            let r = Row::new(cells);
+            if Some(i) == selected { r.style(s.theme.selection()) } else { r.style(s.theme.style(s.theme.text)) }
+        })
+        .collect();
+    Table::new(body, widths.to_vec()).header(header).column_spacing(1)
+}
+
+/// A cell styled with a colour.
+pub fn cell<'a>(s: &State, text: impl Into<String>, fg: ratatui::style::Color) -> Cell<'a> {
+    Cell::from(Span::styled(text.into(), s.theme.style(fg)))
+}
+
+/// A right-aligned cell.
+pub fn num<'a>(text: impl Into<String>) -> Cell<'a> {
+    Cell::from(Line::from(text.into()).right_aligned())
+}
+
+/// Centered text in an area (empty states).
+pub fn centered(f: &mut Frame, area: Rect, lines: Vec<Line<'static>>, style: Style) {
+    let h = lines.len() as u16;
+    let [_, mid, _] = Layout::vertical([Constraint::Fill(1), Constraint::Length(h), Constraint::Fill(1)]).areas(area);
+    f.render_widget(Paragraph::new(lines).style(style).centered(), mid);
+}
+
+/// Cuts text to `max` characters with an ellipsis.
+pub fn clip(text: &str, max: usize) -> String {
+    let one_line: String = text.chars().map(|c| if c == '\n' || c == '\r' || c == '\t' { ' ' } else { c }).collect();
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let mut t: String = one_line.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// A centered rectangle of at most `w`×`h` inside `area`.
+pub fn popup(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width.saturating_sub(2)).max(area.width.min(10));
+    let h = h.min(area.height.saturating_sub(2)).max(area.height.min(3));
+    Rect { x: area.x + (area.width.saturating_sub(w)) / 2, y: area.y + (area.height.saturating_sub(h)) / 2, width: w, height: h }
+}
