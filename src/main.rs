@@ -6,7 +6,8 @@ use std::io::IsTerminal;
 /// Logs go to stderr for verbs; for the console (which owns the screen) to a file.
 fn init_logging(console: bool) {
     let filter = || {
-        tracing_subscriber::EnvFilter::try_from_env("DEPOT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
+        tracing_subscriber::EnvFilter::try_from_env("DEPOT_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
     };
     if console {
         let dir = directories::ProjectDirs::from("", "", "depot")
@@ -15,7 +16,11 @@ fn init_logging(console: bool) {
         let file = std::fs::create_dir_all(&dir)
             .and_then(|_| std::fs::OpenOptions::new().create(true).append(true).open(dir.join("console.log")));
         if let Ok(file) = file {
-            tracing_subscriber::fmt().with_env_filter(filter()).with_ansi(false).with_writer(std::sync::Mutex::new(file)).init();
+            tracing_subscriber::fmt()
+                .with_env_filter(filter())
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .init();
             return;
         }
         // No log file: log nothing rather than draw over the screen.

@@ -513,9 +513,6 @@ fn pull_commits_unless_told_not_to() {
 }
 
 #[test]
-#[ignore = "engine bug: a pull without commit is not journaled, so a later process neither knows \
-            the group nor counts the redelivery (works through `depot serve`, see \
-            served_directory_is_used_through_its_server)"]
 fn pull_without_commit_counts_redeliveries_across_processes() {
     let d = Depot::new();
     d.create("t", 1);

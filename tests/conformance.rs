@@ -59,12 +59,15 @@ mod checks {
         let ts = got[0].timestamp;
         let by_time = b.peek("t", PeekRequest { partition: Some(0), from: PeekFrom::Time(ts), max: 1 }).await.unwrap();
         assert_eq!(by_time[0].offset, 0);
-        let future = b.peek("t", PeekRequest { partition: Some(0), from: PeekFrom::Time(ts + 3_600_000), max: 5 }).await;
+        let future =
+            b.peek("t", PeekRequest { partition: Some(0), from: PeekFrom::Time(ts + 3_600_000), max: 5 }).await;
         assert!(future.unwrap().is_empty());
-        let beyond = b.peek("t", PeekRequest { partition: Some(0), from: PeekFrom::Offset(99), max: 1 }).await.unwrap_err();
+        let beyond =
+            b.peek("t", PeekRequest { partition: Some(0), from: PeekFrom::Offset(99), max: 1 }).await.unwrap_err();
         assert!(matches!(beyond, BackendError::BadRequest(_)), "{beyond:?}");
         assert!(beyond.to_string().contains("0..2"), "the error names the valid range: {beyond}");
-        let nopart = b.peek("t", PeekRequest { partition: Some(7), from: PeekFrom::Earliest, max: 1 }).await.unwrap_err();
+        let nopart =
+            b.peek("t", PeekRequest { partition: Some(7), from: PeekFrom::Earliest, max: 1 }).await.unwrap_err();
         assert!(matches!(nopart, BackendError::NotFound(_)), "{nopart:?}");
     }
 
@@ -180,7 +183,7 @@ mod checks {
         let r = b.execute_replay(plan).await.unwrap();
         assert_eq!(r.appended, 2);
         let got = b.peek("dst", PeekRequest { partition: Some(0), from: PeekFrom::Earliest, max: 10 }).await.unwrap();
-        assert_eq!(got.iter().map(|m| text(m)).collect::<Vec<_>>(), vec!["b", "c"]);
+        assert_eq!(got.iter().map(text).collect::<Vec<_>>(), vec!["b", "c"]);
         let origin: Vec<_> = got[0].headers.iter().map(|h| (h.name.as_str(), h.value.display())).collect();
         assert!(origin.contains(&("depot.origin.topic", "src".into())), "{origin:?}");
         assert!(origin.contains(&("depot.origin.offset", "1".into())), "{origin:?}");
@@ -202,7 +205,8 @@ mod checks {
             producer: Some(ProducerTag { id: 42, sequence: 5 }),
         };
         assert!(matches!(b.publish("idem", gap).await, Err(BackendError::Refused(_))));
-        let no_partition = PublishRequest { records: vec![OutRecord::text("x")], producer: Some(ProducerTag { id: 1, sequence: 0 }) };
+        let no_partition =
+            PublishRequest { records: vec![OutRecord::text("x")], producer: Some(ProducerTag { id: 1, sequence: 0 }) };
         assert!(matches!(b.publish("idem", no_partition).await, Err(BackendError::BadRequest(_))));
     }
 
@@ -216,7 +220,8 @@ mod checks {
         assert!(matches!(e, BackendError::BadRequest(_)), "{e:?}");
         let e = b.fetch("e", 0, 5, 1, 0).await.unwrap_err();
         assert!(matches!(e, BackendError::BadRequest(_)) && e.to_string().contains("0..0"), "{e:?}");
-        let bad_part = PublishRequest { records: vec![OutRecord { partition: Some(3), ..OutRecord::text("x") }], producer: None };
+        let bad_part =
+            PublishRequest { records: vec![OutRecord { partition: Some(3), ..OutRecord::text("x") }], producer: None };
         let e = b.publish("e", bad_part).await.unwrap_err();
         assert!(matches!(e, BackendError::BadRequest(_)) && e.to_string().contains("0..1"), "{e:?}");
         assert_eq!(b.describe_topic("e").await.unwrap().backlog(), 0, "failed publishes leave nothing behind");

@@ -34,7 +34,12 @@ fn error_message(v: &Value) -> &str {
 }
 
 async fn ends(b: &dyn Backend) -> Vec<(String, Vec<u64>)> {
-    b.list_topics().await.unwrap().into_iter().map(|t| (t.name, t.partitions.iter().map(|p| p.end_offset).collect())).collect()
+    b.list_topics()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.name, t.partitions.iter().map(|p| p.end_offset).collect()))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,23 +52,83 @@ async fn bad_requests_get_4xx_json_errors_and_change_nothing() {
     let big = format!(r#"{{"records":[{{"value":"{}"}}]}}"#, "x".repeat(17 << 20));
     let cases: Vec<(&str, String, Option<String>, StatusCode, &str)> = vec![
         ("POST", "/v1/topics/t/records".into(), Some("{not json".into()), StatusCode::BAD_REQUEST, "invalid JSON"),
-        ("POST", "/v1/topics/t/records".into(), Some(r#"{"records":[{"value":5}]}"#.into()), StatusCode::UNPROCESSABLE_ENTITY, "expected a string"),
-        ("POST", "/v1/topics/t/records".into(), Some(r#"{"records":[]}"#.into()), StatusCode::BAD_REQUEST, "no records"),
-        ("POST", "/v1/topics/t/records".into(), Some(r#"{"records":[{"value":"x","partition":9}]}"#.into()), StatusCode::BAD_REQUEST, "partition 9"),
-        ("POST", "/v1/topics/t/records".into(), Some(r#"{"records":[{"value":"x"}],"extra":1}"#.into()), StatusCode::UNPROCESSABLE_ENTITY, "unknown field"),
+        (
+            "POST",
+            "/v1/topics/t/records".into(),
+            Some(r#"{"records":[{"value":5}]}"#.into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "expected a string",
+        ),
+        (
+            "POST",
+            "/v1/topics/t/records".into(),
+            Some(r#"{"records":[]}"#.into()),
+            StatusCode::BAD_REQUEST,
+            "no records",
+        ),
+        (
+            "POST",
+            "/v1/topics/t/records".into(),
+            Some(r#"{"records":[{"value":"x","partition":9}]}"#.into()),
+            StatusCode::BAD_REQUEST,
+            "partition 9",
+        ),
+        (
+            "POST",
+            "/v1/topics/t/records".into(),
+            Some(r#"{"records":[{"value":"x"}],"extra":1}"#.into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown field",
+        ),
         ("POST", "/v1/topics/t/records".into(), Some(big), StatusCode::PAYLOAD_TOO_LARGE, "MiB limit"),
-        ("POST", "/v1/topics/nope/records".into(), Some(r#"{"records":[{"value":"x"}]}"#.into()), StatusCode::NOT_FOUND, "nope"),
-        ("POST", "/v1/topics".into(), Some(r#"{"name":"u","partitions":"three"}"#.into()), StatusCode::UNPROCESSABLE_ENTITY, "invalid type"),
+        (
+            "POST",
+            "/v1/topics/nope/records".into(),
+            Some(r#"{"records":[{"value":"x"}]}"#.into()),
+            StatusCode::NOT_FOUND,
+            "nope",
+        ),
+        (
+            "POST",
+            "/v1/topics".into(),
+            Some(r#"{"name":"u","partitions":"three"}"#.into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid type",
+        ),
         ("POST", "/v1/topics".into(), Some(r#"{"name":"a b"}"#.into()), StatusCode::BAD_REQUEST, "not allowed"),
-        ("GET", "/v1/topics/t/partitions/0/records?offset=99".into(), None, StatusCode::BAD_REQUEST, "valid offsets are 0..2"),
+        (
+            "GET",
+            "/v1/topics/t/partitions/0/records?offset=99".into(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "valid offsets are 0..2",
+        ),
         ("GET", "/v1/topics/t/partitions/x/records?offset=0".into(), None, StatusCode::BAD_REQUEST, "invalid path"),
         ("GET", "/v1/topics/t/partitions/0/records".into(), None, StatusCode::BAD_REQUEST, "offset"),
         ("GET", "/v1/topics/t/records?offset=-1".into(), None, StatusCode::BAD_REQUEST, "invalid query"),
         ("GET", "/v1/topics/t/records?offset=0&last=1".into(), None, StatusCode::BAD_REQUEST, "at most one"),
         ("GET", "/v1/topics/t/records?max=0".into(), None, StatusCode::BAD_REQUEST, "1 to 10000"),
-        ("POST", "/v1/groups/g/resets/plan".into(), Some(r#"{"topic":"t","spec":{"mode":"sideways"}}"#.into()), StatusCode::UNPROCESSABLE_ENTITY, "sideways"),
-        ("POST", "/v1/groups/g/pull".into(), Some(r#"{"topic":"t","max":0}"#.into()), StatusCode::BAD_REQUEST, "1 to 10000"),
-        ("POST", "/v1/groups/g/commit".into(), Some(r#"{"offsets":[{"topic":"t","partition":0,"offset":50}]}"#.into()), StatusCode::BAD_REQUEST, "out of range"),
+        (
+            "POST",
+            "/v1/groups/g/resets/plan".into(),
+            Some(r#"{"topic":"t","spec":{"mode":"sideways"}}"#.into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "sideways",
+        ),
+        (
+            "POST",
+            "/v1/groups/g/pull".into(),
+            Some(r#"{"topic":"t","max":0}"#.into()),
+            StatusCode::BAD_REQUEST,
+            "1 to 10000",
+        ),
+        (
+            "POST",
+            "/v1/groups/g/commit".into(),
+            Some(r#"{"offsets":[{"topic":"t","partition":0,"offset":50}]}"#.into()),
+            StatusCode::BAD_REQUEST,
+            "out of range",
+        ),
         ("DELETE", "/v1/topics".into(), None, StatusCode::METHOD_NOT_ALLOWED, "not allowed"),
         ("GET", "/v2/nothing".into(), None, StatusCode::NOT_FOUND, "no such endpoint"),
     ];
@@ -77,7 +142,8 @@ async fn bad_requests_get_4xx_json_errors_and_change_nothing() {
     let (status, v) = send("POST", &format!("{url}/v1/topics/t/records"), Some("{}"), None).await;
     assert!(status.is_client_error(), "{v}");
     let c = reqwest::Client::new();
-    let resp = c.post(format!("{url}/v1/topics/t/records")).body(r#"{"records":[{"value":"x"}]}"#).send().await.unwrap();
+    let resp =
+        c.post(format!("{url}/v1/topics/t/records")).body(r#"{"records":[{"value":"x"}]}"#).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let v: Value = resp.json().await.unwrap();
     assert!(error_message(&v).contains("Content-Type"), "{v}");
@@ -156,7 +222,10 @@ async fn read_only_refuses_every_write_with_403() {
     }
     assert_eq!(ends(h.b()).await, before);
     // Dry runs and reads still work.
-    let plan = h.b().plan_reset("g", ResetRequest { topic: "t".into(), partitions: vec![], spec: ResetSpec::ToEarliest }).await;
+    let plan = h
+        .b()
+        .plan_reset("g", ResetRequest { topic: "t".into(), partitions: vec![], spec: ResetSpec::ToEarliest })
+        .await;
     assert!(plan.is_ok(), "{plan:?}");
     assert!(h.b().capabilities().await.unwrap().read_only);
     h.shutdown().await;
@@ -218,7 +287,10 @@ async fn metrics_and_health_describe_the_engine() {
     assert!(text.contains(r#"depot_partition_end_offset{topic="m",partition="0"} 3"#), "{text}");
     assert!(text.contains(r#"depot_group_lag_messages{group="g",topic="m",partition="0"} 2"#), "{text}");
     assert!(text.contains(r#"depot_group_lag_seconds{group="g",topic="m",partition="0"}"#), "{text}");
-    assert!(text.contains(r#"depot_http_requests_total{method="POST",route="/v1/topics/{topic}/records",status="200"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"depot_http_requests_total{method="POST",route="/v1/topics/{topic}/records",status="200"} 1"#),
+        "{text}"
+    );
     assert!(text.contains("depot_http_request_duration_seconds_bucket{method=\"POST\",route=\"/v1/groups/{group}/pull\",le=\"+Inf\"} 1"), "{text}");
     h.shutdown().await;
 }

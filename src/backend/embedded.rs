@@ -121,7 +121,10 @@ pub fn peek_on(engine: &Engine, topic: &str, req: &PeekRequest) -> Result<Vec<Me
         let start = match req.from {
             PeekFrom::Earliest => pi.log_start,
             PeekFrom::Latest(n) => pi.end_offset.saturating_sub(n).max(pi.log_start),
-            PeekFrom::Offset(o) => o,
+            // One partition: exactly that offset (an error outside the log says the valid range).
+            // All partitions: from that offset where it exists, clamped elsewhere.
+            PeekFrom::Offset(o) if req.partition.is_some() => o,
+            PeekFrom::Offset(o) => o.clamp(pi.log_start, pi.end_offset),
             PeekFrom::Time(ts) => engine.offset_for_time(topic, p, ts)?,
         };
         let recs = engine.fetch(topic, p, start, max, 8 << 20)?;

@@ -498,6 +498,15 @@ impl Engine {
         if !g.remove(member_id, &counts) {
             return Err(EngineError::not_found(format!("member {member_id} of group {group}")));
         }
+        // Remember what was handed out (and redelivered) even without a commit, so the next
+        // process to consume as this group counts what it gets again as redeliveries.
+        let entry = OffsetEntry::Commit {
+            group: g.name.clone(),
+            offsets: Vec::new(),
+            redeliveries: g.redeliveries.iter().map(|((t, p), n)| (t.clone(), *p, *n)).collect(),
+            delivered: g.delivered.iter().map(|((t, p), n)| (t.clone(), *p, *n)).collect(),
+        };
+        gs.offsets.append(&entry, false)?;
         Ok(())
     }
 
