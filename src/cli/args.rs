@@ -277,4 +277,6 @@ pub enum BenchWhat {
     Engine(super::bench::BenchArgs),
     /// Batched publish throughput and long-poll latency through the HTTP API on loopback.
     Http(super::bench_http::HttpBenchArgs),
+    /// Frame time and memory of the console with 1,000 topics × 8 partitions and 200 groups.
+    Console(super::bench_console::ConsoleBenchArgs),
 }

@@ -15,6 +15,7 @@ macro_rules! outln {
 
 pub mod args;
 pub mod bench;
+pub mod bench_console;
 pub mod bench_http;
 mod console;
 mod groups;
@@ -133,6 +134,7 @@ async fn run_async(cli: Cli) -> Result<()> {
         Verb::Serve(a) => serve::run(g, &a).await,
         Verb::Bench { what: BenchWhat::Engine(a) } => tokio::task::spawn_blocking(move || bench::run(&a)).await?,
         Verb::Bench { what: BenchWhat::Http(a) } => bench_http::run(&a).await,
+        Verb::Bench { what: BenchWhat::Console(a) } => bench_console::run(&a),
         verb => {
             // Output nobody reads any more is no failure for a verb that only shows things; but
             // publish and pull have acted on what they could not print, so that stays an error.

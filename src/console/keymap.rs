@@ -324,10 +324,8 @@ impl Keymap {
 
     pub fn action(&self, e: &KeyEvent) -> Option<Action> {
         let k = Key::from_event(e)?;
-        self.by_key.get(&k).copied().or_else(|| {
-            // Shifted letters arrive as uppercase chars, sometimes with SHIFT set: ignore SHIFT.
-            None
-        })
+        // Shifted letters arrive as uppercase chars (SHIFT is not part of a binding).
+        self.by_key.get(&k).copied()
     }
 
     /// The first key of an action, for hints.

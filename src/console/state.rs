@@ -226,6 +226,8 @@ pub struct State {
     pub windows: HashMap<(String, String, u32), VecDeque<Sample>>,
     /// Lag history per (group, topic, partition) for the group view's trend column.
     pub partition_lag: HashMap<(String, String, u32), VecDeque<u64>>,
+    /// Per topic, the group with the most lag: (group, records, ms); recomputed when groups load.
+    pub topic_lag: HashMap<String, (String, u64, u64)>,
     pub messages: Option<Messages>,
     pub overlay: Option<Overlay>,
     pub status: Option<Status>,
@@ -259,6 +261,7 @@ impl State {
             group_lag: HashMap::new(),
             windows: HashMap::new(),
             partition_lag: HashMap::new(),
+            topic_lag: HashMap::new(),
             messages: None,
             overlay: None,
             status: None,
@@ -328,16 +331,30 @@ impl State {
 
     /// The group with the most lag on a topic: (group, lag in records, lag in ms).
     pub fn worst_lag(&self, topic: &str) -> Option<(&str, u64, u64)> {
-        self.groups
-            .iter()
-            .filter_map(|g| {
-                let ps: Vec<&PartitionLag> = g.partitions.iter().filter(|p| p.topic == topic).collect();
-                if ps.is_empty() {
-                    return None;
-                }
-                Some((g.name.as_str(), ps.iter().map(|p| p.lag).sum(), ps.iter().map(|p| p.lag_ms).max().unwrap_or(0)))
-            })
-            .max_by_key(|x| (x.1, x.2))
+        self.topic_lag.get(topic).map(|(g, l, ms)| (g.as_str(), *l, *ms))
+    }
+
+    /// Recomputes [`State::topic_lag`] from the groups (one pass over every group's partitions).
+    pub fn recompute_topic_lag(&mut self) {
+        let mut per: HashMap<(String, String), (u64, u64)> = HashMap::new();
+        for g in &self.groups {
+            for p in &g.partitions {
+                let e = per.entry((p.topic.clone(), g.name.clone())).or_insert((0, 0));
+                e.0 += p.lag;
+                e.1 = e.1.max(p.lag_ms);
+            }
+        }
+        let mut worst: HashMap<String, (String, u64, u64)> = HashMap::new();
+        for ((topic, group), (lag, ms)) in per {
+            let better = match worst.get(&topic) {
+                None => true,
+                Some((g, l, m)) => (lag, ms, std::cmp::Reverse(&group)) > (*l, *m, std::cmp::Reverse(g)),
+            };
+            if better {
+                worst.insert(topic, (group, lag, ms));
+            }
+        }
+        self.topic_lag = worst;
     }
 
     pub fn topic(&self, name: &str) -> Option<&TopicInfo> {

@@ -124,6 +124,7 @@ fn loaded(s: &mut State, l: Loaded) -> Vec<Effect> {
                 s.loaded_groups = true;
                 s.dirty = true;
             }
+            s.recompute_topic_lag();
             sample_groups(s);
             clamp_cursor(s);
         }

@@ -179,7 +179,7 @@ fn form_view(f: &mut Frame, area: Rect, s: &State, form: &Form) {
         for (k, v) in value_lines.into_iter().enumerate() {
             let label = if k == 0 { format!("{:>12} ", field.label) } else { " ".repeat(13) };
             let c = if k + 1 == n { cursor } else { "" };
-            let vstyle = if focused { t.style(t.text) } else { t.style(t.text) };
+            let vstyle = t.style(t.text);
             lines.push(Line::from(vec![
                 Span::styled(label, label_style),
                 Span::styled(format!("{v}{c}"), vstyle),

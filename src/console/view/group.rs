@@ -43,8 +43,11 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
         centered(f, inner, lines, t.style(t.muted));
         return;
     }
+    let (skip, sel) = window(s, area);
     let rows = list
         .iter()
+        .skip(skip)
+        .take(area.height as usize)
         .map(|g| {
             let (gv, worst) = s.group_verdict(g);
             let trend = s.group_lag.get(&g.name).map(|q| spark(q.iter().copied(), 12)).unwrap_or_default();
@@ -72,7 +75,7 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
         Constraint::Length(8),
         Constraint::Length(12),
     ];
-    let tab = table(s, &["GROUP", "STATE", "MEMBERS", "      LAG", " LAG-TIME", "LAG TREND", "REDELIVERED", "  RATE", "HEALTH"], &widths, rows, Some(s.screen().selected), s.screen().scroll);
+    let tab = table(s, &["GROUP", "STATE", "MEMBERS", "      LAG", " LAG-TIME", "LAG TREND", "REDELIVERED", "  RATE", "HEALTH"], &widths, rows, sel, 0);
     f.render_widget(tab.block(b), area);
 }
 

@@ -78,8 +78,11 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
         centered(f, inner, vec![Line::from(text)], t.style(t.muted));
     } else {
         let value_w = (table_area.width as usize).saturating_sub(46).max(10);
+        let (skip, sel) = window(s, table_area);
         let rows = list
             .iter()
+            .skip(skip)
+            .take(table_area.height as usize)
             .map(|r| {
                 vec![
                     num(r.offset.to_string()),
@@ -90,7 +93,7 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
             })
             .collect();
         let widths = [Constraint::Length(8), Constraint::Length(23), Constraint::Length(12), Constraint::Fill(1)];
-        let tab = table(s, &["  OFFSET", "TIME (UTC)", "KEY", "VALUE"], &widths, rows, Some(s.screen().selected), s.screen().scroll);
+        let tab = table(s, &["  OFFSET", "TIME (UTC)", "KEY", "VALUE"], &widths, rows, sel, 0);
         f.render_widget(tab.block(b), table_area);
     }
     if let Some(d) = detail_area {

@@ -30,8 +30,11 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
         centered(f, inner, lines, t.style(t.muted));
         return;
     }
+    let (skip, sel) = window(s, area);
     let rows = list
         .iter()
+        .skip(skip)
+        .take(area.height as usize)
         .map(|x| {
             let trend = s.topic_rates.get(&x.name).map(|q| spark(q.iter().copied(), 12)).unwrap_or_default();
             let (lag, lag_color) = match s.worst_lag(&x.name) {
@@ -60,7 +63,7 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
         Constraint::Length(12),
         Constraint::Fill(2),
     ];
-    let table = table(s, &["TOPIC", "PARTS", "  BACKLOG", "      SIZE", "    IN/s", "   OUT/s", "IN TREND", "WORST LAG"], &widths, rows, Some(s.screen().selected), s.screen().scroll);
+    let table = table(s, &["TOPIC", "PARTS", "  BACKLOG", "      SIZE", "    IN/s", "   OUT/s", "IN TREND", "WORST LAG"], &widths, rows, sel, 0);
     f.render_widget(table.block(b), area);
 }
 

@@ -16,7 +16,7 @@ pub fn spark<T: Copy + Into<u64>>(values: impl IntoIterator<Item = T>, width: us
     let tail = &v[v.len().saturating_sub(width)..];
     let max = tail.iter().copied().max().unwrap_or(0);
     tail.iter()
-        .map(|&x| if max == 0 { BARS[0] } else { BARS[((x * 7) / max) as usize] })
+        .map(|&x| BARS[(x * 7).checked_div(max).unwrap_or(0).min(7) as usize])
         .collect()
 }
 
@@ -49,6 +49,19 @@ pub fn table<'a>(
         })
         .collect();
     Table::new(body, widths.to_vec()).header(header).column_spacing(1)
+}
+
+/// Which rows of a long list to build for a table in `area`: (first row, cursor within them).
+/// Only the rows on screen are built, so a list of thousands draws as fast as one of fifty.
+pub fn window(s: &State, area: Rect) -> (usize, Option<usize>) {
+    // Rows visible: the area minus two borders and the header row.
+    let visible = (area.height as usize).saturating_sub(3).max(1);
+    let sel = s.screen().selected;
+    let mut scroll = s.screen().scroll.min(sel);
+    if sel >= scroll + visible {
+        scroll = sel + 1 - visible;
+    }
+    (scroll, Some(sel - scroll))
 }
 
 /// A cell styled with a colour.
