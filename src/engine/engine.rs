@@ -634,6 +634,19 @@ impl Engine {
         Ok(())
     }
 
+    /// Moves the member's delivery position on each of its partitions back to the committed
+    /// offset, like a consumer seeking there after a failure: what was handed out but not
+    /// committed is handed out again (and counted as redelivered).
+    pub fn seek_to_committed(&self, group: &str, member_id: &str, generation: u64) -> Result<()> {
+        let mut gs = self.inner.groups.lock();
+        let g = group_mut(&mut gs, group)?;
+        let assignment = g.check(member_id, generation)?.assignment.clone();
+        for tp in assignment {
+            g.positions.remove(&tp);
+        }
+        Ok(())
+    }
+
     /// Commits everything handed to the member so far on its partitions.
     pub fn commit_delivered(&self, group: &str, member_id: &str, generation: u64) -> Result<Vec<(String, u32, u64)>> {
         let offsets: Vec<(String, u32, u64)> = {

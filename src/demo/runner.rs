@@ -1,0 +1,52 @@
+//! Runs a simulation on its own thread in real time (one step per tick), takes knob commands,
+//! and reports its status after every step.
+
+use super::scenario::Scenario;
+use super::sim::{DemoCmd, DemoStatus, Sim};
+use crate::engine::Engine;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+/// Starts the simulation thread. Statuses go to `report`; commands come from the returned sender.
+/// The thread ends when the command sender is dropped.
+pub fn spawn(engine: Engine, scenario: Scenario, seed: u64, report: impl Fn(DemoStatus) + Send + 'static) -> Result<Sender<DemoCmd>, String> {
+    let (tx, rx) = std::sync::mpsc::channel::<DemoCmd>();
+    let mut sim = Sim::new(engine, scenario, seed)?;
+    report(sim.status());
+    std::thread::Builder::new()
+        .name("depot-demo".into())
+        .spawn(move || run(&mut sim, &rx, &report))
+        .map_err(|e| format!("cannot start the demo thread: {e}"))?;
+    Ok(tx)
+}
+
+fn run(sim: &mut Sim, rx: &Receiver<DemoCmd>, report: &dyn Fn(DemoStatus)) {
+    let tick = Duration::from_millis(sim.scenario.tick_ms);
+    let mut next = Instant::now() + tick;
+    loop {
+        let wait = if sim.step_mode { Duration::from_secs(3600) } else { next.saturating_duration_since(Instant::now()) };
+        match rx.recv_timeout(wait) {
+            Ok(cmd) => {
+                if let Err(e) = sim.command(cmd) {
+                    tracing::error!("demo: {e}");
+                }
+                report(sim.status());
+                next = next.max(Instant::now());
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if !sim.step_mode {
+                    if let Err(e) = sim.step() {
+                        tracing::error!("demo step failed: {e}");
+                    }
+                    report(sim.status());
+                    next += tick;
+                    // Behind by more than a second (a slow machine): don't try to catch up in a burst.
+                    if Instant::now() > next + Duration::from_secs(1) {
+                        next = Instant::now() + tick;
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}

@@ -1,0 +1,660 @@
+//! The simulation: producers and consumer-group members that are real clients of the embedded
+//! engine (they publish, join, heartbeat, poll, commit, crash and leave through its API), driven
+//! by a simulated clock in fixed steps. Nothing on screen is faked: the console reads the engine.
+
+use super::scenario::{EventAction, GroupSpec, ProducerSpec, Scenario};
+use crate::engine::{Delivery, Engine, EngineError, JoinRequest, NewRecord, TopicConfig};
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::time::Duration;
+
+/// Header with the simulated time a record was produced at (ms).
+pub const PRODUCED_AT: &str = "demo.t_ms";
+/// Header marking a poison record.
+pub const POISON: &str = "demo.poison";
+
+/// A knob turned in the console.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DemoCmd {
+    RateUp,
+    RateDown,
+    /// Faster consumers: in one group, or all.
+    Faster(Option<String>),
+    Slower(Option<String>),
+    PauseProducers,
+    PauseGroup(Option<String>),
+    AddMember(Option<String>),
+    /// A member dies without committing.
+    Crash(Option<String>),
+    /// A member commits and leaves.
+    Leave(Option<String>),
+    ToggleIdempotent(Option<String>),
+    StepMode,
+    Step,
+    Restart,
+}
+
+/// What the narration panel shows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DemoStatus {
+    pub name: String,
+    pub title: String,
+    pub narration: String,
+    pub t_s: f64,
+    pub step_mode: bool,
+    pub lines: Vec<String>,
+    pub log: Vec<String>,
+}
+
+pub struct Producer {
+    pub spec: ProducerSpec,
+    pub rate: f64,
+    pub paused: bool,
+    acc: f64,
+    pub sent: u64,
+}
+
+pub struct Member {
+    pub id: String,
+    pub generation: u64,
+    inflight: VecDeque<Delivery>,
+    /// Next offset to commit per partition (what was processed since the last commit).
+    done: BTreeMap<(String, u32), u64>,
+    /// Records processed since the last commit.
+    done_records: u64,
+    budget: f64,
+    pub crashed_at: Option<u64>,
+    pub processed: u64,
+}
+
+impl Member {
+    /// Records received and not committed.
+    pub fn uncommitted(&self) -> u64 {
+        self.inflight.len() as u64 + self.done_records
+    }
+}
+
+pub struct SimGroup {
+    pub spec: GroupSpec,
+    pub process_ms: f64,
+    pub paused: bool,
+    pub idempotent: bool,
+    pub fixed: bool,
+    pub members: Vec<Member>,
+    /// Downstream effects applied (one per processed record; for idempotent members one per identity).
+    pub applied: u64,
+    /// Effects applied a second time for the same record (a non-idempotent consumer's damage).
+    pub duplicates: u64,
+    /// Records the consumer bug dropped.
+    pub dropped: u64,
+    /// Poison failures.
+    pub failures: u64,
+    /// Records received but uncommitted by members at the moment they crashed.
+    pub lost_in_crashes: u64,
+    /// Crashes waiting for a member to be mid-batch.
+    pub crash_armed: u32,
+    seen: HashSet<(String, u32, u64)>,
+    pub dropped_ids: Vec<(u32, u64)>,
+}
+
+/// A running scenario.
+pub struct Sim {
+    pub engine: Engine,
+    pub scenario: Scenario,
+    rng: u64,
+    seed: u64,
+    pub t_ms: u64,
+    pub producers: Vec<Producer>,
+    pub groups: Vec<SimGroup>,
+    next_event: usize,
+    pub log: VecDeque<String>,
+    pub step_mode: bool,
+}
+
+fn engine_err(e: EngineError) -> String {
+    e.to_string()
+}
+
+impl Sim {
+    /// Creates the scenario's topics and groups on `engine` and starts at t = 0.
+    pub fn new(engine: Engine, scenario: Scenario, seed: u64) -> Result<Sim, String> {
+        let mut sim = Sim {
+            engine,
+            scenario,
+            rng: seed | 1,
+            seed,
+            t_ms: 0,
+            producers: Vec::new(),
+            groups: Vec::new(),
+            next_event: 0,
+            log: VecDeque::new(),
+            step_mode: false,
+        };
+        sim.setup()?;
+        Ok(sim)
+    }
+
+    fn setup(&mut self) -> Result<(), String> {
+        for t in &self.scenario.topics {
+            if self.engine.describe_topic(&t.name).is_err() {
+                self.engine.create_topic(&t.name, TopicConfig::with_partitions(t.partitions)).map_err(engine_err)?;
+            }
+        }
+        self.producers = self
+            .scenario
+            .producers
+            .iter()
+            .map(|p| Producer { spec: p.clone(), rate: p.rate, paused: false, acc: 0.0, sent: 0 })
+            .collect();
+        self.groups = self
+            .scenario
+            .groups
+            .iter()
+            .map(|g| SimGroup {
+                spec: g.clone(),
+                process_ms: g.process_ms,
+                paused: false,
+                idempotent: g.idempotent,
+                fixed: false,
+                members: Vec::new(),
+                applied: 0,
+                duplicates: 0,
+                dropped: 0,
+                failures: 0,
+                lost_in_crashes: 0,
+                crash_armed: 0,
+                seen: HashSet::new(),
+                dropped_ids: Vec::new(),
+            })
+            .collect();
+        for gi in 0..self.groups.len() {
+            for _ in 0..self.groups[gi].spec.members {
+                self.join(gi)?;
+            }
+        }
+        self.say(format!("scenario {} started", self.scenario.name));
+        Ok(())
+    }
+
+    fn rand(&mut self) -> u64 {
+        // xorshift64*: deterministic for a seed.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn say(&mut self, text: String) {
+        let line = format!("{:>5.1}s  {text}", self.t_ms as f64 / 1000.0);
+        self.log.push_back(line);
+        while self.log.len() > 50 {
+            self.log.pop_front();
+        }
+    }
+
+    fn join(&mut self, gi: usize) -> Result<(), String> {
+        let spec = self.groups[gi].spec.clone();
+        let n = self.groups[gi].members.len();
+        let mut req = JoinRequest::new(&format!("{}-{n}", spec.name), &[spec.topic.as_str()]);
+        // The simulation evicts crashed members in simulated time; the engine's own (real-time)
+        // timeout must not fire while the demo is paused or stepped.
+        req.session_timeout = Duration::from_secs(3600);
+        let m = self.engine.join_group(&spec.name, req).map_err(engine_err)?;
+        self.groups[gi].members.push(Member {
+            id: m.member_id,
+            generation: m.generation,
+            inflight: VecDeque::new(),
+            done: BTreeMap::new(),
+            done_records: 0,
+            budget: 0.0,
+            crashed_at: None,
+            processed: 0,
+        });
+        Ok(())
+    }
+
+    fn group_index(&self, name: Option<&str>) -> Vec<usize> {
+        match name {
+            Some(n) => self.groups.iter().position(|g| g.spec.name == n).into_iter().collect(),
+            None => (0..self.groups.len()).collect(),
+        }
+    }
+
+    /// Applies a knob.
+    pub fn command(&mut self, cmd: DemoCmd) -> Result<(), String> {
+        match cmd {
+            DemoCmd::RateUp | DemoCmd::RateDown => {
+                let f = if cmd == DemoCmd::RateUp { 1.5 } else { 1.0 / 1.5 };
+                for i in 0..self.producers.len() {
+                    self.producers[i].rate = (self.producers[i].rate * f).clamp(0.1, 100_000.0);
+                    let msg = format!("producer {} now sends {:.1}/s", self.producers[i].spec.name, self.producers[i].rate);
+                    self.say(msg);
+                }
+            }
+            DemoCmd::Faster(ref g) | DemoCmd::Slower(ref g) => {
+                let faster = matches!(cmd, DemoCmd::Faster(_));
+                for gi in self.group_index(g.as_deref()) {
+                    let grp = &mut self.groups[gi];
+                    grp.process_ms = if faster { grp.process_ms / 1.5 } else { grp.process_ms * 1.5 }.clamp(0.5, 60_000.0);
+                    let msg = format!("group {} now needs {:.0} ms per record", grp.spec.name, grp.process_ms);
+                    self.say(msg);
+                }
+            }
+            DemoCmd::PauseProducers => {
+                let paused = !self.producers.iter().all(|p| p.paused);
+                for p in &mut self.producers {
+                    p.paused = paused;
+                }
+                self.say(if paused { "producers paused".into() } else { "producers resumed".into() });
+            }
+            DemoCmd::PauseGroup(g) => {
+                for gi in self.group_index(g.as_deref()) {
+                    self.groups[gi].paused = !self.groups[gi].paused;
+                    let msg = format!("group {} {}", self.groups[gi].spec.name, if self.groups[gi].paused { "paused" } else { "resumed" });
+                    self.say(msg);
+                }
+            }
+            DemoCmd::AddMember(g) => {
+                if let Some(&gi) = self.group_index(g.as_deref()).first() {
+                    self.join(gi)?;
+                    let msg = format!("a member joined {}", self.groups[gi].spec.name);
+                    self.say(msg);
+                }
+            }
+            DemoCmd::Crash(g) => {
+                if let Some(&gi) = self.group_index(g.as_deref()).first() {
+                    self.crash(gi)?;
+                }
+            }
+            DemoCmd::Leave(g) => {
+                if let Some(&gi) = self.group_index(g.as_deref()).first() {
+                    self.leave(gi)?;
+                }
+            }
+            DemoCmd::ToggleIdempotent(g) => {
+                for gi in self.group_index(g.as_deref()) {
+                    self.groups[gi].idempotent = !self.groups[gi].idempotent;
+                    let msg = format!(
+                        "group {} members are {} idempotent",
+                        self.groups[gi].spec.name,
+                        if self.groups[gi].idempotent { "now" } else { "no longer" }
+                    );
+                    self.say(msg);
+                }
+            }
+            DemoCmd::StepMode => {
+                self.step_mode = !self.step_mode;
+                self.say(if self.step_mode { "step mode: n advances one step".into() } else { "running".into() });
+            }
+            DemoCmd::Step => self.step()?,
+            DemoCmd::Restart => self.restart()?,
+        }
+        Ok(())
+    }
+
+    /// Deletes everything the scenario made and starts it again.
+    pub fn restart(&mut self) -> Result<(), String> {
+        for g in &self.groups {
+            for m in &g.members {
+                let _ = self.engine.leave_group(&g.spec.name, &m.id);
+            }
+            let _ = self.engine.delete_group(&g.spec.name);
+        }
+        for t in &self.scenario.topics {
+            let _ = self.engine.delete_topic(&t.name);
+        }
+        self.rng = self.seed | 1;
+        self.t_ms = 0;
+        self.next_event = 0;
+        self.log.clear();
+        self.setup()
+    }
+
+    fn live(&self, gi: usize) -> Option<usize> {
+        self.groups[gi].members.iter().position(|m| m.crashed_at.is_none())
+    }
+
+    /// Arms a crash: the next member of the group caught mid-batch (records processed, not yet
+    /// committed) dies on the spot.
+    fn crash(&mut self, gi: usize) -> Result<(), String> {
+        self.groups[gi].crash_armed += 1;
+        let msg = format!("a member of {} will crash mid-batch", self.groups[gi].spec.name);
+        self.say(msg);
+        Ok(())
+    }
+
+    fn crash_now(&mut self, gi: usize, mi: usize) {
+        let g = &mut self.groups[gi];
+        g.crash_armed = g.crash_armed.saturating_sub(1);
+        let m = &mut g.members[mi];
+        let lost = m.uncommitted();
+        m.crashed_at = Some(self.t_ms);
+        g.lost_in_crashes += lost;
+        let msg = format!(
+            "member {} of {} crashed holding {lost} uncommitted record(s) ({} already processed)",
+            m.id, g.spec.name, m.done_records
+        );
+        self.say(msg);
+    }
+
+    fn leave(&mut self, gi: usize) -> Result<(), String> {
+        let Some(mi) = self.live(gi) else { return Ok(()) };
+        // Finish and commit the batch in hand, then leave.
+        while !self.groups[gi].members[mi].inflight.is_empty() {
+            if !self.process_one(gi, mi) {
+                break;
+            }
+        }
+        self.commit(gi, mi)?;
+        let m = self.groups[gi].members.remove(mi);
+        let name = self.groups[gi].spec.name.clone();
+        self.engine.leave_group(&name, &m.id).map_err(engine_err)?;
+        self.say(format!("member {} left {name} cleanly", m.id));
+        Ok(())
+    }
+
+    fn poll(&mut self, gi: usize, mi: usize) -> Result<(), String> {
+        let (name, batch) = (self.groups[gi].spec.name.clone(), self.groups[gi].spec.batch);
+        let m = &mut self.groups[gi].members[mi];
+        match self.engine.poll(&name, &m.id, m.generation, batch, 1 << 20) {
+            Ok(recs) => m.inflight.extend(recs),
+            Err(EngineError::IllegalGeneration { current, .. }) => {
+                m.generation = current;
+                m.inflight.clear();
+                m.done.clear();
+                m.done_records = 0;
+            }
+            Err(e) => return Err(engine_err(e)),
+        }
+        Ok(())
+    }
+
+    /// Processes the next record in hand; false when it is poison (the member failed on it).
+    fn process_one(&mut self, gi: usize, mi: usize) -> bool {
+        let t_ms = self.t_ms;
+        let g = &mut self.groups[gi];
+        let Some(d) = g.members[mi].inflight.front() else { return true };
+        let header = |name: &str| d.record.headers.iter().find(|(n, _)| n == name).map(|(_, v)| String::from_utf8_lossy(v).to_string());
+        if header(POISON).is_some() {
+            g.failures += 1;
+            return false;
+        }
+        let produced_at: u64 = header(PRODUCED_AT).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let identity = match (header(crate::engine::replay::ORIGIN_PARTITION), header(crate::engine::replay::ORIGIN_OFFSET)) {
+            (Some(p), Some(o)) => (d.topic.clone(), p.parse().unwrap_or(0), o.parse().unwrap_or(0)),
+            _ => (d.topic.clone(), d.partition, d.record.offset),
+        };
+        let in_bug = g.spec.drop_between.is_some_and(|[a, b]| {
+            !g.fixed && (produced_at as f64) >= a * 1000.0 && (produced_at as f64) < b * 1000.0
+        });
+        if in_bug {
+            g.dropped += 1;
+            g.dropped_ids.push((d.partition, d.record.offset));
+        } else if g.seen.contains(&identity) {
+            if !g.idempotent {
+                g.applied += 1;
+                g.duplicates += 1;
+            }
+        } else {
+            g.applied += 1;
+            g.seen.insert(identity);
+        }
+        let (topic, partition, next) = (d.topic.clone(), d.partition, d.record.offset + 1);
+        let m = &mut g.members[mi];
+        m.inflight.pop_front();
+        m.done.insert((topic, partition), next);
+        m.done_records += 1;
+        m.processed += 1;
+        let _ = t_ms;
+        true
+    }
+
+    fn commit(&mut self, gi: usize, mi: usize) -> Result<(), String> {
+        let name = self.groups[gi].spec.name.clone();
+        let m = &mut self.groups[gi].members[mi];
+        if m.done.is_empty() {
+            return Ok(());
+        }
+        let offsets: Vec<(String, u32, u64)> = m.done.iter().map(|((t, p), o)| (t.clone(), *p, *o)).collect();
+        match self.engine.commit(&name, &m.id, m.generation, &offsets) {
+            Ok(()) => {}
+            // A rebalance or a reset overtook this batch: the commit is refused, the records will be
+            // handed out again (which is exactly at-least-once).
+            Err(EngineError::IllegalGeneration { .. } | EngineError::Refused(_)) => {}
+            Err(e) => return Err(engine_err(e)),
+        }
+        m.done.clear();
+        m.done_records = 0;
+        Ok(())
+    }
+
+    fn member_step(&mut self, gi: usize, mi: usize, dt: f64) -> Result<(), String> {
+        let name = self.groups[gi].spec.name.clone();
+        let id = self.groups[gi].members[mi].id.clone();
+        match self.engine.heartbeat(&name, &id) {
+            Ok(ms) => {
+                let m = &mut self.groups[gi].members[mi];
+                if ms.generation != m.generation {
+                    // Rebalanced: what is in hand is no longer ours to commit.
+                    m.generation = ms.generation;
+                    m.inflight.clear();
+                    m.done.clear();
+                    m.done_records = 0;
+                }
+            }
+            Err(EngineError::NotFound { .. }) => {
+                // Evicted by the engine: rejoin as a new member.
+                self.groups[gi].members.remove(mi);
+                return self.join(gi);
+            }
+            Err(e) => return Err(engine_err(e)),
+        }
+        if self.groups[gi].paused {
+            return Ok(());
+        }
+        let g = &mut self.groups[gi];
+        let cap = g.spec.batch as f64;
+        let m = &mut g.members[mi];
+        m.budget = (m.budget + dt / g.process_ms).min(cap);
+        while self.groups[gi].members[mi].budget >= 1.0 {
+            if self.groups[gi].members[mi].inflight.is_empty() {
+                self.commit(gi, mi)?;
+                self.poll(gi, mi)?;
+                if self.groups[gi].members[mi].inflight.is_empty() {
+                    break;
+                }
+            }
+            if !self.process_one(gi, mi) {
+                // Poison: keep what was done, go back to the committed offset and try again later.
+                self.commit(gi, mi)?;
+                let m = &mut self.groups[gi].members[mi];
+                m.inflight.clear();
+                m.budget = 0.0;
+                let (generation, id) = (m.generation, m.id.clone());
+                match self.engine.seek_to_committed(&name, &id, generation) {
+                    Ok(()) | Err(EngineError::IllegalGeneration { .. }) => {}
+                    Err(e) => return Err(engine_err(e)),
+                }
+                break;
+            }
+            self.groups[gi].members[mi].budget -= 1.0;
+            let m = &self.groups[gi].members[mi];
+            if self.groups[gi].crash_armed > 0 && m.done_records > 0 && !m.inflight.is_empty() {
+                self.crash_now(gi, mi);
+                return Ok(());
+            }
+        }
+        if self.groups[gi].members[mi].inflight.is_empty() {
+            self.commit(gi, mi)?;
+        }
+        Ok(())
+    }
+
+    fn produce(&mut self, pi: usize, dt: f64) -> Result<(), String> {
+        let p = &mut self.producers[pi];
+        if p.paused {
+            return Ok(());
+        }
+        p.acc += p.rate * dt / 1000.0;
+        let mut n = p.acc.floor() as u64;
+        p.acc -= n as f64;
+        if let Some(limit) = p.spec.limit {
+            n = n.min(limit.saturating_sub(p.sent));
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let mut recs = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let seq = self.producers[pi].sent;
+            let spec = &self.producers[pi].spec;
+            let (keys, poison_at, name) = (spec.keys, spec.poison_at, spec.name.clone());
+            let key = keys.map(|k| format!("customer-{}", self.rand() % u64::from(k.max(1))));
+            let poison = poison_at == Some(seq);
+            let value = if poison {
+                format!(r#"{{"seq":{seq},"from":"{name}","payload":"POISON: no consumer can process this"}}"#)
+            } else {
+                format!(r#"{{"seq":{seq},"from":"{name}","amount":{}}}"#, self.rand() % 1000)
+            };
+            let mut r = NewRecord { key: key.map(Into::into), value: value.into(), headers: Vec::new() };
+            r.headers.push((PRODUCED_AT.to_string(), self.t_ms.to_string().into()));
+            if poison {
+                r.headers.push((POISON.to_string(), "1".into()));
+            }
+            recs.push(r);
+            self.producers[pi].sent += 1;
+        }
+        let topic = self.producers[pi].spec.topic.clone();
+        self.engine.publish(&topic, recs).map_err(engine_err)?;
+        Ok(())
+    }
+
+    fn run_events(&mut self) -> Result<(), String> {
+        while let Some(e) = self.scenario.events.get(self.next_event).cloned() {
+            if (e.at_s * 1000.0) as u64 > self.t_ms {
+                break;
+            }
+            self.next_event += 1;
+            let gi = |s: &Sim, g: &str| s.groups.iter().position(|x| x.spec.name == g);
+            match e.action {
+                EventAction::Crash { group } => {
+                    if let Some(i) = gi(self, &group) {
+                        self.crash(i)?;
+                    }
+                }
+                EventAction::Leave { group } => {
+                    if let Some(i) = gi(self, &group) {
+                        self.leave(i)?;
+                    }
+                }
+                EventAction::Join { group } => {
+                    if let Some(i) = gi(self, &group) {
+                        self.join(i)?;
+                        self.say(format!("a member joined {group}"));
+                    }
+                }
+                EventAction::Rate { producer, rate } => {
+                    if let Some(p) = self.producers.iter_mut().find(|p| p.spec.name == producer) {
+                        p.rate = rate;
+                    }
+                    self.say(format!("producer {producer} now sends {rate}/s"));
+                }
+                EventAction::Speed { group, process_ms } => {
+                    if let Some(i) = gi(self, &group) {
+                        self.groups[i].process_ms = process_ms;
+                    }
+                    self.say(format!("group {group} now needs {process_ms} ms per record"));
+                }
+                EventAction::Fix { group } => {
+                    if let Some(i) = gi(self, &group) {
+                        self.groups[i].fixed = true;
+                    }
+                    self.say(format!("group {group}: the bug is fixed"));
+                }
+                EventAction::Say { text } => self.say(text),
+            }
+        }
+        Ok(())
+    }
+
+    /// Advances the simulated clock by one tick.
+    pub fn step(&mut self) -> Result<(), String> {
+        let dt = self.scenario.tick_ms as f64;
+        self.t_ms += self.scenario.tick_ms;
+        self.run_events()?;
+        for pi in 0..self.producers.len() {
+            self.produce(pi, dt)?;
+        }
+        for gi in 0..self.groups.len() {
+            // Crashed members are evicted once their session timeout passes (in simulated time).
+            let timeout = self.groups[gi].spec.session_timeout_ms;
+            let now = self.t_ms;
+            let expired: Vec<String> = self.groups[gi]
+                .members
+                .iter()
+                .filter(|m| m.crashed_at.is_some_and(|t| now - t >= timeout))
+                .map(|m| m.id.clone())
+                .collect();
+            for id in expired {
+                let name = self.groups[gi].spec.name.clone();
+                let _ = self.engine.leave_group(&name, &id);
+                self.groups[gi].members.retain(|m| m.id != id);
+                self.say(format!("{id} missed its session timeout: evicted, {name} rebalances"));
+            }
+            let mut mi = 0;
+            while mi < self.groups[gi].members.len() {
+                if self.groups[gi].members[mi].crashed_at.is_none() {
+                    self.member_step(gi, mi, dt)?;
+                }
+                mi += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The narration panel's content.
+    pub fn status(&self) -> DemoStatus {
+        let mut lines = Vec::new();
+        for p in &self.producers {
+            lines.push(format!(
+                "producer {} → {}: {:.1}/s{}, sent {}",
+                p.spec.name,
+                p.spec.topic,
+                p.rate,
+                if p.paused { " (paused)" } else { "" },
+                p.sent
+            ));
+        }
+        for g in &self.groups {
+            let live = g.members.iter().filter(|m| m.crashed_at.is_none()).count();
+            let mut line = format!(
+                "group {}: {live} member(s) × {:.1}/s{}, applied {}",
+                g.spec.name,
+                1000.0 / g.process_ms,
+                if g.paused { " (paused)" } else { "" },
+                g.applied
+            );
+            if g.duplicates > 0 || g.lost_in_crashes > 0 {
+                line.push_str(&format!(", duplicates {}", g.duplicates));
+            }
+            if g.spec.drop_between.is_some() {
+                line.push_str(&format!(", dropped {}{}", g.dropped, if g.fixed { " (bug fixed)" } else { "" }));
+            }
+            if g.failures > 0 {
+                line.push_str(&format!(", failed attempts {}", g.failures));
+            }
+            line.push_str(if g.idempotent { ", idempotent" } else { "" });
+            lines.push(line);
+        }
+        DemoStatus {
+            name: self.scenario.name.clone(),
+            title: self.scenario.title.clone(),
+            narration: self.scenario.narration.trim().to_string(),
+            t_s: self.t_ms as f64 / 1000.0,
+            step_mode: self.step_mode,
+            lines,
+            log: self.log.iter().rev().take(5).cloned().collect(),
+        }
+    }
+}
