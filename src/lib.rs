@@ -5,7 +5,7 @@
 //! The layout, so a newcomer finds their room:
 //!
 //! ```text
-//! src/main.rs        CLI entry: parses args and runs a verb
+//! src/main.rs        CLI entry: parses args, sets up logging, runs a verb or the console
 //! src/lib.rs         this map
 //! src/engine/        the embedded engine (knows nothing of HTTP, terminals or other engines)
 //!     record         records and the CRC32C-framed batch format
@@ -15,15 +15,24 @@
 //!     reset, replay  offset resets (plan → execute → journal → undo) and replays
 //!     journal        small CRC-framed journals (committed offsets, resets)
 //!     engine         the façade over a locked data directory
-//! src/cli/           the scripting verbs and the benchmark
-//! tests/             integration tests (crash recovery, torn tails, concurrency, groups, resets)
+//! src/backend/       the one vocabulary every front end speaks: the Backend trait family and types;
+//!                    embedded (in-process engine), remote (a depot server over HTTP)
+//! src/server/        axum HTTP API over a Backend: /v1, /healthz, /metrics, OpenAPI
+//! src/console/       the TUI: state, pure update, views, driver, theme, keymap, Burrow health
+//! src/demo/          workshop scenarios: simulated producers and consumers on the real engine
+//! src/cli/           the scripting verbs, `serve`, the console launcher, the benchmarks
+//! themes/            colour themes (dark is embedded); assets/scenarios/: the demo scenarios
+//! tests/             integration tests: crash recovery, the backend conformance suite (embedded
+//!                    and remote), server, CLI, console (update, snapshots, tmux), demo
 //! ```
 //!
-//! Arrows point one way: `cli` → `engine`. Still to come (see ARCHITECTURE.md): `backend` (one
-//! vocabulary over depot, Kafka, NATS and Redis), `server` (HTTP API), `console` (the TUI), `demo`.
+//! Arrows point one way: `cli`, `console`, `server` → `backend` → `engine`; `demo` drives the
+//! engine directly (its simulated members need the engine's group protocol). The console never
+//! touches the engine, only a `Backend`.
 
 pub mod backend;
 pub mod cli;
 pub mod console;
+pub mod demo;
 pub mod engine;
 pub mod server;
