@@ -47,7 +47,9 @@ pub fn load(dir: Option<&Path>) -> (ConfigFile, Vec<String>) {
             }
             (c, problems)
         }
-        Err(e) => (ConfigFile::default(), vec![format!("{}: {}; using defaults", path.display(), e.to_string().trim())]),
+        Err(e) => {
+            (ConfigFile::default(), vec![format!("{}: {}; using defaults", path.display(), e.to_string().trim())])
+        }
     }
 }
 

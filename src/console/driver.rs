@@ -118,7 +118,9 @@ pub async fn run_effect(e: Effect, b: &dyn Backend) -> Option<Loaded> {
         Effect::LoadGroups => Loaded::Groups(b.list_groups().await),
         Effect::LoadMessages { seq, topic, req } => Loaded::Messages { seq, result: b.peek(&topic, req).await },
         Effect::Publish { topic, req } => Loaded::Published(b.publish(&topic, req).await),
-        Effect::PublishFile { topic, path, template } => Loaded::Published(publish_file(b, &topic, &path, template).await),
+        Effect::PublishFile { topic, path, template } => {
+            Loaded::Published(publish_file(b, &topic, &path, template).await)
+        }
         Effect::Pull { group, req } => Loaded::Pulled(b.pull(&group, req).await),
         Effect::Commit { group, offsets } => Loaded::Committed(b.commit(&group, offsets).await),
         Effect::PlanReset { group, req } => Loaded::ResetPlanned(b.plan_reset(&group, req).await),
@@ -135,7 +137,12 @@ pub async fn run_effect(e: Effect, b: &dyn Backend) -> Option<Loaded> {
     })
 }
 
-async fn publish_file(b: &dyn Backend, topic: &str, path: &str, template: OutRecord) -> Result<Vec<crate::backend::Ack>, BackendError> {
+async fn publish_file(
+    b: &dyn Backend,
+    topic: &str,
+    path: &str,
+    template: OutRecord,
+) -> Result<Vec<crate::backend::Ack>, BackendError> {
     let p = path.to_string();
     let text = tokio::task::spawn_blocking(move || std::fs::read(&p))
         .await

@@ -171,7 +171,11 @@ mod tests {
     fn typing_moving_choosing_and_submitting() {
         let mut f = Form::new(
             "t",
-            vec![Field::text("key", "", ""), Field::choice("mode", &["a", "b", "c"], 0, ""), Field::multiline("value", "", "")],
+            vec![
+                Field::text("key", "", ""),
+                Field::choice("mode", &["a", "b", "c"], 0, ""),
+                Field::multiline("value", "", ""),
+            ],
             "Go",
         );
         f.key(&key(KeyCode::Char('k')));

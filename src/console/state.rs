@@ -31,7 +31,10 @@ pub enum Loaded {
     Topics(BResult<Vec<TopicInfo>>),
     Groups(BResult<Vec<GroupInfo>>),
     /// Records for the messages view; `seq` identifies the request (older answers are dropped).
-    Messages { seq: u64, result: BResult<Vec<Message>> },
+    Messages {
+        seq: u64,
+        result: BResult<Vec<Message>>,
+    },
     Published(BResult<Vec<Ack>>),
     Pulled(BResult<PullResult>),
     Committed(BResult<()>),
@@ -49,18 +52,46 @@ pub enum Effect {
     LoadCaps,
     LoadTopics,
     LoadGroups,
-    LoadMessages { seq: u64, topic: String, req: PeekRequest },
-    Publish { topic: String, req: PublishRequest },
+    LoadMessages {
+        seq: u64,
+        topic: String,
+        req: PeekRequest,
+    },
+    Publish {
+        topic: String,
+        req: PublishRequest,
+    },
     /// Publish every line of a file (read by the driver, not the UI).
-    PublishFile { topic: String, path: String, template: OutRecord },
-    Pull { group: String, req: PullRequest },
-    Commit { group: String, offsets: Vec<CommitOffset> },
-    PlanReset { group: String, req: ResetRequest },
-    ExecuteReset { plan: ResetPlan, force: bool },
-    PlanUndo { group: String },
+    PublishFile {
+        topic: String,
+        path: String,
+        template: OutRecord,
+    },
+    Pull {
+        group: String,
+        req: PullRequest,
+    },
+    Commit {
+        group: String,
+        offsets: Vec<CommitOffset>,
+    },
+    PlanReset {
+        group: String,
+        req: ResetRequest,
+    },
+    ExecuteReset {
+        plan: ResetPlan,
+        force: bool,
+    },
+    PlanUndo {
+        group: String,
+    },
     PlanReplay(ReplayRequest),
     ExecuteReplay(ReplayPlan),
-    CreateTopic { name: String, config: TopicConfig },
+    CreateTopic {
+        name: String,
+        config: TopicConfig,
+    },
     DeleteTopic(String),
     Quit,
 }
@@ -123,14 +154,34 @@ pub struct Messages {
 /// Dialogs (one at a time).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dialog {
-    Publish { topic: String, form: Form },
+    Publish {
+        topic: String,
+        form: Form,
+    },
     CreateTopic(Form),
-    Confirm { title: String, text: String, effect: Effect, danger: bool },
-    Reset { group: String, form: Form },
-    ResetPreview { plan: ResetPlan, force: bool },
-    Replay { topic: String, form: Form },
+    Confirm {
+        title: String,
+        text: String,
+        effect: Effect,
+        danger: bool,
+    },
+    Reset {
+        group: String,
+        form: Form,
+    },
+    ResetPreview {
+        plan: ResetPlan,
+        force: bool,
+    },
+    Replay {
+        topic: String,
+        form: Form,
+    },
     ReplayPreview(ReplayPlan),
-    PullAsk { group: String, form: Form },
+    PullAsk {
+        group: String,
+        form: Form,
+    },
     Pulled(PullResult),
     Jump(Form),
     /// Waiting for an answer.
@@ -236,6 +287,8 @@ pub struct State {
     pub next_refresh_ms: i64,
     /// Consecutive failed refreshes (for backoff).
     pub failures: u32,
+    /// The refresh in flight already failed for one kind (it counts once in `failures`).
+    pub round_failed: bool,
     pub backend_error: Option<String>,
     pub now_ms: i64,
     pub size: (u16, u16),
@@ -269,6 +322,7 @@ impl State {
             inflight: BTreeSet::new(),
             next_refresh_ms: 0,
             failures: 0,
+            round_failed: false,
             backend_error: None,
             now_ms,
             size: (80, 24),
@@ -292,9 +346,9 @@ impl State {
         &self.screen().view
     }
 
-    /// Rows the body shows (terminal height minus header, borders, table header, status, footer).
+    /// Rows the current view's list shows (its height on screen, below the table header).
     pub fn body_rows(&self) -> usize {
-        (self.size.1 as usize).saturating_sub(6).max(1)
+        (super::view::list_rows(self).height as usize).max(1)
     }
 
     pub fn read_only(&self) -> bool {

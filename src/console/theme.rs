@@ -71,7 +71,8 @@ fn color(field: &str, v: &str) -> Result<Color, String> {
         "lightcyan" => Color::LightCyan,
         "white" => Color::White,
         hex if hex.starts_with('#') && hex.len() == 7 => {
-            let n = u32::from_str_radix(&hex[1..], 16).map_err(|_| format!("{field} = {v:?} is not a #rrggbb colour"))?;
+            let n =
+                u32::from_str_radix(&hex[1..], 16).map_err(|_| format!("{field} = {v:?} is not a #rrggbb colour"))?;
             Color::Rgb((n >> 16) as u8, (n >> 8) as u8, n as u8)
         }
         _ => return Err(format!("{field} = {v:?} is not a colour name or #rrggbb")),

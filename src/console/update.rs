@@ -21,7 +21,12 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
             s.dirty = true;
             Vec::new()
         }
-        Msg::Key(k) => key(s, k),
+        Msg::Key(k) => {
+            let fx = key(s, k);
+            // Keys change views, filters and panes: keep the cursor's row on screen.
+            clamp_cursor(s);
+            fx
+        }
         Msg::Mouse(m) => mouse(s, m),
         Msg::Loaded(l) => loaded(s, l),
     }
@@ -42,6 +47,9 @@ fn refresh(s: &mut State) -> Vec<Effect> {
             fx.push(effect);
         }
     }
+    if !fx.is_empty() {
+        s.round_failed = false;
+    }
     s.next_refresh_ms = s.now_ms + s.settings.refresh_ms;
     fx
 }
@@ -51,9 +59,11 @@ fn tick(s: &mut State, now: i64) -> Vec<Effect> {
     let mut fx = Vec::new();
     if now >= s.next_refresh_ms {
         fx.extend(refresh(s));
+        // Tail refreshes coalesce too: not while the previous read is unanswered.
         if let Some(m) = &s.messages
             && m.mode == MsgMode::Tail
             && *s.view() == View::Messages
+            && !s.inflight.contains(&Kind::Messages)
         {
             fx.extend(load_messages(s));
         }
@@ -73,11 +83,12 @@ fn backoff_ms(failures: u32) -> i64 {
     (1_000i64 << failures.min(5)).min(30_000)
 }
 
-fn refreshed<T: PartialEq>(s: &mut State, kind: Kind, r: BResult<T>, slot: fn(&mut State) -> &mut T) {
+/// Stores a refreshed list; on failure shows the error and backs off. True when it succeeded.
+fn refreshed<T: PartialEq>(s: &mut State, kind: Kind, r: BResult<T>, slot: fn(&mut State) -> &mut T) -> bool {
     s.inflight.remove(&kind);
     match r {
         Ok(v) => {
-            if s.backend_error.take().is_some() {
+            if !s.round_failed && s.backend_error.take().is_some() {
                 s.failures = 0;
                 s.say(Level::Ok, "connected again");
             }
@@ -86,14 +97,20 @@ fn refreshed<T: PartialEq>(s: &mut State, kind: Kind, r: BResult<T>, slot: fn(&m
                 *target = v;
                 s.dirty = true;
             }
+            true
         }
         Err(e) => {
-            s.failures += 1;
+            // Topics and groups failing together is one failed refresh, not two.
+            if !s.round_failed {
+                s.failures += 1;
+                s.round_failed = true;
+            }
             let wait = backoff_ms(s.failures);
             s.next_refresh_ms = s.now_ms + wait;
             let text = format!("{e} — retrying in {}s", wait / 1000);
             s.backend_error = Some(text.clone());
             s.say(Level::Error, text);
+            false
         }
     }
 }
@@ -107,33 +124,43 @@ fn loaded(s: &mut State, l: Loaded) -> Vec<Effect> {
         }
         Loaded::Caps(Err(e)) => s.say(Level::Warn, format!("capabilities unknown: {e}")),
         Loaded::Topics(r) => {
-            refreshed(s, Kind::Topics, r, |s| &mut s.topics);
+            let ok = refreshed(s, Kind::Topics, r, |s| &mut s.topics);
             if !s.loaded_topics {
                 s.loaded_topics = true;
                 s.dirty = true;
             }
-            let topics: Vec<(String, u64)> = s.topics.iter().map(|t| (t.name.clone(), t.rate_in().round() as u64)).collect();
-            for (name, rate) in topics {
-                push_trend(s.topic_rates.entry(name).or_default(), rate, TREND);
+            // Only fresh numbers make a sample: a failed refresh would repeat stale ones.
+            if ok {
+                let topics: Vec<(String, u64)> =
+                    s.topics.iter().map(|t| (t.name.clone(), t.rate_in().round() as u64)).collect();
+                for (name, rate) in topics {
+                    push_trend(s.topic_rates.entry(name).or_default(), rate, TREND);
+                }
             }
             clamp_cursor(s);
         }
         Loaded::Groups(r) => {
-            refreshed(s, Kind::Groups, r, |s| &mut s.groups);
+            let ok = refreshed(s, Kind::Groups, r, |s| &mut s.groups);
             if !s.loaded_groups {
                 s.loaded_groups = true;
                 s.dirty = true;
             }
-            s.recompute_topic_lag();
-            sample_groups(s);
+            // Repeated stale samples would make a moving group look stalled.
+            if ok {
+                s.recompute_topic_lag();
+                sample_groups(s);
+            }
             clamp_cursor(s);
         }
         Loaded::Messages { seq, result } => {
-            s.inflight.remove(&Kind::Messages);
-            let Some(m) = s.messages.as_mut() else { return Vec::new() };
+            let Some(m) = s.messages.as_mut() else {
+                s.inflight.remove(&Kind::Messages);
+                return Vec::new();
+            };
             if seq != m.seq {
-                return Vec::new(); // an older request answered late
+                return Vec::new(); // an older request answered late; the newer one is still in flight
             }
+            s.inflight.remove(&Kind::Messages);
             m.loading = false;
             match result {
                 Ok(items) => {
@@ -254,7 +281,9 @@ fn loaded(s: &mut State, l: Loaded) -> Vec<Effect> {
             match r {
                 Ok(()) => {
                     s.say(Level::Ok, format!("deleted topic {name}"));
-                    while matches!(s.view(), View::Topic(t) if *t == name) || (*s.view() == View::Messages && s.stack.len() > 1) {
+                    while matches!(s.view(), View::Topic(t) if *t == name)
+                        || (*s.view() == View::Messages && s.stack.len() > 1)
+                    {
                         s.stack.pop();
                     }
                     return refresh(s);
@@ -320,10 +349,12 @@ fn mouse(s: &mut State, m: crossterm::event::MouseEvent) -> Vec<Effect> {
         MouseEventKind::ScrollDown => move_cursor(s, 3),
         MouseEventKind::ScrollUp => move_cursor(s, -3),
         MouseEventKind::Down(_) => {
-            // Rows start below the header line, the border and the table header.
-            let first = 3u16;
-            if m.row >= first {
-                let idx = s.screen().scroll + (m.row - first) as usize;
+            // Only a click on a row of the current list selects (not its header, border or the
+            // other panes of the view).
+            let rows = super::view::list_rows(s);
+            let inside = |v: u16, start: u16, len: u16| v >= start && v - start < len;
+            if inside(m.row, rows.y, rows.height) && inside(m.column, rows.x, rows.width) {
+                let idx = s.screen().scroll + (m.row - rows.y) as usize;
                 if idx < s.row_count() {
                     s.screen_mut().selected = idx;
                     s.dirty = true;
@@ -411,7 +442,7 @@ fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
             if *s.view() == View::Messages {
                 s.overlay = Some(Overlay::Dialog(Dialog::Jump(Form::new(
                     "Jump to",
-                    vec![Field::text("offset or time", "", "an offset, RFC 3339 time, or -15m (that long ago)")],
+                    vec![Field::text("offset/time", "", "an offset, RFC 3339 time, or -15m (that long ago)")],
                     "Go",
                 ))));
             }
@@ -537,11 +568,7 @@ fn enter(s: &mut State) -> Vec<Effect> {
 }
 
 fn open_messages(s: &mut State, topic: String, partition: u32, mode: MsgMode) -> Vec<Effect> {
-    let start = s
-        .topic(&topic)
-        .and_then(|t| t.partitions.get(partition as usize))
-        .map(|p| p.log_start)
-        .unwrap_or(0);
+    let start = s.topic(&topic).and_then(|t| t.partitions.get(partition as usize)).map(|p| p.log_start).unwrap_or(0);
     let mode = match mode {
         MsgMode::Browse { from } => MsgMode::Browse { from: from.max(start) },
         m => m,
@@ -595,7 +622,8 @@ fn page(s: &mut State, dir: isize) -> Vec<Effect> {
     }
     // At the edge of what is loaded: load the next or previous page.
     let Some(m) = s.messages.as_ref() else { return Vec::new() };
-    let start = s.topic(&m.topic).and_then(|t| t.partitions.get(m.partition as usize)).map(|p| p.log_start).unwrap_or(0);
+    let start =
+        s.topic(&m.topic).and_then(|t| t.partitions.get(m.partition as usize)).map(|p| p.log_start).unwrap_or(0);
     let first = m.items.first().map(|r| r.offset);
     let last = m.items.last().map(|r| r.offset);
     let from = if dir > 0 {
@@ -623,7 +651,11 @@ fn toggle_tail(s: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     let Some(m) = s.messages.as_mut() else { return Vec::new() };
-    m.mode = if m.mode == MsgMode::Tail { MsgMode::Browse { from: m.items.first().map(|r| r.offset).unwrap_or(0) } } else { MsgMode::Tail };
+    m.mode = if m.mode == MsgMode::Tail {
+        MsgMode::Browse { from: m.items.first().map(|r| r.offset).unwrap_or(0) }
+    } else {
+        MsgMode::Tail
+    };
     let tail = m.mode == MsgMode::Tail;
     s.say(Level::Info, if tail { "live tail: the newest records, refreshed" } else { "tail off" });
     load_messages(s)
@@ -631,9 +663,8 @@ fn toggle_tail(s: &mut State) -> Vec<Effect> {
 
 fn backlog(s: &mut State) -> Vec<Effect> {
     let Some((topic, partition)) = selected_topic_partition(s) else { return Vec::new() };
-    let group = current_group(s).or_else(|| {
-        s.groups.iter().find(|g| g.partitions.iter().any(|p| p.topic == topic)).map(|g| g.name.clone())
-    });
+    let group = current_group(s)
+        .or_else(|| s.groups.iter().find(|g| g.partitions.iter().any(|p| p.topic == topic)).map(|g| g.name.clone()));
     match group {
         Some(group) => open_messages(s, topic, partition, MsgMode::Backlog { group }),
         None => {
@@ -744,9 +775,9 @@ fn open_reset(s: &mut State) -> Vec<Effect> {
 }
 
 fn open_pull(s: &mut State) -> Vec<Effect> {
-    let Some(group) = current_group(s).or_else(|| {
-        if let View::Topic(_) | View::Topics = s.view() { Some(String::new()) } else { None }
-    }) else {
+    let Some(group) = current_group(s)
+        .or_else(|| if let View::Topic(_) | View::Topics = s.view() { Some(String::new()) } else { None })
+    else {
         s.say(Level::Info, "select a group (Groups view: 2) or a topic to pull from");
         return Vec::new();
     };
@@ -818,7 +849,7 @@ fn command(s: &mut State, line: &str) -> Vec<Effect> {
     let cmd = words.next().unwrap_or("");
     let arg = words.next();
     match (cmd, arg) {
-        ("" , _) => {}
+        ("", _) => {}
         ("q" | "quit" | "q!", _) => {
             s.quit = true;
             return vec![Effect::Quit];
@@ -842,7 +873,10 @@ fn command(s: &mut State, line: &str) -> Vec<Effect> {
             }
         }
         ("help" | "h", _) => s.overlay = Some(Overlay::Help),
-        (other, _) => s.say(Level::Error, format!(":{other}: unknown command (try :topics, :groups, :group NAME, :topic NAME, :q)")),
+        (other, _) => s.say(
+            Level::Error,
+            format!(":{other}: unknown command (try :topics, :groups, :group NAME, :topic NAME, :q)"),
+        ),
     }
     Vec::new()
 }
@@ -866,7 +900,9 @@ fn parse_headers(v: &str) -> Result<Vec<Header>, String> {
         .map(str::trim)
         .filter(|h| !h.is_empty())
         .map(|h| match h.split_once('=') {
-            Some((n, val)) if !n.trim().is_empty() => Ok(Header { name: n.trim().into(), value: Payload::text(val.trim()) }),
+            Some((n, val)) if !n.trim().is_empty() => {
+                Ok(Header { name: n.trim().into(), value: Payload::text(val.trim()) })
+            }
             _ => Err(format!("header {h:?} is not name=value")),
         })
         .collect()
@@ -883,7 +919,7 @@ fn dialog_key(s: &mut State, d: Dialog, k: KeyEvent) -> Vec<Effect> {
         }
         Dialog::Confirm { title, text, effect, danger } => match k.code {
             KeyCode::Enter | KeyCode::Char('y') => {
-                s.overlay = Some(Overlay::Dialog(Dialog::Working("working…".into())));
+                s.overlay = Some(Overlay::Dialog(Dialog::Working(doing(&effect))));
                 vec![effect]
             }
             KeyCode::Esc | KeyCode::Char('n') => {
@@ -901,7 +937,10 @@ fn dialog_key(s: &mut State, d: Dialog, k: KeyEvent) -> Vec<Effect> {
                 vec![Effect::Commit { group: p.group.clone(), offsets: p.offsets.clone() }]
             }
             KeyCode::Esc | KeyCode::Char('n') => {
-                s.say(Level::Warn, format!("not committed: group {} will get these {} record(s) again", p.group, p.messages.len()));
+                s.say(
+                    Level::Warn,
+                    format!("not committed: group {} will get these {} record(s) again", p.group, p.messages.len()),
+                );
                 Vec::new()
             }
             _ => {
@@ -946,21 +985,43 @@ fn dialog_key(s: &mut State, d: Dialog, k: KeyEvent) -> Vec<Effect> {
                 Vec::new()
             }
         },
-        Dialog::Publish { topic, mut form } => form_dialog(s, &mut form, &k, |s, f| submit_publish(s, &topic, f), |f| {
-            Dialog::Publish { topic: topic.clone(), form: f }
-        }),
+        Dialog::Publish { topic, mut form } => form_dialog(
+            s,
+            &mut form,
+            &k,
+            |s, f| submit_publish(s, &topic, f),
+            |f| Dialog::Publish { topic: topic.clone(), form: f },
+        ),
         Dialog::CreateTopic(mut form) => form_dialog(s, &mut form, &k, submit_create, Dialog::CreateTopic),
-        Dialog::Reset { group, mut form } => form_dialog(s, &mut form, &k, |s, f| submit_reset(s, &group, f), |f| {
-            Dialog::Reset { group: group.clone(), form: f }
-        }),
-        Dialog::Replay { topic, mut form } => form_dialog(s, &mut form, &k, |s, f| submit_replay(s, &topic, f), |f| {
-            Dialog::Replay { topic: topic.clone(), form: f }
-        }),
-        Dialog::PullAsk { group, mut form } => form_dialog(s, &mut form, &k, submit_pull, |f| Dialog::PullAsk {
-            group: group.clone(),
-            form: f,
-        }),
+        Dialog::Reset { group, mut form } => form_dialog(
+            s,
+            &mut form,
+            &k,
+            |s, f| submit_reset(s, &group, f),
+            |f| Dialog::Reset { group: group.clone(), form: f },
+        ),
+        Dialog::Replay { topic, mut form } => form_dialog(
+            s,
+            &mut form,
+            &k,
+            |s, f| submit_replay(s, &topic, f),
+            |f| Dialog::Replay { topic: topic.clone(), form: f },
+        ),
+        Dialog::PullAsk { group, mut form } => {
+            form_dialog(s, &mut form, &k, submit_pull, |f| Dialog::PullAsk { group: group.clone(), form: f })
+        }
         Dialog::Jump(mut form) => form_dialog(s, &mut form, &k, submit_jump, Dialog::Jump),
+    }
+}
+
+/// What the working popup says while a confirmed effect runs.
+fn doing(effect: &Effect) -> String {
+    match effect {
+        Effect::Publish { topic, req } => format!("publishing {} record(s) to {topic}…", req.records.len()),
+        Effect::PublishFile { topic, path, .. } => format!("publishing the lines of {path} to {topic}…"),
+        Effect::CreateTopic { name, .. } => format!("creating topic {name}…"),
+        Effect::DeleteTopic(name) => format!("deleting topic {name}…"),
+        _ => "working…".into(),
     }
 }
 
@@ -1031,7 +1092,8 @@ fn submit_create(s: &mut State, f: &Form) -> Result<Vec<Effect>, String> {
     if name.is_empty() {
         return Err("give the topic a name".into());
     }
-    let partitions: u32 = f.value("partitions").trim().parse().map_err(|_| "partitions must be a number".to_string())?;
+    let partitions: u32 =
+        f.value("partitions").trim().parse().map_err(|_| "partitions must be a number".to_string())?;
     let retention_ms = match f.value("retention").trim() {
         "" => None,
         r => Some(crate::cli::time::parse_duration_ms(r).map_err(|e| e.to_string())?),
@@ -1071,7 +1133,12 @@ fn submit_replay(s: &mut State, topic: &str, f: &Form) -> Result<Vec<Effect>, St
         ReplayRange::Time { since_ms: parse_time(f.value("from"))?, until_ms: parse_time(f.value("to"))? }
     };
     let target = Some(f.value("target").trim().to_string()).filter(|t| !t.is_empty());
-    let req = ReplayRequest { source: topic.to_string(), partitions: parse_partitions(f.value("partitions"))?, range, target };
+    let req = ReplayRequest {
+        source: topic.to_string(),
+        partitions: parse_partitions(f.value("partitions"))?,
+        range,
+        target,
+    };
     s.overlay = Some(Overlay::Dialog(Dialog::Working("counting the records to replay…".into())));
     Ok(vec![Effect::PlanReplay(req)])
 }
@@ -1091,7 +1158,7 @@ fn submit_pull(s: &mut State, f: &Form) -> Result<Vec<Effect>, String> {
 }
 
 fn submit_jump(s: &mut State, f: &Form) -> Result<Vec<Effect>, String> {
-    let v = f.value("offset or time").trim();
+    let v = f.value("offset/time").trim();
     let Some(m) = s.messages.as_ref() else { return Ok(Vec::new()) };
     let (topic, partition) = (m.topic.clone(), m.partition);
     let from = match v.parse::<u64>() {

@@ -1,6 +1,5 @@
 //! Header (breadcrumbs and target), status line and footer (the keys of the current view).
 
-use super::util::duration_ms;
 use crate::console::keymap::Action;
 use crate::console::state::{Level, MsgMode, State, View};
 use ratatui::Frame;
@@ -63,7 +62,10 @@ pub fn status(f: &mut Frame, area: Rect, s: &State) {
                 Level::Warn => ("!", t.warn),
                 Level::Error => ("✗", t.error),
             };
-            Line::from(vec![Span::styled(format!(" {mark} "), t.bold(color)), Span::styled(st.text.clone(), t.style(color))])
+            Line::from(vec![
+                Span::styled(format!(" {mark} "), t.bold(color)),
+                Span::styled(st.text.clone(), t.style(color)),
+            ])
         }
         None => {
             let mut parts = Vec::new();
@@ -81,10 +83,13 @@ pub fn status(f: &mut Frame, area: Rect, s: &State) {
             if let (View::Topics, false) = (s.view(), s.topics.is_empty()) {
                 parts.push(format!("sorted by {}", s.sort.label()));
             }
+            // The note (where the API is served) is the first thing to go on a narrow terminal.
             if let Some(note) = &s.settings.note {
-                parts.push(note.clone());
+                let used: usize = parts.iter().map(|p| p.chars().count() + 3).sum();
+                if used + note.chars().count() < area.width as usize {
+                    parts.push(note.clone());
+                }
             }
-            let _ = duration_ms;
             Line::from(Span::styled(format!(" {}", parts.join(" · ")), t.style(t.muted)))
         }
     };
@@ -149,11 +154,45 @@ pub fn hints(s: &State) -> Vec<(Action, &'static str, bool)> {
     v
 }
 
+/// Which hints go first when the footer is too narrow: the view's own keys from the end, then
+/// `:` and `/`; enter, esc, help and quit stay.
+fn drop_rank(a: Action) -> u8 {
+    match a {
+        Action::Help | Action::Quit => 0,
+        Action::Enter | Action::Back => 1,
+        Action::Filter => 2,
+        Action::Command => 3,
+        _ => 4,
+    }
+}
+
+/// The footer's hints that fit in `width` columns.
+pub fn fitting_hints(s: &State, width: u16) -> Vec<(Action, &'static str, bool)> {
+    let mut v = hints(s);
+    let len = |v: &[(Action, &str, bool)]| -> usize {
+        // " " then "k label  " per hint, without the last two spaces.
+        (1 + v.iter().map(|(a, l, _)| s.keymap.label(*a).chars().count() + l.chars().count() + 3).sum::<usize>())
+            .saturating_sub(2)
+    };
+    // Keys disabled by read-only mode go before any other.
+    let rank = |(a, _, enabled): &(Action, &str, bool)| if *enabled { drop_rank(*a) } else { 5 };
+    while len(&v) > width as usize {
+        let Some(worst) = v.iter().map(rank).max().filter(|r| *r > 0) else { break };
+        let Some(i) = v.iter().rposition(|h| rank(h) == worst) else { break };
+        v.remove(i);
+    }
+    v
+}
+
 pub fn footer(f: &mut Frame, area: Rect, s: &State) {
     let t = &s.theme;
     let mut spans = vec![Span::raw(" ")];
-    for (action, label, enabled) in hints(s) {
-        let (ks, ls) = if enabled { (t.bold(t.accent), t.style(t.muted)) } else { (t.style(t.muted), t.style(t.muted).add_modifier(Modifier::CROSSED_OUT)) };
+    for (action, label, enabled) in fitting_hints(s, area.width) {
+        let (ks, ls) = if enabled {
+            (t.bold(t.accent), t.style(t.muted))
+        } else {
+            (t.style(t.muted), t.style(t.muted).add_modifier(Modifier::CROSSED_OUT))
+        };
         spans.push(Span::styled(s.keymap.label(action), ks));
         spans.push(Span::styled(format!(" {label}  "), ls));
     }
@@ -162,7 +201,11 @@ pub fn footer(f: &mut Frame, area: Rect, s: &State) {
 
 pub fn prompt(f: &mut Frame, area: Rect, s: &State, lead: &str, value: &str) {
     let t = &s.theme;
-    let hint = if lead == ":" { "   topics · groups · group NAME · topic NAME · q" } else { "   text or regex over what is listed · enter keeps it · esc clears" };
+    let hint = if lead == ":" {
+        "   topics · groups · group NAME · topic NAME · q"
+    } else {
+        "   text or regex over what is listed · enter keeps it · esc clears"
+    };
     let line = Line::from(vec![
         Span::styled(format!(" {lead}"), t.bold(t.accent)),
         Span::styled(value.to_string(), t.style(t.text)),

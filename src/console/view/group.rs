@@ -4,6 +4,7 @@ use super::util::*;
 use crate::console::health::Verdict;
 use crate::console::state::State;
 use ratatui::Frame;
+use ratatui::layout::Constraint::{Fill, Length};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
@@ -19,7 +20,11 @@ pub fn verdict_color(s: &State, v: Verdict) -> Color {
 }
 
 fn verdict_text(group: Verdict, worst: Verdict) -> String {
-    if group == worst || worst == Verdict::Ok { group.label().to_string() } else { format!("{} {}", group.label(), worst.label()) }
+    if group == worst || worst == Verdict::Ok {
+        group.label().to_string()
+    } else {
+        format!("{} {}", group.label(), worst.label())
+    }
 }
 
 pub fn groups(f: &mut Frame, area: Rect, s: &State) {
@@ -43,6 +48,14 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
         centered(f, inner, lines, t.style(t.muted));
         return;
     }
+    // Under 100 columns the trend goes and the numbers get narrower, so the names still show.
+    let wide = area.width >= 100;
+    let widths: Vec<Constraint> = if wide {
+        [Fill(2), Length(6), Length(7), Length(9), Length(9), Length(12), Length(11), Length(8), Length(12)].to_vec()
+    } else {
+        [Fill(1), Length(6), Length(7), Length(8), Length(8), Length(6), Length(6), Length(11)].to_vec()
+    };
+    let name_w = fill_width(area.width, &widths, if wide { 2 } else { 1 });
     let (skip, sel) = window(s, area);
     let rows = list
         .iter()
@@ -50,33 +63,39 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
         .take(area.height as usize)
         .map(|g| {
             let (gv, worst) = s.group_verdict(g);
-            let trend = s.group_lag.get(&g.name).map(|q| spark(q.iter().copied(), 12)).unwrap_or_default();
-            vec![
-                cell(s, g.name.clone(), t.text),
+            let mut row = vec![
+                cell(s, clip(&g.name, name_w), t.text),
                 cell(s, g.state.clone(), if g.state == "stable" { t.text } else { t.muted }),
                 num(g.members.len().to_string()),
                 num(g.total_lag().to_string()),
                 num(duration_ms(g.max_lag_ms())),
-                cell(s, trend, t.accent),
+            ];
+            if wide {
+                let trend = s.group_lag.get(&g.name).map(|q| spark(q.iter().copied(), 12)).unwrap_or_default();
+                row.push(cell(s, trend, t.accent));
+            }
+            row.extend([
                 num(g.redeliveries().to_string()),
                 num(rate(g.consume_rate)),
                 cell(s, verdict_text(gv, worst), verdict_color(s, gv)),
-            ]
+            ]);
+            row
         })
         .collect();
-    let widths = [
-        Constraint::Fill(2),
-        Constraint::Length(6),
-        Constraint::Length(7),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(12),
-        Constraint::Length(11),
-        Constraint::Length(8),
-        Constraint::Length(12),
-    ];
-    let tab = table(s, &["GROUP", "STATE", "MEMBERS", "      LAG", " LAG-TIME", "LAG TREND", "REDELIVERED", "  RATE", "HEALTH"], &widths, rows, sel, 0);
+    let headers: &[&str] = if wide {
+        &["GROUP", "STATE", " MEMBERS", " LAG", " LAG-TIME", "LAG TREND", " REDELIVERED", " RATE", "HEALTH"]
+    } else {
+        &["GROUP", "STATE", " MEMBERS", " LAG", " LAG-TIME", " REDELV", " RATE", "HEALTH"]
+    };
+    let tab = table(s, headers, &widths, rows, sel, 0);
     f.render_widget(tab.block(b), area);
+}
+
+/// The summary line, the partitions table, the members table (as tall as its rows, at most a third).
+pub fn group_layout(area: Rect, s: &State, name: &str) -> [Rect; 3] {
+    let members = s.group(name).map(|g| g.members.len()).unwrap_or(0);
+    let members_h = ((members + 3).min(area.height as usize / 3) as u16).max(3);
+    Layout::vertical([Constraint::Length(1), Constraint::Min(4), Constraint::Length(members_h)]).areas(area)
 }
 
 pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
@@ -89,84 +108,109 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
         return;
     };
     let (gv, worst) = s.group_verdict(g);
-    let members_h = (g.members.len() as u16 + 3).min(area.height / 3).max(3);
-    let [summary, parts, members] = Layout::vertical([Constraint::Length(1), Constraint::Min(4), Constraint::Length(members_h)]).areas(area);
+    let [summary, parts, members] = group_layout(area, s, name);
     let clear = match s.time_to_clear_ms(g) {
         Some(0) => "caught up".to_string(),
         Some(ms) => format!("clears in ~{}", duration_ms(ms)),
         None if g.members.is_empty() => "nobody is consuming".to_string(),
         None => "not clearing at the current rates".to_string(),
     };
+    // Most telling first; on a narrow terminal whole items go from the end, not half words.
+    let badge = format!(" {} ", verdict_text(gv, worst));
+    let items = [
+        format!("lag {} ({})", g.total_lag(), duration_ms(g.max_lag_ms())),
+        format!("consuming {}", rate(g.consume_rate)),
+        clear,
+        g.state.clone(),
+        format!("{} member(s)", g.members.len()),
+        format!("generation {}", g.generation),
+        g.assignor.clone(),
+    ];
+    let mut text = String::new();
+    let room = (summary.width as usize).saturating_sub(badge.chars().count() + 2);
+    for item in items {
+        let sep = if text.is_empty() { "" } else { " · " };
+        if text.chars().count() + sep.chars().count() + item.chars().count() > room && !text.is_empty() {
+            break;
+        }
+        text.push_str(sep);
+        text.push_str(&item);
+    }
     let line = Line::from(vec![
-        Span::styled(format!(" {} ", verdict_text(gv, worst)), t.bold(verdict_color(s, gv)).add_modifier(ratatui::style::Modifier::REVERSED)),
-        Span::styled(
-            format!(
-                "  {} · generation {} · {} member(s) · {} · lag {} ({}) · consuming {} · {clear}",
-                g.state,
-                g.generation,
-                g.members.len(),
-                g.assignor,
-                g.total_lag(),
-                duration_ms(g.max_lag_ms()),
-                rate(g.consume_rate)
-            ),
-            t.style(t.text),
-        ),
+        Span::styled(badge, t.bold(verdict_color(s, gv)).add_modifier(ratatui::style::Modifier::REVERSED)),
+        Span::styled(format!("  {text}"), t.style(t.text)),
     ]);
     f.render_widget(Paragraph::new(line), summary);
+    // Under 100 columns the trend goes and the numbers get narrower, so topic and owner still show.
+    let wide = parts.width >= 100;
+    let widths: Vec<Constraint> = if wide {
+        [Fill(1), Length(4), Fill(1), Length(10), Length(10), Length(8), Length(9), Length(10), Length(6), Length(6)]
+            .to_vec()
+    } else {
+        [Fill(1), Length(4), Fill(1), Length(9), Length(9), Length(7), Length(8), Length(6), Length(6)].to_vec()
+    };
+    let name_w = fill_width(parts.width, &widths, 1);
+    let (skip, sel) = window(s, parts);
     let rows = g
         .partitions
         .iter()
+        .skip(skip)
+        .take(parts.height as usize)
         .map(|p| {
             let v = s.partition_verdict(g, p);
-            let trend = s
-                .partition_lag
-                .get(&(g.name.clone(), p.topic.clone(), p.partition))
-                .map(|q| spark(q.iter().copied(), 10))
-                .unwrap_or_default();
-            vec![
-                cell(s, p.topic.clone(), t.text),
+            let owner = p.owner.as_deref().map(|o| clip(o, name_w)).unwrap_or_else(|| "-".into());
+            let mut row = vec![
+                cell(s, clip(&p.topic, name_w), t.text),
                 num(p.partition.to_string()),
-                cell(s, p.owner.clone().unwrap_or_else(|| "-".into()), if p.owner.is_some() { t.text } else { t.muted }),
+                cell(s, owner, if p.owner.is_some() { t.text } else { t.muted }),
                 num(opt(p.committed)),
                 num(p.end_offset.to_string()),
                 num(p.lag.to_string()),
                 num(duration_ms(p.lag_ms)),
-                cell(s, trend, t.accent),
-                num(p.redeliveries.to_string()),
-                cell(s, v.label(), verdict_color(s, v)),
-            ]
+            ];
+            if wide {
+                let trend = s
+                    .partition_lag
+                    .get(&(g.name.clone(), p.topic.clone(), p.partition))
+                    .map(|q| spark(q.iter().copied(), 10))
+                    .unwrap_or_default();
+                row.push(cell(s, trend, t.accent));
+            }
+            row.extend([num(p.redeliveries.to_string()), cell(s, v.label(), verdict_color(s, v))]);
+            row
         })
         .collect();
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(4),
-        Constraint::Fill(1),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Length(8),
-        Constraint::Length(9),
-        Constraint::Length(10),
-        Constraint::Length(6),
-        Constraint::Length(6),
-    ];
-    let tab = table(s, &["TOPIC", "PART", "OWNER", " COMMITTED", "       END", "     LAG", " LAG-TIME", "TREND", "REDELV", "HEALTH"], &widths, rows, Some(s.screen().selected), s.screen().scroll);
+    let headers: &[&str] = if wide {
+        &["TOPIC", " PART", "OWNER", " COMMITTED", " END", " LAG", " LAG-TIME", "TREND", " REDELV", "HEALTH"]
+    } else {
+        &["TOPIC", " PART", "OWNER", " COMMITTED", " END", " LAG", " LAG-TIME", " REDELV", "HEALTH"]
+    };
+    let tab = table(s, headers, &widths, rows, sel, 0);
     f.render_widget(tab.block(block(s, format!("group {name} · partitions"))), parts);
     let b = block(s, "members".into());
     if g.members.is_empty() {
         let inner = b.inner(members);
         f.render_widget(b, members);
-        f.render_widget(Paragraph::new(" no live members: resets can run without --force").style(t.style(t.muted)), inner);
+        f.render_widget(Paragraph::new(" no live members: resets run without forcing").style(t.style(t.muted)), inner);
         return;
     }
+    let widths = [Fill(1), Length(14), Fill(2), Length(9)];
+    let assigned_w = fill_width(members.width, &widths, 2);
     let rows = g
         .members
         .iter()
         .map(|m| {
             let a: Vec<String> = m.assignment.iter().map(|(t, p)| format!("{t}/{p}")).collect();
-            vec![cell(s, m.member_id.clone(), t.text), cell(s, m.client_id.clone(), t.muted), cell(s, clip(&a.join(" "), 60), t.text), num(duration_ms(m.last_seen_ms))]
+            vec![
+                cell(s, m.member_id.clone(), t.text),
+                cell(s, m.client_id.clone(), t.muted),
+                cell(s, clip(&a.join(" "), assigned_w), t.text),
+                num(duration_ms(m.last_seen_ms)),
+            ]
         })
         .collect();
-    let widths = [Constraint::Fill(1), Constraint::Length(14), Constraint::Fill(2), Constraint::Length(9)];
-    f.render_widget(table(s, &["MEMBER", "CLIENT", "PARTITIONS", "LAST SEEN"], &widths, rows, None, 0).block(b), members);
+    f.render_widget(
+        table(s, &["MEMBER", "CLIENT", "PARTITIONS", " LAST SEEN"], &widths, rows, None, 0).block(b),
+        members,
+    );
 }

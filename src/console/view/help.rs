@@ -1,55 +1,67 @@
-//! The help overlay: every key of the current view and the global ones, as bound right now.
+//! The help overlay: every key of the current view and the global ones, as bound right now, in
+//! two columns so it fits an 80×24 terminal.
 
 use super::util::*;
 use crate::console::keymap::Action;
 use crate::console::state::State;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
+fn key_line(s: &State, a: Action, label: String, enabled: bool) -> Line<'static> {
+    let t = &s.theme;
+    let style = if enabled { t.style(t.text) } else { t.style(t.muted) };
+    Line::from(vec![Span::styled(format!(" {:<12}", s.keymap.labels(a)), t.bold(t.accent)), Span::styled(label, style)])
+}
+
 pub fn help(f: &mut Frame, area: Rect, s: &State) {
     let t = &s.theme;
-    let mut lines = vec![Line::from(Span::styled("this view", t.bold(t.title)))];
+    let mut here = vec![Line::from(Span::styled(" this view", t.bold(t.title)))];
     let view_hints = super::chrome::hints(s);
     for (a, label, enabled) in &view_hints {
-        let style = if *enabled { t.style(t.text) } else { t.style(t.muted) };
-        let suffix = if *enabled { "" } else { "  (read-only)" };
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<14}", s.keymap.labels(*a)), t.bold(t.accent)),
-            Span::styled(format!("{label}{suffix}"), style),
-        ]));
+        let suffix = if *enabled { "" } else { " (read-only)" };
+        here.push(key_line(s, *a, format!("{label}{suffix}"), *enabled));
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled("everywhere", t.bold(t.title))));
+    let mut everywhere = vec![Line::from(Span::styled(" everywhere", t.bold(t.title)))];
     let global = [
         (Action::Up, "up"),
         (Action::Down, "down"),
         (Action::Top, "first row"),
         (Action::Bottom, "last row"),
-        (Action::PageUp, "page up (messages: previous page)"),
-        (Action::PageDown, "page down (messages: next page)"),
+        (Action::PageUp, "page up"),
+        (Action::PageDown, "page down"),
         (Action::Back, "back / clear the filter"),
         (Action::Topics, "Topics"),
         (Action::Groups, "Groups"),
         (Action::Refresh, "refresh now"),
         (Action::Filter, "filter (text or regex)"),
-        (Action::Command, "command: :topics :groups :group NAME :topic NAME :q"),
-        (Action::Quit, "quit (from the top view; elsewhere: back)"),
+        (Action::Command, "command (below)"),
+        (Action::Quit, "quit (from the top view)"),
     ];
     for (a, label) in global {
-        if view_hints.iter().any(|(x, _, _)| *x == a) {
-            continue;
+        if !view_hints.iter().any(|(x, _, _)| *x == a) {
+            everywhere.push(key_line(s, a, label.to_string(), true));
         }
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<14}", s.keymap.labels(a)), t.bold(t.accent)),
-            Span::styled(label, t.style(t.text)),
-        ]));
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled("mouse: click selects, wheel scrolls · keys are rebindable in the config file [keys]", t.style(t.muted))));
-    lines.push(Line::from(Span::styled("any key closes this help", t.style(t.muted))));
-    let r = popup(area, 84, lines.len() as u16 + 2);
+    let foot = vec![
+        Line::from(""),
+        Line::from(Span::styled(" commands: :topics  :groups  :topic NAME  :group NAME  :q", t.style(t.text))),
+        Line::from(Span::styled(
+            " mouse: click selects, wheel scrolls · rebind keys in the config file [keys]",
+            t.style(t.muted),
+        )),
+        Line::from(Span::styled(" any key closes this help", t.style(t.muted))),
+    ];
+    let rows = here.len().max(everywhere.len());
+    let r = popup(area, 84, (rows + foot.len() + 2) as u16);
     f.render_widget(Clear, r);
-    f.render_widget(Paragraph::new(lines).block(block(s, "help".into())), r);
+    let b = block(s, "help".into());
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    let [columns, bottom] = Layout::vertical([Constraint::Min(1), Constraint::Length(foot.len() as u16)]).areas(inner);
+    let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(columns);
+    f.render_widget(Paragraph::new(here), left);
+    f.render_widget(Paragraph::new(everywhere), right);
+    f.render_widget(Paragraph::new(foot), bottom);
 }

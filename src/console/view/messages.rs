@@ -30,13 +30,27 @@ pub fn render_value(p: &Payload) -> (String, &'static str) {
         let ascii: String = chunk.iter().map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' }).collect();
         out.push_str(&format!("{:04x}  {:<47}  {ascii}\n", i * 16, hex.join(" ")));
     }
-    (out, "binary (hex)")
+    (out, "binary, hex")
 }
 
 fn short(p: &Payload) -> String {
     match p.as_text() {
         Some(t) => t.to_string(),
         None => format!("<{} bytes binary>", p.0.len()),
+    }
+}
+
+/// The records table and, when open, the detail pane (beside it when wide, below it when narrow).
+pub fn layout(area: Rect, s: &State) -> (Rect, Option<Rect>) {
+    if !s.messages.as_ref().is_some_and(|m| m.detail) {
+        return (area, None);
+    }
+    if area.width >= 100 {
+        let [a, b] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+        (a, Some(b))
+    } else {
+        let [a, b] = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+        (a, Some(b))
     }
 }
 
@@ -54,17 +68,7 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
         _ => "no records".into(),
     };
     let title = format!("{}/{} · {mode} · {span}{}", m.topic, m.partition, if m.loading { " · loading…" } else { "" });
-    let (table_area, detail_area) = if m.detail {
-        if area.width >= 100 {
-            let [a, b] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-            (a, Some(b))
-        } else {
-            let [a, b] = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
-            (a, Some(b))
-        }
-    } else {
-        (area, None)
-    };
+    let (table_area, detail_area) = layout(area, s);
     let b = block(s, title);
     if list.is_empty() {
         let inner = b.inner(table_area);
@@ -77,7 +81,8 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
         };
         centered(f, inner, vec![Line::from(text)], t.style(t.muted));
     } else {
-        let value_w = (table_area.width as usize).saturating_sub(46).max(10);
+        let widths = [Constraint::Length(8), Constraint::Length(23), Constraint::Length(12), Constraint::Fill(1)];
+        let value_w = fill_width(table_area.width, &widths, 1);
         let (skip, sel) = window(s, table_area);
         let rows = list
             .iter()
@@ -92,8 +97,7 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
                 ]
             })
             .collect();
-        let widths = [Constraint::Length(8), Constraint::Length(23), Constraint::Length(12), Constraint::Fill(1)];
-        let tab = table(s, &["  OFFSET", "TIME (UTC)", "KEY", "VALUE"], &widths, rows, sel, 0);
+        let tab = table(s, &[" OFFSET", "TIME (UTC)", "KEY", "VALUE"], &widths, rows, sel, 0);
         f.render_widget(tab.block(b), table_area);
     }
     if let Some(d) = detail_area {
@@ -111,15 +115,24 @@ fn detail(f: &mut Frame, area: Rect, s: &State, r: Option<&Message>) {
     let (value, kind) = render_value(&r.value);
     let mut lines = vec![
         Line::from(vec![Span::styled("offset     ", t.style(t.muted)), Span::raw(r.offset.to_string())]),
-        Line::from(vec![Span::styled("timestamp  ", t.style(t.muted)), Span::raw(format!("{} ({})", fmt_ms(r.timestamp), r.timestamp))]),
-        Line::from(vec![Span::styled("key        ", t.style(t.muted)), Span::raw(r.key.as_ref().map(Payload::display).unwrap_or_else(|| "(none)".into()))]),
+        Line::from(vec![
+            Span::styled("timestamp  ", t.style(t.muted)),
+            Span::raw(format!("{} ({})", fmt_ms(r.timestamp), r.timestamp)),
+        ]),
+        Line::from(vec![
+            Span::styled("key        ", t.style(t.muted)),
+            Span::raw(r.key.as_ref().map(Payload::display).unwrap_or_else(|| "(none)".into())),
+        ]),
         Line::from(vec![Span::styled("size       ", t.style(t.muted)), Span::raw(bytes(r.size() as u64))]),
     ];
     if r.headers.is_empty() {
         lines.push(Line::from(vec![Span::styled("headers    ", t.style(t.muted)), Span::raw("(none)")]));
     }
     for h in &r.headers {
-        lines.push(Line::from(vec![Span::styled(format!("header     {} = ", h.name), t.style(t.muted)), Span::raw(h.value.display())]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("header     {} = ", h.name), t.style(t.muted)),
+            Span::raw(h.value.display()),
+        ]));
     }
     lines.push(Line::from(Span::styled(format!("value ({kind})"), t.style(t.muted))));
     lines.extend(value.lines().map(|l| Line::from(l.to_string())));
@@ -137,7 +150,7 @@ mod tests {
         assert_eq!(render_value(&Payload::text("plain")).1, "text");
         assert_eq!(render_value(&Payload::text("bell\u{7}")).0, "bell\\u{7}");
         let (hex, k) = render_value(&Payload(bytes::Bytes::from_static(&[0xff, 0x41])));
-        assert_eq!(k, "binary (hex)");
+        assert_eq!(k, "binary, hex");
         assert!(hex.starts_with("0000  ff 41"), "{hex}");
         assert!(hex.trim_end().ends_with(".A"), "{hex}");
     }

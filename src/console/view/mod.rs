@@ -11,14 +11,37 @@ pub mod util;
 
 use super::state::{Overlay, State, View};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
+
+/// Header, body, status line, footer.
+fn screen_layout(area: Rect) -> [Rect; 4] {
+    Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
+        .areas(area)
+}
+
+/// Where the rows of the current view's list are drawn (inside its border, below its header) on
+/// a terminal of the state's size: how many rows the cursor can move over before scrolling, and
+/// which row a click lands on.
+pub fn list_rows(s: &State) -> Rect {
+    let [_, body, _, _] = screen_layout(Rect::new(0, 0, s.size.0, s.size.1));
+    let list = match s.view() {
+        View::Topics | View::Groups => body,
+        View::Topic(name) => topic::topic_layout(body, s, name)[0],
+        View::Group(name) => group::group_layout(body, s, name)[1],
+        View::Messages => messages::layout(body, s).0,
+    };
+    Rect {
+        x: list.x.saturating_add(1),
+        y: list.y.saturating_add(2),
+        width: list.width.saturating_sub(2),
+        height: list.height.saturating_sub(3),
+    }
+}
 
 /// Draws the whole screen.
 pub fn render(f: &mut Frame, s: &State) {
     let area = f.area();
-    let [header, body, status, footer] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
-            .areas(area);
+    let [header, body, status, footer] = screen_layout(area);
     chrome::header(f, header, s);
     match s.view() {
         View::Topics => topic::topics(f, body, s),

@@ -3,13 +3,18 @@
 use super::util::*;
 use crate::console::state::State;
 use ratatui::Frame;
+use ratatui::layout::Constraint::{Fill, Length};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 
 pub fn topics(f: &mut Frame, area: Rect, s: &State) {
     let t = &s.theme;
     let list = s.visible_topics();
-    let title = if s.screen().filter.is_empty() { format!("Topics ({})", list.len()) } else { format!("Topics ({} of {})", list.len(), s.topics.len()) };
+    let title = if s.screen().filter.is_empty() {
+        format!("Topics ({})", list.len())
+    } else {
+        format!("Topics ({} of {})", list.len(), s.topics.len())
+    };
     let b = block(s, title);
     if s.topics.is_empty() {
         let inner = b.inner(area);
@@ -20,9 +25,13 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
             vec![
                 Line::from("No topics yet."),
                 Line::from(""),
-                Line::from(format!("Press {} to create one here,", s.keymap.label(crate::console::keymap::Action::CreateTopic))),
+                Line::from(format!(
+                    "Press {} to create one here,",
+                    s.keymap.label(crate::console::keymap::Action::CreateTopic)
+                )),
+                // Same width, so the two commands line up when centered.
                 Line::from("or from a shell:  depot topic create orders --partitions 3"),
-                Line::from("then publish:     echo hello | depot publish orders"),
+                Line::from("then publish:     echo hello | depot publish orders       "),
                 Line::from(""),
                 Line::from("For a guided tour with simulated producers and consumers: depot demo"),
             ]
@@ -30,41 +39,63 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
         centered(f, inner, lines, t.style(t.muted));
         return;
     }
+    // Under 100 columns the trend goes and the numbers get narrower, so names and lag still show.
+    let wide = area.width >= 100;
+    let widths: Vec<Constraint> = if wide {
+        [Fill(2), Length(5), Length(9), Length(10), Length(8), Length(8), Length(12), Fill(2)].to_vec()
+    } else {
+        [Fill(1), Length(5), Length(8), Length(9), Length(7), Length(7), Fill(1)].to_vec()
+    };
+    let name_w = fill_width(area.width, &widths, if wide { 2 } else { 1 });
     let (skip, sel) = window(s, area);
     let rows = list
         .iter()
         .skip(skip)
         .take(area.height as usize)
         .map(|x| {
-            let trend = s.topic_rates.get(&x.name).map(|q| spark(q.iter().copied(), 12)).unwrap_or_default();
             let (lag, lag_color) = match s.worst_lag(&x.name) {
-                Some((g, l, ms)) => (format!("{l} ({}) {g}", duration_ms(ms)), if l == 0 { t.ok } else if ms > 60_000 { t.warn } else { t.text }),
+                Some((g, l, ms)) => (
+                    format!("{l} ({}) {g}", duration_ms(ms)),
+                    if l == 0 {
+                        t.ok
+                    } else if ms > 60_000 {
+                        t.warn
+                    } else {
+                        t.text
+                    },
+                ),
                 None => ("-".into(), t.muted),
             };
-            vec![
-                cell(s, x.name.clone(), t.text),
+            let mut row = vec![
+                cell(s, clip(&x.name, name_w), t.text),
                 num(x.partitions.len().to_string()),
                 num(x.backlog().to_string()),
                 num(bytes(x.size_bytes())),
                 num(rate(x.rate_in())),
                 num(rate(x.rate_out())),
-                cell(s, trend, t.accent),
-                cell(s, lag, lag_color),
-            ]
+            ];
+            if wide {
+                let trend = s.topic_rates.get(&x.name).map(|q| spark(q.iter().copied(), 12)).unwrap_or_default();
+                row.push(cell(s, trend, t.accent));
+            }
+            row.push(cell(s, clip(&lag, name_w), lag_color));
+            row
         })
         .collect();
-    let widths = [
-        Constraint::Fill(2),
-        Constraint::Length(5),
-        Constraint::Length(9),
-        Constraint::Length(10),
-        Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(12),
-        Constraint::Fill(2),
-    ];
-    let table = table(s, &["TOPIC", "PARTS", "  BACKLOG", "      SIZE", "    IN/s", "   OUT/s", "IN TREND", "WORST LAG"], &widths, rows, sel, 0);
+    let headers: &[&str] = if wide {
+        &["TOPIC", "PARTS", " BACKLOG", " SIZE", " IN/s", " OUT/s", "IN TREND", "WORST LAG"]
+    } else {
+        &["TOPIC", "PARTS", " BACKLOG", " SIZE", " IN/s", " OUT/s", "WORST LAG"]
+    };
+    let table = table(s, headers, &widths, rows, sel, 0);
     f.render_widget(table.block(b), area);
+}
+
+/// The partitions table above, the groups' offsets below (as tall as its rows, at most half).
+pub fn topic_layout(area: Rect, s: &State, name: &str) -> [Rect; 2] {
+    let rows: usize = s.groups.iter().map(|g| g.partitions.iter().filter(|p| p.topic == name).count()).sum();
+    let lower = if rows == 0 { 3 } else { (rows + 3).min(area.height as usize / 2) as u16 };
+    Layout::vertical([Constraint::Min(4), Constraint::Length(lower)]).areas(area)
 }
 
 pub fn topic(f: &mut Frame, area: Rect, s: &State, name: &str) {
@@ -73,13 +104,17 @@ pub fn topic(f: &mut Frame, area: Rect, s: &State, name: &str) {
         let b = block(s, format!("topic {name}"));
         let inner = b.inner(area);
         f.render_widget(b, area);
-        centered(f, inner, vec![Line::from(format!("topic {name} is gone (deleted?) — esc goes back"))], t.style(t.muted));
+        centered(
+            f,
+            inner,
+            vec![Line::from(format!("topic {name} is gone (deleted?) — esc goes back"))],
+            t.style(t.muted),
+        );
         return;
     };
     let groups: Vec<_> = s.groups.iter().filter(|g| g.partitions.iter().any(|p| p.topic == name)).collect();
-    let n = info.partitions.len() as u16;
-    let lower = if groups.is_empty() { 3 } else { (groups.len() as u16 * n + 3).min(area.height / 2) };
-    let [top, bottom] = Layout::vertical([Constraint::Min(4), Constraint::Length(lower)]).areas(area);
+    let n = info.partitions.len();
+    let [top, bottom] = topic_layout(area, s, name);
     let retention = match (info.config.retention_ms, info.config.retention_bytes) {
         (None, None) => "keeps everything".to_string(),
         (ms, b) => format!(
@@ -87,9 +122,12 @@ pub fn topic(f: &mut Frame, area: Rect, s: &State, name: &str) {
             [ms.map(duration_ms), b.map(bytes)].into_iter().flatten().collect::<Vec<_>>().join(" / ")
         ),
     };
+    let (skip, sel) = window(s, top);
     let rows = info
         .partitions
         .iter()
+        .skip(skip)
+        .take(top.height as usize)
         .map(|p| {
             vec![
                 num(p.partition.to_string()),
@@ -103,23 +141,18 @@ pub fn topic(f: &mut Frame, area: Rect, s: &State, name: &str) {
             ]
         })
         .collect();
-    let widths = [
-        Constraint::Length(9),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(8),
-    ];
-    let tab = table(s, &["PARTITION", " LOG-START", "       END", "   RECORDS", "      SIZE", "SEGMENTS", "    IN/s", "   OUT/s"], &widths, rows, Some(s.screen().selected), s.screen().scroll);
+    let widths = [Length(4), Length(10), Length(10), Length(10), Length(10), Length(8), Length(8), Length(8)];
+    let headers = [" PART", " LOG-START", " END", " RECORDS", " SIZE", " SEGMENTS", " IN/s", " OUT/s"];
+    let tab = table(s, &headers, &widths, rows, sel, 0);
     f.render_widget(tab.block(block(s, format!("topic {name} · {} partition(s) · {retention}", n))), top);
     let b = block(s, "consumer groups".into());
     if groups.is_empty() {
         let inner = b.inner(bottom);
         f.render_widget(b, bottom);
-        f.render_widget(ratatui::widgets::Paragraph::new(" no group consumes this topic yet").style(t.style(t.muted)), inner);
+        f.render_widget(
+            ratatui::widgets::Paragraph::new(" no group consumes this topic yet").style(t.style(t.muted)),
+            inner,
+        );
         return;
     }
     let mut rows = Vec::new();
@@ -137,7 +170,8 @@ pub fn topic(f: &mut Frame, area: Rect, s: &State, name: &str) {
             ]);
         }
     }
-    let widths = [Constraint::Fill(1), Constraint::Length(9), Constraint::Length(10), Constraint::Length(8), Constraint::Length(9), Constraint::Length(6), Constraint::Fill(1)];
-    let tab = table(s, &["GROUP", "PARTITION", " COMMITTED", "     LAG", " LAG-TIME", "HEALTH", "OWNER"], &widths, rows, None, 0);
+    let widths = [Fill(1), Length(4), Length(10), Length(8), Length(9), Length(6), Fill(1)];
+    let tab =
+        table(s, &["GROUP", " PART", " COMMITTED", " LAG", " LAG-TIME", "HEALTH", "OWNER"], &widths, rows, None, 0);
     f.render_widget(tab.block(b), bottom);
 }

@@ -15,9 +15,7 @@ pub fn spark<T: Copy + Into<u64>>(values: impl IntoIterator<Item = T>, width: us
     let v: Vec<u64> = values.into_iter().map(Into::into).collect();
     let tail = &v[v.len().saturating_sub(width)..];
     let max = tail.iter().copied().max().unwrap_or(0);
-    tail.iter()
-        .map(|&x| BARS[(x * 7).checked_div(max).unwrap_or(0).min(7) as usize])
-        .collect()
+    tail.iter().map(|&x| BARS[(x * 7).checked_div(max).unwrap_or(0).min(7) as usize]).collect()
 }
 
 /// The bordered body block with a title.
@@ -29,7 +27,9 @@ pub fn block<'a>(s: &State, title: String) -> Block<'a> {
         .title(Span::styled(format!(" {title} "), s.theme.bold(s.theme.title)))
 }
 
-/// A table of rows with a header, the cursor row highlighted, scrolled to `scroll`.
+/// A table of rows with a header, the cursor row highlighted, scrolled to `scroll`. A header
+/// written with a leading space is right-aligned over its (numeric) column, so it stays above
+/// its values however narrow the column gets.
 pub fn table<'a>(
     s: &State,
     headers: &[&'a str],
@@ -38,7 +38,11 @@ pub fn table<'a>(
     selected: Option<usize>,
     scroll: usize,
 ) -> Table<'a> {
-    let header = Row::new(headers.iter().map(|h| Cell::from(*h))).style(s.theme.bold(s.theme.header));
+    let header = Row::new(headers.iter().map(|h| match h.strip_prefix(' ') {
+        Some(right) => Cell::from(Line::from(right.trim_start()).right_aligned()),
+        None => Cell::from(*h),
+    }))
+    .style(s.theme.bold(s.theme.header));
     let body: Vec<Row> = rows
         .into_iter()
         .enumerate()
@@ -74,6 +78,21 @@ pub fn num<'a>(text: impl Into<String>) -> Cell<'a> {
     Cell::from(Line::from(text.into()).right_aligned())
 }
 
+/// A right-aligned cell styled with a colour.
+pub fn num_in<'a>(s: &State, text: impl Into<String>, fg: ratatui::style::Color) -> Cell<'a> {
+    Cell::from(Line::from(Span::styled(text.into(), s.theme.style(fg))).right_aligned())
+}
+
+/// The width a table in a bordered block of `width` columns gives a `Fill(share)` column, so its
+/// text can be cut with an ellipsis rather than mid-word by the table.
+pub fn fill_width(width: u16, widths: &[Constraint], share: u16) -> usize {
+    let fixed: u16 = widths.iter().map(|c| if let Constraint::Length(n) = c { *n } else { 0 }).sum();
+    let fills: u16 = widths.iter().map(|c| if let Constraint::Fill(n) = c { *n } else { 0 }).sum();
+    let spacing = widths.len().saturating_sub(1) as u16;
+    let free = width.saturating_sub(2).saturating_sub(fixed).saturating_sub(spacing);
+    (free as usize * share as usize).checked_div(fills as usize).unwrap_or(0)
+}
+
 /// Centered text in an area (empty states).
 pub fn centered(f: &mut Frame, area: Rect, lines: Vec<Line<'static>>, style: Style) {
     let h = lines.len() as u16;
@@ -97,5 +116,10 @@ pub fn clip(text: &str, max: usize) -> String {
 pub fn popup(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width.saturating_sub(2)).max(area.width.min(10));
     let h = h.min(area.height.saturating_sub(2)).max(area.height.min(3));
-    Rect { x: area.x + (area.width.saturating_sub(w)) / 2, y: area.y + (area.height.saturating_sub(h)) / 2, width: w, height: h }
+    Rect {
+        x: area.x + (area.width.saturating_sub(w)) / 2,
+        y: area.y + (area.height.saturating_sub(h)) / 2,
+        width: w,
+        height: h,
+    }
 }

@@ -1,0 +1,256 @@
+//! Whole-screen snapshots of every view and dialog on ratatui's `TestBackend`, at 80×24 and
+//! 120×40, from fixed fixtures and a fixed clock. Review changes with
+//! `INSTA_UPDATE=always cargo test --test console_snapshots` and read the `.snap` files.
+
+mod console_fixtures;
+
+use console_fixtures::*;
+use crossterm::event::KeyCode;
+use depot::console::render_to_string;
+use depot::console::state::*;
+use depot::console::theme::Theme;
+
+/// Snapshots a screen at both sizes.
+fn snap(name: &str, s: &State) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = render_to_string(s, w, h);
+        insta::with_settings!({ snapshot_suffix => format!("{w}x{h}"), omit_expression => true }, {
+            insta::assert_snapshot!(name, screen);
+        });
+    }
+}
+
+fn topic_view() -> State {
+    let mut s = watched();
+    press(&mut s, KeyCode::Char('j'));
+    press(&mut s, KeyCode::Enter);
+    s
+}
+
+fn group_view() -> State {
+    let mut s = watched();
+    press(&mut s, KeyCode::Char('2'));
+    press(&mut s, KeyCode::Enter);
+    s
+}
+
+/// orders/0 browsed from 1150 with the detail pane on record `selected`.
+fn messages_view(selected: usize) -> State {
+    let mut s = topic_view();
+    press(&mut s, KeyCode::Enter);
+    let seq = s.messages.as_ref().map(|m| m.seq).unwrap_or_default();
+    feed(&mut s, Loaded::Messages { seq, result: Ok(records()) });
+    for _ in 0..selected {
+        press(&mut s, KeyCode::Char('j'));
+    }
+    press(&mut s, KeyCode::Enter);
+    s
+}
+
+fn backlog_empty() -> State {
+    let mut s = watched();
+    press(&mut s, KeyCode::Char('2'));
+    press(&mut s, KeyCode::Char('G'));
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Enter);
+    let seq = s.messages.as_ref().map(|m| m.seq).unwrap_or_default();
+    feed(&mut s, Loaded::Messages { seq, result: Ok(Vec::new()) });
+    s
+}
+
+fn with_keys(mut s: State, keys: &[KeyCode]) -> State {
+    for k in keys {
+        press(&mut s, *k);
+    }
+    s
+}
+
+fn typed(mut s: State, text: &str) -> State {
+    typ(&mut s, text);
+    s
+}
+
+fn publish_form() -> State {
+    let mut s = with_keys(watched(), &[KeyCode::Char('j'), KeyCode::Char('p'), KeyCode::Tab]);
+    typ(&mut s, "order-42");
+    press(&mut s, KeyCode::Tab);
+    typ(&mut s, "trace-id=7f3a9c");
+    press(&mut s, KeyCode::Tab);
+    typ(&mut s, "{\"id\": 42,");
+    press(&mut s, KeyCode::Enter);
+    typ(&mut s, " \"total\": 9.5}");
+    s
+}
+
+fn create_form() -> State {
+    let mut s = with_keys(watched(), &[KeyCode::Char('c')]);
+    typ(&mut s, "events");
+    press(&mut s, KeyCode::Tab);
+    s
+}
+
+fn confirm_delete() -> State {
+    with_keys(watched(), &[KeyCode::Char('j'), KeyCode::Char('D')])
+}
+
+fn reset_form() -> State {
+    with_keys(group_view(), &[KeyCode::Char('o'), KeyCode::Tab])
+}
+
+fn reset_preview() -> State {
+    let mut s = with_keys(group_view(), &[KeyCode::Char('o')]);
+    press_ev(&mut s, ctrl('s'));
+    feed(&mut s, Loaded::ResetPlanned(Ok(reset_plan(true))));
+    s
+}
+
+fn replay_form() -> State {
+    with_keys(topic_view(), &[KeyCode::Char('R')])
+}
+
+fn replay_preview() -> State {
+    let mut s = replay_form();
+    press_ev(&mut s, ctrl('s'));
+    feed(&mut s, Loaded::ReplayPlanned(Ok(replay_plan(50))));
+    s
+}
+
+fn pull_ask() -> State {
+    with_keys(watched(), &[KeyCode::Char('2'), KeyCode::Char('l')])
+}
+
+fn pulled_records() -> State {
+    let mut s = pull_ask();
+    press_ev(&mut s, ctrl('s'));
+    feed(&mut s, Loaded::Pulled(Ok(pulled())));
+    s
+}
+
+fn jump() -> State {
+    typed(with_keys(messages_view(0), &[KeyCode::Enter, KeyCode::Char('J')]), "-15m")
+}
+
+fn working() -> State {
+    let mut s = with_keys(watched(), &[KeyCode::Char('c')]);
+    typ(&mut s, "events");
+    press_ev(&mut s, ctrl('s'));
+    press(&mut s, KeyCode::Enter);
+    s
+}
+
+/// Every screen worth a snapshot, by name.
+fn screens() -> Vec<(&'static str, State)> {
+    vec![
+        ("topics", watched()),
+        ("topics_empty", empty()),
+        ("topics_loading", fresh()),
+        ("topic", topic_view()),
+        ("groups", with_keys(watched(), &[KeyCode::Char('2')])),
+        ("groups_empty", with_keys(empty(), &[KeyCode::Char('2')])),
+        ("group", group_view()),
+        ("messages_json", messages_view(0)),
+        ("messages_binary", messages_view(2)),
+        ("messages_backlog_empty", backlog_empty()),
+        ("help", with_keys(watched(), &[KeyCode::Char('?')])),
+        ("command", typed(with_keys(watched(), &[KeyCode::Char(':')]), "group bil")),
+        ("filter", typed(with_keys(watched(), &[KeyCode::Char('/')]), "ord")),
+        ("publish", publish_form()),
+        ("create_topic", create_form()),
+        ("confirm_delete", confirm_delete()),
+        ("reset", reset_form()),
+        ("reset_preview", reset_preview()),
+        ("replay", replay_form()),
+        ("replay_preview", replay_preview()),
+        ("pull_ask", pull_ask()),
+        ("pulled", pulled_records()),
+        ("jump", jump()),
+        ("working", working()),
+    ]
+}
+
+#[test]
+fn every_view_and_dialog() {
+    for (name, s) in screens() {
+        snap(name, &s);
+        // However narrow, the footer keeps the key that explains the others.
+        for (w, h) in [(80, 24), (120, 40)] {
+            let screen = render_to_string(&s, w, h);
+            let footer = screen.lines().last().unwrap_or_default();
+            assert!(footer.contains("? help"), "{name} at {w}×{h}: {footer:?}");
+        }
+    }
+}
+
+#[test]
+fn backend_away_and_read_only() {
+    let mut s = watched();
+    let err = depot::backend::BackendError::Unavailable("cannot reach http://10.0.0.7:7878: connection refused".into());
+    feed(&mut s, Loaded::Topics(Err(err)));
+    snap("backend_away", &s);
+    snap("read_only", &with_keys(loaded_with(settings(true), Theme::dark()), &[KeyCode::Char('?')]));
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    for (name, s) in screens() {
+        for (w, h) in [(40, 12), (1, 1), (1, 24), (80, 1), (0, 0)] {
+            let screen = render_to_string(&s, w, h);
+            assert_eq!(screen.lines().count(), h as usize, "{name} at {w}×{h}");
+        }
+    }
+}
+
+#[test]
+fn tiny_terminals_after_resize_keep_working() {
+    // The state learns the size from Resize: keys after it must not panic either.
+    let mut s = messages_view(1);
+    depot::console::update::update(&mut s, Msg::Resize(40, 12));
+    for k in [KeyCode::Char('G'), KeyCode::PageDown, KeyCode::PageUp, KeyCode::Char('g'), KeyCode::Enter] {
+        press(&mut s, k);
+        render_to_string(&s, 40, 12);
+    }
+    depot::console::update::update(&mut s, Msg::Resize(1, 1));
+    press(&mut s, KeyCode::Char('j'));
+    click(&mut s, 0, 0);
+    render_to_string(&s, 1, 1);
+}
+
+#[test]
+fn no_color_renders_the_same_text() {
+    for (name, s) in screens() {
+        let mut mono = s.clone();
+        mono.theme = Theme::mono();
+        assert_eq!(render_to_string(&mono, 80, 24), render_to_string(&s, 80, 24), "{name}");
+    }
+    // And the light and high-contrast themes too.
+    for theme in ["light", "high-contrast"] {
+        let (t, problem) = Theme::load(theme, None, false);
+        assert!(problem.is_none());
+        let mut s = watched();
+        s.theme = t;
+        assert_eq!(render_to_string(&s, 80, 24), render_to_string(&watched(), 80, 24));
+    }
+}
+
+#[test]
+fn no_color_shows_the_selection_without_colours() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::style::{Color, Modifier};
+    let mut s = watched();
+    s.theme = Theme::mono();
+    let Ok(mut term) = Terminal::new(TestBackend::new(80, 24));
+    term.draw(|f| depot::console::view::render(f, &s)).expect("draws");
+    let buf = term.backend().buffer();
+    let mut reversed_rows = Vec::new();
+    for y in 0..24 {
+        for x in 0..80 {
+            let c = &buf[(x, y)];
+            assert!(c.fg == Color::Reset && c.bg == Color::Reset, "a colour at {x},{y} under NO_COLOR");
+            if c.modifier.contains(Modifier::REVERSED) && !reversed_rows.contains(&y) {
+                reversed_rows.push(y);
+            }
+        }
+    }
+    assert!(reversed_rows.contains(&3), "the selected row (line 3) is shown reversed: {reversed_rows:?}");
+}
