@@ -837,7 +837,7 @@ fn bad_flag_values_fail_and_change_nothing() {
         (vec!["replay", "t", "--from-offset", "3", "--to-offset", "1", "--execute"], vec!["3..1"]),
         (vec!["replay", "t", "--from-offset", "1", "--execute"], vec!["--to-offset"]),
         (vec!["serve", "--listen", "nonsense"], vec!["--listen", "nonsense"]),
-        (vec!["--connect", "ftp://127.0.0.1:1", "topics"], vec!["--connect", "--data"]),
+        (vec!["--connect", "ftp://127.0.0.1:1", "topics"], vec!["--connect", "http://"]),
         (vec!["--read-only", "publish", "t", "x"], vec!["read-only"]),
         (vec!["--read-only", "topic", "create", "u"], vec!["read-only"]),
         (vec!["--read-only", "reset", "g", "--topic", "t", "--to-earliest", "--execute"], vec!["read-only"]),

@@ -28,7 +28,9 @@ fn group(sim: &Sim, name: &str) -> GroupInfo {
 /// Steps until the group has consumed everything (producers paused first), within a bound.
 fn drain(sim: &mut Sim, name: &str, max_steps: usize) {
     for _ in 0..max_steps {
-        if group(sim, name).total_lag() == 0 && sim.groups.iter().all(|g| g.members.iter().all(|m| m.uncommitted() == 0)) {
+        if group(sim, name).total_lag() == 0
+            && sim.groups.iter().all(|g| g.members.iter().all(|m| m.uncommitted() == 0))
+        {
             return;
         }
         sim.step().unwrap();
@@ -71,7 +73,7 @@ fn lag_grows_turns_warn_then_drains_when_consumers_speed_up() {
     assert!(lags[9] > lags[2] + 100, "lag grows: {lags:?}");
     let (status, _) = health::group_verdict(&watch.verdicts(true));
     assert_eq!(status, Verdict::Warn, "Burrow says WARN when lag keeps growing while the group consumes");
-    // Two key presses: faster consumers (20/s → 45/s against 40/s produced).
+    // Two key presses: faster consumers (20/s → 80/s against 40/s produced).
     sim.command(DemoCmd::Faster(None)).unwrap();
     sim.command(DemoCmd::Faster(None)).unwrap();
     let peak = group(&sim, "billing").total_lag();
@@ -201,10 +203,8 @@ fn replaying_the_dropped_window_makes_the_downstream_count_right() {
     assert_eq!(g.applied + dropped, sim.producers[0].sent);
     let from = g.dropped_ids.iter().map(|x| x.1).min().unwrap();
     let to = g.dropped_ids.iter().map(|x| x.1).max().unwrap() + 1;
-    let plan = sim
-        .engine
-        .plan_replay("transfers", None, depot::engine::ReplayRange::Offsets { from, to }, None)
-        .unwrap();
+    let plan =
+        sim.engine.plan_replay("transfers", None, depot::engine::ReplayRange::Offsets { from, to }, None).unwrap();
     assert_eq!(plan.total, dropped, "the plan counts exactly the dropped window");
     sim.engine.execute_replay(&plan).unwrap();
     drain(&mut sim, "ledger", 1000);

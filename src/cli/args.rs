@@ -83,11 +83,31 @@ pub enum Verb {
     Export(ExportArgs),
     /// Publish the records of a JSON-lines file (as written by export).
     Import(ImportArgs),
+    /// Workshop mode: the console on a fresh engine with simulated producers and consumers.
+    Demo(DemoArgs),
     /// Measure speed: `bench engine` (the embedded engine), `bench http` (through the HTTP API).
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// A built-in scenario (see --list) or a scenario file (.toml) [default: lag].
+    pub scenario: Option<String>,
+    /// List the built-in scenarios.
+    #[arg(long)]
+    pub list: bool,
+    /// Seed of the simulation's random choices (keys, amounts).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Run without the console, as fast as possible, printing the state every simulated second.
+    #[arg(long)]
+    pub headless: bool,
+    /// With --headless: how many simulated seconds to run.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
 }
 
 #[derive(Debug, Args)]

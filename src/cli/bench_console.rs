@@ -88,7 +88,10 @@ fn fixture(a: &ConsoleBenchArgs) -> (Vec<TopicInfo>, Vec<GroupInfo>) {
 
 fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 pub fn run(a: &ConsoleBenchArgs) -> Result<()> {
@@ -109,7 +112,10 @@ pub fn run(a: &ConsoleBenchArgs) -> Result<()> {
         ("topic", View::Topic("topic-0500".into())),
         ("group", View::Group("group-100".into())),
     ];
-    println!("depot console render benchmark: {} topics × {} partitions, {} groups, {}×{}", a.topics, a.partitions, a.groups, a.width, a.height);
+    println!(
+        "depot console render benchmark: {} topics × {} partitions, {} groups, {}×{}",
+        a.topics, a.partitions, a.groups, a.width, a.height
+    );
     for (name, v) in views {
         s.stack = vec![Screen::new(v)];
         let mut times = Vec::with_capacity(a.frames);

@@ -63,7 +63,7 @@ pub async fn run(g: &Global, a: &ConsoleArgs) -> Result<()> {
     if !problems.is_empty() {
         state.say(Level::Warn, problems.join(" · "));
     }
-    let result = driver::run(backend, state).await;
+    let result = driver::run(backend, state, None).await;
     if let Some(stop) = server_stop {
         let _ = stop.send(());
     }

@@ -18,6 +18,7 @@ pub mod bench;
 pub mod bench_console;
 pub mod bench_http;
 mod console;
+mod demo;
 mod groups;
 mod publish;
 mod read;
@@ -65,7 +66,8 @@ pub fn open_engine(g: &Global) -> Result<Engine> {
 /// or the embedded engine.
 pub fn connect(g: &Global) -> Result<Arc<dyn Backend>> {
     if let Some(url) = &g.connect {
-        return Ok(Arc::new(Remote::new(url, g.token.clone())?));
+        let r = Remote::new(url, g.token.clone()).map_err(|e| anyhow::anyhow!("--connect {url}: {e}"))?;
+        return Ok(Arc::new(r));
     }
     let dir = data_dir(g)?;
     if let Some((pid, Some(addr))) = crate::engine::lock_holder(&dir) {
@@ -105,7 +107,13 @@ fn writes(verb: &Verb) -> bool {
         Verb::Reset(a) => a.execute,
         Verb::Undo(a) => a.execute,
         Verb::Replay(a) => a.execute,
-        Verb::Serve(_) | Verb::Topics | Verb::Peek(_) | Verb::Groups | Verb::Export(_) | Verb::Bench { .. } => false,
+        Verb::Serve(_)
+        | Verb::Demo(_)
+        | Verb::Topics
+        | Verb::Peek(_)
+        | Verb::Groups
+        | Verb::Export(_)
+        | Verb::Bench { .. } => false,
     }
 }
 
@@ -132,6 +140,7 @@ async fn run_async(cli: Cli) -> Result<()> {
     };
     match verb {
         Verb::Serve(a) => serve::run(g, &a).await,
+        Verb::Demo(a) => demo::run(g, &a).await,
         Verb::Bench { what: BenchWhat::Engine(a) } => tokio::task::spawn_blocking(move || bench::run(&a)).await?,
         Verb::Bench { what: BenchWhat::Http(a) } => bench_http::run(&a).await,
         Verb::Bench { what: BenchWhat::Console(a) } => bench_console::run(&a),
@@ -170,6 +179,6 @@ async fn dispatch(b: &dyn Backend, g: &Global, verb: Verb) -> Result<()> {
         Verb::Reset(a) => groups::reset(b, g, a).await,
         Verb::Undo(a) => groups::undo(b, g, a).await,
         Verb::Replay(a) => replay::run(b, g, a).await,
-        Verb::Serve(_) | Verb::Bench { .. } => Ok(()),
+        Verb::Serve(_) | Verb::Demo(_) | Verb::Bench { .. } => Ok(()),
     }
 }

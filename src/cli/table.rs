@@ -73,15 +73,19 @@ pub fn bytes(n: u64) -> String {
     if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
 }
 
-/// Milliseconds as a short duration: "0s", "4.2s", "3m12s", "2h05m", "3d04h".
+/// Milliseconds as a short duration: "0s", "4.2s", "42s", "3m12s", "2h05m", "3d04h".
 pub fn duration_ms(ms: u64) -> String {
     let s = ms / 1000;
     if ms < 10_000 {
         if ms.is_multiple_of(1000) { format!("{s}s") } else { format!("{:.1}s", ms as f64 / 1000.0) }
+    } else if s < 60 {
+        format!("{s}s")
     } else if s < 3600 {
         format!("{}m{:02}s", s / 60, s % 60)
     } else if s < 86_400 {
         format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s.is_multiple_of(86_400) {
+        format!("{}d", s / 86_400)
     } else {
         format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600)
     }

@@ -1,7 +1,7 @@
 //! The driver: owns the terminal, turns terminal events and ticks into messages on one channel,
 //! runs effects against the backend in background tasks, and redraws only when the state changed.
 
-use super::state::{Effect, Loaded, Msg, State};
+use super::state::{DemoPanel, Effect, Knob, Loaded, Msg, State};
 use super::update::{start, update};
 use super::view;
 use crate::backend::{Backend, BackendError, OutRecord, Payload, PublishRequest};
@@ -26,8 +26,14 @@ fn now_ms() -> i64 {
     crate::engine::log::now_ms()
 }
 
+/// What connects a running demo to the console: knobs go one way, panels the other.
+pub struct DemoLink {
+    pub knobs: Box<dyn Fn(Knob) + Send>,
+    pub panels: tokio::sync::mpsc::UnboundedReceiver<DemoPanel>,
+}
+
 /// Runs the console until the user quits.
-pub async fn run(backend: Arc<dyn Backend>, mut state: State) -> Result<()> {
+pub async fn run(backend: Arc<dyn Backend>, mut state: State, demo: Option<DemoLink>) -> Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!("the console needs a terminal; for scripts use the verbs (depot --help)");
     }
@@ -76,6 +82,20 @@ pub async fn run(backend: Arc<dyn Backend>, mut state: State) -> Result<()> {
         }
     });
 
+    let knobs = match demo {
+        Some(DemoLink { knobs, mut panels }) => {
+            let to_console = tx.clone();
+            tokio::spawn(async move {
+                while let Some(p) = panels.recv().await {
+                    if to_console.send(Msg::Demo(p)).is_err() {
+                        break;
+                    }
+                }
+            });
+            Some(knobs)
+        }
+        None => None,
+    };
     let size = terminal.size().context("terminal size")?;
     state.size = (size.width, size.height);
     state.now_ms = now_ms();
@@ -89,10 +109,15 @@ pub async fn run(backend: Arc<dyn Backend>, mut state: State) -> Result<()> {
         }
         let Some(msg) = rx.recv().await else { break };
         for e in update(&mut state, msg) {
-            if e == Effect::Quit {
-                continue;
+            match e {
+                Effect::Quit => {}
+                Effect::Demo(k) => {
+                    if let Some(turn) = &knobs {
+                        turn(k);
+                    }
+                }
+                e => spawn_effect(e, backend.clone(), tx.clone()),
             }
-            spawn_effect(e, backend.clone(), tx.clone());
         }
         if state.quit {
             break;
@@ -133,7 +158,7 @@ pub async fn run_effect(e: Effect, b: &dyn Backend) -> Option<Loaded> {
             let r = b.delete_topic(&name).await;
             Loaded::TopicDeleted(name, r)
         }
-        Effect::Quit => return None,
+        Effect::Quit | Effect::Demo(_) => return None,
     })
 }
 

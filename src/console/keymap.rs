@@ -34,6 +34,20 @@ pub enum Action {
     Tail,
     Backlog,
     Jump,
+    // Demo knobs (only while a demo runs).
+    DemoRateUp,
+    DemoRateDown,
+    DemoFaster,
+    DemoSlower,
+    DemoPauseProducers,
+    DemoPauseGroup,
+    DemoAddMember,
+    DemoCrash,
+    DemoLeave,
+    DemoIdempotent,
+    DemoStepMode,
+    DemoStep,
+    DemoRestart,
 }
 
 impl Action {
@@ -67,10 +81,23 @@ impl Action {
             Action::Tail => "tail",
             Action::Backlog => "backlog",
             Action::Jump => "jump",
+            Action::DemoRateUp => "demo_rate_up",
+            Action::DemoRateDown => "demo_rate_down",
+            Action::DemoFaster => "demo_faster",
+            Action::DemoSlower => "demo_slower",
+            Action::DemoPauseProducers => "demo_pause_producers",
+            Action::DemoPauseGroup => "demo_pause_group",
+            Action::DemoAddMember => "demo_add_member",
+            Action::DemoCrash => "demo_crash",
+            Action::DemoLeave => "demo_leave",
+            Action::DemoIdempotent => "demo_idempotent",
+            Action::DemoStepMode => "demo_step_mode",
+            Action::DemoStep => "demo_step",
+            Action::DemoRestart => "demo_restart",
         }
     }
 
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 40] = [
         Action::Quit,
         Action::Back,
         Action::Help,
@@ -98,6 +125,19 @@ impl Action {
         Action::Tail,
         Action::Backlog,
         Action::Jump,
+        Action::DemoRateUp,
+        Action::DemoRateDown,
+        Action::DemoFaster,
+        Action::DemoSlower,
+        Action::DemoPauseProducers,
+        Action::DemoPauseGroup,
+        Action::DemoAddMember,
+        Action::DemoCrash,
+        Action::DemoLeave,
+        Action::DemoIdempotent,
+        Action::DemoStepMode,
+        Action::DemoStep,
+        Action::DemoRestart,
     ];
 }
 
@@ -264,6 +304,19 @@ fn defaults() -> Vec<(Action, &'static [&'static str])> {
         (Action::Tail, &["t"]),
         (Action::Backlog, &["b"]),
         (Action::Jump, &["J"]),
+        (Action::DemoRateUp, &["+"]),
+        (Action::DemoRateDown, &["-"]),
+        (Action::DemoFaster, &[">"]),
+        (Action::DemoSlower, &["<"]),
+        (Action::DemoPauseProducers, &["z"]),
+        (Action::DemoPauseGroup, &["x"]),
+        (Action::DemoAddMember, &["a"]),
+        (Action::DemoCrash, &["X"]),
+        (Action::DemoLeave, &["L"]),
+        (Action::DemoIdempotent, &["i"]),
+        (Action::DemoStepMode, &["."]),
+        (Action::DemoStep, &["n"]),
+        (Action::DemoRestart, &["r"]),
     ]
 }
 

@@ -22,6 +22,41 @@ pub enum Msg {
     Resize(u16, u16),
     /// A backend call finished.
     Loaded(Loaded),
+    /// A running demo reported its state.
+    Demo(DemoPanel),
+}
+
+/// What the demo's narration panel shows (sent by the simulation after every step).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DemoPanel {
+    pub name: String,
+    pub title: String,
+    pub narration: String,
+    /// Simulated seconds since the scenario started.
+    pub t_s: f64,
+    pub step_mode: bool,
+    /// Producers and groups, one line each.
+    pub lines: Vec<String>,
+    /// Recent events, newest first.
+    pub log: Vec<String>,
+}
+
+/// A demo knob; group knobs act on the selected group, or on all groups when none is selected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Knob {
+    RateUp,
+    RateDown,
+    Faster(Option<String>),
+    Slower(Option<String>),
+    PauseProducers,
+    PauseGroup(Option<String>),
+    AddMember(Option<String>),
+    Crash(Option<String>),
+    Leave(Option<String>),
+    Idempotent(Option<String>),
+    StepMode,
+    Step,
+    Restart,
 }
 
 /// Results of effects.
@@ -93,6 +128,8 @@ pub enum Effect {
         config: TopicConfig,
     },
     DeleteTopic(String),
+    /// Turn a demo knob (handled by the demo, not the backend).
+    Demo(Knob),
     Quit,
 }
 
@@ -280,6 +317,8 @@ pub struct State {
     /// Per topic, the group with the most lag: (group, records, ms); recomputed when groups load.
     pub topic_lag: HashMap<String, (String, u64, u64)>,
     pub messages: Option<Messages>,
+    /// Set while `depot demo` runs: the narration panel.
+    pub demo: Option<DemoPanel>,
     pub overlay: Option<Overlay>,
     pub status: Option<Status>,
     pub sort: TopicSort,
@@ -316,6 +355,7 @@ impl State {
             partition_lag: HashMap::new(),
             topic_lag: HashMap::new(),
             messages: None,
+            demo: None,
             overlay: None,
             status: None,
             sort: TopicSort::Name,

@@ -29,6 +29,13 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Mouse(m) => mouse(s, m),
         Msg::Loaded(l) => loaded(s, l),
+        Msg::Demo(panel) => {
+            if s.demo.as_ref() != Some(&panel) {
+                s.demo = Some(panel);
+                s.dirty = true;
+            }
+            Vec::new()
+        }
     }
 }
 
@@ -487,8 +494,59 @@ fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
             }
         }
         Action::Pull => return open_pull(s),
+        Action::DemoRateUp
+        | Action::DemoRateDown
+        | Action::DemoFaster
+        | Action::DemoSlower
+        | Action::DemoPauseProducers
+        | Action::DemoPauseGroup
+        | Action::DemoAddMember
+        | Action::DemoCrash
+        | Action::DemoLeave
+        | Action::DemoIdempotent
+        | Action::DemoStepMode
+        | Action::DemoStep
+        | Action::DemoRestart => return demo_knob(s, action),
     }
     Vec::new()
+}
+
+/// A demo knob: group knobs act on the group in view (Groups, Group, a backlog), else on all.
+fn demo_knob(s: &mut State, action: Action) -> Vec<Effect> {
+    if s.demo.is_none() {
+        return Vec::new();
+    }
+    let g = match s.view() {
+        View::Groups | View::Group(_) | View::Messages => current_group(s),
+        _ => None,
+    };
+    let knob = match action {
+        Action::DemoRateUp => Knob::RateUp,
+        Action::DemoRateDown => Knob::RateDown,
+        Action::DemoFaster => Knob::Faster(g),
+        Action::DemoSlower => Knob::Slower(g),
+        Action::DemoPauseProducers => Knob::PauseProducers,
+        Action::DemoPauseGroup => Knob::PauseGroup(g),
+        Action::DemoAddMember => Knob::AddMember(g),
+        Action::DemoCrash => Knob::Crash(g),
+        Action::DemoLeave => Knob::Leave(g),
+        Action::DemoIdempotent => Knob::Idempotent(g),
+        Action::DemoStepMode => Knob::StepMode,
+        Action::DemoStep => Knob::Step,
+        _ => Knob::Restart,
+    };
+    if knob == Knob::Restart {
+        // Back to the top: what was on screen belongs to the old run.
+        s.stack.truncate(1);
+        s.messages = None;
+        s.windows.clear();
+        s.group_lag.clear();
+        s.partition_lag.clear();
+        s.topic_rates.clear();
+    }
+    let mut fx = vec![Effect::Demo(knob)];
+    fx.extend(refresh(s));
+    fx
 }
 
 fn write_refused(s: &mut State, what: &str) -> bool {

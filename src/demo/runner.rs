@@ -9,9 +9,18 @@ use std::time::{Duration, Instant};
 
 /// Starts the simulation thread. Statuses go to `report`; commands come from the returned sender.
 /// The thread ends when the command sender is dropped.
-pub fn spawn(engine: Engine, scenario: Scenario, seed: u64, report: impl Fn(DemoStatus) + Send + 'static) -> Result<Sender<DemoCmd>, String> {
+pub fn spawn(
+    engine: Engine,
+    scenario: Scenario,
+    seed: u64,
+    report: impl Fn(DemoStatus) + Send + 'static,
+) -> Result<Sender<DemoCmd>, String> {
     let (tx, rx) = std::sync::mpsc::channel::<DemoCmd>();
     let mut sim = Sim::new(engine, scenario, seed)?;
+    let warmup = (sim.scenario.warmup_s * 1000.0) as u64 / sim.scenario.tick_ms.max(1);
+    for _ in 0..warmup {
+        sim.step()?;
+    }
     report(sim.status());
     std::thread::Builder::new()
         .name("depot-demo".into())
@@ -24,7 +33,8 @@ fn run(sim: &mut Sim, rx: &Receiver<DemoCmd>, report: &dyn Fn(DemoStatus)) {
     let tick = Duration::from_millis(sim.scenario.tick_ms);
     let mut next = Instant::now() + tick;
     loop {
-        let wait = if sim.step_mode { Duration::from_secs(3600) } else { next.saturating_duration_since(Instant::now()) };
+        let wait =
+            if sim.step_mode { Duration::from_secs(3600) } else { next.saturating_duration_since(Instant::now()) };
         match rx.recv_timeout(wait) {
             Ok(cmd) => {
                 if let Err(e) = sim.command(cmd) {

@@ -16,6 +16,9 @@ pub struct Scenario {
     /// Simulated milliseconds per step.
     #[serde(default = "default_tick")]
     pub tick_ms: u64,
+    /// Simulated seconds run instantly before the console opens, so the story is already visible.
+    #[serde(default)]
+    pub warmup_s: f64,
     #[serde(default)]
     pub topics: Vec<TopicSpec>,
     #[serde(default)]
@@ -134,6 +137,9 @@ pub const BUILT_IN: &[(&str, &str)] = &[
 pub fn parse(text: &str, origin: &str) -> Result<Scenario, String> {
     let sc: Scenario = toml::from_str(text).map_err(|e| format!("{origin}: {}", e.to_string().trim_end()))?;
     let bad = |what: String| Err(format!("{origin}: {what}"));
+    if !(0.0..=600.0).contains(&sc.warmup_s) {
+        return bad(format!("warmup_s = {} must be between 0 and 600", sc.warmup_s));
+    }
     if sc.tick_ms == 0 || sc.tick_ms > 10_000 {
         return bad(format!("tick_ms = {} must be between 1 and 10000", sc.tick_ms));
     }
@@ -148,7 +154,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, String> {
     }
     for p in &sc.producers {
         if !topics.contains(&p.topic.as_str()) {
-            return bad(format!("producer {} writes to topic {:?}, which the scenario does not define", p.name, p.topic));
+            return bad(format!(
+                "producer {} writes to topic {:?}, which the scenario does not define",
+                p.name, p.topic
+            ));
         }
         if !(0.0..=100_000.0).contains(&p.rate) {
             return bad(format!("producer {}: rate must be between 0 and 100000 records/s", p.name));
@@ -212,9 +221,17 @@ mod tests {
 
     #[test]
     fn bad_files_point_at_the_line() {
-        let e = parse("name = \"x\"\ntitle = \"t\"\nnarration = \"n\"\n[[topics]]\nname = \"a\"\npartitions = \"two\"\n", "f.toml").unwrap_err();
+        let e = parse(
+            "name = \"x\"\ntitle = \"t\"\nnarration = \"n\"\n[[topics]]\nname = \"a\"\npartitions = \"two\"\n",
+            "f.toml",
+        )
+        .unwrap_err();
         assert!(e.contains("f.toml") && e.contains("line 6"), "{e}");
-        let e = parse("name = \"x\"\ntitle = \"t\"\nnarration = \"n\"\n[[producers]]\nname = \"p\"\ntopic = \"nope\"\nrate = 1\n", "f.toml").unwrap_err();
+        let e = parse(
+            "name = \"x\"\ntitle = \"t\"\nnarration = \"n\"\n[[producers]]\nname = \"p\"\ntopic = \"nope\"\nrate = 1\n",
+            "f.toml",
+        )
+        .unwrap_err();
         assert!(e.contains("does not define"), "{e}");
         assert!(load("nonesuch").unwrap_err().contains("built in: lag"));
     }

@@ -225,10 +225,11 @@ impl Sim {
     pub fn command(&mut self, cmd: DemoCmd) -> Result<(), String> {
         match cmd {
             DemoCmd::RateUp | DemoCmd::RateDown => {
-                let f = if cmd == DemoCmd::RateUp { 1.5 } else { 1.0 / 1.5 };
+                let f = if cmd == DemoCmd::RateUp { 2.0 } else { 0.5 };
                 for i in 0..self.producers.len() {
                     self.producers[i].rate = (self.producers[i].rate * f).clamp(0.1, 100_000.0);
-                    let msg = format!("producer {} now sends {:.1}/s", self.producers[i].spec.name, self.producers[i].rate);
+                    let msg =
+                        format!("producer {} now sends {:.1}/s", self.producers[i].spec.name, self.producers[i].rate);
                     self.say(msg);
                 }
             }
@@ -236,7 +237,8 @@ impl Sim {
                 let faster = matches!(cmd, DemoCmd::Faster(_));
                 for gi in self.group_index(g.as_deref()) {
                     let grp = &mut self.groups[gi];
-                    grp.process_ms = if faster { grp.process_ms / 1.5 } else { grp.process_ms * 1.5 }.clamp(0.5, 60_000.0);
+                    grp.process_ms =
+                        if faster { grp.process_ms / 2.0 } else { grp.process_ms * 2.0 }.clamp(0.5, 60_000.0);
                     let msg = format!("group {} now needs {:.0} ms per record", grp.spec.name, grp.process_ms);
                     self.say(msg);
                 }
@@ -251,7 +253,11 @@ impl Sim {
             DemoCmd::PauseGroup(g) => {
                 for gi in self.group_index(g.as_deref()) {
                     self.groups[gi].paused = !self.groups[gi].paused;
-                    let msg = format!("group {} {}", self.groups[gi].spec.name, if self.groups[gi].paused { "paused" } else { "resumed" });
+                    let msg = format!(
+                        "group {} {}",
+                        self.groups[gi].spec.name,
+                        if self.groups[gi].paused { "paused" } else { "resumed" }
+                    );
                     self.say(msg);
                 }
             }
@@ -375,19 +381,23 @@ impl Sim {
         let t_ms = self.t_ms;
         let g = &mut self.groups[gi];
         let Some(d) = g.members[mi].inflight.front() else { return true };
-        let header = |name: &str| d.record.headers.iter().find(|(n, _)| n == name).map(|(_, v)| String::from_utf8_lossy(v).to_string());
+        let header = |name: &str| {
+            d.record.headers.iter().find(|(n, _)| n == name).map(|(_, v)| String::from_utf8_lossy(v).to_string())
+        };
         if header(POISON).is_some() {
             g.failures += 1;
             return false;
         }
         let produced_at: u64 = header(PRODUCED_AT).and_then(|v| v.parse().ok()).unwrap_or(0);
-        let identity = match (header(crate::engine::replay::ORIGIN_PARTITION), header(crate::engine::replay::ORIGIN_OFFSET)) {
-            (Some(p), Some(o)) => (d.topic.clone(), p.parse().unwrap_or(0), o.parse().unwrap_or(0)),
-            _ => (d.topic.clone(), d.partition, d.record.offset),
-        };
-        let in_bug = g.spec.drop_between.is_some_and(|[a, b]| {
-            !g.fixed && (produced_at as f64) >= a * 1000.0 && (produced_at as f64) < b * 1000.0
-        });
+        let identity =
+            match (header(crate::engine::replay::ORIGIN_PARTITION), header(crate::engine::replay::ORIGIN_OFFSET)) {
+                (Some(p), Some(o)) => (d.topic.clone(), p.parse().unwrap_or(0), o.parse().unwrap_or(0)),
+                _ => (d.topic.clone(), d.partition, d.record.offset),
+            };
+        let in_bug = g
+            .spec
+            .drop_between
+            .is_some_and(|[a, b]| !g.fixed && (produced_at as f64) >= a * 1000.0 && (produced_at as f64) < b * 1000.0);
         if in_bug {
             g.dropped += 1;
             g.dropped_ids.push((d.partition, d.record.offset));

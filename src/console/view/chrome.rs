@@ -145,6 +145,18 @@ pub fn hints(s: &State) -> Vec<(Action, &'static str, bool)> {
             (Back, "back", true),
         ],
     };
+    if s.demo.is_some() {
+        // The knobs a teacher reaches for first; all of them are in the panel and in help.
+        v.splice(
+            0..0,
+            [
+                (DemoFaster, "faster", true),
+                (DemoAddMember, "add member", true),
+                (DemoCrash, "crash", true),
+                (DemoStepMode, "step", true),
+            ],
+        );
+    }
     v.push((Filter, "filter", true));
     v.push((Command, "cmd", true));
     v.push((Help, "help", true));
@@ -162,6 +174,7 @@ fn drop_rank(a: Action) -> u8 {
         Action::Enter | Action::Back => 1,
         Action::Filter => 2,
         Action::Command => 3,
+        Action::DemoFaster | Action::DemoAddMember | Action::DemoCrash | Action::DemoStepMode => 1,
         _ => 4,
     }
 }

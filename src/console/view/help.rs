@@ -44,15 +44,27 @@ pub fn help(f: &mut Frame, area: Rect, s: &State) {
             everywhere.push(key_line(s, a, label.to_string(), true));
         }
     }
-    let foot = vec![
-        Line::from(""),
+    let mut foot = vec![Line::from("")];
+    if s.demo.is_some() {
+        foot.push(Line::from(Span::styled(
+            " demo knobs (group knobs act on the group in view, else all):",
+            t.bold(t.title),
+        )));
+        let spans = super::demo::knob_spans(s);
+        for chunk in spans.chunks(8) {
+            let mut line = vec![Span::raw(" ")];
+            line.extend(chunk.iter().cloned());
+            foot.push(Line::from(line));
+        }
+    }
+    foot.extend([
         Line::from(Span::styled(" commands: :topics  :groups  :topic NAME  :group NAME  :q", t.style(t.text))),
         Line::from(Span::styled(
             " mouse: click selects, wheel scrolls · rebind keys in the config file [keys]",
             t.style(t.muted),
         )),
         Line::from(Span::styled(" any key closes this help", t.style(t.muted))),
-    ];
+    ]);
     let rows = here.len().max(everywhere.len());
     let r = popup(area, 84, (rows + foot.len() + 2) as u16);
     f.render_widget(Clear, r);

@@ -1,0 +1,117 @@
+//! `depot demo [SCENARIO]`: the console on a fresh embedded engine with a scenario running in it.
+
+use super::args::{DemoArgs, Global};
+use super::table::Table;
+use crate::backend::embedded::Embedded;
+use crate::console::driver::{self, DemoLink};
+use crate::console::keymap::Keymap;
+use crate::console::state::{DemoPanel, Knob, Settings, State};
+use crate::console::theme::Theme;
+use crate::demo::sim::{DemoCmd, DemoStatus, Sim};
+use crate::demo::{runner, scenario};
+use crate::engine::{Engine, EngineConfig, SyncMode};
+use anyhow::{Context, Result};
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+fn to_cmd(k: Knob) -> DemoCmd {
+    match k {
+        Knob::RateUp => DemoCmd::RateUp,
+        Knob::RateDown => DemoCmd::RateDown,
+        Knob::Faster(g) => DemoCmd::Faster(g),
+        Knob::Slower(g) => DemoCmd::Slower(g),
+        Knob::PauseProducers => DemoCmd::PauseProducers,
+        Knob::PauseGroup(g) => DemoCmd::PauseGroup(g),
+        Knob::AddMember(g) => DemoCmd::AddMember(g),
+        Knob::Crash(g) => DemoCmd::Crash(g),
+        Knob::Leave(g) => DemoCmd::Leave(g),
+        Knob::Idempotent(g) => DemoCmd::ToggleIdempotent(g),
+        Knob::StepMode => DemoCmd::StepMode,
+        Knob::Step => DemoCmd::Step,
+        Knob::Restart => DemoCmd::Restart,
+    }
+}
+
+/// The console's view of a simulation status.
+pub fn to_panel(s: DemoStatus) -> DemoPanel {
+    DemoPanel {
+        name: s.name,
+        title: s.title,
+        narration: s.narration,
+        t_s: s.t_s,
+        step_mode: s.step_mode,
+        lines: s.lines,
+        log: s.log,
+    }
+}
+
+pub async fn run(g: &Global, a: &DemoArgs) -> Result<()> {
+    if a.list {
+        let mut t = Table::new(&["SCENARIO", "WHAT IT SHOWS"]);
+        for (name, text) in scenario::BUILT_IN {
+            let sc = scenario::parse(text, name).map_err(anyhow::Error::msg)?;
+            t.row(vec![sc.name, sc.title]);
+        }
+        outln!("{}", t.render())?;
+        outln!("\nrun one with: depot demo NAME   (or depot demo my-scenario.toml)")?;
+        return Ok(());
+    }
+    let name = a.scenario.as_deref().unwrap_or("lag");
+    let sc = scenario::load(name).map_err(anyhow::Error::msg)?;
+    let tmp;
+    let dir = match &g.data {
+        Some(d) => d.clone(),
+        None => {
+            tmp = tempfile::Builder::new()
+                .prefix("depot-demo-")
+                .tempdir()
+                .context("create a temporary data directory")?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let engine = Engine::open(&dir, EngineConfig { sync: SyncMode::Never, ..EngineConfig::default() })?;
+    if a.headless {
+        let mut sim = Sim::new(engine.clone(), sc, a.seed).map_err(anyhow::Error::msg)?;
+        let per_second = (1000 / sim.scenario.tick_ms.max(1)).max(1);
+        for _ in 0..a.seconds {
+            for _ in 0..per_second {
+                sim.step().map_err(anyhow::Error::msg)?;
+            }
+            let st = sim.status();
+            outln!("{:>5.1}s  {}", st.t_s, st.lines.join(" | "))?;
+        }
+        for l in sim.status().log.iter().rev() {
+            outln!("{l}")?;
+        }
+        engine.close()?;
+        return Ok(());
+    }
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("the demo needs a terminal; `depot demo {name} --headless` runs it without one");
+    }
+    let (panel_tx, panel_rx) = tokio::sync::mpsc::unbounded_channel::<DemoPanel>();
+    let commands = runner::spawn(engine.clone(), sc, a.seed, move |st| {
+        let _ = panel_tx.send(to_panel(st));
+    })
+    .map_err(anyhow::Error::msg)?;
+    let commands = std::sync::Mutex::new(commands);
+    let knobs = Box::new(move |k: Knob| {
+        if let Ok(c) = commands.lock() {
+            let _ = c.send(to_cmd(k));
+        }
+    });
+    let backend = Arc::new(Embedded::new(engine.clone(), false));
+    let settings = Settings {
+        target: format!("demo {name} · {}", dir.display()),
+        context: None,
+        read_only: false,
+        note: Some("demo: the producers and consumers are simulated, the engine is real".into()),
+        refresh_ms: 500,
+    };
+    let state = State::new(settings, Keymap::default(), Theme::dark(), crate::engine::log::now_ms());
+    let result = driver::run(backend, state, Some(DemoLink { knobs, panels: panel_rx })).await;
+    // The simulation thread ends when it sees the command channel close; a step it is still in
+    // when the engine closes fails harmlessly (and is logged).
+    engine.close()?;
+    result
+}
