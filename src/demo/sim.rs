@@ -464,7 +464,8 @@ impl Sim {
             return Ok(());
         }
         let g = &mut self.groups[gi];
-        let cap = g.spec.batch as f64;
+        // Idle time does not bank processing capacity beyond a couple of steps' worth.
+        let cap = (dt / g.process_ms).max(1.0) * 2.0;
         let m = &mut g.members[mi];
         m.budget = (m.budget + dt / g.process_ms).min(cap);
         while self.groups[gi].members[mi].budget >= 1.0 {

@@ -524,7 +524,18 @@ impl Engine {
         let plan: Vec<(Tp, Arc<PartitionLog>, u64)> = {
             let mut gs = self.inner.groups.lock();
             let g = group_mut(&mut gs, group)?;
-            let assignment = g.check(member_id, generation)?.assignment.clone();
+            g.check(member_id, generation)?;
+            // Fairness: each of the member's polls starts one partition further, so a partition
+            // with a deep backlog cannot starve its other partitions.
+            let mut assignment = Vec::new();
+            if let Some(m) = g.members.get_mut(member_id) {
+                m.poll_turn = m.poll_turn.wrapping_add(1);
+                assignment = m.assignment.clone();
+                if !assignment.is_empty() {
+                    let k = m.poll_turn % assignment.len();
+                    assignment.rotate_left(k);
+                }
+            }
             let mut plan = Vec::new();
             for tp in assignment {
                 if let Ok(log) = self.log(&tp.0, tp.1) {

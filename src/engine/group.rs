@@ -42,6 +42,8 @@ pub struct Member {
     pub session_timeout: Duration,
     pub last_seen: Instant,
     pub assignment: Vec<Tp>,
+    /// Rotates the partition a poll starts with (fairness between the member's partitions).
+    pub poll_turn: usize,
 }
 
 /// A group's state.
@@ -168,6 +170,7 @@ impl Group {
                 session_timeout,
                 last_seen: Instant::now(),
                 assignment: Vec::new(),
+                poll_turn: 0,
             },
         );
         self.rebalance(partitions);
