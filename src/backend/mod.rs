@@ -3,6 +3,9 @@
 //! [`embedded`] (the in-process depot engine) and [`remote`] (a depot server over HTTP).
 
 pub mod embedded;
+pub mod kafka;
+pub mod nats;
+pub mod redis;
 pub mod remote;
 pub mod types;
 
