@@ -2,6 +2,7 @@
 //! (topics, messages, groups, resets, replays), with one implementation per kind of engine:
 //! [`embedded`] (the in-process depot engine) and [`remote`] (a depot server over HTTP).
 
+pub mod context;
 pub mod embedded;
 pub mod kafka;
 pub mod nats;

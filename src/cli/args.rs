@@ -35,6 +35,9 @@ pub struct Global {
     /// Talk to a depot server instead of an embedded engine, e.g. http://127.0.0.1:7878.
     #[arg(long, global = true, env = "DEPOT_CONNECT", value_name = "URL")]
     pub connect: Option<String>,
+    /// A named connection from the config file's [contexts.NAME] (kubeconfig-style).
+    #[arg(long, global = true, env = "DEPOT_CONTEXT", value_name = "NAME")]
+    pub context: Option<String>,
     /// Token for the server (sent as `Authorization: Bearer TOKEN`); `serve` requires it from clients.
     #[arg(long, global = true, env = "DEPOT_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,

@@ -26,7 +26,14 @@ pub async fn run(g: &Global, a: &ConsoleArgs) -> Result<()> {
     let mut engine = None;
     let mut note = None;
     let mut server_stop = None;
-    let backend: Arc<dyn Backend> = if let Some(url) = &g.connect {
+    let mut badge = None;
+    let mut read_only = g.read_only;
+    let backend: Arc<dyn Backend> = if let Some(name) = &g.context {
+        let c = super::context::find(name)?;
+        badge = Some(super::context::badge(&c));
+        read_only |= c.read_only;
+        super::context::open(&c, g).await.map_err(|e| anyhow::anyhow!("context {name}: {e}"))?
+    } else if let Some(url) = &g.connect {
         Arc::new(Remote::new(url, g.token.clone())?)
     } else {
         let dir = super::data_dir(g)?;
@@ -54,16 +61,21 @@ pub async fn run(g: &Global, a: &ConsoleArgs) -> Result<()> {
     };
     let settings = Settings {
         target: backend.target(),
-        context: None,
-        read_only: g.read_only,
+        context: badge,
+        read_only,
         note,
         refresh_ms: cfg.refresh_ms.filter(|r| (500..=60_000).contains(r)).unwrap_or(2_000) as i64,
     };
     let mut state = State::new(settings, keymap, theme, crate::engine::log::now_ms());
+    match super::context::all() {
+        Ok(all) => state.contexts = all.into_keys().collect(),
+        Err(e) => problems.push(e.to_string()),
+    }
     if !problems.is_empty() {
         state.say(Level::Warn, problems.join(" · "));
     }
-    let result = driver::run(backend, state, None).await;
+    let extras = driver::Extras { demo: None, switcher: Some(super::context::switcher(g.clone())) };
+    let result = driver::run(backend, state, extras).await;
     if let Some(stop) = server_stop {
         let _ = stop.send(());
     }

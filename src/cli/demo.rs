@@ -109,7 +109,12 @@ pub async fn run(g: &Global, a: &DemoArgs) -> Result<()> {
         refresh_ms: 500,
     };
     let state = State::new(settings, Keymap::default(), Theme::dark(), crate::engine::log::now_ms());
-    let result = driver::run(backend, state, Some(DemoLink { knobs, panels: panel_rx })).await;
+    let result = driver::run(
+        backend,
+        state,
+        driver::Extras { demo: Some(DemoLink { knobs, panels: panel_rx }), switcher: None },
+    )
+    .await;
     // The simulation thread ends when it sees the command channel close; a step it is still in
     // when the engine closes fails harmlessly (and is logged).
     engine.close()?;

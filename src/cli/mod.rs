@@ -18,7 +18,9 @@ pub mod bench;
 pub mod bench_console;
 pub mod bench_http;
 mod console;
+pub mod context;
 mod demo;
+mod engines;
 mod groups;
 mod publish;
 mod read;
@@ -64,7 +66,11 @@ pub fn open_engine(g: &Global) -> Result<Engine> {
 
 /// A backend for a verb: the server named by `--connect`, the server holding the data directory,
 /// or the embedded engine.
-pub fn connect(g: &Global) -> Result<Arc<dyn Backend>> {
+pub async fn connect(g: &Global) -> Result<Arc<dyn Backend>> {
+    if let Some(name) = &g.context {
+        let c = context::find(name)?;
+        return context::open(&c, g).await.map_err(|e| anyhow::anyhow!("context {name}: {e}"));
+    }
     if let Some(url) = &g.connect {
         let r = Remote::new(url, g.token.clone()).map_err(|e| anyhow::anyhow!("--connect {url}: {e}"))?;
         return Ok(Arc::new(r));
@@ -121,9 +127,19 @@ async fn run_async(cli: Cli) -> Result<()> {
     let g = &cli.global;
     // Checked whichever backend ends up serving the verb, so a bad value never passes silently.
     g.sync.parse::<SyncMode>()?;
-    if g.read_only && cli.verb.as_ref().is_some_and(writes) {
+    let context_read_only = match &g.context {
+        Some(name) => context::find(name)?.read_only,
+        None => false,
+    };
+    if (g.read_only || context_read_only) && cli.verb.as_ref().is_some_and(writes) {
         // The embedded backend refuses these itself, but a server (--connect, or the one holding
         // the data directory) knows nothing of this process's --read-only.
+        if context_read_only && !g.read_only {
+            anyhow::bail!(
+                "context {} is read-only (read_only = true in the config file): writes are disabled",
+                g.context.as_deref().unwrap_or("")
+            );
+        }
         anyhow::bail!("depot is read-only (--read-only): writes are disabled");
     }
     let Some(verb) = cli.verb else {
@@ -132,7 +148,7 @@ async fn run_async(cli: Cli) -> Result<()> {
             return console::run(g, &cli.console).await;
         }
         // Not a terminal (a script, a pipe): print the overview instead of the console.
-        let b = connect(g)?;
+        let b = connect(g).await?;
         return match topics::overview(b.as_ref(), g).await {
             Err(e) if is_broken_pipe(&e) => Ok(()),
             r => r,
@@ -148,7 +164,7 @@ async fn run_async(cli: Cli) -> Result<()> {
             // Output nobody reads any more is no failure for a verb that only shows things; but
             // publish and pull have acted on what they could not print, so that stays an error.
             let quiet_pipe = !matches!(verb, Verb::Publish(_) | Verb::Pull(_));
-            let b = connect(g)?;
+            let b = connect(g).await?;
             let r = dispatch(b.as_ref(), g, verb).await;
             drop(b);
             match r {

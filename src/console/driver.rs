@@ -1,7 +1,7 @@
 //! The driver: owns the terminal, turns terminal events and ticks into messages on one channel,
 //! runs effects against the backend in background tasks, and redraws only when the state changed.
 
-use super::state::{DemoPanel, Effect, Knob, Loaded, Msg, State};
+use super::state::{DemoPanel, Effect, Knob, Loaded, Msg, State, Switched};
 use super::update::{start, update};
 use super::view;
 use crate::backend::{Backend, BackendError, OutRecord, Payload, PublishRequest};
@@ -32,8 +32,28 @@ pub struct DemoLink {
     pub panels: tokio::sync::mpsc::UnboundedReceiver<DemoPanel>,
 }
 
+/// Connects to a context by name (for `:ctx NAME`).
+pub type Switcher = Box<
+    dyn Fn(
+            String,
+        )
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(Arc<dyn Backend>, Switched), String>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// Optional parts of a console session.
+#[derive(Default)]
+pub struct Extras {
+    pub demo: Option<DemoLink>,
+    pub switcher: Option<Switcher>,
+}
+
 /// Runs the console until the user quits.
-pub async fn run(backend: Arc<dyn Backend>, mut state: State, demo: Option<DemoLink>) -> Result<()> {
+pub async fn run(backend: Arc<dyn Backend>, mut state: State, extras: Extras) -> Result<()> {
+    let Extras { demo, switcher } = extras;
+    let switcher = switcher.map(Arc::new);
+    let mut backend = backend;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!("the console needs a terminal; for scripts use the verbs (depot --help)");
     }
@@ -96,6 +116,7 @@ pub async fn run(backend: Arc<dyn Backend>, mut state: State, demo: Option<DemoL
         }
         None => None,
     };
+    let (switch_tx, mut switch_rx) = tokio::sync::mpsc::unbounded_channel::<Arc<dyn Backend>>();
     let size = terminal.size().context("terminal size")?;
     state.size = (size.width, size.height);
     state.now_ms = now_ms();
@@ -108,6 +129,11 @@ pub async fn run(backend: Arc<dyn Backend>, mut state: State, demo: Option<DemoL
             state.dirty = false;
         }
         let Some(msg) = rx.recv().await else { break };
+        // A context switch delivers the new backend before its message, so the effects that
+        // message starts already go to the new engine.
+        while let Ok(b) = switch_rx.try_recv() {
+            backend = b;
+        }
         for e in update(&mut state, msg) {
             match e {
                 Effect::Quit => {}
@@ -115,6 +141,24 @@ pub async fn run(backend: Arc<dyn Backend>, mut state: State, demo: Option<DemoL
                     if let Some(turn) = &knobs {
                         turn(k);
                     }
+                }
+                Effect::SwitchContext(name) => {
+                    let Some(sw) = switcher.clone() else {
+                        let _ = tx.send(Msg::Switched(Err("contexts are not available here".into())));
+                        continue;
+                    };
+                    let (btx, done) = (tx.clone(), switch_tx.clone());
+                    tokio::spawn(async move {
+                        match sw(name).await {
+                            Ok((b, info)) => {
+                                let _ = done.send(b);
+                                let _ = btx.send(Msg::Switched(Ok(info)));
+                            }
+                            Err(e) => {
+                                let _ = btx.send(Msg::Switched(Err(e)));
+                            }
+                        }
+                    });
                 }
                 e => spawn_effect(e, backend.clone(), tx.clone()),
             }
@@ -158,7 +202,7 @@ pub async fn run_effect(e: Effect, b: &dyn Backend) -> Option<Loaded> {
             let r = b.delete_topic(&name).await;
             Loaded::TopicDeleted(name, r)
         }
-        Effect::Quit | Effect::Demo(_) => return None,
+        Effect::Quit | Effect::Demo(_) | Effect::SwitchContext(_) => return None,
     })
 }
 

@@ -24,6 +24,8 @@ pub enum Msg {
     Loaded(Loaded),
     /// A running demo reported its state.
     Demo(DemoPanel),
+    /// `:ctx NAME` finished: the console now talks to another engine (or could not).
+    Switched(Result<Switched, String>),
 }
 
 /// What the demo's narration panel shows (sent by the simulation after every step).
@@ -130,6 +132,8 @@ pub enum Effect {
     DeleteTopic(String),
     /// Turn a demo knob (handled by the demo, not the backend).
     Demo(Knob),
+    /// Connect to another context (handled by the driver).
+    SwitchContext(String),
     Quit,
 }
 
@@ -285,13 +289,29 @@ impl TopicSort {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub target: String,
-    /// A name shown on screen (a context), with an optional danger colour.
-    pub context: Option<String>,
+    /// The context (a named connection from the config file), always shown in the header.
+    pub context: Option<ContextBadge>,
     pub read_only: bool,
     /// Extra line for the header, e.g. where the HTTP API is served.
     pub note: Option<String>,
     /// How often lists refresh.
     pub refresh_ms: i64,
+}
+
+/// How the current context is shown: its name, in the danger colour or its own colour.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextBadge {
+    pub name: String,
+    pub danger: bool,
+    pub color: Option<String>,
+}
+
+/// What changes when `:ctx NAME` switched to another context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Switched {
+    pub target: String,
+    pub context: Option<ContextBadge>,
+    pub read_only: bool,
 }
 
 /// The whole console state.
@@ -319,6 +339,8 @@ pub struct State {
     pub messages: Option<Messages>,
     /// Set while `depot demo` runs: the narration panel.
     pub demo: Option<DemoPanel>,
+    /// Context names from the config file, for `:ctx`.
+    pub contexts: Vec<String>,
     pub overlay: Option<Overlay>,
     pub status: Option<Status>,
     pub sort: TopicSort,
@@ -356,6 +378,7 @@ impl State {
             topic_lag: HashMap::new(),
             messages: None,
             demo: None,
+            contexts: Vec::new(),
             overlay: None,
             status: None,
             sort: TopicSort::Name,

@@ -51,7 +51,8 @@ pub struct Theme {
     pub mono: bool,
 }
 
-fn color(field: &str, v: &str) -> Result<Color, String> {
+/// Parses a colour name or `#rrggbb` (`field` names it in the error).
+pub fn color(field: &str, v: &str) -> Result<Color, String> {
     let c = match v.to_ascii_lowercase().as_str() {
         "reset" | "default" => Color::Reset,
         "black" => Color::Black,

@@ -29,6 +29,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Mouse(m) => mouse(s, m),
         Msg::Loaded(l) => loaded(s, l),
+        Msg::Switched(r) => switched(s, r),
         Msg::Demo(panel) => {
             if s.demo.as_ref() != Some(&panel) {
                 s.demo = Some(panel);
@@ -511,6 +512,42 @@ fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
+/// After `:ctx`: everything on screen belonged to the old engine.
+fn switched(s: &mut State, r: Result<Switched, String>) -> Vec<Effect> {
+    close_working(s);
+    match r {
+        Ok(sw) => {
+            let name = sw.context.as_ref().map(|c| c.name.clone()).unwrap_or_default();
+            s.settings.target = sw.target;
+            s.settings.context = sw.context;
+            s.settings.read_only = sw.read_only;
+            s.caps.read_only = sw.read_only;
+            s.stack.truncate(1);
+            s.screen_mut().selected = 0;
+            s.screen_mut().scroll = 0;
+            s.topics.clear();
+            s.groups.clear();
+            s.loaded_topics = false;
+            s.loaded_groups = false;
+            s.messages = None;
+            s.windows.clear();
+            s.group_lag.clear();
+            s.partition_lag.clear();
+            s.topic_rates.clear();
+            s.topic_lag.clear();
+            s.inflight.clear();
+            s.failures = 0;
+            s.backend_error = None;
+            s.say(Level::Ok, format!("switched to context {name}"));
+            start(s)
+        }
+        Err(e) => {
+            s.say(Level::Error, format!("could not switch: {e}"));
+            Vec::new()
+        }
+    }
+}
+
 /// A demo knob: group knobs act on the group in view (Groups, Group, a backlog), else on all.
 fn demo_knob(s: &mut State, action: Action) -> Vec<Effect> {
     if s.demo.is_none() {
@@ -931,6 +968,23 @@ fn command(s: &mut State, line: &str) -> Vec<Effect> {
             }
         }
         ("help" | "h", _) => s.overlay = Some(Overlay::Help),
+        ("ctx" | "context", None) => {
+            if s.contexts.is_empty() {
+                s.say(Level::Info, "no contexts: add [contexts.NAME] tables to the config file (see the README)");
+            } else {
+                let current = s.settings.context.as_ref().map(|c| c.name.clone()).unwrap_or_default();
+                let list: Vec<String> =
+                    s.contexts.iter().map(|c| if *c == current { format!("[{c}]") } else { c.clone() }).collect();
+                s.say(Level::Info, format!("contexts: {} — :ctx NAME switches", list.join(" ")));
+            }
+        }
+        ("ctx" | "context", Some(name)) => {
+            if s.contexts.iter().any(|c| c == name) {
+                s.overlay = Some(Overlay::Dialog(Dialog::Working(format!("connecting to {name}…"))));
+                return vec![Effect::SwitchContext(name.to_string())];
+            }
+            s.say(Level::Error, format!("no context named {name} (known: {})", s.contexts.join(", ")));
+        }
         (other, _) => s.say(
             Level::Error,
             format!(":{other}: unknown command (try :topics, :groups, :group NAME, :topic NAME, :q)"),

@@ -2,6 +2,8 @@
 //! with the remote backend talking to it.
 #![allow(dead_code)]
 
+pub mod conformance;
+
 use depot::backend::embedded::Embedded;
 use depot::backend::remote::Remote;
 use depot::backend::*;
@@ -55,6 +57,10 @@ impl Harness {
         self.backend.as_ref()
     }
 
+    pub async fn finish(self) {
+        self.shutdown().await
+    }
+
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
@@ -76,4 +82,22 @@ pub fn out(v: &str) -> OutRecord {
 
 pub fn publish_req(values: &[&str]) -> PublishRequest {
     PublishRequest { records: values.iter().map(|v| out(v)).collect(), producer: None }
+}
+
+/// A backend on an external server (nothing to shut down).
+pub struct External(pub Arc<dyn Backend>);
+
+impl External {
+    pub fn b(&self) -> &dyn Backend {
+        self.0.as_ref()
+    }
+    pub async fn finish(self) {}
+}
+
+/// The value of a required environment variable for tests that need a real server.
+pub fn server_env(var: &str, what: &str) -> String {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => v,
+        _ => panic!("{var} is not set: this test needs {what}; .ci/run starts one and sets {var}"),
+    }
 }

@@ -31,7 +31,15 @@ pub fn header(f: &mut Frame, area: Rect, s: &State) {
     }
     let mut right = Vec::new();
     if let Some(ctx) = &s.settings.context {
-        right.push(Span::styled(format!(" {ctx} "), t.selection()));
+        let custom = ctx.color.as_deref().and_then(|c| crate::console::theme::color("color", c).ok());
+        let style = match (ctx.danger, custom) {
+            (_, Some(c)) if !t.mono => {
+                ratatui::style::Style::default().fg(ratatui::style::Color::Black).bg(c).add_modifier(Modifier::BOLD)
+            }
+            (true, _) => t.bold(t.danger).add_modifier(Modifier::REVERSED),
+            _ => t.selection(),
+        };
+        right.push(Span::styled(format!(" ctx {} ", ctx.name), style));
         right.push(Span::raw(" "));
     }
     right.push(Span::styled(s.settings.target.clone(), t.style(t.muted)));
