@@ -137,6 +137,12 @@ pub const BUILT_IN: &[(&str, &str)] = &[
 pub fn parse(text: &str, origin: &str) -> Result<Scenario, String> {
     let sc: Scenario = toml::from_str(text).map_err(|e| format!("{origin}: {}", e.to_string().trim_end()))?;
     let bad = |what: String| Err(format!("{origin}: {what}"));
+    // Errors about a value point at the line where it is written.
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).map(|i| i + 1);
+    let bad_at = |needle: String, what: String| match line_of(&needle) {
+        Some(n) => Err(format!("{origin}: line {n}: {what}")),
+        None => Err(format!("{origin}: {what}")),
+    };
     if !(0.0..=600.0).contains(&sc.warmup_s) {
         return bad(format!("warmup_s = {} must be between 0 and 600", sc.warmup_s));
     }
@@ -154,10 +160,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, String> {
     }
     for p in &sc.producers {
         if !topics.contains(&p.topic.as_str()) {
-            return bad(format!(
-                "producer {} writes to topic {:?}, which the scenario does not define",
-                p.name, p.topic
-            ));
+            return bad_at(
+                format!("\"{}\"", p.topic),
+                format!("producer {} writes to topic {:?}, which the scenario does not define", p.name, p.topic),
+            );
         }
         if !(0.0..=100_000.0).contains(&p.rate) {
             return bad(format!("producer {}: rate must be between 0 and 100000 records/s", p.name));
@@ -165,7 +171,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, String> {
     }
     for g in &sc.groups {
         if !topics.contains(&g.topic.as_str()) {
-            return bad(format!("group {} reads topic {:?}, which the scenario does not define", g.name, g.topic));
+            return bad_at(
+                format!("\"{}\"", g.topic),
+                format!("group {} reads topic {:?}, which the scenario does not define", g.name, g.topic),
+            );
         }
         if let Err(e) = crate::engine::config::validate_name("group", &g.name) {
             return bad(e.to_string());
@@ -188,7 +197,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, String> {
         };
         let known = if kind == "group" { groups.contains(&name) } else { producers.contains(&name) };
         if !known {
-            return bad(format!("an event at {}s names {kind} {name:?}, which the scenario does not define", e.at_s));
+            return bad_at(
+                format!("\"{name}\""),
+                format!("an event at {}s names {kind} {name:?}, which the scenario does not define", e.at_s),
+            );
         }
     }
     Ok(sc)
@@ -232,7 +244,7 @@ mod tests {
             "f.toml",
         )
         .unwrap_err();
-        assert!(e.contains("does not define"), "{e}");
+        assert!(e.contains("does not define") && e.contains("line 6"), "{e}");
         assert!(load("nonesuch").unwrap_err().contains("built in: lag"));
     }
 }
