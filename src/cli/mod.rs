@@ -19,7 +19,7 @@ pub mod bench_console;
 pub mod bench_http;
 mod console;
 pub mod context;
-mod demo;
+pub mod demo;
 mod engines;
 mod groups;
 mod publish;

@@ -6,6 +6,22 @@ use super::{backend_err, print_json};
 use crate::backend::{Backend, TopicConfig};
 use anyhow::Result;
 
+/// The topics as a table (shared by `topics` and the overview).
+fn topics_table(topics: &[crate::backend::TopicInfo]) -> Table {
+    let mut t = Table::new(&["TOPIC", ">PARTITIONS", ">BACKLOG", ">SIZE", ">IN", ">OUT"]);
+    for x in topics {
+        t.row(vec![
+            x.name.clone(),
+            x.partitions.len().to_string(),
+            x.backlog().to_string(),
+            bytes(x.size_bytes()),
+            rate(x.rate_in()),
+            rate(x.rate_out()),
+        ]);
+    }
+    t
+}
+
 pub async fn overview(b: &dyn Backend, g: &Global) -> Result<()> {
     let topics = b.list_topics().await.map_err(backend_err)?;
     let groups = b.list_groups().await.map_err(backend_err)?;
@@ -21,17 +37,7 @@ pub async fn overview(b: &dyn Backend, g: &Global) -> Result<()> {
         return Ok(());
     }
     outln!()?;
-    let mut t = Table::new(&["TOPIC", ">PARTITIONS", ">BACKLOG", ">SIZE", ">IN", ">OUT"]);
-    for x in &topics {
-        t.row(vec![
-            x.name.clone(),
-            x.partitions.len().to_string(),
-            x.backlog().to_string(),
-            bytes(x.size_bytes()),
-            rate(x.rate_in()),
-            rate(x.rate_out()),
-        ]);
-    }
+    let t = topics_table(&topics);
     outln!("{}", t.render())?;
     if !groups.is_empty() {
         outln!()?;
@@ -55,17 +61,7 @@ pub async fn list(b: &dyn Backend, g: &Global) -> Result<()> {
     if g.json {
         return print_json(&topics);
     }
-    let mut t = Table::new(&["TOPIC", ">PARTITIONS", ">BACKLOG", ">SIZE", ">IN", ">OUT"]);
-    for x in &topics {
-        t.row(vec![
-            x.name.clone(),
-            x.partitions.len().to_string(),
-            x.backlog().to_string(),
-            bytes(x.size_bytes()),
-            rate(x.rate_in()),
-            rate(x.rate_out()),
-        ]);
-    }
+    let t = topics_table(&topics);
     outln!("{}", t.render())?;
     if t.is_empty() {
         eprintln!("no topics; create one with: depot topic create NAME --partitions N");

@@ -598,11 +598,8 @@ impl Engine {
         }
     }
 
-    /// Commits offsets (the next offset to consume, as Kafka does) for partitions the member owns
-    /// in this generation. Commits only move forward; moving back takes a reset.
-    pub fn commit(&self, group: &str, member_id: &str, generation: u64, offsets: &[(String, u32, u64)]) -> Result<()> {
-        self.check_open()?;
-        let mut ends = Vec::new();
+    /// A committed offset may be at most the partition's end (the next record to come).
+    fn check_commit_range(&self, offsets: &[(String, u32, u64)]) -> Result<()> {
         for (t, p, o) in offsets {
             let log = self.log(t, *p)?;
             let (start, end) = (log.log_start(), log.end_offset());
@@ -615,8 +612,15 @@ impl Engine {
                     end,
                 });
             }
-            ends.push(end);
         }
+        Ok(())
+    }
+
+    /// Commits offsets (the next offset to consume, as Kafka does) for partitions the member owns
+    /// in this generation. Commits only move forward; moving back takes a reset.
+    pub fn commit(&self, group: &str, member_id: &str, generation: u64, offsets: &[(String, u32, u64)]) -> Result<()> {
+        self.check_open()?;
+        self.check_commit_range(offsets)?;
         let mut gs = self.inner.groups.lock();
         let g = group_mut(&mut gs, group)?;
         let m = g.check(member_id, generation)?.clone();
@@ -1014,19 +1018,7 @@ impl Engine {
     pub fn commit_offsets(&self, group: &str, offsets: &[(String, u32, u64)]) -> Result<()> {
         self.check_open()?;
         validate_name("group", group)?;
-        for (t, p, o) in offsets {
-            let log = self.log(t, *p)?;
-            let (start, end) = (log.log_start(), log.end_offset());
-            if *o > end {
-                return Err(EngineError::OffsetOutOfRange {
-                    topic: t.clone(),
-                    partition: *p,
-                    requested: *o,
-                    start,
-                    end,
-                });
-            }
-        }
+        self.check_commit_range(offsets)?;
         self.expire_members();
         let mut gs = self.inner.groups.lock();
         let gs = &mut *gs;
