@@ -7,6 +7,9 @@
 //! (start one with `nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/nats-js`). Names are unique per
 //! run, so tests run concurrently and repeatedly against one server.
 
+#[macro_use]
+mod common;
+
 use async_nats::jetstream;
 use depot::backend::nats::{self, KEY_HEADER, Nats, NatsConfig};
 use depot::backend::*;
@@ -21,6 +24,16 @@ fn url() -> String {
             "{ENV} is not set: these tests need a nats-server with JetStream, e.g. `nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/nats-js` and {ENV}=nats://127.0.0.1:4222"
         )
     })
+}
+
+/// The shared backend conformance checks (tests/common/conformance.rs), against JetStream.
+mod conformance {
+    use super::*;
+    conformance_suite!(
+        #[ignore = "needs nats-server with JetStream: set DEPOT_TEST_NATS_URL=nats://127.0.0.1:4222 (.ci/run starts one)"]
+        "nats",
+        common::External(std::sync::Arc::new(Env::new().await.b.clone()))
+    );
 }
 
 /// A unique name per test and run (letters, digits, '-' and '_' only: valid in depot and NATS).

@@ -122,11 +122,6 @@ pub async fn connect(cfg: &NatsConfig) -> BResult<Nats> {
                 "NATS at {url} answers but JetStream is not available to this account: {e}"
             )));
         }
-        Err(BackendError::Unavailable(_)) => {
-            return Err(BackendError::Unavailable(format!(
-                "NATS at {url} answers but JetStream does not: start nats-server with JetStream (-js) or use an account that has it"
-            )));
-        }
         Err(e) => return Err(e),
     }
     Ok(nats)
@@ -348,6 +343,17 @@ fn topic_info(info: &stream::Info, rate_in: f64) -> TopicInfo {
     }
 }
 
+/// Groups are durable consumers; an ephemeral one with that name is not depot's to reset.
+fn durable_only(c: &consumer::Info) -> BResult<()> {
+    if c.config.durable_name.is_none() {
+        return Err(BackendError::Unsupported(format!(
+            "consumer {} on {} is ephemeral (it vanishes when its client goes): depot resets durable consumers only",
+            c.name, c.stream_name
+        )));
+    }
+    Ok(())
+}
+
 fn is_live(c: &consumer::Info) -> bool {
     c.num_waiting > 0 || c.push_bound
 }
@@ -446,7 +452,7 @@ impl Nats {
         use async_nats::jetstream::context::RequestErrorKind as K;
         match e.kind() {
             K::NoResponders => BackendError::Unavailable(format!(
-                "NATS at {} has no JetStream answering {subject}: is JetStream enabled (nats-server -js)?",
+                "NATS at {} answers but no JetStream does ({subject}): start nats-server with JetStream (-js) or use an account that has it",
                 self.url
             )),
             K::TimedOut => BackendError::Unavailable(format!(
@@ -704,27 +710,41 @@ impl Nats {
         self.rates.lock().rate(key, value)
     }
 
-    /// Every durable consumer named `only` (or every durable) with its stream.
+    /// Every durable consumer named `only` (or every durable) with its stream. Streams without
+    /// consumers are skipped; the others are asked a few at a time.
     async fn durables(&self, only: Option<&str>) -> BResult<Vec<(stream::Info, consumer::Info)>> {
+        let streams: Vec<stream::Info> =
+            self.streams().await?.into_iter().filter(|s| s.state.consumer_count > 0).collect();
         let mut out = Vec::new();
-        for s in self.streams().await? {
-            let name = s.config.name.clone();
-            match only {
-                Some(g) => match self.consumer_info(&name, g).await {
-                    Ok(Some((_, c))) if c.config.durable_name.is_some() => out.push((s, c)),
-                    Ok(_) | Err(BackendError::NotFound(_)) => {} // none here, or the stream just went
-                    Err(e) => return Err(e),
-                },
-                None => {
-                    for c in self.consumers(&name).await? {
-                        if c.config.durable_name.is_some() {
-                            out.push((s.clone(), c));
-                        }
-                    }
-                }
+        for chunk in streams.chunks(16) {
+            let mut set = tokio::task::JoinSet::new();
+            for (i, s) in chunk.iter().enumerate() {
+                let (me, name, only) = (self.clone(), s.config.name.clone(), only.map(str::to_string));
+                set.spawn(async move { (i, me.durables_of(&name, only.as_deref()).await) });
+            }
+            let mut got = Vec::new();
+            while let Some(joined) = set.join_next().await {
+                let (i, r) = joined.map_err(|e| BackendError::Internal(format!("a lookup task failed: {e}")))?;
+                got.push((i, r?));
+            }
+            got.sort_by_key(|(i, _)| *i);
+            for (i, cs) in got {
+                out.extend(cs.into_iter().map(|c| (chunk[i].clone(), c)));
             }
         }
         Ok(out)
+    }
+
+    async fn durables_of(&self, stream: &str, only: Option<&str>) -> BResult<Vec<consumer::Info>> {
+        let durable = |c: &consumer::Info| c.config.durable_name.is_some();
+        match only {
+            Some(g) => match self.consumer_info(stream, g).await {
+                Ok(Some((_, c))) if durable(&c) => Ok(vec![c]),
+                Ok(_) | Err(BackendError::NotFound(_)) => Ok(Vec::new()), // none here, or the stream just went
+                Err(e) => Err(e),
+            },
+            None => Ok(self.consumers(stream).await?.into_iter().filter(durable).collect()),
+        }
     }
 
     async fn partition_lag(&self, s: &stream::Info, c: &consumer::Info) -> BResult<PartitionLag> {
@@ -1004,12 +1024,13 @@ impl GroupsApi for Nats {
     }
 
     async fn pull(&self, group: &str, req: PullRequest) -> BResult<PullResult> {
-        check_new_name("group", group)?;
+        check_name("group", group)?;
         let topic = req.topic.as_str();
         self.stream_info(topic).await?;
         let c = match self.consumer_info(topic, group).await? {
             Some((_, c)) => c,
             None => {
+                check_new_name("group", group)?;
                 let cfg = json!({ "durable_name": group, "deliver_policy": "all", "ack_policy": "explicit" });
                 self.create_durable(topic, group, cfg).await?
             }
@@ -1133,11 +1154,14 @@ impl GroupsApi for Nats {
 #[async_trait]
 impl ResetsApi for Nats {
     async fn plan_reset(&self, group: &str, req: ResetRequest) -> BResult<ResetPlan> {
-        check_new_name("group", group)?;
+        check_name("group", group)?;
         check_partitions(&req.topic, &req.partitions)?;
         let s = self.stream_info(&req.topic).await?;
         let (start, end) = offsets(&s.state);
         let c = self.consumer_info(&req.topic, group).await?.map(|(_, c)| c);
+        if let Some(c) = &c {
+            durable_only(c)?;
+        }
         let before = c.as_ref().map(|c| c.ack_floor.stream_sequence + 1);
         let now = now_ms();
         let at = match &req.spec {
@@ -1167,7 +1191,7 @@ impl ResetsApi for Nats {
                     .into(),
             ));
         }
-        check_new_name("group", &plan.group)?;
+        check_name("group", &plan.group)?;
         let (topic, group) = (plan.topic.as_str(), plan.group.as_str());
         let [row] = plan.rows.as_slice() else {
             return Err(BackendError::BadRequest(format!(
@@ -1178,6 +1202,9 @@ impl ResetsApi for Nats {
         check_partition(topic, row.partition)?;
         self.stream_info(topic).await?;
         let current = self.consumer_info(topic, group).await?;
+        if let Some((_, c)) = &current {
+            durable_only(c)?;
+        }
         let now_before = current.as_ref().map(|(_, c)| c.ack_floor.stream_sequence + 1);
         if now_before != row.before {
             let f = |o: Option<u64>| o.map_or("none".to_string(), |o| o.to_string());
@@ -1196,7 +1223,10 @@ impl ResetsApi for Nats {
         }
         let mut config = match &current {
             Some((raw, _)) => raw.get("config").cloned().unwrap_or_else(|| json!({})),
-            None => json!({ "durable_name": group, "ack_policy": "explicit" }),
+            None => {
+                check_new_name("group", group)?;
+                json!({ "durable_name": group, "ack_policy": "explicit" })
+            }
         };
         if let Some(obj) = config.as_object_mut() {
             obj.remove("opt_start_time");
