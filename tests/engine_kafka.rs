@@ -466,3 +466,25 @@ async fn tls_and_scram_say_which_build_they_need() {
         }
     }
 }
+
+/// The shared backend conformance suite (tests/common/conformance.rs) against the broker.
+#[macro_use]
+#[path = "common/mod.rs"]
+mod common;
+
+mod conformance {
+    use super::*;
+    use std::sync::Arc;
+
+    conformance_suite!(
+        #[ignore = "needs a Kafka-protocol broker: set DEPOT_TEST_KAFKA_BROKERS=127.0.0.1:19092 (.ci/run starts tansu)"]
+        "kafka",
+        common::External(Arc::new(
+            // tansu 0.6.0 reports the high watermark of a multi-record batch wrongly (see
+            // KafkaConfig::batch_records); one record per batch keeps the offsets checkable.
+            kafka::connect(&KafkaConfig { batch_records: Some(1), ..KafkaConfig::new(&brokers()) })
+                .await
+                .expect("connect to the test broker")
+        ))
+    );
+}

@@ -50,7 +50,7 @@ pub struct Context {
 
 const KNOWN: &[(&str, Kind, &[&str])] = &[
     ("depot", Kind::Depot, &["data", "url", "token"]),
-    ("kafka", Kind::Kafka, &["brokers", "sasl_mechanism", "username", "password", "tls", "ca_file"]),
+    ("kafka", Kind::Kafka, &["brokers", "sasl_mechanism", "username", "password", "tls", "ca_file", "batch_records"]),
     ("nats", Kind::Nats, &["url", "token", "user", "password", "creds_file"]),
     ("redis", Kind::Redis, &["url"]),
 ];

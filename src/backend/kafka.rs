@@ -73,6 +73,10 @@ pub struct KafkaConfig {
     pub tls: bool,
     /// CA certificates to trust (PEM); implies TLS.
     pub ca_file: Option<PathBuf>,
+    /// Records per produce batch (librdkafka's `batch.num.messages`; its default when unset).
+    /// 1 works around brokers that mishandle multi-record batches (tansu 0.6.0 reports the high
+    /// watermark as the last batch's start + 1).
+    pub batch_records: Option<u32>,
 }
 
 impl KafkaConfig {
@@ -90,6 +94,7 @@ impl std::fmt::Debug for KafkaConfig {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("tls", &self.tls)
             .field("ca_file", &self.ca_file)
+            .field("batch_records", &self.batch_records)
             .finish()
     }
 }
@@ -124,6 +129,9 @@ pub async fn connect(cfg: &KafkaConfig) -> BResult<Kafka> {
     let admin: AdminClient<DefaultClientContext> = create(&base, &brokers)?;
     let mut pc = base.clone();
     pc.set("partitioner", "murmur2_random").set("message.timeout.ms", "30000").set("acks", "all");
+    if let Some(n) = cfg.batch_records {
+        pc.set("batch.num.messages", n.max(1).to_string());
+    }
     let producer: FutureProducer = create(&pc, &brokers)?;
     let meta = Arc::new(meta);
     let m = meta.clone();
@@ -1145,6 +1153,17 @@ impl MessagesApi for Kafka {
                      is the partition leader reachable?",
                     READ_TIMEOUT.as_secs()
                 )));
+            }
+            if let PeekFrom::Time(ts) = req.from {
+                // Records before the first one at or after `ts` are not asked for. (Kafka's
+                // offsets-for-times never points before it; some Kafka-protocol brokers answer
+                // offset 0 when no record is that new.)
+                let mut seen: HashMap<u32, bool> = HashMap::new();
+                out.retain(|m| {
+                    let reached = seen.entry(m.partition).or_insert(false);
+                    *reached |= m.timestamp >= ts;
+                    *reached
+                });
             }
             out.sort_by_key(|m| (m.timestamp, m.partition, m.offset));
             if matches!(req.from, PeekFrom::Latest(_)) && out.len() > max {

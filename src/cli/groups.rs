@@ -145,7 +145,12 @@ async fn execute_or_preview(b: &dyn Backend, g: &Global, plan: ResetPlan, execut
         return print_json(&rec);
     }
     print_plan(&plan)?;
-    outln!("executed as reset #{}; `depot undo {}` shows how to take it back", rec.id, rec.group)?;
+    let undo = b.capabilities().await.map(|c| c.undo).unwrap_or(false);
+    match rec.undo_of {
+        Some(id) => outln!("executed: undid reset #{id}")?,
+        None if undo => outln!("executed as reset #{}; `depot undo {}` shows how to take it back", rec.id, rec.group)?,
+        None => outln!("executed; this engine keeps no reset journal (no undo): the BEFORE column is your way back")?,
+    }
     Ok(())
 }
 
