@@ -1244,3 +1244,29 @@ fn the_selected_row_stays_visible_in_every_view() {
         "the last record's row is on screen:\n{screen}"
     );
 }
+
+#[test]
+fn what_the_engine_cannot_do_is_explained_not_attempted() {
+    let mut s = loaded();
+    feed(
+        &mut s,
+        Loaded::Caps(Ok(Capabilities {
+            kind: "nats".into(),
+            undo: false,
+            create_topics: false,
+            replay: false,
+            ..Capabilities::depot()
+        })),
+    );
+    press(&mut s, KeyCode::Char('2'));
+    let fx = press(&mut s, KeyCode::Char('u'));
+    assert!(fx.is_empty(), "{fx:?}");
+    let (level, text) = status(&s);
+    assert_eq!(level, Level::Warn);
+    assert!(text.contains("nats cannot undo resets"), "{text}");
+    press(&mut s, KeyCode::Char('1'));
+    assert!(press(&mut s, KeyCode::Char('c')).is_empty());
+    assert!(status(&s).1.contains("cannot create topics"));
+    assert!(press(&mut s, KeyCode::Char('R')).is_empty());
+    assert!(s.overlay.is_none(), "no dialog opens for what the engine cannot do");
+}

@@ -457,7 +457,7 @@ fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
         }
         Action::Publish => return open_publish(s),
         Action::CreateTopic => {
-            if write_refused(s, "create topics") {
+            if write_refused(s, "create topics") || unsupported(s, s.caps.create_topics, "create topics") {
                 return Vec::new();
             }
             s.overlay = Some(Overlay::Dialog(Dialog::CreateTopic(Form::new(
@@ -472,7 +472,7 @@ fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
         }
         Action::Delete => {
             if let Some(t) = selected_topic(s) {
-                if write_refused(s, "delete topics") {
+                if write_refused(s, "delete topics") || unsupported(s, s.caps.delete_topics, "delete topics") {
                     return Vec::new();
                 }
                 s.overlay = Some(Overlay::Dialog(Dialog::Confirm {
@@ -487,7 +487,9 @@ fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
         Action::Reset => return open_reset(s),
         Action::Undo => {
             if let Some(g) = current_group(s) {
-                if write_refused(s, "undo resets") {
+                if write_refused(s, "undo resets")
+                    || unsupported(s, s.caps.undo, "undo resets (it keeps no reset journal)")
+                {
                     return Vec::new();
                 }
                 s.overlay = Some(Overlay::Dialog(Dialog::Working(format!("planning the undo of {g}'s last reset…"))));
@@ -584,6 +586,16 @@ fn demo_knob(s: &mut State, action: Action) -> Vec<Effect> {
     let mut fx = vec![Effect::Demo(knob)];
     fx.extend(refresh(s));
     fx
+}
+
+/// Explains and refuses what this engine cannot do (its capabilities say so).
+fn unsupported(s: &mut State, can: bool, what: &str) -> bool {
+    if !can {
+        let kind = s.caps.kind.clone();
+        s.say(Level::Warn, format!("{kind} cannot {what} (this engine does not support it)"));
+        return true;
+    }
+    false
 }
 
 fn write_refused(s: &mut State, what: &str) -> bool {
@@ -804,7 +816,7 @@ fn open_replay(s: &mut State) -> Vec<Effect> {
         s.say(Level::Info, "select a topic to replay from");
         return Vec::new();
     };
-    if write_refused(s, "replay") {
+    if write_refused(s, "replay") || unsupported(s, s.caps.replay, "replay") {
         return Vec::new();
     }
     let (from, to) = match s.topic(&topic).and_then(|t| t.partitions.get(partition as usize)) {
@@ -836,7 +848,7 @@ fn open_reset(s: &mut State) -> Vec<Effect> {
         s.say(Level::Info, "select a group to reset (Groups view: 2)");
         return Vec::new();
     };
-    if write_refused(s, "reset offsets") {
+    if write_refused(s, "reset offsets") || unsupported(s, !s.caps.reset_modes.is_empty(), "reset offsets") {
         return Vec::new();
     }
     let g = s.group(&group);

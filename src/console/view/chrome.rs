@@ -108,38 +108,43 @@ pub fn status(f: &mut Frame, area: Rect, s: &State) {
 pub fn hints(s: &State) -> Vec<(Action, &'static str, bool)> {
     use Action::*;
     let write = !s.read_only();
+    // What this engine cannot do is shown crossed out, like writes in read-only mode.
+    let c = &s.caps;
+    let (publish, create, delete) = (write && c.publish, write && c.create_topics, write && c.delete_topics);
+    let (replay, pull, reset, undo) =
+        (write && c.replay, write && c.pull, write && !c.reset_modes.is_empty(), write && c.undo);
     let mut v: Vec<(Action, &'static str, bool)> = match s.view() {
         View::Topics => vec![
             (Enter, "open", true),
             (Messages, "messages", true),
-            (Publish, "publish", write),
-            (CreateTopic, "create", write),
-            (Delete, "delete", write),
-            (Replay, "replay", write),
+            (Publish, "publish", publish),
+            (CreateTopic, "create", create),
+            (Delete, "delete", delete),
+            (Replay, "replay", replay),
             (Sort, "sort", true),
             (Groups, "groups", true),
         ],
         View::Topic(_) => vec![
             (Enter, "messages", true),
-            (Publish, "publish", write),
+            (Publish, "publish", publish),
             (Backlog, "backlog", true),
-            (Pull, "pull", write),
-            (Replay, "replay", write),
-            (Delete, "delete", write),
+            (Pull, "pull", pull),
+            (Replay, "replay", replay),
+            (Delete, "delete", delete),
             (Back, "back", true),
         ],
         View::Groups => vec![
             (Enter, "open", true),
-            (Reset, "reset", write),
-            (Undo, "undo", write),
-            (Pull, "pull", write),
+            (Reset, "reset", reset),
+            (Undo, "undo", undo),
+            (Pull, "pull", pull),
             (Topics, "topics", true),
         ],
         View::Group(_) => vec![
             (Enter, "backlog", true),
-            (Pull, "pull", write),
-            (Reset, "reset", write),
-            (Undo, "undo", write),
+            (Pull, "pull", pull),
+            (Reset, "reset", reset),
+            (Undo, "undo", undo),
             (Back, "back", true),
         ],
         View::Messages => vec![
@@ -149,7 +154,7 @@ pub fn hints(s: &State) -> Vec<(Action, &'static str, bool)> {
             (Tail, "tail", true),
             (Jump, "jump", true),
             (Backlog, "backlog", true),
-            (Publish, "publish", write),
+            (Publish, "publish", publish),
             (Back, "back", true),
         ],
     };
