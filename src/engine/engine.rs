@@ -529,12 +529,12 @@ impl Engine {
             // with a deep backlog cannot starve its other partitions.
             let mut assignment = Vec::new();
             if let Some(m) = g.members.get_mut(member_id) {
-                m.poll_turn = m.poll_turn.wrapping_add(1);
                 assignment = m.assignment.clone();
                 if !assignment.is_empty() {
                     let k = m.poll_turn % assignment.len();
                     assignment.rotate_left(k);
                 }
+                m.poll_turn = m.poll_turn.wrapping_add(1);
             }
             let mut plan = Vec::new();
             for tp in assignment {
