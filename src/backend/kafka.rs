@@ -1642,24 +1642,11 @@ impl Backend for Kafka {
     async fn capabilities(&self) -> BResult<Capabilities> {
         Ok(Capabilities {
             kind: "kafka".into(),
-            create_topics: true,
-            delete_topics: true,
-            partitions: true,
-            publish: true,
-            headers: true,
-            peek_by_time: true,
-            pull: true,
-            commit: true,
-            reset_modes: ["to-earliest", "to-latest", "to-offset", "shift-by", "to-datetime", "by-duration"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
             undo: false,
-            replay: true,
             idempotent_producers: false,
             redeliveries: false,
             sizes: false,
-            read_only: false,
+            ..Capabilities::depot()
         })
     }
 

@@ -1347,27 +1347,7 @@ impl ReplayApi for Nats {
 #[async_trait]
 impl Backend for Nats {
     async fn capabilities(&self) -> BResult<Capabilities> {
-        Ok(Capabilities {
-            kind: "nats".into(),
-            create_topics: true,
-            delete_topics: true,
-            partitions: false,
-            publish: true,
-            headers: true,
-            peek_by_time: true,
-            pull: true,
-            commit: false,
-            reset_modes: ["to-earliest", "to-latest", "to-offset", "shift-by", "to-datetime", "by-duration"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            undo: false,
-            replay: true,
-            idempotent_producers: true,
-            redeliveries: true,
-            sizes: true,
-            read_only: false,
-        })
+        Ok(Capabilities { kind: "nats".into(), partitions: false, commit: false, undo: false, ..Capabilities::depot() })
     }
 
     fn target(&self) -> String {

@@ -1846,26 +1846,12 @@ impl Backend for RedisStreams {
     async fn capabilities(&self) -> BResult<Capabilities> {
         Ok(Capabilities {
             kind: "redis".into(),
-            create_topics: true,
-            delete_topics: true,
             partitions: false,
-            publish: true,
-            headers: true,
-            peek_by_time: true,
-            pull: true,
-            commit: true,
-            reset_modes: ["to-earliest", "to-latest", "to-offset", "shift-by", "to-datetime", "by-duration"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            // Resets are journaled in Redis (depot:reset-journal:<group>), so they can be undone.
-            undo: true,
-            replay: true,
             idempotent_producers: false,
-            redeliveries: true,
             // MEMORY USAGE is a sampled estimate of the key's memory, not the bytes of its records.
+            // (Resets are journaled in Redis, depot:reset-journal:<group>, so undo stays true.)
             sizes: false,
-            read_only: false,
+            ..Capabilities::depot()
         })
     }
 
