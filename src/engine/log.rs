@@ -103,6 +103,8 @@ pub struct PartitionLog {
     sync_cv: Condvar,
     written_seq: AtomicU64,
     last_checkpoint: Mutex<Instant>,
+    /// Read memory reused by the next fetch (see `FrameReader::with_scratch`).
+    read_buf: Mutex<bytes::BytesMut>,
     /// Offset below which records are visible to readers (durable as configured).
     hw: AtomicU64,
     log_start: AtomicU64,
@@ -166,6 +168,7 @@ impl PartitionLog {
             sync_cv: Condvar::new(),
             written_seq: AtomicU64::new(0),
             last_checkpoint: Mutex::new(Instant::now()),
+            read_buf: Mutex::new(bytes::BytesMut::new()),
             hw: AtomicU64::new(next_offset),
             log_start: AtomicU64::new(log_start),
             appended: Event::new(),
@@ -459,7 +462,7 @@ impl PartitionLog {
         let mut bytes = 0usize;
         let mut full = false;
         while at < end && out.len() < max_records && (bytes < max_bytes || out.is_empty()) {
-            let (file, path, pos, seg_end) = {
+            let (file, path, pos, seg_end, chunk) = {
                 let st = self.state.lock();
                 if at < st.segments[0].base {
                     // Retention deleted the segment holding `at` since this read started: say so
@@ -485,10 +488,13 @@ impl PartitionLog {
                     }
                     break;
                 }
-                (s.file.clone(), s.path.clone(), s.position_for(at), s.size)
+                let records = (s.next_offset - s.base).max(1);
+                let avg = (s.size / records).max(1) as usize;
+                let want = (max_records - out.len()).saturating_mul(avg).min(max_bytes).saturating_add(256 * 1024);
+                (s.file.clone(), s.path.clone(), s.position_for(at), s.size, want.clamp(64 * 1024, 8 << 20))
             };
-            let chunk = max_bytes.clamp(64 * 1024, 8 << 20);
-            let mut reader = FrameReader::new(&file, &path, pos, seg_end, chunk);
+            let scratch = std::mem::take(&mut *self.read_buf.lock());
+            let mut reader = FrameReader::new(&file, &path, pos, seg_end, chunk).with_scratch(scratch);
             let mut progressed = false;
             loop {
                 if out.len() >= max_records || (bytes >= max_bytes && !out.is_empty()) {
@@ -539,6 +545,7 @@ impl PartitionLog {
                     }
                 }
             }
+            *self.read_buf.lock() = reader.into_scratch();
             if full {
                 break;
             }

@@ -272,6 +272,9 @@ pub struct FrameReader<'a> {
     pub pos: u64,
     end: u64,
     chunk: usize,
+    /// Memory reused across reads: once every record sliced from an earlier chunk is dropped, the
+    /// next chunk lands in the same allocation (no fresh pages to fault in for every fetch).
+    scratch: BytesMut,
 }
 
 /// What the reader found at its position.
@@ -286,7 +289,27 @@ pub enum Frame {
 
 impl<'a> FrameReader<'a> {
     pub fn new(file: &'a File, path: &'a Path, pos: u64, end: u64, chunk: usize) -> Self {
-        FrameReader { file, path, buf_pos: pos, buf: Bytes::new(), pos, end, chunk: chunk.max(BATCH_HEADER) }
+        FrameReader {
+            file,
+            path,
+            buf_pos: pos,
+            buf: Bytes::new(),
+            pos,
+            end,
+            chunk: chunk.max(BATCH_HEADER),
+            scratch: BytesMut::new(),
+        }
+    }
+
+    /// Reads into `scratch` (see [`FrameReader::into_scratch`]) instead of fresh memory.
+    pub fn with_scratch(mut self, scratch: BytesMut) -> Self {
+        self.scratch = scratch;
+        self
+    }
+
+    /// The reusable memory, for the next reader.
+    pub fn into_scratch(self) -> BytesMut {
+        self.scratch
     }
 
     /// Makes sure `[pos, pos + len)` is in the buffer (or as much of it as exists before `end`).
@@ -296,7 +319,15 @@ impl<'a> FrameReader<'a> {
         }
         let want = len.max(self.chunk) as u64;
         let n = want.min(self.end - self.pos) as usize;
-        self.buf = read_exact_at(self.file, self.path, self.pos, n)?;
+        // `reserve` takes back the whole allocation when no record still points into it.
+        self.scratch.clear();
+        self.scratch.reserve(n);
+        self.scratch.resize(n, 0);
+        let (pos, path) = (self.pos, self.path);
+        self.file
+            .read_exact_at(&mut self.scratch[..n], pos)
+            .ctx(|| format!("read {n} bytes at byte {pos} of {}", path.display()))?;
+        self.buf = self.scratch.split_to(n).freeze();
         self.buf_pos = self.pos;
         Ok(())
     }
