@@ -21,6 +21,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const CHECKPOINT_MAGIC: &[u8; 4] = b"DCK2";
+/// How long a writer watches an fsync in flight before it parks.
+const SPIN_WAIT: Duration = Duration::from_micros(400);
 /// The longest a group-commit leader waits for more writers before it fsyncs.
 const GATHER_MAX: Duration = Duration::from_micros(200);
 /// How often (at most) a sync also rewrites the checkpoint and index files.
@@ -103,6 +105,9 @@ pub struct PartitionLog {
     sync_cv: Condvar,
     written_seq: AtomicU64,
     last_checkpoint: Mutex<Instant>,
+    /// Mirrors of the sync state for writers watching an fsync without the lock.
+    synced_hint: AtomicU64,
+    sync_failed_hint: std::sync::atomic::AtomicBool,
     /// Read memory reused by the next fetch (see `FrameReader::with_scratch`).
     read_buf: Mutex<bytes::BytesMut>,
     /// Offset below which records are visible to readers (durable as configured).
@@ -168,6 +173,8 @@ impl PartitionLog {
             sync_cv: Condvar::new(),
             written_seq: AtomicU64::new(0),
             last_checkpoint: Mutex::new(Instant::now()),
+            synced_hint: AtomicU64::new(0),
+            sync_failed_hint: std::sync::atomic::AtomicBool::new(false),
             read_buf: Mutex::new(bytes::BytesMut::new()),
             hw: AtomicU64::new(next_offset),
             log_start: AtomicU64::new(log_start),
@@ -302,7 +309,21 @@ impl PartitionLog {
                 return Ok(());
             }
             if s.syncing {
-                self.sync_cv.wait(&mut s);
+                // An fsync is in flight. Watch for its end a short while without parking (the
+                // CPU is idle while the disk works), so that when it completes every covered
+                // writer goes on at once instead of being woken one after another; park after.
+                drop(s);
+                let spin_until = Instant::now() + SPIN_WAIT;
+                while self.synced_hint.load(Ordering::Acquire) < seq
+                    && !self.sync_failed_hint.load(Ordering::Acquire)
+                    && Instant::now() < spin_until
+                {
+                    std::thread::yield_now();
+                }
+                s = self.sync.lock();
+                if s.syncing && s.synced_seq < seq && s.failed.is_none() {
+                    self.sync_cv.wait(&mut s);
+                }
                 continue;
             }
             s.syncing = true;
@@ -315,10 +336,12 @@ impl PartitionLog {
                 Ok(target) => {
                     s.last_group = target.saturating_sub(s.synced_seq).max(1);
                     s.synced_seq = s.synced_seq.max(target);
+                    self.synced_hint.fetch_max(s.synced_seq, Ordering::AcqRel);
                 }
                 Err(e) => {
                     let msg = e.to_string();
                     s.failed = Some(msg.clone());
+                    self.sync_failed_hint.store(true, Ordering::Release);
                     self.state.lock().failed = Some(msg);
                 }
             }
