@@ -3,7 +3,7 @@
 
 use depot::console::health::{self, Sample, Verdict};
 use depot::demo::scenario;
-use depot::demo::sim::{DemoCmd, Sim};
+use depot::demo::sim::{Knob, Sim};
 use depot::engine::{Engine, EngineConfig, GroupInfo, ResetSpec, SyncMode};
 use std::collections::{HashMap, VecDeque};
 
@@ -74,13 +74,13 @@ fn lag_grows_turns_warn_then_drains_when_consumers_speed_up() {
     let (status, _) = health::group_verdict(&watch.verdicts(true));
     assert_eq!(status, Verdict::Warn, "Burrow says WARN when lag keeps growing while the group consumes");
     // Two key presses: faster consumers (20/s → 80/s against 40/s produced).
-    sim.command(DemoCmd::Faster(None)).unwrap();
-    sim.command(DemoCmd::Faster(None)).unwrap();
+    sim.command(Knob::Faster(None)).unwrap();
+    sim.command(Knob::Faster(None)).unwrap();
     let peak = group(&sim, "billing").total_lag();
     steps(&mut sim, 300);
     let later = group(&sim, "billing").total_lag();
     assert!(later < peak, "the lag drains once consumers are faster: {peak} → {later}");
-    sim.command(DemoCmd::PauseProducers).unwrap();
+    sim.command(Knob::PauseProducers).unwrap();
     drain(&mut sim, "billing", 2000);
     assert_eq!(sim.groups[0].applied, sim.producers[0].sent, "everything sent was applied once");
 }
@@ -89,7 +89,7 @@ fn lag_grows_turns_warn_then_drains_when_consumers_speed_up() {
 fn queue_within_a_group_pubsub_between_groups() {
     let (_d, mut sim) = start("queue-vs-pubsub");
     steps(&mut sim, 100);
-    sim.command(DemoCmd::PauseProducers).unwrap();
+    sim.command(Knob::PauseProducers).unwrap();
     drain(&mut sim, "billing", 1000);
     drain(&mut sim, "audit", 1000);
     let sent = sim.producers[0].sent;
@@ -117,7 +117,7 @@ fn crash_before_commit_redelivers_exactly_the_uncommitted_records() {
     let lost = sim.groups[0].lost_in_crashes;
     assert!(lost > 0, "the member died holding uncommitted records");
     steps(&mut sim, 40); // eviction after the 2 s session timeout, then the next owner catches up
-    sim.command(DemoCmd::PauseProducers).unwrap();
+    sim.command(Knob::PauseProducers).unwrap();
     drain(&mut sim, "billing", 1000);
     let g = group(&sim, "billing");
     assert_eq!(g.redeliveries(), lost, "redeliveries equal the records received but uncommitted at the crash");
@@ -126,9 +126,9 @@ fn crash_before_commit_redelivers_exactly_the_uncommitted_records() {
 
     // Same story with idempotent members: redelivered all the same, but no duplicate effects.
     let (_d2, mut sim) = start("crash-before-commit");
-    sim.command(DemoCmd::ToggleIdempotent(None)).unwrap();
+    sim.command(Knob::Idempotent(None)).unwrap();
     steps(&mut sim, 100);
-    sim.command(DemoCmd::PauseProducers).unwrap();
+    sim.command(Knob::PauseProducers).unwrap();
     drain(&mut sim, "billing", 1000);
     assert!(group(&sim, "billing").redeliveries() > 0);
     assert_eq!(sim.groups[0].duplicates, 0);
@@ -184,7 +184,7 @@ fn poison_stalls_a_partition_until_it_is_skipped() {
     assert_eq!(plan.rows[0].after, before.unwrap() + 1);
     assert!(sim.engine.execute_reset(&plan, false).is_err(), "refused while members are live");
     sim.engine.execute_reset(&plan, true).unwrap();
-    sim.command(DemoCmd::PauseProducers).unwrap();
+    sim.command(Knob::PauseProducers).unwrap();
     drain(&mut sim, "workers", 1000);
     let after = group(&sim, "workers");
     assert!(after.partitions[p as usize].committed > before.map(|b| b + 1), "the partition moves again");
@@ -195,7 +195,7 @@ fn poison_stalls_a_partition_until_it_is_skipped() {
 fn replaying_the_dropped_window_makes_the_downstream_count_right() {
     let (_d, mut sim) = start("replay");
     steps(&mut sim, 100);
-    sim.command(DemoCmd::PauseProducers).unwrap();
+    sim.command(Knob::PauseProducers).unwrap();
     drain(&mut sim, "ledger", 1000);
     let g = &sim.groups[0];
     let dropped = g.dropped;
@@ -217,12 +217,12 @@ fn step_mode_and_restart() {
     let (_d, mut sim) = start("lag");
     steps(&mut sim, 20);
     assert!(sim.producers[0].sent > 0);
-    sim.command(DemoCmd::StepMode).unwrap();
+    sim.command(Knob::StepMode).unwrap();
     assert!(sim.status().step_mode);
     let t = sim.t_ms;
-    sim.command(DemoCmd::Step).unwrap();
+    sim.command(Knob::Step).unwrap();
     assert_eq!(sim.t_ms, t + sim.scenario.tick_ms);
-    sim.command(DemoCmd::Restart).unwrap();
+    sim.command(Knob::Restart).unwrap();
     assert_eq!((sim.t_ms, sim.producers[0].sent), (0, 0));
     assert_eq!(sim.engine.describe_topic("orders").unwrap().backlog(), 0, "restart starts from an empty topic");
     assert_eq!(group(&sim, "billing").members.len(), 2);

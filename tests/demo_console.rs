@@ -24,16 +24,7 @@ fn state() -> State {
 }
 
 fn panel(sim: &Sim) -> DemoPanel {
-    let s = sim.status();
-    DemoPanel {
-        name: s.name,
-        title: s.title,
-        narration: s.narration,
-        t_s: s.t_s,
-        step_mode: s.step_mode,
-        lines: s.lines,
-        log: s.log,
-    }
+    sim.status()
 }
 
 fn key(s: &mut State, c: char) -> Vec<Effect> {

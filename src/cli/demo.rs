@@ -7,43 +7,12 @@ use crate::console::driver::{self, DemoLink};
 use crate::console::keymap::Keymap;
 use crate::console::state::{DemoPanel, Knob, Settings, State};
 use crate::console::theme::Theme;
-use crate::demo::sim::{DemoCmd, DemoStatus, Sim};
+use crate::demo::sim::Sim;
 use crate::demo::{runner, scenario};
 use crate::engine::{Engine, EngineConfig, SyncMode};
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
 use std::sync::Arc;
-
-fn to_cmd(k: Knob) -> DemoCmd {
-    match k {
-        Knob::RateUp => DemoCmd::RateUp,
-        Knob::RateDown => DemoCmd::RateDown,
-        Knob::Faster(g) => DemoCmd::Faster(g),
-        Knob::Slower(g) => DemoCmd::Slower(g),
-        Knob::PauseProducers => DemoCmd::PauseProducers,
-        Knob::PauseGroup(g) => DemoCmd::PauseGroup(g),
-        Knob::AddMember(g) => DemoCmd::AddMember(g),
-        Knob::Crash(g) => DemoCmd::Crash(g),
-        Knob::Leave(g) => DemoCmd::Leave(g),
-        Knob::Idempotent(g) => DemoCmd::ToggleIdempotent(g),
-        Knob::StepMode => DemoCmd::StepMode,
-        Knob::Step => DemoCmd::Step,
-        Knob::Restart => DemoCmd::Restart,
-    }
-}
-
-/// The console's view of a simulation status.
-pub fn to_panel(s: DemoStatus) -> DemoPanel {
-    DemoPanel {
-        name: s.name,
-        title: s.title,
-        narration: s.narration,
-        t_s: s.t_s,
-        step_mode: s.step_mode,
-        lines: s.lines,
-        log: s.log,
-    }
-}
 
 pub async fn run(g: &Global, a: &DemoArgs) -> Result<()> {
     if a.list {
@@ -91,13 +60,13 @@ pub async fn run(g: &Global, a: &DemoArgs) -> Result<()> {
     }
     let (panel_tx, panel_rx) = tokio::sync::mpsc::unbounded_channel::<DemoPanel>();
     let commands = runner::spawn(engine.clone(), sc, a.seed, move |st| {
-        let _ = panel_tx.send(to_panel(st));
+        let _ = panel_tx.send(st);
     })
     .map_err(anyhow::Error::msg)?;
     let commands = std::sync::Mutex::new(commands);
     let knobs = Box::new(move |k: Knob| {
         if let Ok(c) = commands.lock() {
-            let _ = c.send(to_cmd(k));
+            let _ = c.send(k);
         }
     });
     let backend = Arc::new(Embedded::new(engine.clone(), false));

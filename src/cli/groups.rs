@@ -7,13 +7,10 @@ use super::{backend_err, print_json};
 use crate::backend::{Backend, ResetPlan, ResetRequest, ResetSpec};
 use anyhow::Result;
 
-pub async fn list(b: &dyn Backend, g: &Global) -> Result<()> {
-    let groups = b.list_groups().await.map_err(backend_err)?;
-    if g.json {
-        return print_json(&groups);
-    }
+/// The groups as a table (shared by `groups` and the overview).
+pub fn groups_table(groups: &[crate::backend::GroupInfo]) -> Table {
     let mut t = Table::new(&["GROUP", "STATE", ">MEMBERS", ">LAG", ">LAG-TIME", ">REDELIVERED", ">RATE"]);
-    for x in &groups {
+    for x in groups {
         t.row(vec![
             x.name.clone(),
             x.state.clone(),
@@ -24,6 +21,15 @@ pub async fn list(b: &dyn Backend, g: &Global) -> Result<()> {
             rate(x.consume_rate),
         ]);
     }
+    t
+}
+
+pub async fn list(b: &dyn Backend, g: &Global) -> Result<()> {
+    let groups = b.list_groups().await.map_err(backend_err)?;
+    if g.json {
+        return print_json(&groups);
+    }
+    let t = groups_table(&groups);
     outln!("{}", t.render())?;
     if t.is_empty() {
         eprintln!("no consumer groups yet; `depot pull TOPIC --group NAME` creates one");

@@ -41,17 +41,7 @@ pub async fn overview(b: &dyn Backend, g: &Global) -> Result<()> {
     outln!("{}", t.render())?;
     if !groups.is_empty() {
         outln!()?;
-        let mut t = Table::new(&["GROUP", "STATE", ">MEMBERS", ">LAG", ">LAG-TIME"]);
-        for x in &groups {
-            t.row(vec![
-                x.name.clone(),
-                x.state.clone(),
-                x.members.len().to_string(),
-                x.total_lag().to_string(),
-                duration_ms(x.max_lag_ms()),
-            ]);
-        }
-        outln!("{}", t.render())?;
+        outln!("{}", super::groups::groups_table(&groups).render())?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! and reports its status after every step.
 
 use super::scenario::Scenario;
-use super::sim::{DemoCmd, DemoStatus, Sim};
+use super::sim::{DemoPanel, Knob, Sim};
 use crate::engine::Engine;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
@@ -13,9 +13,9 @@ pub fn spawn(
     engine: Engine,
     scenario: Scenario,
     seed: u64,
-    report: impl Fn(DemoStatus) + Send + 'static,
-) -> Result<Sender<DemoCmd>, String> {
-    let (tx, rx) = std::sync::mpsc::channel::<DemoCmd>();
+    report: impl Fn(DemoPanel) + Send + 'static,
+) -> Result<Sender<Knob>, String> {
+    let (tx, rx) = std::sync::mpsc::channel::<Knob>();
     let mut sim = Sim::new(engine, scenario, seed)?;
     let warmup = (sim.scenario.warmup_s * 1000.0) as u64 / sim.scenario.tick_ms.max(1);
     for _ in 0..warmup {
@@ -29,7 +29,7 @@ pub fn spawn(
     Ok(tx)
 }
 
-fn run(sim: &mut Sim, rx: &Receiver<DemoCmd>, report: &dyn Fn(DemoStatus)) {
+fn run(sim: &mut Sim, rx: &Receiver<Knob>, report: &dyn Fn(DemoPanel)) {
     let tick = Duration::from_millis(sim.scenario.tick_ms);
     let mut next = Instant::now() + tick;
     loop {

@@ -12,38 +12,9 @@ pub const PRODUCED_AT: &str = "demo.t_ms";
 /// Header marking a poison record.
 pub const POISON: &str = "demo.poison";
 
-/// A knob turned in the console.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DemoCmd {
-    RateUp,
-    RateDown,
-    /// Faster consumers: in one group, or all.
-    Faster(Option<String>),
-    Slower(Option<String>),
-    PauseProducers,
-    PauseGroup(Option<String>),
-    AddMember(Option<String>),
-    /// A member dies without committing.
-    Crash(Option<String>),
-    /// A member commits and leaves.
-    Leave(Option<String>),
-    ToggleIdempotent(Option<String>),
-    StepMode,
-    Step,
-    Restart,
-}
-
-/// What the narration panel shows.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DemoStatus {
-    pub name: String,
-    pub title: String,
-    pub narration: String,
-    pub t_s: f64,
-    pub step_mode: bool,
-    pub lines: Vec<String>,
-    pub log: Vec<String>,
-}
+// The knobs and the narration panel are the console's types: the demo is a front end layered on
+// the console, so it speaks the console's vocabulary instead of keeping copies of it.
+pub use crate::console::state::{DemoPanel, Knob};
 
 pub struct Producer {
     pub spec: ProducerSpec,
@@ -222,10 +193,10 @@ impl Sim {
     }
 
     /// Applies a knob.
-    pub fn command(&mut self, cmd: DemoCmd) -> Result<(), String> {
+    pub fn command(&mut self, cmd: Knob) -> Result<(), String> {
         match cmd {
-            DemoCmd::RateUp | DemoCmd::RateDown => {
-                let f = if cmd == DemoCmd::RateUp { 2.0 } else { 0.5 };
+            Knob::RateUp | Knob::RateDown => {
+                let f = if cmd == Knob::RateUp { 2.0 } else { 0.5 };
                 for i in 0..self.producers.len() {
                     self.producers[i].rate = (self.producers[i].rate * f).clamp(0.1, 100_000.0);
                     let msg =
@@ -233,8 +204,8 @@ impl Sim {
                     self.say(msg);
                 }
             }
-            DemoCmd::Faster(ref g) | DemoCmd::Slower(ref g) => {
-                let faster = matches!(cmd, DemoCmd::Faster(_));
+            Knob::Faster(ref g) | Knob::Slower(ref g) => {
+                let faster = matches!(cmd, Knob::Faster(_));
                 for gi in self.group_index(g.as_deref()) {
                     let grp = &mut self.groups[gi];
                     grp.process_ms =
@@ -243,14 +214,14 @@ impl Sim {
                     self.say(msg);
                 }
             }
-            DemoCmd::PauseProducers => {
+            Knob::PauseProducers => {
                 let paused = !self.producers.iter().all(|p| p.paused);
                 for p in &mut self.producers {
                     p.paused = paused;
                 }
                 self.say(if paused { "producers paused".into() } else { "producers resumed".into() });
             }
-            DemoCmd::PauseGroup(g) => {
+            Knob::PauseGroup(g) => {
                 for gi in self.group_index(g.as_deref()) {
                     self.groups[gi].paused = !self.groups[gi].paused;
                     let msg = format!(
@@ -261,24 +232,24 @@ impl Sim {
                     self.say(msg);
                 }
             }
-            DemoCmd::AddMember(g) => {
+            Knob::AddMember(g) => {
                 if let Some(&gi) = self.group_index(g.as_deref()).first() {
                     self.join(gi)?;
                     let msg = format!("a member joined {}", self.groups[gi].spec.name);
                     self.say(msg);
                 }
             }
-            DemoCmd::Crash(g) => {
+            Knob::Crash(g) => {
                 if let Some(&gi) = self.group_index(g.as_deref()).first() {
                     self.crash(gi)?;
                 }
             }
-            DemoCmd::Leave(g) => {
+            Knob::Leave(g) => {
                 if let Some(&gi) = self.group_index(g.as_deref()).first() {
                     self.leave(gi)?;
                 }
             }
-            DemoCmd::ToggleIdempotent(g) => {
+            Knob::Idempotent(g) => {
                 for gi in self.group_index(g.as_deref()) {
                     self.groups[gi].idempotent = !self.groups[gi].idempotent;
                     let msg = format!(
@@ -289,12 +260,12 @@ impl Sim {
                     self.say(msg);
                 }
             }
-            DemoCmd::StepMode => {
+            Knob::StepMode => {
                 self.step_mode = !self.step_mode;
                 self.say(if self.step_mode { "step mode: n advances one step".into() } else { "running".into() });
             }
-            DemoCmd::Step => self.step()?,
-            DemoCmd::Restart => self.restart()?,
+            Knob::Step => self.step()?,
+            Knob::Restart => self.restart()?,
         }
         Ok(())
     }
@@ -625,7 +596,7 @@ impl Sim {
     }
 
     /// The narration panel's content.
-    pub fn status(&self) -> DemoStatus {
+    pub fn status(&self) -> DemoPanel {
         let mut lines = Vec::new();
         for p in &self.producers {
             lines.push(format!(
@@ -658,7 +629,7 @@ impl Sim {
             line.push_str(if g.idempotent { ", idempotent" } else { "" });
             lines.push(line);
         }
-        DemoStatus {
+        DemoPanel {
             name: self.scenario.name.clone(),
             title: self.scenario.title.clone(),
             narration: self.scenario.narration.trim().to_string(),

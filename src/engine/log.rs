@@ -897,11 +897,3 @@ fn producers_after(sealed: &[Segment], c: Checkpoint) -> (Producers, i64) {
     }
     (producers, last_ts)
 }
-
-impl PartitionLog {
-    /// Test and bench hook: how long the last open took is measured by callers; this exposes the
-    /// current segment count and active segment size for assertions.
-    pub fn segment_sizes(&self) -> Vec<(u64, u64)> {
-        self.state.lock().segments.iter().map(|s| (s.base, s.size)).collect()
-    }
-}
