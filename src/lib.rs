@@ -27,8 +27,8 @@
 //! ```
 //!
 //! Arrows point one way: `cli`, `console`, `server` → `backend` → `engine`; `demo` drives the
-//! engine directly (its simulated members need the engine's group protocol). The console never
-//! touches the engine, only a `Backend`.
+//! engine directly (its simulated members need the engine's group protocol) and speaks the
+//! console's knob and panel types. The console never touches the engine, only a `Backend`.
 
 pub mod backend;
 pub mod cli;
