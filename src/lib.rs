@@ -7,16 +7,23 @@
 //! ```text
 //! src/main.rs        CLI entry: parses args, sets up logging, runs a verb or the console
 //! src/lib.rs         this map
+//! src/core/          the vocabulary every layer speaks (imports nothing of depot)
+//!     topic, group   topic settings and descriptions; groups, members, lag, committed offsets
+//!     message        binary-safe payloads, messages, publish / peek / pull requests
+//!     reset, replay  ResetMode (kafka-consumer-groups' words), plans, two-phase reset targets;
+//!                    replay ranges and the depot.origin.* headers
+//!     caps, names    Capabilities; the topic and group name rule
+//!     time, format   time parsing and formatting that cannot panic; sizes, rates, ages
 //! src/engine/        the embedded engine (knows nothing of HTTP, terminals or other engines)
 //!     record         records and the CRC32C-framed batch format
 //!     segment, log   a partition: segments, sparse offset + time indexes, group commit, recovery, retention
 //!     topic          topics of N partitions; partitioner (Kafka's murmur2)
 //!     group          consumer groups: membership, assignment, committed offsets, redeliveries
-//!     reset, replay  offset resets (plan → execute → journal → undo) and replays
 //!     journal        small CRC-framed journals (committed offsets, resets)
-//!     engine         the façade over a locked data directory
-//! src/backend/       the one vocabulary every front end speaks: the Backend trait family and types;
-//!                    embedded (in-process engine), remote (a depot server over HTTP)
+//!     engine         the façade over a locked data directory; also plans and runs resets
+//!                    (plan → execute → journal → undo) and replays
+//! src/backend/       the Backend trait family every front end speaks (in core's types); embedded
+//!                    (in-process engine), remote (a depot server over HTTP), kafka, nats, redis
 //! src/server/        axum HTTP API over a Backend: /v1, /healthz, /metrics, OpenAPI
 //! src/console/       the TUI: state, pure update, views, driver, theme, keymap, Burrow health
 //! src/demo/          workshop scenarios: simulated producers and consumers on the real engine
@@ -26,13 +33,15 @@
 //!                    and remote), server, CLI, console (update, snapshots, tmux), demo
 //! ```
 //!
-//! Arrows point one way: `cli`, `console`, `server` → `backend` → `engine`; `demo` drives the
-//! engine directly (its simulated members need the engine's group protocol) and speaks the
-//! console's knob and panel types. The console never touches the engine, only a `Backend`.
+//! Arrows point one way: `cli`, `console`, `server` → `backend` → `engine` → `core`, and every
+//! layer may use `core`; nothing imports `cli`. `demo` drives the engine directly (its simulated
+//! members need the engine's group protocol) and speaks the console's knob and panel types. The
+//! console never touches the engine, only a `Backend`.
 
 pub mod backend;
 pub mod cli;
 pub mod console;
+pub mod core;
 pub mod demo;
 pub mod engine;
 pub mod server;

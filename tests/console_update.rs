@@ -9,6 +9,7 @@ use depot::backend::*;
 use depot::console::health::Verdict;
 use depot::console::render_to_string;
 use depot::console::state::*;
+use depot::core::*;
 
 fn names(s: &State) -> Vec<String> {
     s.visible_topics().iter().map(|t| t.name.clone()).collect()

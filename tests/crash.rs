@@ -6,8 +6,9 @@
 //! runs on top of earlier recoveries (and sometimes a kill interrupts a recovery).
 
 use bytes::Bytes;
+use depot::core::TopicConfig;
 use depot::engine::record::check_frame;
-use depot::engine::{Engine, EngineConfig, EngineError, NewRecord, Record, SyncMode, TopicConfig};
+use depot::engine::{Engine, EngineConfig, EngineError, NewRecord, Record, SyncMode};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

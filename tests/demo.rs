@@ -2,9 +2,10 @@
 //! steps, and the teaching outcome asserted against the real engine.
 
 use depot::console::health::{self, Sample, Verdict};
+use depot::core::{GroupInfo, ReplayRange, ResetSpec};
 use depot::demo::scenario;
 use depot::demo::sim::{Knob, Sim};
-use depot::engine::{Engine, EngineConfig, GroupInfo, ResetSpec, SyncMode};
+use depot::engine::{Engine, EngineConfig, SyncMode};
 use std::collections::{HashMap, VecDeque};
 
 fn start(name: &str) -> (tempfile::TempDir, Sim) {
@@ -203,8 +204,7 @@ fn replaying_the_dropped_window_makes_the_downstream_count_right() {
     assert_eq!(g.applied + dropped, sim.producers[0].sent);
     let from = g.dropped_ids.iter().map(|x| x.1).min().unwrap();
     let to = g.dropped_ids.iter().map(|x| x.1).max().unwrap() + 1;
-    let plan =
-        sim.engine.plan_replay("transfers", None, depot::engine::ReplayRange::Offsets { from, to }, None).unwrap();
+    let plan = sim.engine.plan_replay("transfers", None, ReplayRange::Offsets { from, to }, None).unwrap();
     assert_eq!(plan.total, dropped, "the plan counts exactly the dropped window");
     sim.engine.execute_replay(&plan).unwrap();
     drain(&mut sim, "ledger", 1000);

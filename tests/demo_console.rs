@@ -84,7 +84,7 @@ fn knobs_become_demo_effects_only_while_a_demo_runs() {
         Some(&Effect::Demo(Knob::Faster(None))),
         "on the Topics view a group knob acts on all groups"
     );
-    let groups = vec![depot::engine::GroupInfo {
+    let groups = vec![depot::core::GroupInfo {
         name: "billing".into(),
         state: "stable".into(),
         generation: 1,

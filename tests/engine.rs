@@ -2,10 +2,9 @@
 //! retention, replay, offset resets and lag.
 
 use bytes::Bytes;
+use depot::core::{ReplayRange, ResetSpec, TopicConfig};
 use depot::engine::partitioner::partition_for_key;
-use depot::engine::{
-    Engine, EngineConfig, EngineError, JoinRequest, NewRecord, Record, ReplayRange, ResetSpec, SyncMode, TopicConfig,
-};
+use depot::engine::{Engine, EngineConfig, EngineError, JoinRequest, NewRecord, Record, SyncMode};
 use std::time::{Duration, Instant};
 
 /// An engine whose background maintenance never runs during a test (tests call it explicitly).

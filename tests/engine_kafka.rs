@@ -14,6 +14,7 @@
 
 use depot::backend::kafka::{self, Kafka, KafkaConfig};
 use depot::backend::*;
+use depot::core::*;
 use depot::engine::partitioner::partition_for_key;
 use rdkafka::Message as _;
 use rdkafka::config::ClientConfig;

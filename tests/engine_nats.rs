@@ -13,6 +13,7 @@ mod common;
 use async_nats::jetstream;
 use depot::backend::nats::{self, KEY_HEADER, Nats, NatsConfig};
 use depot::backend::*;
+use depot::core::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

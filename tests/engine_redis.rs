@@ -13,6 +13,7 @@ use ::redis::AsyncCommands;
 use ::redis::streams::{StreamReadOptions, StreamReadReply};
 use depot::backend::redis::{RedisConfig, RedisStreams, connect};
 use depot::backend::*;
+use depot::core::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 

@@ -1,9 +1,9 @@
 //! Consumer groups: membership and generations, exclusive assignment, commits, session timeouts,
 //! at-least-once redelivery, and many producers and members at once.
 
+use depot::core::{GroupInfo, TopicConfig};
 use depot::engine::{
-    Assignor, Delivery, Engine, EngineConfig, EngineError, GroupInfo, JoinRequest, Membership, NewRecord, SyncMode,
-    TopicConfig,
+    Assignor, Delivery, Engine, EngineConfig, EngineError, JoinRequest, Membership, NewRecord, SyncMode,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};

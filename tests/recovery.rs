@@ -2,10 +2,9 @@
 //! directory is exclusive, and committed offsets, the reset journal and producer state survive.
 
 use bytes::Bytes;
+use depot::core::{ResetSpec, TopicConfig};
 use depot::engine::record::parse_header;
-use depot::engine::{
-    Engine, EngineConfig, EngineError, JoinRequest, NewRecord, Record, ResetSpec, SyncMode, TopicConfig, lock_holder,
-};
+use depot::engine::{Engine, EngineConfig, EngineError, JoinRequest, NewRecord, Record, SyncMode, lock_holder};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

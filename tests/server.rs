@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use depot::backend::*;
+use depot::core::*;
 use depot::server::{ROUTES, ServeOptions, check_bind};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -202,7 +203,7 @@ async fn read_only_refuses_every_write_with_403() {
     let h = Harness::remote_with(ServeOptions { token: None, read_only: true }, None).await;
     let url = h.url.clone().unwrap();
     // Seed data directly in the engine (the server refuses writes).
-    h.engine.create_topic("t", depot::engine::TopicConfig::with_partitions(1)).unwrap();
+    h.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
     h.engine.publish("t", vec![depot::engine::NewRecord::value("a")]).unwrap();
     let before = ends(h.b()).await;
     let writes: &[(&str, &str, &str)] = &[

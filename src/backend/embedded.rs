@@ -2,7 +2,7 @@
 //! runs on tokio's blocking pool; long-poll fetches wait on the partition's append event.
 
 use super::*;
-use crate::engine::{Engine, EngineError, JoinRequest, NewRecord};
+use crate::engine::{Engine, EngineError, JoinRequest, NewRecord, Record};
 use std::time::Duration;
 
 /// A backend over an [`Engine`] in this process.
@@ -38,6 +38,19 @@ impl Embedded {
             Ok(r) => r.map_err(BackendError::from),
             Err(e) => Err(BackendError::Internal(format!("engine task failed: {e}"))),
         }
+    }
+}
+
+/// An engine record as a message of `topic`/`partition`.
+pub fn message(topic: &str, partition: u32, r: Record) -> Message {
+    Message {
+        topic: topic.to_string(),
+        partition,
+        offset: r.offset,
+        timestamp: r.timestamp,
+        key: r.key.map(Payload),
+        value: Payload(r.value),
+        headers: r.headers.into_iter().map(|(name, v)| Header { name, value: Payload(v) }).collect(),
     }
 }
 
@@ -128,7 +141,7 @@ pub fn peek_on(engine: &Engine, topic: &str, req: &PeekRequest) -> Result<Vec<Me
             PeekFrom::Time(ts) => engine.offset_for_time(topic, p, ts)?,
         };
         let recs = engine.fetch(topic, p, start, max, 8 << 20)?;
-        out.extend(recs.into_iter().map(|r| Message::from_record(topic, p, r)));
+        out.extend(recs.into_iter().map(|r| message(topic, p, r)));
     }
     out.sort_by_key(|m| (m.timestamp, m.partition, m.offset));
     if matches!(req.from, PeekFrom::Latest(_)) && out.len() > max {
@@ -162,7 +175,7 @@ pub fn pull_on(engine: &Engine, group: &str, req: &PullRequest) -> Result<PullRe
             let o: Vec<(String, u32, u64)> = offsets.iter().map(|c| (c.topic.clone(), c.partition, c.offset)).collect();
             engine.commit(group, &m.member_id, m.generation, &o)?;
         }
-        let messages = got.into_iter().map(|d| Message::from_record(&d.topic, d.partition, d.record)).collect();
+        let messages = got.into_iter().map(|d| message(&d.topic, d.partition, d.record)).collect();
         Ok(PullResult { group: group.to_string(), messages, offsets, committed: req.commit })
     })();
     if let Err(e) = engine.leave_group(group, &m.member_id) {
@@ -215,12 +228,12 @@ impl MessagesApi for Embedded {
                 Err(e) => return Err(BackendError::Internal(format!("engine task failed: {e}"))),
             };
             if !recs.is_empty() || tokio::time::Instant::now() >= deadline {
-                return Ok(recs.into_iter().map(|r| Message::from_record(topic, partition, r)).collect());
+                return Ok(recs.into_iter().map(|r| message(topic, partition, r)).collect());
             }
             if tokio::time::timeout_at(deadline, listener).await.is_err() {
                 // Timed out: one last look, then return whatever is there (usually nothing).
                 let recs = log.read(offset, max, 8 << 20)?;
-                return Ok(recs.into_iter().map(|r| Message::from_record(topic, partition, r)).collect());
+                return Ok(recs.into_iter().map(|r| message(topic, partition, r)).collect());
             }
         }
     }

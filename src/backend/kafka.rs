@@ -28,8 +28,10 @@
 //! Every call into librdkafka that blocks runs on tokio's blocking pool.
 
 use super::*;
-use crate::engine::config::validate_name;
-use crate::engine::{replay as origin, reset};
+use crate::core::names::validate_name;
+use crate::core::replay::{ORIGIN_OFFSET, ORIGIN_PARTITION, ORIGIN_TOPIC};
+use crate::core::reset;
+use crate::core::time::now_ms;
 use bytes::Bytes;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -316,10 +318,6 @@ fn real_offset(o: Offset) -> Option<u64> {
         Offset::Offset(n) if n >= 0 => Some(n as u64),
         _ => None,
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// `PreparingRebalance` → `preparing-rebalance`, `Stable` → `stable`.
@@ -1020,8 +1018,8 @@ impl TopicsApi for Kafka {
     }
 
     async fn create_topic(&self, name: &str, config: TopicConfig) -> BResult<TopicInfo> {
-        validate_name("topic", name).map_err(BackendError::from)?;
-        config.validate().map_err(BackendError::from)?;
+        validate_name("topic", name)?;
+        config.validate()?;
         let ms = config.retention_ms.map(|v| v.to_string());
         let bytes = config.retention_bytes.map(|v| v.to_string());
         let seg = config.segment_bytes.map(|v| v.to_string());
@@ -1257,7 +1255,7 @@ impl GroupsApi for Kafka {
     }
 
     async fn pull(&self, group: &str, req: PullRequest) -> BResult<PullResult> {
-        validate_name("group", group).map_err(BackendError::from)?;
+        validate_name("group", group)?;
         let g = group.to_string();
         self.meta_call(move |meta, base, brokers| {
             let n = topic_partitions(meta, brokers, &req.topic)?;
@@ -1340,7 +1338,7 @@ impl GroupsApi for Kafka {
     }
 
     async fn commit(&self, group: &str, offsets: Vec<CommitOffset>) -> BResult<()> {
-        validate_name("group", group).map_err(BackendError::from)?;
+        validate_name("group", group)?;
         let g = group.to_string();
         self.meta_call(move |meta, base, brokers| {
             if offsets.is_empty() {
@@ -1407,7 +1405,7 @@ impl GroupsApi for Kafka {
 #[async_trait]
 impl ResetsApi for Kafka {
     async fn plan_reset(&self, group: &str, req: ResetRequest) -> BResult<ResetPlan> {
-        validate_name("group", group).map_err(BackendError::from)?;
+        validate_name("group", group)?;
         let g = group.to_string();
         self.meta_call(move |meta, base, brokers| {
             let n = topic_partitions(meta, brokers, &req.topic)?;
@@ -1424,21 +1422,17 @@ impl ResetsApi for Kafka {
             let marks = watermarks(meta, &keys)?;
             let now = now_ms();
             // kafka-consumer-groups: offsets-for-times, and the log end where no record is that new.
-            let at_time = match req.spec {
-                ResetSpec::ToDatetime(ts) => Some(offsets_for_time(meta, &req.topic, &parts, ts)?),
-                ResetSpec::ByDuration(d) => {
-                    Some(offsets_for_time(meta, &req.topic, &parts, now - i64::try_from(d).unwrap_or(i64::MAX))?)
-                }
-                _ => None,
+            let at_time = match req.spec.time_to_resolve(now) {
+                Some(ts) => Some(offsets_for_time(meta, &req.topic, &parts, ts)?),
+                None => None,
             };
             let mut rows = Vec::new();
             for p in &parts {
                 let k = (req.topic.clone(), *p);
                 let (lo, hi) = marks.get(&k).copied().unwrap_or((0, 0));
                 let before = committed.get(&k).copied();
-                let found = at_time.as_ref().and_then(|m| m.get(p).copied().flatten()).unwrap_or(hi);
-                let (after, note) =
-                    reset::target(&req.spec, before, lo, hi, now, &mut |_| Ok(found)).map_err(BackendError::from)?;
+                let resolved = at_time.as_ref().map(|m| m.get(p).copied().flatten().unwrap_or(hi));
+                let (after, note) = reset::target(&req.spec, before, lo, hi, resolved)?;
                 rows.push(ResetRow { partition: *p, before, after, log_start: lo, end_offset: hi, note });
             }
             let live_members = live_members(meta, brokers, &g)?;
@@ -1536,15 +1530,7 @@ impl ReplayApi for Kafka {
                 }
                 req.partitions.clone()
             };
-            match req.range {
-                ReplayRange::Offsets { from, to } if from > to => {
-                    return Err(BackendError::BadRequest(format!("the range {from}..{to} ends before it starts")));
-                }
-                ReplayRange::Time { since_ms, until_ms } if since_ms > until_ms => {
-                    return Err(BackendError::BadRequest("the time window ends before it starts".into()));
-                }
-                _ => {}
-            }
+            req.range.check()?;
             let keys: Vec<(String, u32)> = parts.iter().map(|p| (req.source.clone(), *p)).collect();
             let marks = watermarks(meta, &keys)?;
             let (since, until) = match req.range {
@@ -1617,15 +1603,13 @@ impl ReplayApi for Kafka {
                             Some(row.partition % target_parts.max(1))
                         };
                         let mut headers = m.headers;
-                        headers.push(Header { name: origin::ORIGIN_TOPIC.into(), value: Payload::text(&plan.source) });
+                        headers.push(Header { name: ORIGIN_TOPIC.into(), value: Payload::text(&plan.source) });
                         headers.push(Header {
-                            name: origin::ORIGIN_PARTITION.into(),
+                            name: ORIGIN_PARTITION.into(),
                             value: Payload::text(&row.partition.to_string()),
                         });
-                        headers.push(Header {
-                            name: origin::ORIGIN_OFFSET.into(),
-                            value: Payload::text(&m.offset.to_string()),
-                        });
+                        headers
+                            .push(Header { name: ORIGIN_OFFSET.into(), value: Payload::text(&m.offset.to_string()) });
                         (partition, OutRecord { key: m.key, value: m.value, headers, partition })
                     })
                     .collect();

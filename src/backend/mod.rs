@@ -1,6 +1,7 @@
-//! The one vocabulary every front end speaks. A [`Backend`] is composed of small per-area traits
-//! (topics, messages, groups, resets, replays), with one implementation per kind of engine:
-//! [`embedded`] (the in-process depot engine) and [`remote`] (a depot server over HTTP).
+//! What every front end talks to. A [`Backend`] is composed of small per-area traits (topics,
+//! messages, groups, resets, replays) over `crate::core`'s types, with one implementation per kind
+//! of engine: [`embedded`] (the in-process depot engine), [`remote`] (a depot server over HTTP),
+//! [`kafka`], [`nats`] and [`redis`].
 
 pub mod context;
 pub mod embedded;
@@ -8,11 +9,10 @@ pub mod kafka;
 pub mod nats;
 pub mod redis;
 pub mod remote;
-pub mod types;
 
+use crate::core::*;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-pub use types::*;
 
 /// Why a backend call failed, in terms a person can act on.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -56,6 +56,12 @@ impl From<crate::engine::EngineError> for BackendError {
             E::Locked { .. } => BackendError::Unavailable(msg),
             E::Corrupt { .. } | E::Io { .. } | E::Failed(_) => BackendError::Internal(msg),
         }
+    }
+}
+
+impl From<Invalid> for BackendError {
+    fn from(e: Invalid) -> Self {
+        BackendError::BadRequest(e.0)
     }
 }
 

@@ -25,8 +25,10 @@
 //! replies that needs `futures` to consume.
 
 use super::*;
-use crate::engine::config::validate_name;
-use crate::engine::{replay, reset};
+use crate::core::names::validate_name;
+use crate::core::replay::{ORIGIN_OFFSET, ORIGIN_PARTITION, ORIGIN_TOPIC};
+use crate::core::reset;
+use crate::core::time::{fmt_ms, now_ms};
 use async_nats::jetstream::{self, consumer, stream};
 use async_nats::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use base64::Engine as _;
@@ -37,7 +39,7 @@ use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// The header that carries a record's key.
 pub const KEY_HEADER: &str = "Depot-Key";
@@ -51,6 +53,9 @@ const READ_WINDOW: u64 = 32;
 const EPHEMERAL_IDLE: Duration = Duration::from_secs(30);
 /// How long a pull waits for a redelivery when the consumer is at max_ack_pending.
 const FULL_WAIT: Duration = Duration::from_millis(200);
+/// The last millisecond JetStream can be asked about (9999-12-31T23:59:59.999Z: Go's RFC 3339
+/// has four-digit years); no message is later, so later times resolve to the end.
+const LAST_NATS_MS: i64 = 253_402_300_799_999;
 
 /// Where and how to connect.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -146,17 +151,8 @@ fn connect_error(url: &str, e: async_nats::ConnectError) -> BackendError {
 
 // ---- small helpers -----------------------------------------------------------------------------
 
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
 fn ms_of(t: async_nats::datetime::DateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-fn rfc3339(ms: i64) -> String {
-    let t = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_millis(t).to_string()
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -176,7 +172,7 @@ fn check_name(kind: &str, name: &str) -> BResult<()> {
 
 /// A name depot creates: depot's rules, plus JetStream's (no '.').
 fn check_new_name(kind: &str, name: &str) -> BResult<()> {
-    validate_name(kind, name).map_err(BackendError::from)?;
+    validate_name(kind, name)?;
     check_name(kind, name)
 }
 
@@ -696,10 +692,10 @@ impl Nats {
     /// The first sequence with a timestamp at or after `ts_ms` (the end when there is none), as
     /// JetStream computes it for a consumer that starts by time.
     async fn seq_for_time(&self, stream: &str, ts_ms: i64, start: u64, end: u64) -> BResult<u64> {
-        if start >= end {
+        if start >= end || ts_ms > LAST_NATS_MS {
             return Ok(end);
         }
-        let cfg = json!({ "deliver_policy": "by_start_time", "opt_start_time": rfc3339(ts_ms) });
+        let cfg = json!({ "deliver_policy": "by_start_time", "opt_start_time": fmt_ms(ts_ms.max(0)) });
         let c = self.create_ephemeral(stream, cfg, EPHEMERAL_IDLE).await?;
         let seq = c.delivered.stream_sequence + 1;
         self.drop_ephemeral(stream, &c.name).await;
@@ -845,7 +841,7 @@ impl TopicsApi for Nats {
 
     async fn create_topic(&self, name: &str, config: TopicConfig) -> BResult<TopicInfo> {
         check_new_name("topic", name)?;
-        config.validate().map_err(BackendError::from)?;
+        config.validate()?;
         if config.partitions > 1 {
             return Err(BackendError::BadRequest(format!(
                 "topic {name} cannot have {} partitions: a JetStream stream is one partition here (create it with 1, or several topics)",
@@ -1163,17 +1159,11 @@ impl ResetsApi for Nats {
             durable_only(c)?;
         }
         let before = c.as_ref().map(|c| c.ack_floor.stream_sequence + 1);
-        let now = now_ms();
-        let at = match &req.spec {
-            ResetSpec::ToDatetime(ms) => Some(self.seq_for_time(&req.topic, *ms, start, end).await?),
-            ResetSpec::ByDuration(d) => {
-                let ts = now.saturating_sub(i64::try_from(*d).unwrap_or(i64::MAX));
-                Some(self.seq_for_time(&req.topic, ts, start, end).await?)
-            }
-            _ => None,
+        let at = match req.spec.time_to_resolve(now_ms()) {
+            Some(ts) => Some(self.seq_for_time(&req.topic, ts, start, end).await?),
+            None => None,
         };
-        let (after, note) = reset::target(&req.spec, before, start, end, now, &mut |_| Ok(at.unwrap_or(end)))
-            .map_err(BackendError::from)?;
+        let (after, note) = reset::target(&req.spec, before, start, end, at)?;
         Ok(ResetPlan {
             group: group.to_string(),
             topic: req.topic.clone(),
@@ -1277,22 +1267,13 @@ impl ReplayApi for Nats {
             self.stream_info(&target).await?;
         }
         let (start, end) = offsets(&s.state);
+        req.range.check()?;
         let (from, to) = match req.range {
-            ReplayRange::Offsets { from, to } => {
-                if from > to {
-                    return Err(BackendError::BadRequest(format!("the range {from}..{to} ends before it starts")));
-                }
-                (from.clamp(start, end), to.clamp(start, end))
-            }
-            ReplayRange::Time { since_ms, until_ms } => {
-                if since_ms > until_ms {
-                    return Err(BackendError::BadRequest("the time window ends before it starts".into()));
-                }
-                (
-                    self.seq_for_time(&req.source, since_ms, start, end).await?,
-                    self.seq_for_time(&req.source, until_ms, start, end).await?,
-                )
-            }
+            ReplayRange::Offsets { from, to } => (from.clamp(start, end), to.clamp(start, end)),
+            ReplayRange::Time { since_ms, until_ms } => (
+                self.seq_for_time(&req.source, since_ms, start, end).await?,
+                self.seq_for_time(&req.source, until_ms, start, end).await?,
+            ),
         };
         let to = to.max(from);
         Ok(ReplayPlan {
@@ -1326,9 +1307,9 @@ impl ReplayApi for Nats {
                         .collect();
                     let rec = OutRecord { key: m.key.clone(), value: m.value.clone(), headers, partition: None };
                     let extra = [
-                        (replay::ORIGIN_TOPIC, plan.source.clone()),
-                        (replay::ORIGIN_PARTITION, "0".to_string()),
-                        (replay::ORIGIN_OFFSET, m.offset.to_string()),
+                        (ORIGIN_TOPIC, plan.source.clone()),
+                        (ORIGIN_PARTITION, "0".to_string()),
+                        (ORIGIN_OFFSET, m.offset.to_string()),
                     ];
                     let mut out = jetstream::message::PublishMessage::build().payload(m.value.0.clone());
                     if let Some(h) = record_headers(&rec, &extra)? {

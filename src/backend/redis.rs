@@ -37,9 +37,9 @@
 //! - **Replay** copies entries with `XRANGE` + `XADD`, adding `h:depot.origin.*` fields.
 
 use super::*;
-use crate::engine::config::validate_name;
-use crate::engine::replay::{ORIGIN_OFFSET, ORIGIN_PARTITION, ORIGIN_TOPIC};
-use crate::engine::reset;
+use crate::core::names::validate_name;
+use crate::core::replay::{ORIGIN_OFFSET, ORIGIN_PARTITION, ORIGIN_TOPIC};
+use crate::core::reset;
 use ::redis::aio::MultiplexedConnection;
 use ::redis::{AsyncConnectionConfig, Client, Cmd, Pipeline, RedisError, Value};
 use parking_lot::Mutex;
@@ -955,7 +955,7 @@ impl RedisStreams {
 
     /// Creates the group on a stream if it is not there, at `offset`.
     async fn ensure_group(&self, key: &str, s: &Snap, group: &str, offset: u64) -> BResult<()> {
-        validate_name("group", group).map_err(BackendError::from)?;
+        validate_name("group", group)?;
         let id = self.id_before(key, s, offset).await?;
         let mut c = ::redis::cmd("XGROUP");
         c.arg("CREATE").arg(key).arg(group).arg(id.to_string()).arg("ENTRIESREAD").arg(offset);
@@ -1198,8 +1198,8 @@ impl TopicsApi for RedisStreams {
     }
 
     async fn create_topic(&self, name: &str, config: TopicConfig) -> BResult<TopicInfo> {
-        validate_name("topic", name).map_err(BackendError::from)?;
-        config.validate().map_err(BackendError::from)?;
+        validate_name("topic", name)?;
+        config.validate()?;
         if config.partitions != 1 {
             return Err(BackendError::BadRequest(format!(
                 "a Redis stream has exactly one partition, not {}: create one stream per partition you need \
@@ -1607,19 +1607,15 @@ impl ResetsApi for RedisStreams {
         let topic = req.topic.as_str();
         let (s, before, live) = self.reset_base(group, topic).await?;
         if before.is_none() {
-            validate_name("group", group).map_err(BackendError::from)?;
+            validate_name("group", group)?;
         }
         let now = self.now_ms().await?;
-        let at = match req.spec {
-            ResetSpec::ToDatetime(ts) => Some(self.offset_for_time(topic, &s, ts).await?),
-            ResetSpec::ByDuration(d) => {
-                Some(self.offset_for_time(topic, &s, now - i64::try_from(d).unwrap_or(i64::MAX)).await?)
-            }
-            _ => None,
+        let at = match req.spec.time_to_resolve(now) {
+            Some(ts) => Some(self.offset_for_time(topic, &s, ts).await?),
+            None => None,
         };
         let (start, end) = (s.start(), s.end());
-        let (after, note) = reset::target(&req.spec, before, start, end, now, &mut |_| Ok(at.unwrap_or(start)))
-            .map_err(BackendError::from)?;
+        let (after, note) = reset::target(&req.spec, before, start, end, at)?;
         Ok(ResetPlan {
             group: group.to_string(),
             topic: topic.to_string(),
@@ -1654,7 +1650,7 @@ impl ResetsApi for RedisStreams {
             )));
         }
         if now_committed.is_none() {
-            validate_name("group", group).map_err(BackendError::from)?;
+            validate_name("group", group)?;
         }
         let target = row.after.clamp(s.start(), s.end());
         let id = self.id_before(key, &s, target).await?;
@@ -1763,22 +1759,13 @@ impl ReplayApi for RedisStreams {
             self.snap(&target).await?;
         }
         let (start, end) = (s.start(), s.end());
+        req.range.check()?;
         let (from, to) = match req.range {
-            ReplayRange::Offsets { from, to } => {
-                if from > to {
-                    return Err(BackendError::BadRequest(format!("the range {from}..{to} ends before it starts")));
-                }
-                (from.clamp(start, end), to.clamp(start, end))
-            }
-            ReplayRange::Time { since_ms, until_ms } => {
-                if since_ms > until_ms {
-                    return Err(BackendError::BadRequest("the time window ends before it starts".into()));
-                }
-                (
-                    self.offset_for_time(&req.source, &s, since_ms).await?,
-                    self.offset_for_time(&req.source, &s, until_ms).await?,
-                )
-            }
+            ReplayRange::Offsets { from, to } => (from.clamp(start, end), to.clamp(start, end)),
+            ReplayRange::Time { since_ms, until_ms } => (
+                self.offset_for_time(&req.source, &s, since_ms).await?,
+                self.offset_for_time(&req.source, &s, until_ms).await?,
+            ),
         };
         let to = to.max(from);
         Ok(ReplayPlan {

@@ -5,7 +5,8 @@
 //! 3. group commit: `sync=always`, one writer vs. `--writers` concurrent writers (records/s and ratio)
 //! 4. open time of a partition holding `--open-records` records (after a clean close)
 
-use crate::engine::{Engine, EngineConfig, NewRecord, SyncMode, TopicConfig};
+use crate::core::TopicConfig;
+use crate::engine::{Engine, EngineConfig, NewRecord, SyncMode};
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use std::path::{Path, PathBuf};

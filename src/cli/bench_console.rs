@@ -1,11 +1,11 @@
 //! `depot bench console`: how long the console takes to draw a frame with a big engine (1,000
 //! topics × 8 partitions, 200 groups), and the process's memory while holding that state.
 
-use crate::backend::*;
 use crate::console::keymap::Keymap;
 use crate::console::state::{Loaded, Msg, Screen, Settings, State, View};
 use crate::console::theme::Theme;
 use crate::console::{update, view};
+use crate::core::*;
 use anyhow::Result;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

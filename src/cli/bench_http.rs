@@ -3,8 +3,9 @@
 
 use crate::backend::embedded::Embedded;
 use crate::backend::remote::Remote;
-use crate::backend::{MessagesApi, OutRecord, Payload, PublishRequest, TopicsApi};
-use crate::engine::{Engine, EngineConfig, SyncMode, TopicConfig};
+use crate::backend::{MessagesApi, TopicsApi};
+use crate::core::{OutRecord, Payload, PublishRequest, TopicConfig};
+use crate::engine::{Engine, EngineConfig, SyncMode};
 use crate::server::{self, ServeOptions};
 use anyhow::{Context, Result};
 use std::sync::Arc;

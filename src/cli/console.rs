@@ -66,7 +66,7 @@ pub async fn run(g: &Global, a: &ConsoleArgs) -> Result<()> {
         note,
         refresh_ms: cfg.refresh_ms.filter(|r| (500..=60_000).contains(r)).unwrap_or(2_000) as i64,
     };
-    let mut state = State::new(settings, keymap, theme, crate::engine::log::now_ms());
+    let mut state = State::new(settings, keymap, theme, crate::core::time::now_ms());
     match super::context::all() {
         Ok(all) => state.contexts = all.into_keys().collect(),
         Err(e) => problems.push(e.to_string()),

@@ -77,7 +77,7 @@ pub async fn run(g: &Global, a: &DemoArgs) -> Result<()> {
         note: Some("demo: the producers and consumers are simulated, the engine is real".into()),
         refresh_ms: 500,
     };
-    let state = State::new(settings, Keymap::default(), Theme::dark(), crate::engine::log::now_ms());
+    let state = State::new(settings, Keymap::default(), Theme::dark(), crate::core::time::now_ms());
     let result = driver::run(
         backend,
         state,

@@ -1,14 +1,16 @@
 //! Group verbs: `groups`, `group describe|delete`, `reset`, `undo`.
 
 use super::args::{Global, ResetArgs, UndoArgs};
-use super::table::{Table, duration_ms, opt, rate};
-use super::time::{parse_duration_ms, parse_time};
+use super::table::Table;
 use super::{backend_err, print_json};
-use crate::backend::{Backend, ResetPlan, ResetRequest, ResetSpec};
+use crate::backend::Backend;
+use crate::core::format::{duration_ms, opt, rate};
+use crate::core::time::{parse_duration_ms, parse_time_now};
+use crate::core::{GroupInfo, ResetMode, ResetPlan, ResetRequest, ResetSpec};
 use anyhow::Result;
 
 /// The groups as a table (shared by `groups` and the overview).
-pub fn groups_table(groups: &[crate::backend::GroupInfo]) -> Table {
+pub fn groups_table(groups: &[GroupInfo]) -> Table {
     let mut t = Table::new(&["GROUP", "STATE", ">MEMBERS", ">LAG", ">LAG-TIME", ">REDELIVERED", ">RATE"]);
     for x in groups {
         t.row(vec![
@@ -98,14 +100,21 @@ fn spec(a: &ResetArgs) -> Result<ResetSpec> {
     } else if let Some(n) = a.shift_by {
         ResetSpec::ShiftBy(n)
     } else if let Some(t) = &a.to_datetime {
-        ResetSpec::ToDatetime(parse_time(t)?)
+        ResetSpec::ToDatetime(parse_time_now(t)?)
     } else if let Some(d) = &a.by_duration {
         ResetSpec::ByDuration(parse_duration_ms(d)?)
     } else {
-        anyhow::bail!(
-            "choose a reset mode: --to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime or --by-duration"
-        )
+        anyhow::bail!("choose a reset mode: {}", mode_flags())
     })
+}
+
+/// `--to-earliest, --to-latest, ... or --by-duration`: the reset flags, one per [`ResetMode`].
+fn mode_flags() -> String {
+    let flags: Vec<String> = ResetMode::ALL.iter().map(|m| format!("--{}", m.name())).collect();
+    match flags.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => flags.concat(),
+    }
 }
 
 fn print_plan(p: &ResetPlan) -> Result<()> {
@@ -169,4 +178,25 @@ pub async fn reset(b: &dyn Backend, g: &Global, a: ResetArgs) -> Result<()> {
 pub async fn undo(b: &dyn Backend, g: &Global, a: UndoArgs) -> Result<()> {
     let plan = b.plan_undo(&a.group).await.map_err(backend_err)?;
     execute_or_preview(b, g, plan, a.execute, a.force).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_reset_mode_is_a_flag_of_reset_and_one_of_its_modes() {
+        let cli = crate::cli::Cli::command();
+        let reset = cli.find_subcommand("reset").expect("a reset verb");
+        let group = reset.get_groups().find(|g| g.get_id() == "mode").expect("the mode group");
+        let in_group: Vec<&str> = group.get_args().map(|a| a.as_str()).collect();
+        assert_eq!(in_group.len(), ResetMode::ALL.len(), "{in_group:?}");
+        for m in ResetMode::ALL {
+            let arg = reset.get_arguments().find(|a| a.get_long() == Some(m.name()));
+            let arg = arg.unwrap_or_else(|| panic!("reset has no --{m}"));
+            assert!(in_group.contains(&arg.get_id().as_str()), "--{m} is not in the mode group");
+        }
+        assert_eq!(mode_flags(), "--to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime or --by-duration");
+    }
 }

@@ -27,7 +27,6 @@ mod read;
 mod replay;
 mod serve;
 pub mod table;
-pub mod time;
 mod topics;
 
 pub use args::Cli;

@@ -3,7 +3,8 @@
 
 use super::args::{Global, PublishArgs};
 use super::backend_err;
-use crate::backend::{Backend, Header, OutRecord, Payload, PublishRequest};
+use crate::backend::Backend;
+use crate::core::{Header, OutRecord, Payload, PublishRequest};
 use anyhow::{Result, bail};
 use std::io::{BufRead, Write};
 

@@ -2,10 +2,10 @@
 
 use super::args::{ExportArgs, ExportFormat, Global, ImportArgs, PeekArgs, PullArgs};
 use super::table::Table;
-use super::time::parse_time;
 use super::{backend_err, print_json};
-use crate::backend::{Backend, Message, OutRecord, PeekFrom, PeekRequest, PublishRequest, PullRequest};
-use crate::engine::reset::fmt_ms;
+use crate::backend::Backend;
+use crate::core::time::{fmt_ms, parse_time_now};
+use crate::core::{Header, Message, OutRecord, Payload, PeekFrom, PeekRequest, PublishRequest, PullRequest};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::io::{BufRead, Write};
@@ -38,7 +38,7 @@ pub async fn peek(b: &dyn Backend, g: &Global, a: PeekArgs) -> Result<()> {
     let from = if let Some(o) = a.offset {
         PeekFrom::Offset(o)
     } else if let Some(t) = &a.from_time {
-        PeekFrom::Time(parse_time(t)?)
+        PeekFrom::Time(parse_time_now(t)?)
     } else if let Some(n) = a.last {
         PeekFrom::Latest(n)
     } else {
@@ -128,10 +128,10 @@ pub async fn export(b: &dyn Backend, a: ExportArgs) -> Result<()> {
 #[derive(Deserialize)]
 struct ImportLine {
     #[serde(default)]
-    key: Option<crate::backend::Payload>,
-    value: crate::backend::Payload,
+    key: Option<Payload>,
+    value: Payload,
     #[serde(default)]
-    headers: Vec<crate::backend::Header>,
+    headers: Vec<Header>,
     #[serde(default)]
     partition: Option<u32>,
 }

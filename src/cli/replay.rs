@@ -2,15 +2,18 @@
 
 use super::args::{Global, ReplayArgs};
 use super::table::Table;
-use super::time::parse_time;
 use super::{backend_err, print_json};
-use crate::backend::{Backend, ReplayRange, ReplayRequest};
+use crate::backend::Backend;
+use crate::core::time::parse_time_now;
+use crate::core::{ReplayRange, ReplayRequest};
 use anyhow::{Result, bail};
 
 pub async fn run(b: &dyn Backend, g: &Global, a: ReplayArgs) -> Result<()> {
     let range = match (a.from_offset, a.to_offset, &a.since, &a.until) {
         (Some(from), Some(to), None, None) => ReplayRange::Offsets { from, to },
-        (None, None, Some(s), Some(u)) => ReplayRange::Time { since_ms: parse_time(s)?, until_ms: parse_time(u)? },
+        (None, None, Some(s), Some(u)) => {
+            ReplayRange::Time { since_ms: parse_time_now(s)?, until_ms: parse_time_now(u)? }
+        }
         _ => bail!("give a range: --from-offset A --to-offset B, or --since T --until T"),
     };
     let req = ReplayRequest { source: a.topic.clone(), partitions: a.partitions.clone(), range, target: a.to.clone() };

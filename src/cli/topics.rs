@@ -1,13 +1,15 @@
 //! `depot topics`, `depot topic create|describe|delete`, and the overview printed with no verb.
 
 use super::args::{Global, TopicAction};
-use super::table::{Table, bytes, duration_ms, rate};
+use super::table::Table;
 use super::{backend_err, print_json};
-use crate::backend::{Backend, TopicConfig};
+use crate::backend::Backend;
+use crate::core::format::{bytes, duration_ms, rate};
+use crate::core::{TopicConfig, TopicInfo};
 use anyhow::Result;
 
 /// The topics as a table (shared by `topics` and the overview).
-fn topics_table(topics: &[crate::backend::TopicInfo]) -> Table {
+fn topics_table(topics: &[TopicInfo]) -> Table {
     let mut t = Table::new(&["TOPIC", ">PARTITIONS", ">BACKLOG", ">SIZE", ">IN", ">OUT"]);
     for x in topics {
         t.row(vec![

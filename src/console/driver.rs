@@ -4,7 +4,8 @@
 use super::state::{DemoPanel, Effect, Knob, Loaded, Msg, State, Switched};
 use super::update::{start, update};
 use super::view;
-use crate::backend::{Backend, BackendError, OutRecord, Payload, PublishRequest};
+use crate::backend::{Backend, BackendError};
+use crate::core::{Ack, OutRecord, Payload, PublishRequest};
 use anyhow::{Context, Result};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event};
 use std::io::IsTerminal;
@@ -23,7 +24,7 @@ impl Drop for TerminalGuard {
 }
 
 fn now_ms() -> i64 {
-    crate::engine::log::now_ms()
+    crate::core::time::now_ms()
 }
 
 /// What connects a running demo to the console: knobs go one way, panels the other.
@@ -206,12 +207,7 @@ pub async fn run_effect(e: Effect, b: &dyn Backend) -> Option<Loaded> {
     })
 }
 
-async fn publish_file(
-    b: &dyn Backend,
-    topic: &str,
-    path: &str,
-    template: OutRecord,
-) -> Result<Vec<crate::backend::Ack>, BackendError> {
+async fn publish_file(b: &dyn Backend, topic: &str, path: &str, template: OutRecord) -> Result<Vec<Ack>, BackendError> {
     let p = path.to_string();
     let text = tokio::task::spawn_blocking(move || std::fs::read(&p))
         .await

@@ -6,6 +6,7 @@ use super::health::{self, Sample, Verdict};
 use super::keymap::Keymap;
 use super::theme::Theme;
 use crate::backend::*;
+use crate::core::*;
 use crossterm::event::{KeyEvent, MouseEvent};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 

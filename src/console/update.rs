@@ -6,6 +6,8 @@ use super::health::{self, Sample};
 use super::keymap::Action;
 use super::state::*;
 use crate::backend::*;
+use crate::core::time::parse_duration_ms;
+use crate::core::*;
 use crossterm::event::{KeyCode, KeyEvent, MouseEventKind};
 
 /// Records per page in the messages view.
@@ -841,8 +843,6 @@ fn open_replay(s: &mut State) -> Vec<Effect> {
     Vec::new()
 }
 
-pub const RESET_MODES: [&str; 6] = ["to-earliest", "to-latest", "to-offset", "shift-by", "to-datetime", "by-duration"];
-
 fn open_reset(s: &mut State) -> Vec<Effect> {
     let Some(group) = current_group(s) else {
         s.say(Level::Info, "select a group to reset (Groups view: 2)");
@@ -871,7 +871,7 @@ fn open_reset(s: &mut State) -> Vec<Effect> {
             &format!("Reset offsets of {group}"),
             vec![
                 Field::choice("topic", &topic_refs, topic_idx, "←/→ to choose"),
-                Field::choice("mode", &RESET_MODES, 3, "←/→ to choose"),
+                Field::choice("mode", &ResetMode::ALL.map(ResetMode::name), 3, "←/→ to choose"),
                 Field::text("value", "-1", "offset N, shift ±N, time (RFC 3339, -15m) or duration (15m)"),
                 Field::text("partitions", &part, "all, or 0,2"),
             ],
@@ -1015,8 +1015,9 @@ fn parse_partitions(v: &str) -> Result<Vec<u32>, String> {
         .collect()
 }
 
-fn parse_time(v: &str) -> Result<i64, String> {
-    crate::cli::time::parse_time(v.trim()).map_err(|e| e.to_string())
+/// A time as typed in a form; `-15m` counts back from the state's clock.
+fn parse_time(s: &State, v: &str) -> Result<i64, String> {
+    crate::core::time::parse_time(v.trim(), s.now_ms).map_err(|e| e.0)
 }
 
 fn parse_headers(v: &str) -> Result<Vec<Header>, String> {
@@ -1220,7 +1221,7 @@ fn submit_create(s: &mut State, f: &Form) -> Result<Vec<Effect>, String> {
         f.value("partitions").trim().parse().map_err(|_| "partitions must be a number".to_string())?;
     let retention_ms = match f.value("retention").trim() {
         "" => None,
-        r => Some(crate::cli::time::parse_duration_ms(r).map_err(|e| e.to_string())?),
+        r => Some(parse_duration_ms(r).map_err(|e| e.0)?),
     };
     let config = TopicConfig { partitions, retention_ms, retention_bytes: None, segment_bytes: None };
     s.overlay = Some(Overlay::Dialog(Dialog::Confirm {
@@ -1236,13 +1237,13 @@ fn submit_reset(s: &mut State, group: &str, f: &Form) -> Result<Vec<Effect>, Str
     let topic = f.value("topic").to_string();
     let v = f.value("value").trim();
     let int = |v: &str| v.parse::<i64>().map_err(|_| format!("value {v:?} is not a number"));
-    let spec = match RESET_MODES.get(f.choice("mode")).copied().unwrap_or("to-earliest") {
-        "to-earliest" => ResetSpec::ToEarliest,
-        "to-latest" => ResetSpec::ToLatest,
-        "to-offset" => ResetSpec::ToOffset(int(v)?.max(0) as u64),
-        "shift-by" => ResetSpec::ShiftBy(int(v)?),
-        "to-datetime" => ResetSpec::ToDatetime(parse_time(v)?),
-        _ => ResetSpec::ByDuration(crate::cli::time::parse_duration_ms(v).map_err(|e| e.to_string())?),
+    let spec = match ResetMode::ALL.get(f.choice("mode")).copied().unwrap_or(ResetMode::ToEarliest) {
+        ResetMode::ToEarliest => ResetSpec::ToEarliest,
+        ResetMode::ToLatest => ResetSpec::ToLatest,
+        ResetMode::ToOffset => ResetSpec::ToOffset(int(v)?.max(0) as u64),
+        ResetMode::ShiftBy => ResetSpec::ShiftBy(int(v)?),
+        ResetMode::ToDatetime => ResetSpec::ToDatetime(parse_time(s, v)?),
+        ResetMode::ByDuration => ResetSpec::ByDuration(parse_duration_ms(v).map_err(|e| e.0)?),
     };
     let req = ResetRequest { topic, partitions: parse_partitions(f.value("partitions"))?, spec };
     s.overlay = Some(Overlay::Dialog(Dialog::Working("planning the reset…".into())));
@@ -1254,7 +1255,7 @@ fn submit_replay(s: &mut State, topic: &str, f: &Form) -> Result<Vec<Effect>, St
         let n = |v: &str| v.trim().parse::<u64>().map_err(|_| format!("{v:?} is not an offset"));
         ReplayRange::Offsets { from: n(f.value("from"))?, to: n(f.value("to"))? }
     } else {
-        ReplayRange::Time { since_ms: parse_time(f.value("from"))?, until_ms: parse_time(f.value("to"))? }
+        ReplayRange::Time { since_ms: parse_time(s, f.value("from"))?, until_ms: parse_time(s, f.value("to"))? }
     };
     let target = Some(f.value("target").trim().to_string()).filter(|t| !t.is_empty());
     let req = ReplayRequest {
@@ -1287,7 +1288,7 @@ fn submit_jump(s: &mut State, f: &Form) -> Result<Vec<Effect>, String> {
     let (topic, partition) = (m.topic.clone(), m.partition);
     let from = match v.parse::<u64>() {
         Ok(o) => PeekFrom::Offset(o),
-        Err(_) => PeekFrom::Time(parse_time(v)?),
+        Err(_) => PeekFrom::Time(parse_time(s, v)?),
     };
     s.seq += 1;
     let seq = s.seq;

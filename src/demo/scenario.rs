@@ -151,7 +151,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, String> {
     }
     let topics: Vec<&str> = sc.topics.iter().map(|t| t.name.as_str()).collect();
     for t in &sc.topics {
-        if let Err(e) = crate::engine::config::validate_name("topic", &t.name) {
+        if let Err(e) = crate::core::names::validate_name("topic", &t.name) {
             return bad(e.to_string());
         }
         if t.partitions == 0 || t.partitions > 64 {
@@ -176,7 +176,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, String> {
                 format!("group {} reads topic {:?}, which the scenario does not define", g.name, g.topic),
             );
         }
-        if let Err(e) = crate::engine::config::validate_name("group", &g.name) {
+        if let Err(e) = crate::core::names::validate_name("group", &g.name) {
             return bad(e.to_string());
         }
         if g.process_ms <= 0.0 || g.batch == 0 || g.members > 32 {

@@ -3,7 +3,8 @@
 //! by a simulated clock in fixed steps. Nothing on screen is faked: the console reads the engine.
 
 use super::scenario::{EventAction, GroupSpec, ProducerSpec, Scenario};
-use crate::engine::{Delivery, Engine, EngineError, JoinRequest, NewRecord, TopicConfig};
+use crate::core::TopicConfig;
+use crate::engine::{Delivery, Engine, EngineError, JoinRequest, NewRecord};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::Duration;
 
@@ -360,11 +361,11 @@ impl Sim {
             return false;
         }
         let produced_at: u64 = header(PRODUCED_AT).and_then(|v| v.parse().ok()).unwrap_or(0);
-        let identity =
-            match (header(crate::engine::replay::ORIGIN_PARTITION), header(crate::engine::replay::ORIGIN_OFFSET)) {
-                (Some(p), Some(o)) => (d.topic.clone(), p.parse().unwrap_or(0), o.parse().unwrap_or(0)),
-                _ => (d.topic.clone(), d.partition, d.record.offset),
-            };
+        let identity = match (header(crate::core::replay::ORIGIN_PARTITION), header(crate::core::replay::ORIGIN_OFFSET))
+        {
+            (Some(p), Some(o)) => (d.topic.clone(), p.parse().unwrap_or(0), o.parse().unwrap_or(0)),
+            _ => (d.topic.clone(), d.partition, d.record.offset),
+        };
         let in_bug = g
             .spec
             .drop_between

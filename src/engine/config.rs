@@ -1,7 +1,6 @@
-//! Engine and topic settings.
+//! Engine settings (topic settings are core's `TopicConfig`).
 
 use super::error::{EngineError, Result};
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// When an append is made durable (see the README for what a crash can lose in each mode).
@@ -71,60 +70,6 @@ impl Default for EngineConfig {
     }
 }
 
-/// Settings of one topic, stored in `topic.json` beside its partitions.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TopicConfig {
-    pub partitions: u32,
-    /// Delete whole segments whose newest record is older than this.
-    #[serde(default)]
-    pub retention_ms: Option<u64>,
-    /// Delete the oldest whole segments while the partition is larger than this.
-    #[serde(default)]
-    pub retention_bytes: Option<u64>,
-    /// Segment size for this topic (engine default when absent).
-    #[serde(default)]
-    pub segment_bytes: Option<u64>,
-}
-
-impl TopicConfig {
-    pub fn with_partitions(partitions: u32) -> Self {
-        TopicConfig { partitions, retention_ms: None, retention_bytes: None, segment_bytes: None }
-    }
-
-    pub fn validate(&self) -> Result<()> {
-        if self.partitions == 0 || self.partitions > 10_000 {
-            return Err(EngineError::InvalidArgument(format!(
-                "a topic needs between 1 and 10000 partitions, not {}",
-                self.partitions
-            )));
-        }
-        if let Some(s) = self.segment_bytes
-            && !(1024..=(1 << 30)).contains(&s)
-        {
-            return Err(EngineError::InvalidArgument(format!(
-                "segment size must be between 1 KiB and 1 GiB, not {s} bytes"
-            )));
-        }
-        if self.retention_ms == Some(0) || self.retention_bytes == Some(0) {
-            return Err(EngineError::InvalidArgument(
-                "retention must be greater than zero (leave it out to keep everything)".into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Checks a topic or group name: 1..=249 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`.
-pub fn validate_name(kind: &str, name: &str) -> Result<()> {
-    let ok_chars = name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
-    if name.is_empty() || name.len() > 249 || !ok_chars || name == "." || name == ".." || name.starts_with('.') {
-        return Err(EngineError::InvalidArgument(format!(
-            "{kind} name {name:?} is not allowed: use 1 to 249 characters of letters, digits, '.', '_' and '-', not starting with '.'"
-        )));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,13 +84,5 @@ mod tests {
         let err = "sometimes".parse::<SyncMode>().unwrap_err().to_string();
         assert!(err.contains("always, interval:MS"), "{err}");
         assert!("interval:0".parse::<SyncMode>().is_err());
-    }
-
-    #[test]
-    fn names_are_checked() {
-        assert!(validate_name("topic", "orders.v2_eu-1").is_ok());
-        for bad in ["", ".", "..", ".hidden", "a/b", "a b", &"x".repeat(250)] {
-            assert!(validate_name("topic", bad).is_err(), "{bad:?} accepted");
-        }
     }
 }

@@ -1,15 +1,19 @@
 //! The engine façade: a data directory of topics and groups, opened exclusively by one process.
 
-use super::config::{EngineConfig, SyncMode, TopicConfig, validate_name};
+use super::config::{EngineConfig, SyncMode};
 use super::error::{EngineError, IoContext, Result};
 use super::group::{Assignor, Group, Membership, OffsetEntry, Tp};
-use super::info::{GroupInfo, MemberInfo, PartitionInfo, PartitionLag, TopicInfo};
 use super::journal::Journal;
 use super::log::{Appended, LogConfig, PartitionLog, now_ms};
 use super::record::{NewRecord, Record};
-use super::replay::{self, ReplayPlan, ReplayRange, ReplayResult, ReplayRow};
-use super::reset::{self, ResetPlan, ResetRecord, ResetRow, ResetSpec};
 use super::topic::Topic;
+use crate::core::names::validate_name;
+use crate::core::replay::{ORIGIN_OFFSET, ORIGIN_PARTITION, ORIGIN_TOPIC};
+use crate::core::reset;
+use crate::core::{
+    GroupInfo, MemberInfo, PartitionInfo, PartitionLag, ReplayPlan, ReplayRange, ReplayResult, ReplayRow, ResetPlan,
+    ResetRecord, ResetRow, ResetSpec, TopicConfig, TopicInfo,
+};
 use bytes::Bytes;
 use event_listener::{Event, Listener};
 use parking_lot::{Condvar, Mutex, RwLock};
@@ -813,7 +817,8 @@ impl Engine {
         for (p, before) in parts.into_iter().zip(committed) {
             let log = t.partition(p)?.clone();
             let (start, end) = (log.log_start(), log.end_offset());
-            let (after, note) = reset::target(&spec, before, start, end, now, &mut |ts| log.offset_for_time(ts))?;
+            let resolved = spec.time_to_resolve(now).map(|ts| log.offset_for_time(ts)).transpose()?;
+            let (after, note) = reset::target(&spec, before, start, end, resolved)?;
             rows.push(ResetRow { partition: p, before, after, log_start: start, end_offset: end, note });
         }
         Ok(ResetPlan {
@@ -940,16 +945,7 @@ impl Engine {
             Some(ps) if !ps.is_empty() => ps.to_vec(),
             _ => (0..t.partitions.len() as u32).collect(),
         };
-        if let ReplayRange::Offsets { from, to } = range
-            && from > to
-        {
-            return Err(EngineError::InvalidArgument(format!("the range {from}..{to} ends before it starts")));
-        }
-        if let ReplayRange::Time { since_ms, until_ms } = range
-            && since_ms > until_ms
-        {
-            return Err(EngineError::InvalidArgument("the time window ends before it starts".into()));
-        }
+        range.check()?;
         let mut rows = Vec::new();
         for p in parts {
             let log = t.partition(p)?;
@@ -993,9 +989,9 @@ impl Engine {
                         }
                     };
                     let mut headers = r.headers.clone();
-                    headers.push((replay::ORIGIN_TOPIC.into(), Bytes::from(plan.source.clone())));
-                    headers.push((replay::ORIGIN_PARTITION.into(), Bytes::from(row.partition.to_string())));
-                    headers.push((replay::ORIGIN_OFFSET.into(), Bytes::from(r.offset.to_string())));
+                    headers.push((ORIGIN_TOPIC.into(), Bytes::from(plan.source.clone())));
+                    headers.push((ORIGIN_PARTITION.into(), Bytes::from(row.partition.to_string())));
+                    headers.push((ORIGIN_OFFSET.into(), Bytes::from(r.offset.to_string())));
                     by_part.entry(p).or_default().push(NewRecord {
                         key: r.key.clone(),
                         value: r.value.clone(),

@@ -78,6 +78,12 @@ impl EngineError {
     }
 }
 
+impl From<crate::core::Invalid> for EngineError {
+    fn from(e: crate::core::Invalid) -> Self {
+        EngineError::InvalidArgument(e.0)
+    }
+}
+
 /// Adds a context string to IO results.
 pub(crate) trait IoContext<T> {
     fn ctx(self, context: impl FnOnce() -> String) -> Result<T>;

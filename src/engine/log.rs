@@ -30,7 +30,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Wall-clock milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    crate::core::time::now_ms()
 }
 
 /// Settings a partition needs.

@@ -4,32 +4,28 @@
 //! - [`segment`], [`log`]: one partition = segments + sparse offset/time indexes, group commit, recovery
 //! - [`topic`], [`partitioner`]: topics of N partitions; Kafka's murmur2 key partitioner
 //! - [`group`]: consumer groups — membership, assignment, committed offsets, redeliveries
-//! - [`reset`], [`replay`]: offset resets (plan, execute, journal, undo) and replays
-//! - [`engine`]: the façade that ties them to a locked data directory
+//! - [`engine`]: the façade that ties them to a locked data directory, and plans and runs offset
+//!   resets (plan, execute, journal, undo) and replays
+//!
+//! The descriptions it hands out (topics, groups, lag, reset and replay plans) are `crate::core`'s.
 
 pub mod config;
 #[allow(clippy::module_inception)]
 pub mod engine;
 pub mod error;
 pub mod group;
-pub mod info;
 pub mod journal;
 pub mod log;
 pub mod partitioner;
 pub mod producer;
 pub mod rate;
 pub mod record;
-pub mod replay;
-pub mod reset;
 pub mod segment;
 pub mod topic;
 
-pub use config::{EngineConfig, SyncMode, TopicConfig};
+pub use config::{EngineConfig, SyncMode};
 pub use engine::{Delivery, Engine, JoinRequest, lock_holder};
 pub use error::{EngineError, Result};
 pub use group::{Assignor, Membership};
-pub use info::{GroupInfo, MemberInfo, PartitionInfo, PartitionLag, TopicInfo};
 pub use log::Appended;
 pub use record::{NewRecord, Record};
-pub use replay::{ReplayPlan, ReplayRange, ReplayResult, ReplayRow};
-pub use reset::{ResetPlan, ResetRecord, ResetRow, ResetSpec};

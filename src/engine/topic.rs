@@ -1,9 +1,9 @@
 //! A topic: its settings (`topic.json`) and its partitions (one directory each).
 
-use super::config::TopicConfig;
 use super::error::{EngineError, IoContext, Result};
 use super::log::{LogConfig, PartitionLog};
 use super::partitioner::partition_for_key;
+use crate::core::TopicConfig;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

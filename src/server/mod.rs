@@ -7,6 +7,8 @@ pub mod openapi;
 
 use crate::backend::remote::wire;
 use crate::backend::*;
+use crate::core::time::parse_instant;
+use crate::core::*;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, StatusCode, header};
@@ -258,7 +260,7 @@ async fn peek(
     let from = if let Some(o) = q.offset {
         PeekFrom::Offset(o)
     } else if let Some(t) = &q.from_time {
-        PeekFrom::Time(parse_time(t).map_err(BackendError::BadRequest)?)
+        PeekFrom::Time(parse_instant(t).map_err(BackendError::from)?)
     } else if let Some(n) = q.last {
         PeekFrom::Latest(n)
     } else {
@@ -275,20 +277,6 @@ async fn peek(
     }
     let msgs = s.backend.peek(&topic, PeekRequest { partition: q.partition, from, max }).await?;
     ok(wire::Messages { messages: msgs })
-}
-
-/// Parses milliseconds since the epoch or an RFC 3339 time.
-pub fn parse_time(t: &str) -> Result<i64, String> {
-    if let Ok(ms) = t.parse::<i64>() {
-        return Ok(ms);
-    }
-    humantime::parse_rfc3339_weak(t)
-        .map_err(|e| format!("{t:?} is not a time: use RFC 3339 (2026-11-25T17:00:00Z) or ms since the epoch ({e})"))
-        .and_then(|st| {
-            st.duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .map_err(|_| format!("{t:?} is before 1970"))
-        })
 }
 
 #[derive(Debug, Deserialize)]

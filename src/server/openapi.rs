@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document served at `/v1/openapi.json`. Tests check that it names exactly the
 //! routes in [`super::ROUTES`], and that requests shaped like its schemas are accepted.
 
+use crate::core::ResetMode;
 use serde_json::{Value, json};
 
 fn payload() -> Value {
@@ -13,19 +14,34 @@ fn payload() -> Value {
     })
 }
 
+/// The value a reset mode takes, as a schema (`None`: the mode takes none).
+fn reset_value(mode: ResetMode) -> Option<Value> {
+    match mode {
+        ResetMode::ToEarliest | ResetMode::ToLatest => None,
+        ResetMode::ToOffset => Some(json!({"type": "integer", "minimum": 0})),
+        ResetMode::ShiftBy => Some(json!({"type": "integer"})),
+        ResetMode::ToDatetime => Some(json!({"type": "integer", "description": "ms since the epoch"})),
+        ResetMode::ByDuration => Some(json!({"type": "integer", "minimum": 0, "description": "ms"})),
+    }
+}
+
+/// One schema for the modes without a value, then one per mode with its value.
+fn reset_spec_variants() -> Vec<Value> {
+    let bare: Vec<&str> = ResetMode::ALL.iter().filter(|m| reset_value(**m).is_none()).map(|m| m.name()).collect();
+    let mut variants = vec![json!({"type": "object", "required": ["mode"], "properties": {"mode": {"enum": bare}}})];
+    for m in ResetMode::ALL {
+        if let Some(value) = reset_value(m) {
+            variants.push(json!({"type": "object", "required": ["mode", "value"],
+                "properties": {"mode": {"const": m.name()}, "value": value}}));
+        }
+    }
+    variants
+}
+
 fn schemas() -> Value {
     let header = json!({"type": "object", "required": ["name", "value"],
         "properties": {"name": {"type": "string"}, "value": {"$ref": "#/components/schemas/Payload"}}});
-    let spec = json!({
-        "description": "kafka-consumer-groups' reset modes",
-        "oneOf": [
-            {"type": "object", "required": ["mode"], "properties": {"mode": {"enum": ["to-earliest", "to-latest"]}}},
-            {"type": "object", "required": ["mode", "value"], "properties": {"mode": {"const": "to-offset"}, "value": {"type": "integer", "minimum": 0}}},
-            {"type": "object", "required": ["mode", "value"], "properties": {"mode": {"const": "shift-by"}, "value": {"type": "integer"}}},
-            {"type": "object", "required": ["mode", "value"], "properties": {"mode": {"const": "to-datetime"}, "value": {"type": "integer", "description": "ms since the epoch"}}},
-            {"type": "object", "required": ["mode", "value"], "properties": {"mode": {"const": "by-duration"}, "value": {"type": "integer", "minimum": 0, "description": "ms"}}}
-        ]
-    });
+    let spec = json!({"description": "kafka-consumer-groups' reset modes", "oneOf": reset_spec_variants()});
     let range = json!({
         "oneOf": [
             {"type": "object", "required": ["kind", "from", "to"], "properties": {"kind": {"const": "offsets"}, "from": {"type": "integer"}, "to": {"type": "integer", "description": "exclusive"}}},

@@ -5,6 +5,7 @@
 
 use super::*;
 use depot::backend::*;
+use depot::core::*;
 use std::time::Duration;
 
 /// Unique names for one check.
@@ -199,17 +200,17 @@ pub async fn resets_plan_execute_and_undo(b: &dyn Backend) {
     let (start, end) = (acks[0].offset, acks[9].offset + 1);
     b.pull(&g, PullRequest { topic: t.clone(), max: 100, commit: true, wait_ms: 5_000 }).await.unwrap();
     let plan = |spec| ResetRequest { topic: t.clone(), partitions: vec![], spec };
-    for mode in ["to-earliest", "to-latest", "to-offset", "shift-by", "to-datetime", "by-duration"] {
+    for mode in ResetMode::ALL {
         let (spec, want) = match mode {
-            "to-earliest" => (ResetSpec::ToEarliest, start),
-            "to-latest" => (ResetSpec::ToLatest, end),
-            "to-offset" => (ResetSpec::ToOffset(start + 3), start + 3),
-            "shift-by" => (ResetSpec::ShiftBy(-4), end - 4),
-            "to-datetime" => (ResetSpec::ToDatetime(0), start),
-            _ => (ResetSpec::ByDuration(3_600_000), start),
+            ResetMode::ToEarliest => (ResetSpec::ToEarliest, start),
+            ResetMode::ToLatest => (ResetSpec::ToLatest, end),
+            ResetMode::ToOffset => (ResetSpec::ToOffset(start + 3), start + 3),
+            ResetMode::ShiftBy => (ResetSpec::ShiftBy(-4), end - 4),
+            ResetMode::ToDatetime => (ResetSpec::ToDatetime(0), start),
+            ResetMode::ByDuration => (ResetSpec::ByDuration(3_600_000), start),
         };
         let r = b.plan_reset(&g, plan(spec.clone())).await;
-        if !c.reset_modes.iter().any(|m| m == mode) {
+        if !c.reset_modes.contains(&mode) {
             assert!(matches!(r, Err(BackendError::Unsupported(_))), "{mode}: {r:?}");
             continue;
         }
@@ -311,11 +312,13 @@ pub async fn capabilities_are_declared(b: &dyn Backend, kind: &str) {
     let c = b.capabilities().await.unwrap();
     assert_eq!(c.kind, kind);
     assert!(c.publish, "every engine publishes");
-    for m in &c.reset_modes {
+    let json = serde_json::to_value(&c).unwrap();
+    for (m, name) in c.reset_modes.iter().zip(json["reset_modes"].as_array().unwrap()) {
         assert!(
-            ["to-earliest", "to-latest", "to-offset", "shift-by", "to-datetime", "by-duration"].contains(&m.as_str()),
+            ["to-earliest", "to-latest", "to-offset", "shift-by", "to-datetime", "by-duration"].contains(&m.name()),
             "unknown reset mode {m}"
         );
+        assert_eq!(name.as_str(), Some(m.name()), "a mode travels as its kafka-consumer-groups name");
     }
 }
 

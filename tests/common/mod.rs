@@ -7,6 +7,7 @@ pub mod conformance;
 use depot::backend::embedded::Embedded;
 use depot::backend::remote::Remote;
 use depot::backend::*;
+use depot::core::*;
 use depot::engine::{Engine, EngineConfig, SyncMode};
 use depot::server::{self, ServeOptions};
 use std::sync::Arc;

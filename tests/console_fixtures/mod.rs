@@ -3,11 +3,11 @@
 #![allow(dead_code)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use depot::backend::*;
 use depot::console::keymap::Keymap;
 use depot::console::state::{Effect, Loaded, Msg, Settings, State};
 use depot::console::theme::Theme;
 use depot::console::update::{start, update};
+use depot::core::*;
 
 /// The fixed clock: 2025-06-15T15:06:40Z.
 pub const NOW: i64 = 1_750_000_000_000;

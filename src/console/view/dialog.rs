@@ -4,6 +4,8 @@
 use super::util::*;
 use crate::console::form::{FieldKind, Form};
 use crate::console::state::{Dialog, State};
+use crate::core::format::opt;
+use crate::core::replay::ORIGIN_PREFIX;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -157,7 +159,7 @@ pub fn dialog(f: &mut Frame, area: Rect, s: &State, d: &Dialog) {
                 Line::from(vec![
                     Span::styled(" enter ", t.bold(t.accent)),
                     Span::styled(
-                        format!("copy {} record(s) with depot.origin.* headers   ", plan.total),
+                        format!("copy {} record(s) with {ORIGIN_PREFIX}* headers   ", plan.total),
                         t.style(t.text),
                     ),
                     Span::styled(" esc ", t.bold(t.muted)),

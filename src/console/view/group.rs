@@ -3,6 +3,7 @@
 use super::util::*;
 use crate::console::health::Verdict;
 use crate::console::state::State;
+use crate::core::format::{duration_ms, opt, rate};
 use ratatui::Frame;
 use ratatui::layout::Constraint::{Fill, Length};
 use ratatui::layout::{Constraint, Layout, Rect};

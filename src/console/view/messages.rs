@@ -2,9 +2,10 @@
 //! headers, timestamp, size and the value (pretty JSON, text, or hex for binary).
 
 use super::util::*;
-use crate::backend::{Message, Payload};
 use crate::console::state::{MsgMode, State};
-use crate::engine::reset::fmt_ms;
+use crate::core::format::bytes;
+use crate::core::time::fmt_ms;
+use crate::core::{Message, Payload};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};

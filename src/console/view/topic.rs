@@ -2,6 +2,7 @@
 
 use super::util::*;
 use crate::console::state::State;
+use crate::core::format::{bytes, duration_ms, opt, rate};
 use ratatui::Frame;
 use ratatui::layout::Constraint::{Fill, Length};
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -7,8 +7,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Cell, Paragraph, Row, Table};
 
-pub use crate::cli::table::{bytes, duration_ms, opt, rate};
-
 /// A sparkline as text from the last `width` values.
 pub fn spark<T: Copy + Into<u64>>(values: impl IntoIterator<Item = T>, width: usize) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];

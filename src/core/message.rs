@@ -1,15 +1,9 @@
-//! The backend vocabulary's data types. Descriptions of topics, groups, resets and replays are the
-//! engine's plain serde types (one definition, shared by every backend); messages carry binary-safe
-//! payloads.
+//! Messages: binary-safe payloads, records read and published, and the requests that read them.
 
+use super::CommitOffset;
 use base64::Engine as _;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-
-pub use crate::engine::{
-    GroupInfo, MemberInfo, PartitionInfo, PartitionLag, ReplayPlan, ReplayRange, ReplayResult, ReplayRow, ResetPlan,
-    ResetRecord, ResetRow, ResetSpec, TopicConfig, TopicInfo,
-};
 
 /// Bytes that travel as JSON: a JSON string when they are UTF-8 text, else `{"base64": "..."}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -97,18 +91,6 @@ pub struct Message {
 }
 
 impl Message {
-    pub fn from_record(topic: &str, partition: u32, r: crate::engine::Record) -> Message {
-        Message {
-            topic: topic.to_string(),
-            partition,
-            offset: r.offset,
-            timestamp: r.timestamp,
-            key: r.key.map(Payload),
-            value: Payload(r.value),
-            headers: r.headers.into_iter().map(|(name, v)| Header { name, value: Payload(v) }).collect(),
-        }
-    }
-
     /// Bytes of key, value and headers.
     pub fn size(&self) -> usize {
         self.key.as_ref().map_or(0, |k| k.0.len())
@@ -218,90 +200,6 @@ pub struct PullResult {
     /// The offsets that commit what was pulled (committed already when the request said so).
     pub offsets: Vec<CommitOffset>,
     pub committed: bool,
-}
-
-/// A committed offset: the next offset the group will consume in that partition.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommitOffset {
-    pub topic: String,
-    pub partition: u32,
-    pub offset: u64,
-}
-
-/// A reset to plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ResetRequest {
-    pub topic: String,
-    #[serde(default)]
-    pub partitions: Vec<u32>,
-    pub spec: ResetSpec,
-}
-
-/// A replay to plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReplayRequest {
-    pub source: String,
-    #[serde(default)]
-    pub partitions: Vec<u32>,
-    pub range: ReplayRange,
-    #[serde(default)]
-    pub target: Option<String>,
-}
-
-/// What an engine can do, so front ends grey out the rest instead of failing.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Capabilities {
-    /// Short name of the kind of engine: depot, kafka, nats, redis.
-    pub kind: String,
-    pub create_topics: bool,
-    pub delete_topics: bool,
-    /// Topics can have more than one partition.
-    pub partitions: bool,
-    pub publish: bool,
-    pub headers: bool,
-    pub peek_by_time: bool,
-    pub pull: bool,
-    pub commit: bool,
-    /// Reset modes supported, in kafka-consumer-groups' words (to-earliest, ...).
-    pub reset_modes: Vec<String>,
-    pub undo: bool,
-    pub replay: bool,
-    pub idempotent_producers: bool,
-    pub redeliveries: bool,
-    /// Sizes in bytes are real (not estimated or missing).
-    pub sizes: bool,
-    /// Writes are refused (a read-only server or context).
-    pub read_only: bool,
-}
-
-impl Capabilities {
-    /// Everything the depot engine does.
-    pub fn depot() -> Capabilities {
-        Capabilities {
-            kind: "depot".into(),
-            create_topics: true,
-            delete_topics: true,
-            partitions: true,
-            publish: true,
-            headers: true,
-            peek_by_time: true,
-            pull: true,
-            commit: true,
-            reset_modes: ["to-earliest", "to-latest", "to-offset", "shift-by", "to-datetime", "by-duration"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            undo: true,
-            replay: true,
-            idempotent_producers: true,
-            redeliveries: true,
-            sizes: true,
-            read_only: false,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,45 +1,6 @@
-//! Plain descriptions the engine hands out: topics, partitions, groups, lag.
+//! Consumer groups: members, per-partition offsets and lag, and committed offsets.
 
-use super::config::TopicConfig;
 use serde::{Deserialize, Serialize};
-
-/// One partition of a topic.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PartitionInfo {
-    pub partition: u32,
-    pub log_start: u64,
-    pub end_offset: u64,
-    pub size_bytes: u64,
-    pub segments: usize,
-    /// Records appended per second (last ten seconds).
-    pub rate_in: f64,
-    /// Records handed to consumer groups per second (last ten seconds).
-    pub rate_out: f64,
-}
-
-/// A topic with its partitions.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TopicInfo {
-    pub name: String,
-    pub config: TopicConfig,
-    pub partitions: Vec<PartitionInfo>,
-}
-
-impl TopicInfo {
-    /// Records in the log (end − log start, summed over partitions).
-    pub fn backlog(&self) -> u64 {
-        self.partitions.iter().map(|p| p.end_offset - p.log_start).sum()
-    }
-    pub fn size_bytes(&self) -> u64 {
-        self.partitions.iter().map(|p| p.size_bytes).sum()
-    }
-    pub fn rate_in(&self) -> f64 {
-        self.partitions.iter().map(|p| p.rate_in).sum()
-    }
-    pub fn rate_out(&self) -> f64 {
-        self.partitions.iter().map(|p| p.rate_out).sum()
-    }
-}
 
 /// A member of a group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,12 +46,21 @@ pub struct GroupInfo {
 
 impl GroupInfo {
     pub fn total_lag(&self) -> u64 {
-        self.partitions.iter().map(|p| p.lag).sum()
+        self.partitions.iter().map(|p| p.lag).fold(0, u64::saturating_add)
     }
     pub fn max_lag_ms(&self) -> u64 {
         self.partitions.iter().map(|p| p.lag_ms).max().unwrap_or(0)
     }
     pub fn redeliveries(&self) -> u64 {
-        self.partitions.iter().map(|p| p.redeliveries).sum()
+        self.partitions.iter().map(|p| p.redeliveries).fold(0, u64::saturating_add)
     }
+}
+
+/// A committed offset: the next offset the group will consume in that partition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitOffset {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: u64,
 }

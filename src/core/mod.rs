@@ -1,0 +1,37 @@
+//! The vocabulary every layer of depot speaks: plain data types, their rules, and parsing and
+//! formatting that cannot panic. The engine, every backend, the server, the CLI and the console
+//! use these; `core` itself imports nothing of depot (only std and external crates).
+//!
+//! - [`topic`]: `TopicConfig` (+ its rules), `TopicInfo`, `PartitionInfo`
+//! - [`group`]: `GroupInfo`, `MemberInfo`, `PartitionLag`, `CommitOffset`
+//! - [`message`]: binary-safe `Payload`s, `Message`, `OutRecord`, publish, peek and pull requests
+//! - [`reset`]: `ResetMode` (kafka-consumer-groups' words), `ResetSpec`, plans and records, and
+//!   the two-phase target computation every backend uses
+//! - [`replay`]: ranges, plans, results and the `depot.origin.*` header names
+//! - [`caps`]: `Capabilities`, what an engine can do
+//! - [`names`]: the topic and group name rule
+//! - [`time`]: RFC 3339 and `-15m` parsing, durations, and a formatter for every `i64` of ms
+//! - [`format`]: short sizes, rates and ages for tables
+//! - [`error`]: [`Invalid`], the one error core's rules give
+
+pub mod caps;
+pub mod error;
+pub mod format;
+pub mod group;
+pub mod message;
+pub mod names;
+pub mod replay;
+pub mod reset;
+pub mod time;
+pub mod topic;
+
+pub use caps::Capabilities;
+pub use error::Invalid;
+pub use group::{CommitOffset, GroupInfo, MemberInfo, PartitionLag};
+pub use message::{
+    Ack, Header, Message, OutRecord, Payload, PeekFrom, PeekRequest, ProducerTag, PublishRequest, PullRequest,
+    PullResult,
+};
+pub use replay::{ReplayPlan, ReplayRange, ReplayRequest, ReplayResult, ReplayRow};
+pub use reset::{ResetMode, ResetPlan, ResetRecord, ResetRequest, ResetRow, ResetSpec};
+pub use topic::{PartitionInfo, TopicConfig, TopicInfo};
