@@ -379,6 +379,24 @@ fn retention_by_age_removes_old_segments_but_never_the_active_one() {
 }
 
 #[test]
+fn retention_longer_than_any_clock_keeps_everything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = open(tmp.path());
+    for (name, ms) in [("max", u64::MAX), ("past-i64", i64::MAX as u64 + 1), ("i64", i64::MAX as u64)] {
+        e.create_topic(name, TopicConfig { segment_bytes: Some(1024), retention_ms: Some(ms), ..topic(1) }).unwrap();
+        for i in 0..50u64 {
+            e.append(name, 0, &[val(i)], None).unwrap();
+        }
+    }
+    assert_eq!(e.enforce_retention().unwrap(), 0, "now − retention saturates instead of wrapping into the future");
+    for name in ["max", "past-i64", "i64"] {
+        let p = e.describe_topic(name).unwrap().partitions[0].clone();
+        assert!(p.segments > 1 && p.log_start == 0, "{name}: {p:?}");
+    }
+    e.close().unwrap();
+}
+
+#[test]
 fn reads_racing_with_retention_never_skip_records_silently() {
     let tmp = tempfile::tempdir().unwrap();
     let e = open(tmp.path());

@@ -752,7 +752,7 @@ fn describe_groups(
             }
             for row in rows.iter_mut().filter(|r| &r.topic == t) {
                 if let Some(ts) = first.get(&row.partition) {
-                    row.lag_ms = (now - ts).max(0) as u64;
+                    row.lag_ms = now.saturating_sub(*ts).max(0) as u64;
                 }
             }
         }

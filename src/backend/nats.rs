@@ -752,7 +752,7 @@ impl Nats {
             let filter =
                 if c.config.filter_subject.is_empty() { ">".to_string() } else { c.config.filter_subject.clone() };
             match self.get_msg(&s.config.name, from, Some(&filter)).await {
-                Ok(Some(m)) => lag_ms = (now_ms() - m.timestamp).max(0) as u64,
+                Ok(Some(m)) => lag_ms = now_ms().saturating_sub(m.timestamp).max(0) as u64,
                 Ok(None) | Err(BackendError::NotFound(_)) => {} // removed meanwhile (retention, a delete)
                 Err(e) => return Err(e),
             }

@@ -1062,7 +1062,9 @@ impl RedisStreams {
                 let after = if st.committed < start { "-".to_string() } else { row.ldi.excl() };
                 self.range(&key, false, &after, "+", 1).await?.first().map(|e| e.id)
             };
-            let lag_ms = oldest.map(|id| (now - i64::try_from(id.ms).unwrap_or(i64::MAX)).max(0) as u64).unwrap_or(0);
+            let lag_ms = oldest
+                .map(|id| now.saturating_sub(i64::try_from(id.ms).unwrap_or(i64::MAX)).max(0) as u64)
+                .unwrap_or(0);
             let redeliveries = if row.pending > 0 { self.redeliveries(&key, name).await? } else { 0 };
             let live: Vec<&Consumer> = consumers.iter().filter(|c| c.live()).collect();
             let owner = match live.as_slice() {

@@ -80,7 +80,7 @@ fn tick(s: &mut State, now: i64) -> Vec<Effect> {
     }
     // Status messages fade after 8 s (errors stay while the backend is away).
     if let Some(st) = &s.status
-        && now - st.at_ms > 8_000
+        && now.saturating_sub(st.at_ms) > 8_000
         && s.backend_error.is_none()
     {
         s.status = None;

@@ -746,7 +746,7 @@ impl Engine {
             let lag_ms = if lag == 0 {
                 0
             } else {
-                log.timestamp_of(from).ok().flatten().map(|ts| (now - ts).max(0) as u64).unwrap_or(0)
+                log.timestamp_of(from).ok().flatten().map(|ts| now.saturating_sub(ts).max(0) as u64).unwrap_or(0)
             };
             info.partitions.push(PartitionLag {
                 topic: t,

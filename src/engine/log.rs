@@ -652,7 +652,8 @@ impl PartitionLog {
         while st.segments.len() > 1 {
             let total: u64 = st.segments.iter().map(|s| s.size).sum();
             let first = &st.segments[0];
-            let too_old = retention_ms.is_some_and(|ms| first.max_ts < now - ms as i64);
+            let too_old =
+                retention_ms.is_some_and(|ms| first.max_ts < now.saturating_sub(i64::try_from(ms).unwrap_or(i64::MAX)));
             let too_big = retention_bytes.is_some_and(|b| total.saturating_sub(b) >= first.size);
             if !(too_old || too_big) {
                 break;
