@@ -617,6 +617,97 @@ fn undo_restores_the_previous_offsets() {
     assert_eq!(d.run(&["--json", "pull", "t", "--group", "g"]).ok("pull").stdout, "");
 }
 
+// ---- times after year 9999 and absurd durations -------------------------------------------------
+
+/// Runs a verb that may succeed or fail, but must not panic.
+fn no_panic(d: &Depot, args: &[&str]) -> Out {
+    let out = d.run(args);
+    assert!(!out.stderr.contains("panicked"), "`{}` panicked: {}", args.join(" "), out.stderr);
+    out
+}
+
+#[test]
+fn times_after_year_9999_reset_peek_and_replay_without_a_panic() {
+    let d = Depot::new();
+    d.create("t", 1);
+    d.fill("t", 0, &["a0", "a1", "a2"]);
+    d.json_lines(&["pull", "t", "--group", "g", "--max", "100"]);
+    d.ok(&["reset", "g", "--topic", "t", "--to-earliest", "--execute"]);
+    for (t, shown) in [
+        ("+10000-01-01T00:00:00Z", "to-datetime +10000-01-01T00:00:00.000Z"),
+        ("253402300800000", "to-datetime +10000-01-01T00:00:00.000Z"),
+        ("9223372036854775807", "to-datetime +292278994-08-17T07:12:55.807Z"),
+    ] {
+        // No record is that new: the plan moves to the end, and its table shows the time.
+        let reset = ["reset", "g", "--topic", "t", "--to-datetime", t];
+        let table = no_panic(&d, &reset).ok(&reset.join(" ")).stdout;
+        assert!(table.contains(shown), "{table}");
+        let plan = d.json(&reset);
+        assert_eq!(plan["rows"][0]["after"], 3, "{plan}");
+        assert_eq!(plan["spec"]["mode"], "to-datetime");
+
+        // Executed, the journal holds a reset to that time; a later process reads and shows it.
+        let mut execute = reset.to_vec();
+        execute.push("--execute");
+        let out = no_panic(&d, &execute).ok(&execute.join(" ")).stdout;
+        assert!(out.contains(shown) && out.contains("executed as reset #"), "{out}");
+        let undo = no_panic(&d, &["undo", "g"]).ok("undo g").stdout;
+        assert!(undo.contains("undo of reset #") && undo.contains(shown), "{undo}");
+        no_panic(&d, &["undo", "g", "--execute"]).ok("undo g --execute");
+        assert_eq!(d.committed("g", "t"), [Some(0)]);
+
+        // Peek from that time: nothing there, said so.
+        let peek = ["peek", "t", "--from-time", t];
+        let out = no_panic(&d, &peek).ok(&peek.join(" "));
+        assert!(out.stderr.contains("no records there"), "{}", out.stderr);
+        let peek = ["--json", "peek", "t", "--from-time", t];
+        assert_eq!(no_panic(&d, &peek).ok(&peek.join(" ")).stdout, "");
+
+        // Replay a window that starts then: nothing to copy.
+        let replay = ["--json", "replay", "t", "--since", t, "--until", "9223372036854775807"];
+        let plan = parse(no_panic(&d, &replay).ok(&replay.join(" ")).stdout.trim_end(), "replay");
+        assert_eq!(plan["total"], 0, "{plan}");
+    }
+    // Later than any i64 of ms, or not a time at all: a clear error.
+    for t in ["+999999999999-01-01T00:00:00Z", "9223372036854775808", "+10000-13-01T00:00:00Z"] {
+        let e = d.fail(&["reset", "g", "--topic", "t", "--to-datetime", t]);
+        assert!(!e.contains("panicked") && e.contains(t), "{e}");
+        assert!(!d.fail(&["peek", "t", "--from-time", t]).contains("panicked"));
+    }
+}
+
+#[test]
+fn huge_durations_compute_and_absurd_ones_are_a_clear_error() {
+    let d = Depot::new();
+    d.create("t", 1);
+    d.fill("t", 0, &["a0", "a1", "a2"]);
+    d.json_lines(&["pull", "t", "--group", "g", "--max", "100"]);
+
+    // 100000000000 days ago is before every record: back to the log start.
+    let reset = ["reset", "g", "--topic", "t", "--by-duration", "100000000000d"];
+    let table = no_panic(&d, &reset).ok(&reset.join(" ")).stdout;
+    assert!(table.contains("by-duration "), "{table}");
+    let plan = d.json(&reset);
+    assert_eq!(plan["spec"]["value"], 8_640_000_000_000_000_000u64, "{plan}");
+    assert_eq!(plan["rows"][0]["after"], 0, "{plan}");
+    let mut execute = reset.to_vec();
+    execute.push("--execute");
+    no_panic(&d, &execute).ok(&execute.join(" "));
+    assert_eq!(d.committed("g", "t"), [Some(0)]);
+    assert!(no_panic(&d, &["undo", "g"]).ok("undo g").stdout.contains("by-duration "));
+
+    // Longer than a u64 of ms, or than humantime counts: refused, saying why.
+    for (dur, why) in [("300000000000d", "too long"), ("1000000000000000000000000d", "is not a duration")] {
+        let e = d.fail(&["reset", "g", "--topic", "t", "--by-duration", dur]);
+        assert!(e.contains(why) && !e.contains("panicked"), "{e}");
+    }
+    // So long ago that it is before any i64 of ms: every record.
+    for ago in ["-100000000000d", "-500000000y"] {
+        let peek = ["--json", "peek", "t", "--from-time", ago];
+        assert_eq!(lines_of(&no_panic(&d, &peek).ok(&peek.join(" ")).stdout, ago).len(), 3, "{ago}");
+    }
+}
+
 // ---- replay ------------------------------------------------------------------------------------
 
 #[test]

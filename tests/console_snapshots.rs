@@ -254,3 +254,22 @@ fn no_color_shows_the_selection_without_colours() {
     }
     assert!(reversed_rows.contains(&3), "the selected row (line 3) is shown reversed: {reversed_rows:?}");
 }
+
+#[test]
+fn messages_after_year_9999_render_without_a_panic() {
+    for ts in [i64::MAX, 253_402_300_800_000, i64::MIN, -1] {
+        let mut s = topic_view();
+        press(&mut s, KeyCode::Enter);
+        let seq = s.messages.as_ref().map(|m| m.seq).unwrap_or_default();
+        let recs = records().into_iter().map(|r| depot::core::Message { timestamp: ts, ..r }).collect();
+        feed(&mut s, Loaded::Messages { seq, result: Ok(recs) });
+        let list = render_to_string(&s, 120, 40);
+        assert!(list.contains("order-1150"), "{list}");
+        press(&mut s, KeyCode::Enter);
+        for (w, h) in [(80, 24), (120, 40), (20, 8)] {
+            render_to_string(&s, w, h);
+        }
+        let detail = render_to_string(&s, 200, 50);
+        assert!(detail.contains(&format!("{} ({ts})", depot::core::time::fmt_ms(ts))), "{detail}");
+    }
+}
