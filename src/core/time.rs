@@ -102,7 +102,7 @@ impl Cursor<'_> {
         self.i += usize::from(c.is_some());
         c
     }
-    fn expect(&mut self, c: u8, why: &'static str) -> Result<(), Bad> {
+    fn eat(&mut self, c: u8, why: &'static str) -> Result<(), Bad> {
         if self.next() == Some(c) { Ok(()) } else { Err(Bad::Syntax(why)) }
     }
     fn two(&mut self, why: &'static str) -> Result<i64, Bad> {
@@ -127,17 +127,17 @@ fn rfc3339_ms(t: &str) -> Result<i64, Bad> {
         return Err(Bad::Syntax("the year needs four digits, or a + and more digits after 9999"));
     }
     let year = digits.iter().fold(0i64, |y, d| y * 10 + i64::from(d - b'0'));
-    c.expect(b'-', "expected - after the year")?;
+    c.eat(b'-', "expected - after the year")?;
     let month = c.two("the month needs two digits")?;
-    c.expect(b'-', "expected - after the month")?;
+    c.eat(b'-', "expected - after the month")?;
     let day = c.two("the day needs two digits")?;
     if !matches!(c.next(), Some(b'T' | b't' | b' ')) {
         return Err(Bad::Syntax("expected T between the date and the time"));
     }
     let hour = c.two("the hour needs two digits")?;
-    c.expect(b':', "expected : after the hour")?;
+    c.eat(b':', "expected : after the hour")?;
     let minute = c.two("the minutes need two digits")?;
-    c.expect(b':', "expected : after the minutes")?;
+    c.eat(b':', "expected : after the minutes")?;
     let second = c.two("the seconds need two digits")?;
     let mut milli = 0;
     if c.peek() == Some(b'.') {
@@ -153,7 +153,7 @@ fn rfc3339_ms(t: &str) -> Result<i64, Bad> {
         None | Some(b'Z' | b'z') => 0,
         Some(sign @ (b'+' | b'-')) => {
             let h = c.two("the zone offset needs two digits of hours")?;
-            c.expect(b':', "expected : in the zone offset")?;
+            c.eat(b':', "expected : in the zone offset")?;
             let m = c.two("the zone offset needs two digits of minutes")?;
             if h > 23 || m > 59 {
                 return Err(Bad::Syntax("the zone offset is out of range"));
