@@ -15,13 +15,17 @@
 //!     caps, names    Capabilities; the topic and group name rule
 //!     time, format   time parsing and formatting that cannot panic; sizes, rates, ages
 //! src/engine/        the embedded engine (knows nothing of HTTP, terminals or other engines)
+//!     engine         the façade: open (lock, load), flush, close, the maintenance thread; one
+//!                    file per area of its API: lock, topics, produce, fetch, groups, consume,
+//!                    resets (plan → execute → journal → undo), replay
+//!     clock          the Clock it reads: SystemClock, or ManualClock for tests and the demo
 //!     record         records and the CRC32C-framed batch format
-//!     segment, log   a partition: segments, sparse offset + time indexes, group commit, recovery, retention
+//!     segment, log   a partition: segments with sparse offset + time indexes; append, roll,
+//!                    retention (log), group commit (sync), reads (read), recovery, checkpoint
 //!     topic          topics of N partitions; partitioner (Kafka's murmur2)
-//!     group          consumer groups: membership, assignment, committed offsets, redeliveries
-//!     journal        small CRC-framed journals (committed offsets, resets)
-//!     engine         the façade over a locked data directory; also plans and runs resets
-//!                    (plan → execute → journal → undo) and replays
+//!     assignor, membership  range / round-robin assignment; a group's plain state
+//!     offsets, journal      committed offsets and resets journaled (small CRC-framed journals)
+//!     producer, rate        idempotent-producer state; per-second rate meters
 //! src/backend/       the Backend trait family every front end speaks (in core's types); embedded
 //!                    (in-process engine), remote (a depot server over HTTP), kafka, nats, redis
 //! src/server/        axum HTTP API over a Backend: /v1, /healthz, /metrics, OpenAPI

@@ -43,7 +43,7 @@ fn header<'a>(r: &'a Record, name: &str) -> Option<&'a [u8]> {
 
 /// Sleeps until the wall clock (in ms) has moved past `ts`, so the next append gets a later timestamp.
 fn wait_past(ts: i64) {
-    while depot::engine::log::now_ms() <= ts {
+    while depot::core::time::now_ms() <= ts {
         std::thread::sleep(Duration::from_millis(1));
     }
 }
@@ -266,12 +266,12 @@ fn offset_for_time_finds_the_first_record_at_or_after_a_time() {
     let e = open(tmp.path());
     // Small segments and a small index interval, so the lookup crosses segments and index entries.
     e.create_topic("t", TopicConfig { segment_bytes: Some(1024), ..topic(1) }).unwrap();
-    let before = depot::engine::log::now_ms();
+    let before = depot::core::time::now_ms();
     wait_past(before);
     for i in 0..40u64 {
         e.append("t", 0, &[val(2 * i), val(2 * i + 1)], None).unwrap();
         if i % 3 == 0 {
-            wait_past(depot::engine::log::now_ms());
+            wait_past(depot::core::time::now_ms());
         }
     }
     assert!(e.describe_topic("t").unwrap().partitions[0].segments > 2);
@@ -348,8 +348,8 @@ fn retention_by_age_removes_old_segments_but_never_the_active_one() {
     // Nothing is old enough yet.
     assert_eq!(e.enforce_retention().unwrap(), 0);
     let old_end = e.describe_topic("t").unwrap().partitions[0].end_offset;
-    let written = depot::engine::log::now_ms();
-    while depot::engine::log::now_ms() <= written + 350 {
+    let written = depot::core::time::now_ms();
+    while depot::core::time::now_ms() <= written + 350 {
         std::thread::sleep(Duration::from_millis(20));
     }
     // New records in new segments are young and stay.
@@ -367,8 +367,8 @@ fn retention_by_age_removes_old_segments_but_never_the_active_one() {
     assert!(recs.iter().any(|r| r.offset == 69));
 
     // When everything is old, the active segment still stays (the log never loses its end).
-    let last = depot::engine::log::now_ms();
-    while depot::engine::log::now_ms() <= last + 350 {
+    let last = depot::core::time::now_ms();
+    while depot::core::time::now_ms() <= last + 350 {
         std::thread::sleep(Duration::from_millis(20));
     }
     e.enforce_retention().unwrap();
@@ -494,7 +494,7 @@ fn replay_copies_records_with_origin_headers_to_another_topic_and_to_the_same_to
     assert_eq!(e.describe_topic("src").unwrap().partitions[1].end_offset, 5, "other partitions untouched");
 
     // A time window: everything up to now is in it; the future is empty.
-    let now = depot::engine::log::now_ms();
+    let now = depot::core::time::now_ms();
     let plan = e.plan_replay("src", None, ReplayRange::Time { since_ms: 0, until_ms: now + 1 }, Some("dst")).unwrap();
     assert_eq!(plan.total, 12);
     let plan = e
@@ -521,8 +521,8 @@ fn reset_fixture(e: &Engine) -> i64 {
     for p in 0..2 {
         e.append("t", p, &(0..5).map(val).collect::<Vec<_>>(), None).unwrap();
     }
-    wait_past(depot::engine::log::now_ms());
-    let second = depot::engine::log::now_ms();
+    wait_past(depot::core::time::now_ms());
+    let second = depot::core::time::now_ms();
     for p in 0..2 {
         e.append("t", p, &(5..10).map(val).collect::<Vec<_>>(), None).unwrap();
     }
@@ -538,7 +538,7 @@ fn reset_plans_cover_all_six_modes_and_clamp_with_a_note() {
     let tmp = tempfile::tempdir().unwrap();
     let e = open(tmp.path());
     let second_half = reset_fixture(&e);
-    let now = depot::engine::log::now_ms();
+    let now = depot::core::time::now_ms();
     let ms_since_second = (now - second_half) as u64;
     let cases: Vec<(ResetSpec, Vec<u64>)> = vec![
         (ResetSpec::ToEarliest, vec![0, 0]),

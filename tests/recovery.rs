@@ -441,8 +441,8 @@ fn missing_or_damaged_index_files_are_rebuilt_and_lookups_still_work() {
     for i in 0..80u64 {
         e.append("t", 0, &[rec(i)], None).unwrap();
         if i % 10 == 9 {
-            let now = depot::engine::log::now_ms();
-            while depot::engine::log::now_ms() <= now {
+            let now = depot::core::time::now_ms();
+            while depot::core::time::now_ms() <= now {
                 std::thread::sleep(Duration::from_millis(1));
             }
         }

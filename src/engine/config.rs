@@ -1,6 +1,8 @@
 //! Engine settings (topic settings are core's `TopicConfig`).
 
+use super::clock::{Clock, SystemClock};
 use super::error::{EngineError, Result};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// When an append is made durable (see the README for what a crash can lose in each mode).
@@ -55,8 +57,12 @@ pub struct EngineConfig {
     pub segment_bytes: u64,
     /// Bytes of log between two sparse index entries.
     pub index_interval_bytes: u64,
-    /// How often retention and session timeouts are checked in the background.
+    /// How often retention and session timeouts are checked in the background (real time: the
+    /// maintenance thread is a scheduler; what it decides follows `clock`).
     pub maintenance_interval: Duration,
+    /// Where the engine reads the time (timestamps, retention by age, session timeouts, lag in
+    /// time, rates, reset times). The system clock unless a test or the demo sets a manual one.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for EngineConfig {
@@ -66,6 +72,7 @@ impl Default for EngineConfig {
             segment_bytes: 256 * 1024 * 1024,
             index_interval_bytes: 4096,
             maintenance_interval: Duration::from_secs(1),
+            clock: Arc::new(SystemClock),
         }
     }
 }

@@ -1,31 +1,74 @@
 //! The embedded, durable queue engine. Knows nothing of HTTP, terminals or other engines.
 //!
+//! The façade, [`Engine`], is one `impl` block per area, each in its own file:
+//! - [`engine`]: `Engine` itself — open (lock, load topics and groups), flush, close, the
+//!   maintenance thread (interval fsyncs, session expiry, retention)
+//! - [`lock`]: the data directory's lock file (`depot.lock`: pid, served address), `lock_holder`
+//! - [`topics`]: create / delete / list / describe topics, the key partitioner, retention
+//! - [`produce`]: append (idempotent with producer id + sequence), publish, producer ids
+//! - [`fetch`]: fetch, long-poll fetch, offset for a time, the partition log for async waits
+//! - [`groups`]: join, heartbeat, leave, session expiry, describe / list / delete groups, lag
+//! - [`consume`]: poll, long-poll, commits (only forward), commit delivered, seek to committed
+//! - [`resets`]: plan, execute (journaled), undo and history of offset resets
+//! - [`replay`]: plan and execute replays (copies with `depot.origin.*` headers)
+//!
+//! What it is built from:
+//! - [`clock`]: the `Clock` the engine reads (system, or manual for tests and the demo)
+//! - [`config`]: engine settings and sync modes
 //! - [`record`]: records and the CRC32C-framed batch format on disk
-//! - [`segment`], [`log`]: one partition = segments + sparse offset/time indexes, group commit, recovery
-//! - [`topic`], [`partitioner`]: topics of N partitions; Kafka's murmur2 key partitioner
-//! - [`group`]: consumer groups — membership, assignment, committed offsets, redeliveries
-//! - [`engine`]: the façade that ties them to a locked data directory, and plans and runs offset
-//!   resets (plan, execute, journal, undo) and replays
+//! - [`segment`]: one segment file with its sparse offset and time indexes
+//! - [`log`]: one partition — state and write path (append, roll, retention, close);
+//!   [`sync`]: group commit and flush; [`read`]: reads, long-poll reads, lookups by time;
+//!   [`recovery`]: opening segments, torn-tail truncation, fail-closed on damage;
+//!   [`checkpoint`]: the checkpoint file format
+//! - [`producer`]: producer-id state for idempotent appends
+//! - [`topic`], [`partitioner`]: a topic of N partitions (`topic.json`); Kafka's murmur2 partitioner
+//! - [`assignor`]: range and round-robin assignment of partitions to members
+//! - [`membership`]: a group's plain state — members, generations, positions, redeliveries
+//! - [`offsets`]: the committed-offsets and reset journals and the groups they rebuild
+//! - [`journal`]: small CRC-framed journals
+//! - [`rate`]: per-second rate meters on the engine's clock
+//! - [`error`]: the engine's typed errors
 //!
 //! The descriptions it hands out (topics, groups, lag, reset and replay plans) are `crate::core`'s.
 
+pub mod assignor;
+pub mod checkpoint;
+pub mod clock;
 pub mod config;
+pub mod consume;
 #[allow(clippy::module_inception)]
 pub mod engine;
 pub mod error;
-pub mod group;
+pub mod fetch;
+pub mod groups;
 pub mod journal;
+pub mod lock;
 pub mod log;
+pub mod membership;
+pub mod offsets;
 pub mod partitioner;
+pub mod produce;
 pub mod producer;
 pub mod rate;
+pub mod read;
 pub mod record;
+pub mod recovery;
+pub mod replay;
+pub mod resets;
 pub mod segment;
+pub mod sync;
 pub mod topic;
+pub mod topics;
 
+pub use assignor::Assignor;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{EngineConfig, SyncMode};
-pub use engine::{Delivery, Engine, JoinRequest, lock_holder};
+pub use consume::Delivery;
+pub use engine::Engine;
 pub use error::{EngineError, Result};
-pub use group::{Assignor, Membership};
+pub use groups::JoinRequest;
+pub use lock::lock_holder;
 pub use log::Appended;
+pub use membership::Membership;
 pub use record::{NewRecord, Record};

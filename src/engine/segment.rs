@@ -358,31 +358,3 @@ impl<'a> FrameReader<'a> {
         }
     }
 }
-
-/// Looks for any valid batch strictly after `from` (up to `end`): damage followed by valid data
-/// means the damage is not a torn tail, and the engine must not truncate it away.
-pub fn find_valid_batch_after(file: &File, path: &Path, from: u64, end: u64) -> Result<Option<u64>> {
-    const CHUNK: u64 = 1 << 20;
-    let mut start = from + 1;
-    while start + (BATCH_HEADER as u64) <= end {
-        let n = (CHUNK + BATCH_HEADER as u64).min(end - start) as usize;
-        let buf = read_exact_at(file, path, start, n)?;
-        let scan_to = n.saturating_sub(BATCH_HEADER) + 1;
-        for i in 0..scan_to.min(CHUNK as usize) {
-            if buf[i + 8] != record::MAGIC {
-                continue;
-            }
-            if let Ok(h) = record::parse_header(&buf[i..]) {
-                let at = start + i as u64;
-                if at + h.frame_len as u64 <= end {
-                    let frame = read_exact_at(file, path, at, h.frame_len)?;
-                    if record::check_frame(&frame).is_ok() {
-                        return Ok(Some(at));
-                    }
-                }
-            }
-        }
-        start += CHUNK;
-    }
-    Ok(None)
-}

@@ -1,37 +1,16 @@
-//! Consumer groups: membership with session timeouts, exclusive assignment of partitions within a
-//! generation (range or round-robin), committed offsets, delivery positions and redelivery counts.
-//! This module is plain state; the engine façade combines it with the partition logs.
+//! A consumer group's plain state: members with session timeouts, the generation and its
+//! exclusive assignment, committed offsets, delivery positions and redelivery counts. Time comes
+//! in as arguments (the engine clock's monotonic ms); the engine's `groups` and `consume` files
+//! combine this state with the partition logs.
 
+use super::assignor::{Assignor, Tp, assign};
+use super::clock::Clock;
 use super::error::{EngineError, Result};
 use super::rate::RateMeter;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
-
-/// A topic and partition.
-pub type Tp = (String, u32);
-
-/// How partitions are spread over the members of a group.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Assignor {
-    /// Per topic, contiguous ranges of partitions to members in id order (Kafka's default).
-    #[default]
-    Range,
-    /// All partitions dealt to members in turn.
-    RoundRobin,
-}
-
-impl std::str::FromStr for Assignor {
-    type Err = EngineError;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "range" => Ok(Assignor::Range),
-            "round-robin" | "roundrobin" => Ok(Assignor::RoundRobin),
-            _ => Err(EngineError::InvalidArgument(format!("assignor {s:?} is not one of: range, round-robin"))),
-        }
-    }
-}
+use std::sync::Arc;
+use std::time::Duration;
 
 /// A live member of a group.
 #[derive(Debug, Clone)]
@@ -40,10 +19,19 @@ pub struct Member {
     pub client_id: String,
     pub topics: Vec<String>,
     pub session_timeout: Duration,
-    pub last_seen: Instant,
+    /// When the member was last heard from (the engine clock's monotonic ms).
+    pub last_seen: u64,
     pub assignment: Vec<Tp>,
     /// Rotates the partition a poll starts with (fairness between the member's partitions).
     pub poll_turn: usize,
+}
+
+impl Member {
+    /// Whether the member's session has timed out at `now`: strictly more than its session
+    /// timeout has passed since it was last heard from.
+    pub fn expired(&self, now: u64) -> bool {
+        u128::from(now.saturating_sub(self.last_seen)) > self.session_timeout.as_millis()
+    }
 }
 
 /// A group's state.
@@ -72,55 +60,9 @@ pub struct Membership {
     pub assignment: Vec<Tp>,
 }
 
-/// Computes an assignment: member id → partitions. Members and partitions are taken in sorted order,
-/// so every call with the same inputs gives the same answer.
-pub fn assign(
-    assignor: Assignor,
-    members: &BTreeMap<String, Vec<String>>,
-    partitions: &BTreeMap<String, u32>,
-) -> BTreeMap<String, Vec<Tp>> {
-    let mut out: BTreeMap<String, Vec<Tp>> = members.keys().map(|m| (m.clone(), Vec::new())).collect();
-    match assignor {
-        Assignor::Range => {
-            for (topic, &n) in partitions {
-                let subs: Vec<&String> = members.iter().filter(|(_, t)| t.contains(topic)).map(|(m, _)| m).collect();
-                if subs.is_empty() {
-                    continue;
-                }
-                let per = n / subs.len() as u32;
-                let extra = n % subs.len() as u32;
-                let mut p = 0;
-                for (i, m) in subs.iter().enumerate() {
-                    let take = per + u32::from((i as u32) < extra);
-                    for q in p..p + take {
-                        out.entry((*m).clone()).or_default().push((topic.clone(), q));
-                    }
-                    p += take;
-                }
-            }
-        }
-        Assignor::RoundRobin => {
-            let ids: Vec<&String> = members.keys().collect();
-            let mut turn = 0usize;
-            for (topic, &n) in partitions {
-                for q in 0..n {
-                    for k in 0..ids.len() {
-                        let m = ids[(turn + k) % ids.len()];
-                        if members[m].contains(topic) {
-                            out.entry(m.clone()).or_default().push((topic.clone(), q));
-                            turn = (turn + k + 1) % ids.len();
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
 impl Group {
-    pub fn new(name: &str) -> Group {
+    /// An empty group whose consume rate is measured on `clock`.
+    pub fn new(name: &str, clock: &Arc<dyn Clock>) -> Group {
         Group {
             name: name.to_string(),
             assignor: Assignor::Range,
@@ -130,7 +72,7 @@ impl Group {
             positions: HashMap::new(),
             delivered: HashMap::new(),
             redeliveries: BTreeMap::new(),
-            consumed: RateMeter::default(),
+            consumed: RateMeter::new(clock.clone()),
             next_member: 0,
         }
     }
@@ -144,7 +86,7 @@ impl Group {
         t
     }
 
-    /// Adds (or refreshes) a member and rebalances.
+    /// Adds (or refreshes) a member, heard from at `now`, and rebalances.
     pub fn join(
         &mut self,
         member_id: Option<&str>,
@@ -152,6 +94,7 @@ impl Group {
         topics: Vec<String>,
         session_timeout: Duration,
         partitions: &BTreeMap<String, u32>,
+        now: u64,
     ) -> String {
         let id = match member_id {
             Some(id) if self.members.contains_key(id) => id.to_string(),
@@ -168,7 +111,7 @@ impl Group {
                 client_id: client_id.to_string(),
                 topics,
                 session_timeout,
-                last_seen: Instant::now(),
+                last_seen: now,
                 assignment: Vec::new(),
                 poll_turn: 0,
             },
@@ -186,14 +129,9 @@ impl Group {
         true
     }
 
-    /// Evicts members whose session timed out; returns their ids.
-    pub fn expire(&mut self, now: Instant, partitions: &BTreeMap<String, u32>) -> Vec<String> {
-        let dead: Vec<String> = self
-            .members
-            .values()
-            .filter(|m| now.duration_since(m.last_seen) > m.session_timeout)
-            .map(|m| m.id.clone())
-            .collect();
+    /// Evicts members whose session timed out at `now`; returns their ids.
+    pub fn expire(&mut self, now: u64, partitions: &BTreeMap<String, u32>) -> Vec<String> {
+        let dead: Vec<String> = self.members.values().filter(|m| m.expired(now)).map(|m| m.id.clone()).collect();
         if !dead.is_empty() {
             for d in &dead {
                 self.members.remove(d);
@@ -244,8 +182,8 @@ impl Group {
         })
     }
 
-    /// Checks that `member_id` is a member at `generation`, and marks it alive.
-    pub fn check(&mut self, member_id: &str, generation: u64) -> Result<&Member> {
+    /// Checks that `member_id` is a member at `generation`, and marks it alive at `now`.
+    pub fn check(&mut self, member_id: &str, generation: u64, now: u64) -> Result<&Member> {
         let current = self.generation;
         let name = self.name.clone();
         let m = self.members.get_mut(member_id).ok_or_else(|| {
@@ -254,7 +192,7 @@ impl Group {
                 "it left or missed its session timeout; join again",
             )
         })?;
-        m.last_seen = Instant::now();
+        m.last_seen = now;
         if generation != current {
             return Err(EngineError::IllegalGeneration {
                 group: name,
@@ -290,71 +228,18 @@ impl Group {
     }
 }
 
-/// An entry of the committed-offsets journal.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum OffsetEntry {
-    /// Committed offsets (and redelivery counts, delivered marks) of some partitions of a group.
-    Commit {
-        group: String,
-        offsets: Vec<(String, u32, u64)>,
-        #[serde(default)]
-        redeliveries: Vec<(String, u32, u64)>,
-        #[serde(default)]
-        delivered: Vec<(String, u32, u64)>,
-    },
-    /// The group was deleted.
-    DeleteGroup { group: String },
-    /// A topic was deleted: forget its offsets in every group.
-    DeleteTopic { topic: String },
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::clock::SystemClock;
 
-    fn subs(list: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
-        list.iter().map(|(m, t)| (m.to_string(), t.iter().map(|s| s.to_string()).collect())).collect()
-    }
-
-    #[test]
-    fn range_gives_contiguous_blocks_with_the_remainder_first() {
-        let parts = BTreeMap::from([("t".to_string(), 5u32)]);
-        let a = assign(Assignor::Range, &subs(&[("a", &["t"]), ("b", &["t"])]), &parts);
-        assert_eq!(a["a"], vec![("t".into(), 0), ("t".into(), 1), ("t".into(), 2)]);
-        assert_eq!(a["b"], vec![("t".into(), 3), ("t".into(), 4)]);
-    }
-
-    #[test]
-    fn round_robin_deals_partitions_in_turn_and_respects_subscriptions() {
-        let parts = BTreeMap::from([("t".to_string(), 3u32), ("u".to_string(), 2u32)]);
-        let a = assign(Assignor::RoundRobin, &subs(&[("a", &["t", "u"]), ("b", &["t"])]), &parts);
-        assert_eq!(a["a"], vec![("t".into(), 0), ("t".into(), 2), ("u".into(), 0), ("u".into(), 1)]);
-        assert_eq!(a["b"], vec![("t".into(), 1)]);
-    }
-
-    #[test]
-    fn every_partition_has_exactly_one_owner() {
-        let parts = BTreeMap::from([("t".to_string(), 7u32), ("u".to_string(), 3u32)]);
-        for assignor in [Assignor::Range, Assignor::RoundRobin] {
-            for n in 1..6 {
-                let names: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
-                let s: BTreeMap<String, Vec<String>> =
-                    names.iter().map(|m| (m.clone(), vec!["t".into(), "u".into()])).collect();
-                let a = assign(assignor, &s, &parts);
-                let mut all: Vec<Tp> = a.values().flatten().cloned().collect();
-                all.sort();
-                let before = all.len();
-                all.dedup();
-                assert_eq!(before, all.len(), "{assignor:?} with {n} members assigned a partition twice");
-                assert_eq!(all.len(), 10);
-            }
-        }
+    fn group() -> Group {
+        Group::new("g", &(Arc::new(SystemClock) as Arc<dyn Clock>))
     }
 
     #[test]
     fn handing_out_again_counts_redeliveries() {
-        let mut g = Group::new("g");
+        let mut g = group();
         let tp = ("t".to_string(), 0);
         g.delivered(&tp, 0, 10);
         g.positions.clear(); // a rebalance
@@ -362,5 +247,19 @@ mod tests {
         g.delivered(&tp, 4, 15);
         assert_eq!(g.redeliveries[&tp], 10);
         assert_eq!(g.delivered[&tp], 15);
+    }
+
+    #[test]
+    fn a_member_expires_only_once_strictly_more_than_its_timeout_has_passed() {
+        let mut g = group();
+        let parts = BTreeMap::from([("t".to_string(), 2u32)]);
+        let a = g.join(None, "a", vec!["t".into()], Duration::from_millis(300), &parts, 1_000);
+        let b = g.join(None, "b", vec!["t".into()], Duration::from_millis(500), &parts, 1_000);
+        assert!(g.expire(1_300, &parts).is_empty(), "exactly the timeout: still alive");
+        g.check(&b, g.generation, 1_200).unwrap();
+        assert_eq!(g.expire(1_301, &parts), vec![a.clone()]);
+        assert!(g.expire(1_700, &parts).is_empty(), "b was heard from at 1200");
+        assert_eq!(g.expire(1_701, &parts), vec![b]);
+        assert!(g.members.is_empty());
     }
 }

@@ -1,0 +1,217 @@
+//! Consuming as a group member: polls that continue where the group's last delivery stopped
+//! (counting redeliveries), the long-poll variant, commits (only forward; backwards takes a reset),
+//! committing what was delivered, seeking back to the committed offset, and commits by an operator
+//! for a group without live members.
+
+use super::assignor::Tp;
+use super::engine::Engine;
+use super::error::{EngineError, Result};
+use super::log::PartitionLog;
+use super::membership::Group;
+use super::record::Record;
+use crate::core::names::validate_name;
+use event_listener::Listener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A record handed to a group member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub topic: String,
+    pub partition: u32,
+    pub record: Record,
+}
+
+impl Engine {
+    /// Hands the member up to `max_records` records from its assigned partitions, continuing where
+    /// the group's previous delivery stopped (after a rebalance: from the committed offset).
+    pub fn poll(
+        &self,
+        group: &str,
+        member_id: &str,
+        generation: u64,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Delivery>> {
+        self.check_open()?;
+        let plan: Vec<(Tp, Arc<PartitionLog>, u64)> = {
+            let mut gs = self.inner.groups.lock();
+            let g = gs.group_mut(group)?;
+            g.check(member_id, generation, self.clock().mono_ms())?;
+            // Fairness: each of the member's polls starts one partition further, so a partition
+            // with a deep backlog cannot starve its other partitions.
+            let mut assignment = Vec::new();
+            if let Some(m) = g.members.get_mut(member_id) {
+                assignment = m.assignment.clone();
+                if !assignment.is_empty() {
+                    let k = m.poll_turn % assignment.len();
+                    assignment.rotate_left(k);
+                }
+                m.poll_turn = m.poll_turn.wrapping_add(1);
+            }
+            let mut plan = Vec::new();
+            for tp in assignment {
+                if let Ok(log) = self.log(&tp.0, tp.1) {
+                    let pos = g.position(&tp, log.log_start());
+                    plan.push((tp, log, pos));
+                }
+            }
+            plan
+        };
+        let mut out = Vec::new();
+        let mut spans = Vec::new();
+        for (tp, log, pos) in plan {
+            if out.len() >= max_records {
+                break;
+            }
+            let pos = pos.min(log.end_offset());
+            let recs = match log.read(pos, max_records - out.len(), max_bytes) {
+                // Retention moved the log start past the position meanwhile: continue from there.
+                Err(EngineError::OffsetOutOfRange { requested, start, .. }) if requested < start => {
+                    log.read(start, max_records - out.len(), max_bytes)?
+                }
+                r => r?,
+            };
+            if let (Some(first), Some(last)) = (recs.first(), recs.last()) {
+                spans.push((tp.clone(), first.offset, last.offset + 1));
+                log.rate_out.add(recs.len() as u64);
+            }
+            out.extend(recs.into_iter().map(|record| Delivery { topic: tp.0.clone(), partition: tp.1, record }));
+        }
+        let mut gs = self.inner.groups.lock();
+        let g = gs.group_mut(group)?;
+        g.check(member_id, generation, self.clock().mono_ms())?;
+        for (tp, from, to) in spans {
+            g.delivered(&tp, from, to);
+        }
+        Ok(out)
+    }
+
+    /// Like [`poll`](Self::poll), but waits up to `timeout` (real time) for records when there
+    /// are none.
+    pub fn poll_wait(
+        &self,
+        group: &str,
+        member_id: &str,
+        generation: u64,
+        max_records: usize,
+        max_bytes: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Delivery>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let listener = self.inner.any_append.listen();
+            let got = self.poll(group, member_id, generation, max_records, max_bytes)?;
+            if !got.is_empty() || listener.wait_deadline(deadline).is_none() {
+                return if got.is_empty() {
+                    self.poll(group, member_id, generation, max_records, max_bytes)
+                } else {
+                    Ok(got)
+                };
+            }
+        }
+    }
+
+    /// A committed offset may be at most the partition's end (the next record to come).
+    fn check_commit_range(&self, offsets: &[(String, u32, u64)]) -> Result<()> {
+        for (t, p, o) in offsets {
+            let log = self.log(t, *p)?;
+            let (start, end) = (log.log_start(), log.end_offset());
+            if *o > end {
+                return Err(EngineError::OffsetOutOfRange {
+                    topic: t.clone(),
+                    partition: *p,
+                    requested: *o,
+                    start,
+                    end,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits offsets (the next offset to consume, as Kafka does) for partitions the member owns
+    /// in this generation. Commits only move forward; moving back takes a reset.
+    pub fn commit(&self, group: &str, member_id: &str, generation: u64, offsets: &[(String, u32, u64)]) -> Result<()> {
+        self.check_open()?;
+        self.check_commit_range(offsets)?;
+        let now = self.clock().mono_ms();
+        let mut gs = self.inner.groups.lock();
+        let g = gs.group_mut(group)?;
+        let m = g.check(member_id, generation, now)?.clone();
+        for (t, p, o) in offsets {
+            let tp = (t.clone(), *p);
+            if !m.assignment.contains(&tp) {
+                return Err(EngineError::Refused(format!(
+                    "{t}/{p} is not assigned to member {member_id} in generation {generation}; only its owner may commit"
+                )));
+            }
+            only_forward(g, t, *p, *o)?;
+        }
+        gs.commit(group, offsets, false)?;
+        gs.compact_if_large()
+    }
+
+    /// Moves the member's delivery position on each of its partitions back to the committed
+    /// offset, like a consumer seeking there after a failure: what was handed out but not
+    /// committed is handed out again (and counted as redelivered).
+    pub fn seek_to_committed(&self, group: &str, member_id: &str, generation: u64) -> Result<()> {
+        let now = self.clock().mono_ms();
+        let mut gs = self.inner.groups.lock();
+        let g = gs.group_mut(group)?;
+        let assignment = g.check(member_id, generation, now)?.assignment.clone();
+        for tp in assignment {
+            g.positions.remove(&tp);
+        }
+        Ok(())
+    }
+
+    /// Commits everything handed to the member so far on its partitions.
+    pub fn commit_delivered(&self, group: &str, member_id: &str, generation: u64) -> Result<Vec<(String, u32, u64)>> {
+        let offsets: Vec<(String, u32, u64)> = {
+            let gs = self.inner.groups.lock();
+            let g = gs.groups.get(group).ok_or_else(|| EngineError::not_found(format!("group {group:?}")))?;
+            let m = g.member(member_id)?;
+            m.assignment
+                .iter()
+                .filter_map(|tp| g.positions.get(tp).map(|&o| (tp.0.clone(), tp.1, o)))
+                .filter(|(t, p, o)| g.committed.get(&(t.clone(), *p)).is_none_or(|c| o > c))
+                .collect()
+        };
+        if !offsets.is_empty() {
+            self.commit(group, member_id, generation, &offsets)?;
+        }
+        Ok(offsets)
+    }
+
+    /// Commits offsets for a group that has no live members (an operator or a one-off pull that
+    /// already left). Like member commits, these only move forward.
+    pub fn commit_offsets(&self, group: &str, offsets: &[(String, u32, u64)]) -> Result<()> {
+        self.check_open()?;
+        validate_name("group", group)?;
+        self.check_commit_range(offsets)?;
+        self.expire_members();
+        let mut gs = self.inner.groups.lock();
+        let g = gs.group_or_new(group);
+        if !g.members.is_empty() {
+            return Err(EngineError::Refused(format!(
+                "group {group} has {} live member(s); only they may commit while they run",
+                g.members.len()
+            )));
+        }
+        for (t, p, o) in offsets {
+            only_forward(g, t, *p, *o)?;
+        }
+        gs.commit(group, offsets, false)
+    }
+}
+
+/// Refuses committing `o` on `t/p` when the group has committed more there.
+fn only_forward(g: &Group, t: &str, p: u32, o: u64) -> Result<()> {
+    match g.committed.get(&(t.to_string(), p)) {
+        Some(&c) if o < c => Err(EngineError::Refused(format!(
+            "commit of {t}/{p} would move the group back from {c} to {o}; commits only move forward — use a reset to rewind"
+        ))),
+        _ => Ok(()),
+    }
+}

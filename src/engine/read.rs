@@ -1,0 +1,182 @@
+//! Reading a partition: records from an offset (bounded by count and bytes, across segments),
+//! the long-poll variant that waits for new records, and lookups by time.
+
+use super::error::{EngineError, Result};
+use super::log::PartitionLog;
+use super::record::{self, Record};
+use super::segment::{Frame, FrameReader};
+use event_listener::Listener;
+use std::time::{Duration, Instant};
+
+impl PartitionLog {
+    /// Reads up to `max_records` records (and about `max_bytes`, but always at least one record)
+    /// starting at `offset`. Reading at the end returns nothing; outside the log is an error.
+    pub fn read(&self, offset: u64, max_records: usize, max_bytes: usize) -> Result<Vec<Record>> {
+        let end = self.end_offset();
+        let start = self.log_start();
+        if offset < start || offset > end {
+            return Err(EngineError::OffsetOutOfRange {
+                topic: self.topic.clone(),
+                partition: self.partition,
+                requested: offset,
+                start,
+                end,
+            });
+        }
+        let mut out = Vec::new();
+        let mut at = offset;
+        let mut bytes = 0usize;
+        let mut full = false;
+        while at < end && out.len() < max_records && (bytes < max_bytes || out.is_empty()) {
+            let (file, path, pos, seg_end, chunk) = {
+                let st = self.state.lock();
+                if at < st.segments[0].base {
+                    // Retention deleted the segment holding `at` since this read started: say so
+                    // rather than silently continuing from the new log start.
+                    if !out.is_empty() {
+                        break;
+                    }
+                    return Err(EngineError::OffsetOutOfRange {
+                        topic: self.topic.clone(),
+                        partition: self.partition,
+                        requested: at,
+                        start: st.segments[0].base,
+                        end: self.end_offset(),
+                    });
+                }
+                let i = st.segments.partition_point(|s| s.base <= at).saturating_sub(1);
+                let s = &st.segments[i];
+                if at >= s.next_offset {
+                    // Nothing in this segment at or after `at` (can happen right after a roll).
+                    if i + 1 < st.segments.len() {
+                        at = st.segments[i + 1].base;
+                        continue;
+                    }
+                    break;
+                }
+                let records = (s.next_offset - s.base).max(1);
+                let avg = (s.size / records).max(1) as usize;
+                let want = (max_records - out.len()).saturating_mul(avg).min(max_bytes).saturating_add(256 * 1024);
+                (s.file.clone(), s.path.clone(), s.position_for(at), s.size, want.clamp(64 * 1024, 8 << 20))
+            };
+            let scratch = std::mem::take(&mut *self.read_buf.lock());
+            let mut reader = FrameReader::new(&file, &path, pos, seg_end, chunk).with_scratch(scratch);
+            let mut progressed = false;
+            loop {
+                if out.len() >= max_records || (bytes >= max_bytes && !out.is_empty()) {
+                    break;
+                }
+                match reader.next_frame()? {
+                    Frame::End => break,
+                    Frame::Bad(e) => {
+                        return Err(EngineError::Corrupt {
+                            file: path.clone(),
+                            position: reader.pos,
+                            reason: e.to_string(),
+                        });
+                    }
+                    Frame::Ok(h, frame) => {
+                        if h.next_offset() <= at {
+                            continue;
+                        }
+                        if h.base_offset >= end {
+                            break;
+                        }
+                        let before = out.len();
+                        let room = (max_records - out.len()).min((end - at) as usize);
+                        record::decode_records(&frame, &h, at, room, &mut out).map_err(|e| EngineError::Corrupt {
+                            file: path.clone(),
+                            position: reader.pos - h.frame_len as u64,
+                            reason: e.to_string(),
+                        })?;
+                        // `max_bytes` bounds records, not batches: keep what fits (at least one).
+                        let mut keep = before;
+                        for r in &out[before..] {
+                            let n = r.encoded_len();
+                            if keep > 0 && bytes + n > max_bytes {
+                                full = true;
+                                break;
+                            }
+                            bytes += n;
+                            keep += 1;
+                        }
+                        out.truncate(keep);
+                        if let Some(last) = out.last() {
+                            at = last.offset + 1;
+                        }
+                        progressed = true;
+                        if full {
+                            break;
+                        }
+                    }
+                }
+            }
+            *self.read_buf.lock() = reader.into_scratch();
+            if full {
+                break;
+            }
+            if !progressed {
+                // Segment exhausted: move on to the next one, if any.
+                let st = self.state.lock();
+                let i = st.segments.partition_point(|s| s.base <= at);
+                match st.segments.get(i) {
+                    Some(next) if next.base > at => at = next.base,
+                    _ => break,
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Like [`read`](Self::read) but, at the end of the log, waits up to `timeout` for new records.
+    pub fn read_wait(
+        &self,
+        offset: u64,
+        max_records: usize,
+        max_bytes: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Record>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let listener = self.appended.listen();
+            let got = self.read(offset, max_records, max_bytes)?;
+            if !got.is_empty() {
+                return Ok(got);
+            }
+            if listener.wait_deadline(deadline).is_none() {
+                return self.read(offset, max_records, max_bytes);
+            }
+        }
+    }
+
+    /// The first offset whose timestamp is at or after `ts` (the end offset when there is none).
+    pub fn offset_for_time(&self, ts: i64) -> Result<u64> {
+        let scan_from = {
+            let st = self.state.lock();
+            let i = st.segments.partition_point(|s| s.max_ts < ts);
+            match st.segments.get(i) {
+                None => return Ok(self.end_offset()),
+                Some(s) => s.scan_start_for_time(ts).max(self.log_start()),
+            }
+        };
+        let mut at = scan_from;
+        loop {
+            let recs = self.read(at, 512, 1 << 20)?;
+            if recs.is_empty() {
+                return Ok(self.end_offset());
+            }
+            if let Some(r) = recs.iter().find(|r| r.timestamp >= ts) {
+                return Ok(r.offset);
+            }
+            at = recs[recs.len() - 1].offset + 1;
+        }
+    }
+
+    /// Timestamp of the record at `offset`, if it exists.
+    pub fn timestamp_of(&self, offset: u64) -> Result<Option<i64>> {
+        if offset < self.log_start() || offset >= self.end_offset() {
+            return Ok(None);
+        }
+        Ok(self.read(offset, 1, 1)?.first().map(|r| r.timestamp))
+    }
+}

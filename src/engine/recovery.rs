@@ -1,0 +1,246 @@
+//! Opening a partition's segments after a clean close or a crash. Sealed segments trust their
+//! indexes (rebuilt by a CRC-checked scan when missing or damaged); the active segment is
+//! validated from its checkpoint to the end. A torn tail (bytes after the last valid batch, with
+//! no valid batch after the damage) is truncated and logged; damage followed by valid data is
+//! refused with the file and byte position: nothing acknowledged is cut by a guess.
+
+use super::checkpoint::{self, Checkpoint};
+use super::config::SyncMode;
+use super::error::{EngineError, IoContext, Result};
+use super::log::LogConfig;
+use super::producer::Producers;
+use super::record::{self, BATCH_HEADER};
+use super::segment::{self, Frame, FrameReader, Segment, read_exact_at};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// What recovery did on open, for logs and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// Bytes of the active segment validated on open.
+    pub scanned_bytes: u64,
+    /// Bytes cut from a torn tail, and where.
+    pub truncated: Option<(PathBuf, u64, u64)>,
+}
+
+/// A partition's segments as recovered, the active one last.
+pub struct Recovered {
+    pub segments: Vec<Segment>,
+    pub next_offset: u64,
+    /// The largest timestamp in the log (`i64::MIN` when it never held a record).
+    pub last_ts: i64,
+    pub producers: Producers,
+}
+
+/// Opens (or creates) the segments of the partition in `dir`.
+pub fn open_segments(dir: &Path, cfg: &LogConfig, report: &mut RecoveryReport) -> Result<Recovered> {
+    let mut bases = Vec::new();
+    for entry in std::fs::read_dir(dir).ctx(|| format!("list {}", dir.display()))? {
+        let entry = entry.ctx(|| format!("list {}", dir.display()))?;
+        if let Some(b) = entry.file_name().to_str().and_then(segment::parse_log_name) {
+            bases.push(b);
+        }
+    }
+    bases.sort_unstable();
+    let mut segments = Vec::with_capacity(bases.len().max(1));
+    let Some(&last) = bases.last() else {
+        segments.push(Segment::create(dir, 0, cfg.sync != SyncMode::Never)?);
+        return Ok(Recovered { segments, next_offset: 0, last_ts: i64::MIN, producers: Producers::default() });
+    };
+    for w in bases.windows(2) {
+        segments.push(open_sealed(dir, w[0], w[1], cfg.index_interval)?);
+    }
+    let (seg, next_offset, ts, producers) = recover_active(dir, last, &segments, cfg, report)?;
+    // Timestamps never go back, even when the checkpoint is gone and the active segment is empty.
+    let last_ts = segments.iter().map(|s| s.max_ts).fold(ts, i64::max);
+    segments.push(seg);
+    Ok(Recovered { segments, next_offset, last_ts, producers })
+}
+
+/// Opens a sealed segment: trusts its indexes; rebuilds them (a full, CRC-checked scan) if missing.
+fn open_sealed(dir: &Path, base: u64, next_base: u64, interval: u64) -> Result<Segment> {
+    let mut seg = Segment::open_file(dir, base)?;
+    let size = seg.size;
+    // Entries must point inside the segment: positions below its size, offsets below the next base.
+    seg.load_indexes(size, Some(next_base - base));
+    seg.next_offset = next_base;
+    let has_ts = seg.tindex.last().is_some();
+    if (seg.index.is_empty() || !has_ts) && size > 0 {
+        tracing::warn!("rebuilding the indexes of {} (missing or damaged)", seg.path.display());
+        let mut fresh = Segment::open_file(dir, base)?;
+        fresh.load_indexes(0, Some(0));
+        let file = fresh.file.clone();
+        let path = fresh.path.clone();
+        let mut reader = FrameReader::new(&file, &path, 0, size, 4 << 20);
+        loop {
+            match reader.next_frame()? {
+                Frame::End => break,
+                Frame::Bad(e) => {
+                    return Err(EngineError::Corrupt {
+                        file: path.clone(),
+                        position: reader.pos,
+                        reason: e.to_string(),
+                    });
+                }
+                Frame::Ok(h, _) => {
+                    let at = reader.pos - h.frame_len as u64;
+                    fresh.note_batch(at, &h, interval);
+                }
+            }
+        }
+        fresh.seal(true)?;
+        fresh.next_offset = next_base;
+        return Ok(fresh);
+    }
+    seg.max_ts = seg.tindex.last().map(|t| t.ts).unwrap_or(i64::MIN);
+    Ok(seg)
+}
+
+/// Validates the active segment from its checkpoint to the end. A torn tail is truncated (and
+/// logged); damage followed by valid data is refused with the file and byte position.
+fn recover_active(
+    dir: &Path,
+    base: u64,
+    sealed: &[Segment],
+    cfg: &LogConfig,
+    report: &mut RecoveryReport,
+) -> Result<(Segment, u64, i64, Producers)> {
+    let mut seg = Segment::open_file(dir, base)?;
+    let len = seg.size;
+    let (ck, older) = match checkpoint::read(dir) {
+        Some(c) if c.base == base && c.pos <= len && c.next >= base => (Some(c), None),
+        Some(c) if c.base < base => (None, Some(c)),
+        _ => (None, None),
+    };
+    let (mut pos, mut next, mut last_ts, mut producers) = match ck {
+        Some(c) => (c.pos, c.next, c.last_ts, c.producers),
+        None => {
+            if len > 0 {
+                tracing::info!("no usable checkpoint for {}: validating the whole segment", seg.path.display());
+            }
+            // A checkpoint of an older segment (a crash after a roll but before the checkpoint
+            // was rewritten, or a slow sync that wrote it late) still holds the producer state
+            // at its position: replay the batches after it so retries are still recognised.
+            let (producers, last_ts) = match older {
+                Some(c) => producers_after(sealed, c),
+                None => (Producers::default(), i64::MIN),
+            };
+            (0, base, last_ts, producers)
+        }
+    };
+    seg.load_indexes(pos, Some(next - base));
+    let scan_start = pos;
+    seg.size = pos;
+    seg.next_offset = next;
+    seg.max_ts = last_ts;
+    let file = seg.file.clone();
+    let path = seg.path.clone();
+    let mut reader = FrameReader::new(&file, &path, pos, len, 4 << 20);
+    let damage = loop {
+        match reader.next_frame()? {
+            Frame::End => break None,
+            Frame::Bad(e) => break Some(e.to_string()),
+            Frame::Ok(h, _) => {
+                if h.base_offset != next {
+                    break Some(format!("batch starts at offset {} but {next} was expected", h.base_offset));
+                }
+                let at = reader.pos - h.frame_len as u64;
+                seg.note_batch(at, &h, cfg.index_interval);
+                if h.producer_id != 0 {
+                    producers.record(h.producer_id, h.base_seq, h.count, h.base_offset);
+                }
+                next = h.next_offset();
+                last_ts = last_ts.max(h.timestamp);
+                pos = reader.pos;
+            }
+        }
+    };
+    report.scanned_bytes = len - scan_start;
+    if let Some(reason) = damage {
+        if let Some(valid) = find_valid_batch_after(&file, &path, pos, len)? {
+            return Err(EngineError::Corrupt {
+                file: path,
+                position: pos,
+                reason: format!(
+                    "{reason}, and a valid batch follows at byte {valid}, so this is not a torn tail; \
+                     depot will not cut valid data. Restore the file from a copy, or truncate it to {pos} bytes to accept losing everything after that byte"
+                ),
+            });
+        }
+        let cut = len - pos;
+        file.set_len(pos).ctx(|| format!("truncate torn tail of {}", path.display()))?;
+        file.sync_all().ctx(|| format!("fsync {}", path.display()))?;
+        tracing::warn!(
+            "recovered {}: cut a torn tail of {cut} bytes at byte {pos} ({reason}); the log ends at offset {next}",
+            path.display()
+        );
+        report.truncated = Some((path.clone(), pos, cut));
+    }
+    seg.size = pos;
+    seg.next_offset = next;
+    seg.max_ts = last_ts;
+    Ok((seg, next, last_ts, producers))
+}
+
+/// Rebuilds the producer state from checkpoint `c` of an older (now sealed) segment by reading the
+/// batch headers after its position in that and every later sealed segment.
+fn producers_after(sealed: &[Segment], c: Checkpoint) -> (Producers, i64) {
+    let Some(first) = sealed.iter().position(|s| s.base == c.base && c.pos <= s.size) else {
+        tracing::warn!("the checkpoint names segment {} which is gone; producer state starts empty", c.base);
+        return (Producers::default(), i64::MIN);
+    };
+    let (mut producers, mut last_ts) = (c.producers, c.last_ts);
+    for (i, s) in sealed.iter().enumerate().skip(first) {
+        let from = if i == first { c.pos } else { 0 };
+        let mut reader = FrameReader::new(&s.file, &s.path, from, s.size, 4 << 20);
+        loop {
+            match reader.next_frame() {
+                Ok(Frame::Ok(h, _)) => {
+                    if h.producer_id != 0 {
+                        producers.record(h.producer_id, h.base_seq, h.count, h.base_offset);
+                    }
+                    last_ts = last_ts.max(h.timestamp);
+                }
+                Ok(Frame::End) => break,
+                Ok(Frame::Bad(e)) => {
+                    // Reads of this segment report the damage; the producer state is a best effort.
+                    tracing::warn!("{} at byte {}: {e}", s.path.display(), reader.pos);
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    break;
+                }
+            }
+        }
+    }
+    (producers, last_ts)
+}
+
+/// Looks for any valid batch strictly after `from` (up to `end`): damage followed by valid data
+/// means the damage is not a torn tail, and the engine must not truncate it away.
+pub fn find_valid_batch_after(file: &File, path: &Path, from: u64, end: u64) -> Result<Option<u64>> {
+    const CHUNK: u64 = 1 << 20;
+    let mut start = from + 1;
+    while start + (BATCH_HEADER as u64) <= end {
+        let n = (CHUNK + BATCH_HEADER as u64).min(end - start) as usize;
+        let buf = read_exact_at(file, path, start, n)?;
+        let scan_to = n.saturating_sub(BATCH_HEADER) + 1;
+        for i in 0..scan_to.min(CHUNK as usize) {
+            if buf[i + 8] != record::MAGIC {
+                continue;
+            }
+            if let Ok(h) = record::parse_header(&buf[i..]) {
+                let at = start + i as u64;
+                if at + h.frame_len as u64 <= end {
+                    let frame = read_exact_at(file, path, at, h.frame_len)?;
+                    if record::check_frame(&frame).is_ok() {
+                        return Ok(Some(at));
+                    }
+                }
+            }
+        }
+        start += CHUNK;
+    }
+    Ok(None)
+}

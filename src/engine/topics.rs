@@ -1,0 +1,145 @@
+//! The engine's topics: loading them on open, create / delete / list / describe, the key
+//! partitioner, and retention (by size, and by age on the engine's clock).
+
+use super::engine::Engine;
+use super::error::{EngineError, IoContext, Result};
+use super::log::{LogConfig, PartitionLog};
+use super::offsets::OffsetEntry;
+use super::topic::Topic;
+use crate::core::names::validate_name;
+use crate::core::{PartitionInfo, TopicConfig, TopicInfo};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Opens every topic in `topics_dir`, finishing interrupted deletions and creations first.
+pub(super) fn load(topics_dir: &Path, log_config: &LogConfig) -> Result<BTreeMap<String, Arc<Topic>>> {
+    let mut topics = BTreeMap::new();
+    for entry in std::fs::read_dir(topics_dir).ctx(|| format!("list {}", topics_dir.display()))? {
+        let entry = entry.ctx(|| format!("list {}", topics_dir.display()))?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        let path = entry.path();
+        if name.starts_with(".deleted-") {
+            std::fs::remove_dir_all(&path).ctx(|| format!("finish deleting {}", path.display()))?;
+            continue;
+        }
+        if !path.join("topic.json").exists() {
+            tracing::warn!("{} has no topic.json (creation was interrupted); removing it", path.display());
+            std::fs::remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
+            continue;
+        }
+        let topic = Topic::open(&path, &name, log_config)?;
+        topics.insert(name, Arc::new(topic));
+    }
+    Ok(topics)
+}
+
+/// A topic's description: settings and, per partition, range, size and rates.
+fn topic_info(t: &Topic) -> TopicInfo {
+    TopicInfo {
+        name: t.name.clone(),
+        config: t.config.clone(),
+        partitions: t
+            .partitions
+            .iter()
+            .map(|p| {
+                let s = p.stats();
+                PartitionInfo {
+                    partition: p.partition,
+                    log_start: s.log_start,
+                    end_offset: s.end_offset,
+                    size_bytes: s.size_bytes,
+                    segments: s.segments,
+                    rate_in: p.rate_in.per_second(),
+                    rate_out: p.rate_out.per_second(),
+                }
+            })
+            .collect(),
+    }
+}
+
+impl Engine {
+    pub(super) fn topic(&self, name: &str) -> Result<Arc<Topic>> {
+        self.inner.topics.read().get(name).cloned().ok_or_else(|| {
+            EngineError::not_found_hint(
+                format!("topic {name:?}"),
+                "list topics with `depot topics`, create one with `depot topic create NAME`",
+            )
+        })
+    }
+
+    pub(super) fn log(&self, topic: &str, partition: u32) -> Result<Arc<PartitionLog>> {
+        Ok(self.topic(topic)?.partition(partition)?.clone())
+    }
+
+    /// Partitions per topic, as the assignors need them.
+    pub(super) fn partition_counts(&self) -> BTreeMap<String, u32> {
+        self.inner.topics.read().iter().map(|(n, t)| (n.clone(), t.partitions.len() as u32)).collect()
+    }
+
+    /// Creates a topic.
+    pub fn create_topic(&self, name: &str, config: TopicConfig) -> Result<TopicInfo> {
+        self.check_open()?;
+        validate_name("topic", name)?;
+        config.validate()?;
+        let mut topics = self.inner.topics.write();
+        if topics.contains_key(name) {
+            return Err(EngineError::AlreadyExists { what: format!("topic {name:?}") });
+        }
+        let dir = self.inner.dir.join("topics").join(name);
+        let topic = Arc::new(Topic::create(&dir, name, config, &self.inner.log_config)?);
+        topics.insert(name.to_string(), topic.clone());
+        drop(topics);
+        self.rebalance_all();
+        Ok(topic_info(&topic))
+    }
+
+    /// Deletes a topic and its data; groups forget their offsets on it.
+    pub fn delete_topic(&self, name: &str) -> Result<()> {
+        self.check_open()?;
+        let topic = {
+            let mut topics = self.inner.topics.write();
+            topics.remove(name).ok_or_else(|| EngineError::not_found(format!("topic {name:?}")))?
+        };
+        let grave = self.inner.dir.join("topics").join(format!(".deleted-{name}-{}", self.clock().now_ms()));
+        std::fs::rename(&topic.dir, &grave).ctx(|| format!("delete {}", topic.dir.display()))?;
+        super::segment::sync_dir(&self.inner.dir.join("topics"))?;
+        std::fs::remove_dir_all(&grave).ctx(|| format!("remove {}", grave.display()))?;
+        let mut gs = self.inner.groups.lock();
+        let entry = OffsetEntry::DeleteTopic { topic: name.to_string() };
+        gs.offsets.append(&entry, true)?;
+        gs.apply(entry);
+        drop(gs);
+        self.rebalance_all();
+        Ok(())
+    }
+
+    pub fn list_topics(&self) -> Vec<TopicInfo> {
+        self.inner.topics.read().values().map(|t| topic_info(t)).collect()
+    }
+
+    pub fn describe_topic(&self, name: &str) -> Result<TopicInfo> {
+        Ok(topic_info(&*self.topic(name)?))
+    }
+
+    /// The partition a record with this key goes to (Kafka's murmur2 partitioner).
+    pub fn partition_for(&self, topic: &str, key: &[u8]) -> Result<u32> {
+        Ok(self.topic(topic)?.choose_partition(Some(key)))
+    }
+
+    /// Enforces retention on every partition now (it also runs in the background): whole sealed
+    /// segments go once the log is over its size limit, or once their newest record is more than
+    /// the age limit older than the engine clock's now.
+    pub fn enforce_retention(&self) -> Result<usize> {
+        self.check_open()?;
+        let topics: Vec<Arc<Topic>> = self.inner.topics.read().values().cloned().collect();
+        let now = self.clock().now_ms();
+        let mut n = 0;
+        for t in topics {
+            for p in &t.partitions {
+                n += p.enforce_retention(t.config.retention_ms, t.config.retention_bytes, now)?;
+            }
+        }
+        Ok(n)
+    }
+}
