@@ -1,19 +1,39 @@
 //! The engine façade as a user sees it: topics, partitioning, fetch, long-poll, time lookups,
-//! retention, replay, offset resets and lag.
+//! retention, replay, offset resets, lag and rates. Time is a manual clock the tests move.
 
 use bytes::Bytes;
 use depot::core::{ReplayRange, ResetSpec, TopicConfig};
 use depot::engine::partitioner::partition_for_key;
-use depot::engine::{Engine, EngineConfig, EngineError, JoinRequest, NewRecord, Record, SyncMode};
+use depot::engine::{Clock, Engine, EngineConfig, EngineError, JoinRequest, ManualClock, NewRecord, Record, SyncMode};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// An engine whose background maintenance never runs during a test (tests call it explicitly).
+/// Where the tests' clocks start: 2023-11-14T22:13:20Z.
+const START_MS: i64 = 1_700_000_000_000;
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(START_MS))
+}
+
+/// An engine on `clock` whose background maintenance never runs during a test (tests call it
+/// explicitly).
+fn open_on(dir: &std::path::Path, clock: &Arc<ManualClock>) -> Engine {
+    let config = EngineConfig {
+        sync: SyncMode::Never,
+        maintenance_interval: Duration::from_secs(3600),
+        clock: clock.clone(),
+        ..Default::default()
+    };
+    Engine::open(dir, config).unwrap()
+}
+
+/// An engine on a clock of its own that nothing moves.
 fn open(dir: &std::path::Path) -> Engine {
-    Engine::open(
-        dir,
-        EngineConfig { sync: SyncMode::Never, maintenance_interval: Duration::from_secs(3600), ..Default::default() },
-    )
-    .unwrap()
+    open_on(dir, &clock())
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
 }
 
 fn topic(partitions: u32) -> TopicConfig {
@@ -39,13 +59,6 @@ fn fetch_all(e: &Engine, t: &str, p: u32) -> Vec<Record> {
 
 fn header<'a>(r: &'a Record, name: &str) -> Option<&'a [u8]> {
     r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| &v[..])
-}
-
-/// Sleeps until the wall clock (in ms) has moved past `ts`, so the next append gets a later timestamp.
-fn wait_past(ts: i64) {
-    while depot::core::time::now_ms() <= ts {
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 // ---- topics ---------------------------------------------------------------------------------------------
@@ -243,9 +256,17 @@ fn fetch_wait_returns_as_soon_as_a_record_arrives_and_empty_after_its_timeout() 
             (got, started.elapsed())
         })
     };
-    // Appends to another partition must not wake the waiter with nothing.
+    // Appends to another partition must not wake the waiter with nothing: append there once the
+    // waiter is listening, and give a wrong wake-up a moment to show.
+    let p1 = e.partition_log("t", 1).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while p1.appended.total_listeners() == 0 {
+        assert!(Instant::now() < deadline, "the waiter never started waiting");
+        std::thread::yield_now();
+    }
     e.append("t", 0, &[val(0)], None).unwrap();
     std::thread::sleep(Duration::from_millis(50));
+    assert!(!waiter.is_finished(), "an append to partition 0 ended a wait on partition 1");
     e.append("t", 1, &[val(1)], None).unwrap();
     let (got, waited) = waiter.join().unwrap();
     assert_eq!(got.len(), 1);
@@ -263,21 +284,23 @@ fn fetch_wait_returns_as_soon_as_a_record_arrives_and_empty_after_its_timeout() 
 #[test]
 fn offset_for_time_finds_the_first_record_at_or_after_a_time() {
     let tmp = tempfile::tempdir().unwrap();
-    let e = open(tmp.path());
+    let clock = clock();
+    let e = open_on(tmp.path(), &clock);
     // Small segments and a small index interval, so the lookup crosses segments and index entries.
     e.create_topic("t", TopicConfig { segment_bytes: Some(1024), ..topic(1) }).unwrap();
-    let before = depot::core::time::now_ms();
-    wait_past(before);
+    let before = clock.now_ms();
+    clock.advance(ms(1));
     for i in 0..40u64 {
         e.append("t", 0, &[val(2 * i), val(2 * i + 1)], None).unwrap();
         if i % 3 == 0 {
-            wait_past(depot::core::time::now_ms());
+            clock.advance(ms(1));
         }
     }
     assert!(e.describe_topic("t").unwrap().partitions[0].segments > 2);
     let all = fetch_all(&e, "t", 0);
     assert_eq!(all.len(), 80);
     assert!(all.windows(2).all(|w| w[0].timestamp <= w[1].timestamp), "timestamps never go back");
+    assert_eq!((all[0].timestamp, all[79].timestamp), (before + 1, before + 14), "appends are stamped by the clock");
     assert_eq!(e.offset_for_time("t", 0, before).unwrap(), 0);
     for r in &all {
         let want = all.iter().find(|x| x.timestamp >= r.timestamp).unwrap().offset;
@@ -290,7 +313,7 @@ fn offset_for_time_finds_the_first_record_at_or_after_a_time() {
     // The same answers after a restart (indexes read back from disk).
     e.close().unwrap();
     drop(e);
-    let e = open(tmp.path());
+    let e = open_on(tmp.path(), &clock);
     for r in all.iter().step_by(7) {
         let want = all.iter().find(|x| x.timestamp >= r.timestamp).unwrap().offset;
         assert_eq!(e.offset_for_time("t", 0, r.timestamp).unwrap(), want);
@@ -340,7 +363,8 @@ fn retention_by_bytes_removes_whole_old_segments_and_moves_the_log_start() {
 #[test]
 fn retention_by_age_removes_old_segments_but_never_the_active_one() {
     let tmp = tempfile::tempdir().unwrap();
-    let e = open(tmp.path());
+    let clock = clock();
+    let e = open_on(tmp.path(), &clock);
     e.create_topic("t", TopicConfig { segment_bytes: Some(1024), retention_ms: Some(300), ..topic(1) }).unwrap();
     for i in 0..50u64 {
         e.append("t", 0, &[val(i)], None).unwrap();
@@ -348,10 +372,7 @@ fn retention_by_age_removes_old_segments_but_never_the_active_one() {
     // Nothing is old enough yet.
     assert_eq!(e.enforce_retention().unwrap(), 0);
     let old_end = e.describe_topic("t").unwrap().partitions[0].end_offset;
-    let written = depot::core::time::now_ms();
-    while depot::core::time::now_ms() <= written + 350 {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    clock.advance(ms(350));
     // New records in new segments are young and stay.
     for i in 50..70u64 {
         e.append("t", 0, &[NewRecord::value(vec![0u8; 300]).with_header("i", i.to_string())], None).unwrap();
@@ -367,14 +388,83 @@ fn retention_by_age_removes_old_segments_but_never_the_active_one() {
     assert!(recs.iter().any(|r| r.offset == 69));
 
     // When everything is old, the active segment still stays (the log never loses its end).
-    let last = depot::core::time::now_ms();
-    while depot::core::time::now_ms() <= last + 350 {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    clock.advance(ms(350));
     e.enforce_retention().unwrap();
     let p = e.describe_topic("t").unwrap().partitions[0].clone();
     assert_eq!(p.segments, 1);
     assert_eq!(p.end_offset, 70);
+    e.close().unwrap();
+}
+
+/// Appends one record of about 1000 bytes: with 1024-byte segments, each gets a segment of its own.
+fn append_big(e: &Engine, i: u64) {
+    e.append("t", 0, &[NewRecord::value(vec![i as u8; 1000]).with_header("i", i.to_string())], None).unwrap();
+}
+
+#[test]
+fn retention_by_age_deletes_a_segment_the_millisecond_its_newest_record_is_older_than_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let e = open_on(tmp.path(), &clock);
+    let retention = 60_000u64;
+    e.create_topic("t", TopicConfig { segment_bytes: Some(1024), retention_ms: Some(retention), ..topic(1) }).unwrap();
+    // Segments of offsets 0 and 1 at t0, 2 at t0 + 100, 3 at t0 + 250, and the active one (4).
+    let t0 = clock.now_ms();
+    append_big(&e, 0);
+    append_big(&e, 1);
+    clock.advance(ms(100));
+    append_big(&e, 2);
+    clock.advance(ms(150));
+    append_big(&e, 3);
+    append_big(&e, 4);
+    let segments = |e: &Engine| e.describe_topic("t").unwrap().partitions[0].segments;
+    let log_start = |e: &Engine| e.describe_topic("t").unwrap().partitions[0].log_start;
+    assert_eq!(segments(&e), 5);
+    let r = retention as i64;
+    // (clock, segments deleted by this pass, log start after it)
+    for (at, deleted, start) in [
+        (t0 + r, 0, 0),
+        (t0 + r + 1, 2, 2),
+        (t0 + 100 + r, 0, 2),
+        (t0 + 100 + r + 1, 1, 3),
+        (t0 + 250 + r, 0, 3),
+        // Offset 3's segment goes; the active segment (offset 4, as old) never does.
+        (t0 + 250 + r + 1, 1, 4),
+        (t0 + 10 * r, 0, 4),
+    ] {
+        clock.set_ms(at);
+        assert_eq!(e.enforce_retention().unwrap(), deleted, "at t0 + {}", at - t0);
+        assert_eq!(log_start(&e), start, "at t0 + {}", at - t0);
+    }
+    assert_eq!(segments(&e), 1);
+    assert_eq!(e.fetch("t", 0, 4, 10, 1 << 20).unwrap().len(), 1);
+    e.close().unwrap();
+}
+
+#[test]
+fn background_maintenance_enforces_retention_by_the_engine_clock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let config = EngineConfig {
+        sync: SyncMode::Never,
+        maintenance_interval: ms(10),
+        clock: clock.clone(),
+        ..Default::default()
+    };
+    let e = Engine::open(tmp.path(), config).unwrap();
+    e.create_topic("t", TopicConfig { segment_bytes: Some(1024), retention_ms: Some(3_600_000), ..topic(1) }).unwrap();
+    for i in 0..3 {
+        append_big(&e, i);
+    }
+    // An hour passes on the engine's clock (not on the wall clock): the maintenance thread,
+    // which wakes on real time, deletes the two sealed segments.
+    clock.advance(Duration::from_secs(3600) + ms(1));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while e.describe_topic("t").unwrap().partitions[0].log_start < 2 {
+        assert!(Instant::now() < deadline, "the maintenance thread did not enforce retention");
+        std::thread::yield_now();
+    }
+    assert_eq!(e.describe_topic("t").unwrap().partitions[0].segments, 1);
     e.close().unwrap();
 }
 
@@ -444,7 +534,8 @@ fn reads_racing_with_retention_never_skip_records_silently() {
 #[test]
 fn replay_copies_records_with_origin_headers_to_another_topic_and_to_the_same_topic() {
     let tmp = tempfile::tempdir().unwrap();
-    let e = open(tmp.path());
+    let clock = clock();
+    let e = open_on(tmp.path(), &clock);
     e.create_topic("src", topic(2)).unwrap();
     e.create_topic("dst", topic(3)).unwrap();
     for i in 0..10u64 {
@@ -494,7 +585,7 @@ fn replay_copies_records_with_origin_headers_to_another_topic_and_to_the_same_to
     assert_eq!(e.describe_topic("src").unwrap().partitions[1].end_offset, 5, "other partitions untouched");
 
     // A time window: everything up to now is in it; the future is empty.
-    let now = depot::core::time::now_ms();
+    let now = clock.now_ms();
     let plan = e.plan_replay("src", None, ReplayRange::Time { since_ms: 0, until_ms: now + 1 }, Some("dst")).unwrap();
     assert_eq!(plan.total, 12);
     let plan = e
@@ -514,15 +605,16 @@ fn replay_copies_records_with_origin_headers_to_another_topic_and_to_the_same_to
 
 // ---- resets --------------------------------------------------------------------------------------------------
 
-/// A group "g" on topic "t" (2 partitions of 10 records, appended in two time-separated halves)
-/// with committed offsets 6 and 4 and no live members. Returns the timestamp of the second half.
-fn reset_fixture(e: &Engine) -> i64 {
+/// A group "g" on topic "t" (2 partitions of 10 records, appended in two halves a second apart)
+/// with committed offsets 6 and 4 and no live members; the clock ends 2.5 s after the second
+/// half. Returns the timestamp of the second half.
+fn reset_fixture(e: &Engine, clock: &ManualClock) -> i64 {
     e.create_topic("t", topic(2)).unwrap();
     for p in 0..2 {
         e.append("t", p, &(0..5).map(val).collect::<Vec<_>>(), None).unwrap();
     }
-    wait_past(depot::core::time::now_ms());
-    let second = depot::core::time::now_ms();
+    clock.advance(Duration::from_secs(1));
+    let second = clock.now_ms();
     for p in 0..2 {
         e.append("t", p, &(5..10).map(val).collect::<Vec<_>>(), None).unwrap();
     }
@@ -530,16 +622,20 @@ fn reset_fixture(e: &Engine) -> i64 {
     e.poll("g", &m.member_id, m.generation, 100, 1 << 20).unwrap();
     e.commit("g", &m.member_id, m.generation, &[("t".into(), 0, 6), ("t".into(), 1, 4)]).unwrap();
     e.leave_group("g", &m.member_id).unwrap();
-    e.fetch("t", 0, 5, 1, 1 << 20).unwrap()[0].timestamp.max(second)
+    assert_eq!(e.fetch("t", 0, 5, 1, 1 << 20).unwrap()[0].timestamp, second);
+    clock.advance(ms(2500));
+    second
 }
 
 #[test]
 fn reset_plans_cover_all_six_modes_and_clamp_with_a_note() {
     let tmp = tempfile::tempdir().unwrap();
-    let e = open(tmp.path());
-    let second_half = reset_fixture(&e);
-    let now = depot::core::time::now_ms();
+    let clock = clock();
+    let e = open_on(tmp.path(), &clock);
+    let second_half = reset_fixture(&e, &clock);
+    let now = clock.now_ms();
     let ms_since_second = (now - second_half) as u64;
+    assert_eq!(ms_since_second, 2500);
     let cases: Vec<(ResetSpec, Vec<u64>)> = vec![
         (ResetSpec::ToEarliest, vec![0, 0]),
         (ResetSpec::ToLatest, vec![10, 10]),
@@ -549,6 +645,8 @@ fn reset_plans_cover_all_six_modes_and_clamp_with_a_note() {
         (ResetSpec::ToDatetime(second_half), vec![5, 5]),
         (ResetSpec::ToDatetime(now + 60_000), vec![10, 10]),
         (ResetSpec::ByDuration(ms_since_second), vec![5, 5]),
+        (ResetSpec::ByDuration(ms_since_second + 1), vec![5, 5]),
+        (ResetSpec::ByDuration(ms_since_second - 1), vec![10, 10]),
         (ResetSpec::ByDuration(3_600_000), vec![0, 0]),
     ];
     for (spec, want) in cases {
@@ -581,12 +679,14 @@ fn reset_plans_cover_all_six_modes_and_clamp_with_a_note() {
 #[test]
 fn resets_are_refused_with_live_members_unless_forced_conflict_when_stale_and_undo_from_the_journal() {
     let tmp = tempfile::tempdir().unwrap();
-    let e = open(tmp.path());
-    reset_fixture(&e);
+    let clock = clock();
+    let e = open_on(tmp.path(), &clock);
+    reset_fixture(&e, &clock);
 
     // Executing applies exactly the plan, and it is journaled.
     let plan = e.plan_reset("g", "t", None, ResetSpec::ToEarliest).unwrap();
     let r1 = e.execute_reset(&plan, false).unwrap();
+    assert_eq!(r1.at_ms, clock.now_ms(), "journaled at the engine clock's time");
     assert_eq!(r1.rows, vec![(0, Some(6), 0), (1, Some(4), 0)]);
     assert!(!r1.forced);
     let committed = |e: &Engine| -> Vec<Option<u64>> {
@@ -646,25 +746,25 @@ fn resets_are_refused_with_live_members_unless_forced_conflict_when_stale_and_un
 #[test]
 fn lag_is_reported_in_messages_and_in_time() {
     let tmp = tempfile::tempdir().unwrap();
-    let e = open(tmp.path());
+    let clock = clock();
+    let e = open_on(tmp.path(), &clock);
     e.create_topic("t", topic(2)).unwrap();
     e.append("t", 0, &(0..10).map(val).collect::<Vec<_>>(), None).unwrap();
     e.append("t", 1, &(0..4).map(val).collect::<Vec<_>>(), None).unwrap();
-    let appended = e.fetch("t", 0, 0, 1, 1 << 20).unwrap()[0].timestamp;
-    wait_past(appended + 20);
+    clock.advance(ms(20));
 
     let m = e.join_group("g", JoinRequest::new("c", &["t"])).unwrap();
     // Nothing committed yet: lag counts from the log start.
     let g = e.describe_group("g").unwrap();
     assert_eq!(g.partitions.iter().map(|p| (p.committed, p.lag)).collect::<Vec<_>>(), vec![(None, 10), (None, 4)]);
     assert_eq!(g.total_lag(), 14);
-    assert!(g.partitions.iter().all(|p| p.lag_ms >= 20), "{:?}", g.partitions);
+    assert!(g.partitions.iter().all(|p| p.lag_ms == 20), "{:?}", g.partitions);
 
     e.commit("g", &m.member_id, m.generation, &[("t".into(), 0, 3), ("t".into(), 1, 4)]).unwrap();
     let g = e.describe_group("g").unwrap();
     let p0 = &g.partitions[0];
     assert_eq!((p0.committed, p0.lag, p0.end_offset), (Some(3), 7, 10));
-    assert!(p0.lag_ms >= 20, "behind: the age of the first unconsumed record, got {}", p0.lag_ms);
+    assert_eq!(p0.lag_ms, 20, "behind: the age of the first unconsumed record");
     let p1 = &g.partitions[1];
     assert_eq!((p1.lag, p1.lag_ms), (0, 0), "caught up");
     assert_eq!(g.total_lag(), 7);
@@ -674,5 +774,58 @@ fn lag_is_reported_in_messages_and_in_time() {
     e.commit("g", &m.member_id, m.generation, &[("t".into(), 0, 10)]).unwrap();
     let g = e.describe_group("g").unwrap();
     assert_eq!((g.total_lag(), g.max_lag_ms()), (0, 0));
+    e.close().unwrap();
+}
+
+#[test]
+fn lag_in_time_is_the_clock_now_minus_the_oldest_unconsumed_records_timestamp() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let e = open_on(tmp.path(), &clock);
+    e.create_topic("t", topic(1)).unwrap();
+    // Offsets 0..3 at t0, t0 + 100, t0 + 350.
+    let t0 = clock.now_ms();
+    for step in [0, 100, 250] {
+        clock.advance(ms(step));
+        e.append("t", 0, &[val(0)], None).unwrap();
+    }
+    clock.advance(ms(1000));
+    let lag_ms = |e: &Engine| e.describe_group("g").unwrap().partitions[0].lag_ms;
+    e.commit_offsets("g", &[("t".into(), 0, 0)]).unwrap();
+    assert_eq!(lag_ms(&e), (clock.now_ms() - t0) as u64);
+    assert_eq!(lag_ms(&e), 1350);
+    // It grows with the clock while nothing is consumed, and drops as the group moves on.
+    clock.advance(ms(650));
+    assert_eq!(lag_ms(&e), 2000);
+    e.commit_offsets("g", &[("t".into(), 0, 1)]).unwrap();
+    assert_eq!(lag_ms(&e), (clock.now_ms() - (t0 + 100)) as u64);
+    e.commit_offsets("g", &[("t".into(), 0, 2)]).unwrap();
+    assert_eq!(lag_ms(&e), 1650);
+    e.commit_offsets("g", &[("t".into(), 0, 3)]).unwrap();
+    assert_eq!(lag_ms(&e), 0, "caught up");
+    e.close().unwrap();
+}
+
+#[test]
+fn rates_are_records_per_second_of_the_engine_clock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let e = open_on(tmp.path(), &clock);
+    e.create_topic("t", topic(1)).unwrap();
+    let m = e.join_group("g", JoinRequest::new("c", &["t"])).unwrap();
+    // Twelve simulated seconds of 25 records in and 10 out per second.
+    for _ in 0..12 {
+        e.append("t", 0, &(0..25).map(val).collect::<Vec<_>>(), None).unwrap();
+        assert_eq!(e.poll("g", &m.member_id, m.generation, 10, 1 << 20).unwrap().len(), 10);
+        clock.advance(Duration::from_secs(1));
+        e.heartbeat("g", &m.member_id).unwrap();
+    }
+    let p = e.describe_topic("t").unwrap().partitions[0].clone();
+    assert_eq!((p.rate_in, p.rate_out), (25.0, 10.0));
+    assert_eq!(e.describe_group("g").unwrap().consume_rate, 10.0);
+    // Ten quiet seconds later the window holds nothing.
+    clock.advance(Duration::from_secs(10));
+    let p = e.describe_topic("t").unwrap().partitions[0].clone();
+    assert_eq!((p.rate_in, p.rate_out), (0.0, 0.0));
     e.close().unwrap();
 }

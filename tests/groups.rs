@@ -1,9 +1,10 @@
 //! Consumer groups: membership and generations, exclusive assignment, commits, session timeouts,
-//! at-least-once redelivery, and many producers and members at once.
+//! at-least-once redelivery, and many producers and members at once. Session timeouts run on a
+//! manual clock the tests move.
 
 use depot::core::{GroupInfo, TopicConfig};
 use depot::engine::{
-    Assignor, Delivery, Engine, EngineConfig, EngineError, JoinRequest, Membership, NewRecord, SyncMode,
+    Assignor, Delivery, Engine, EngineConfig, EngineError, JoinRequest, ManualClock, Membership, NewRecord, SyncMode,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,17 +13,32 @@ use std::time::{Duration, Instant};
 
 type Tp = (String, u32);
 
-/// An engine whose background maintenance never runs during a test (tests call it explicitly).
-fn open(dir: &std::path::Path) -> Engine {
+/// An engine on `clock` whose background maintenance never runs during a test (tests call it
+/// explicitly).
+fn open_on(dir: &std::path::Path, clock: &Arc<ManualClock>) -> Engine {
     Engine::open(
         dir,
         EngineConfig {
             sync: SyncMode::Interval(Duration::from_millis(50)),
             maintenance_interval: Duration::from_secs(3600),
+            clock: clock.clone(),
             ..Default::default()
         },
     )
     .unwrap()
+}
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(1_700_000_000_000))
+}
+
+/// An engine on a manual clock of its own that nothing moves: no session ever times out.
+fn open(dir: &std::path::Path) -> Engine {
+    open_on(dir, &clock())
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
 }
 
 fn join(e: &Engine, group: &str, client: &str, topics: &[&str], timeout: Duration) -> Membership {
@@ -186,28 +202,26 @@ fn stale_generations_are_rejected_and_commits_only_move_forward() {
 #[test]
 fn a_member_that_stops_heartbeating_is_evicted_after_its_session_timeout() {
     let tmp = tempfile::tempdir().unwrap();
-    let e = open(tmp.path());
+    let clock = clock();
+    let e = open_on(tmp.path(), &clock);
     e.create_topic("t", TopicConfig::with_partitions(4)).unwrap();
-    let short = Duration::from_millis(300);
+    let short = ms(300);
     let a = join(&e, "g", "short", &["t"], short);
-    let joined = Instant::now();
     let b = join(&e, "g", "long", &["t"], Duration::from_secs(30));
     let g = e.describe_group("g").unwrap();
     assert_eq!(g.members.len(), 2);
     assert_eq!(g.members.iter().find(|m| m.member_id == a.member_id).unwrap().session_timeout_ms, 300);
 
-    // Poll for the eviction with a deadline; it must not come before the session timeout.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let evicted = loop {
-        let n = e.expire_members();
-        if n > 0 {
-            break n;
-        }
-        assert!(Instant::now() < deadline, "member was not evicted");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(evicted, 1);
-    assert!(joined.elapsed() >= short, "evicted after {:?}", joined.elapsed());
+    // Not one millisecond before the session timeout has passed on the clock...
+    clock.advance(ms(120));
+    let g = e.describe_group("g").unwrap();
+    assert!(g.members.iter().all(|m| m.last_seen_ms == 120), "last seen on the clock: {:?}", g.members);
+    clock.advance(ms(180));
+    assert_eq!(e.expire_members(), 0, "exactly at the session timeout the member is still in");
+    assert_eq!(e.describe_group("g").unwrap().members.len(), 2);
+    // ...and at once after it.
+    clock.advance(ms(1));
+    assert_eq!(e.expire_members(), 1);
     let g = e.describe_group("g").unwrap();
     assert_eq!(g.members.iter().map(|m| m.member_id.clone()).collect::<Vec<_>>(), vec![b.member_id.clone()]);
     assert_eq!(g.generation, b.generation + 1, "eviction is a membership change");
@@ -217,31 +231,33 @@ fn a_member_that_stops_heartbeating_is_evicted_after_its_session_timeout() {
 
     // A member that keeps heartbeating stays, well past its own timeout.
     let c = join(&e, "g", "c", &["t"], short);
-    let until = Instant::now() + Duration::from_millis(900);
-    while Instant::now() < until {
+    for _ in 0..9 {
+        clock.advance(ms(100));
         e.heartbeat("g", &c.member_id).unwrap();
-        std::thread::sleep(Duration::from_millis(50));
     }
+    clock.advance(ms(300));
     assert_eq!(e.expire_members(), 0);
     assert_eq!(e.describe_group("g").unwrap().members.len(), 2);
+    // Describing the group evicts too: the clock decides, not who asks.
+    clock.advance(ms(1));
+    let g = e.describe_group("g").unwrap();
+    assert_eq!(g.members.iter().map(|m| m.member_id.clone()).collect::<Vec<_>>(), vec![b.member_id.clone()]);
     e.close().unwrap();
 }
 
 #[test]
 fn uncommitted_records_of_a_dead_member_are_redelivered_and_counted() {
     let tmp = tempfile::tempdir().unwrap();
-    let e = open(tmp.path());
+    let clock = clock();
+    let e = open_on(tmp.path(), &clock);
     e.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
     produce(&e, "t", 10);
-    let a = join(&e, "g", "a", &["t"], Duration::from_millis(200));
+    let a = join(&e, "g", "a", &["t"], ms(200));
     let seen_by_a = e.poll("g", &a.member_id, a.generation, 6, 1 << 20).unwrap();
     assert_eq!(seen_by_a.len(), 6);
-    // a "dies" without committing: no more heartbeats.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while e.expire_members() == 0 {
-        assert!(Instant::now() < deadline, "a was not evicted");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // a "dies" without committing: no more heartbeats, and its session times out.
+    clock.advance(ms(201));
+    assert_eq!(e.expire_members(), 1, "a was not evicted");
     let b = join(&e, "g", "b", &["t"], Duration::from_secs(30));
     let seen_by_b = e.poll("g", &b.member_id, b.generation, 100, 1 << 20).unwrap();
     assert_eq!(seen_by_b.len(), 10);
@@ -255,7 +271,7 @@ fn uncommitted_records_of_a_dead_member_are_redelivered_and_counted() {
     // The count is durable with the committed offsets.
     e.close().unwrap();
     drop(e);
-    let e = open(tmp.path());
+    let e = open_on(tmp.path(), &clock);
     let g = e.describe_group("g").unwrap();
     assert_eq!((g.redeliveries(), g.partitions[0].committed), (6, Some(10)));
     // A new member after the restart continues after the committed offset: nothing redelivered.
@@ -339,7 +355,7 @@ fn consume(e: &Engine, group: &str, mut m: Membership, seen: &Mutex<Seen>, stop:
             }
         }
         if idle {
-            std::thread::sleep(Duration::from_millis(1));
+            std::thread::yield_now();
         }
     }
 }
@@ -382,19 +398,36 @@ fn run_producers(e: &Engine, producers: u32, per: u32) -> Vec<std::thread::JoinH
         .collect()
 }
 
-fn wait_until_consumed(e: &Engine, group: &str, total: u64, snapshots: &mut Vec<GroupInfo>) {
+/// What the snapshots taken while a test runs showed (each is checked for exclusive owners).
+#[derive(Default)]
+struct Snapshots {
+    taken: usize,
+    generations: BTreeSet<u64>,
+    last: Option<GroupInfo>,
+}
+
+impl Snapshots {
+    fn take(&mut self, e: &Engine, group: &str) -> Option<&GroupInfo> {
+        // (The group exists once the first member has joined.)
+        let g = e.describe_group(group).ok()?;
+        owners(&g);
+        self.taken += 1;
+        self.generations.insert(g.generation);
+        self.last = Some(g);
+        self.last.as_ref()
+    }
+}
+
+fn wait_until_consumed(e: &Engine, group: &str, total: u64, snapshots: &mut Snapshots) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let g = e.describe_group(group).unwrap();
-        owners(&g);
+        let g = snapshots.take(e, group).expect("the group exists");
         let end: u64 = g.partitions.iter().map(|p| p.end_offset).sum();
-        let done = end == total && g.total_lag() == 0;
-        snapshots.push(g);
-        if done {
+        if end == total && g.total_lag() == 0 {
             return;
         }
-        assert!(Instant::now() < deadline, "the group did not catch up: {:?}", snapshots.last());
-        std::thread::sleep(Duration::from_millis(5));
+        assert!(Instant::now() < deadline, "the group did not catch up: {:?}", snapshots.last);
+        std::thread::yield_now();
     }
 }
 
@@ -426,7 +459,7 @@ fn concurrent_producers_and_members_consume_every_record_exactly_once() {
         .collect();
     let prod = run_producers(&e, producers, per);
     let total = u64::from(producers * per);
-    let mut snapshots = Vec::new();
+    let mut snapshots = Snapshots::default();
     for p in prod {
         p.join().unwrap();
     }
@@ -447,7 +480,7 @@ fn concurrent_producers_and_members_consume_every_record_exactly_once() {
     assert_eq!(g.redeliveries(), 0);
     assert_eq!(g.members.len(), 3);
     assert_eq!(owners(&g).len(), 6);
-    assert!(snapshots.len() > 1, "snapshots were taken while running");
+    assert!(snapshots.taken > 1, "snapshots were taken while running");
     assert!(g.partitions.iter().all(|p| p.committed == Some(p.end_offset)));
     e.close().unwrap();
 }
@@ -486,26 +519,22 @@ fn members_coming_and_going_lose_nothing_and_every_redelivery_is_counted() {
                         let _ = e.commit_delivered("g", &m.member_id, m.generation);
                     }
                 }
-                std::thread::sleep(Duration::from_millis(3));
+                std::thread::yield_now();
                 e.leave_group("g", &m.member_id).unwrap();
-                std::thread::sleep(Duration::from_millis(3));
+                std::thread::yield_now();
             }
             rounds
         })
     };
-    let mut snapshots = Vec::new();
+    let mut snapshots = Snapshots::default();
     let prod = run_producers(&e, producers, per);
     // Snapshots while records flow and members come and go.
     while !churner.is_finished() {
         if prod.iter().all(|p| p.is_finished()) {
             churn_stop.store(true, Ordering::Release);
         }
-        // (The group exists once the first member has joined.)
-        if let Ok(g) = e.describe_group("g") {
-            owners(&g);
-            snapshots.push(g);
-        }
-        std::thread::sleep(Duration::from_millis(1));
+        snapshots.take(&e, "g");
+        std::thread::yield_now();
     }
     for p in prod {
         p.join().unwrap();
@@ -526,7 +555,7 @@ fn members_coming_and_going_lose_nothing_and_every_redelivery_is_counted() {
     let g = e.describe_group("g").unwrap();
     assert_eq!(delivered - total, g.redeliveries(), "every second delivery is counted as a redelivery, and only those");
     assert_exclusive_per_generation(&seen.assignments);
-    let gens: BTreeSet<u64> = snapshots.iter().map(|s| s.generation).collect();
+    let gens = &snapshots.generations;
     assert!(gens.len() >= 3, "expected many generations, saw {gens:?} ({rounds} churn rounds)");
     assert!(g.generation >= 3 + 2 * rounds);
     e.close().unwrap();

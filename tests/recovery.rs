@@ -435,16 +435,15 @@ fn producer_state_is_rebuilt_from_the_log_when_the_checkpoint_is_missing_or_stal
 fn missing_or_damaged_index_files_are_rebuilt_and_lookups_still_work() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path();
-    let cfg = EngineConfig { index_interval_bytes: 256, ..config(SyncMode::Never) };
+    // Every ten records a millisecond passes, so the time index has something to find.
+    let clock = std::sync::Arc::new(depot::engine::ManualClock::new(1_700_000_000_000));
+    let cfg = EngineConfig { index_interval_bytes: 256, clock: clock.clone(), ..config(SyncMode::Never) };
     let e = Engine::open(data, cfg.clone()).unwrap();
     e.create_topic("t", topic_config(1, Some(2048))).unwrap();
     for i in 0..80u64 {
         e.append("t", 0, &[rec(i)], None).unwrap();
         if i % 10 == 9 {
-            let now = depot::core::time::now_ms();
-            while depot::core::time::now_ms() <= now {
-                std::thread::sleep(Duration::from_millis(1));
-            }
+            clock.advance(Duration::from_millis(1));
         }
     }
     let all = read_all(&e, "t", 0);

@@ -9,7 +9,6 @@ use crate::console::state::{DemoPanel, Knob, Settings, State};
 use crate::console::theme::Theme;
 use crate::demo::sim::Sim;
 use crate::demo::{runner, scenario};
-use crate::engine::{Engine, EngineConfig, SyncMode};
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -38,9 +37,13 @@ pub async fn run(g: &Global, a: &DemoArgs) -> Result<()> {
             tmp.path().to_path_buf()
         }
     };
-    let engine = Engine::open(&dir, EngineConfig { sync: SyncMode::Never, ..EngineConfig::default() })?;
+    if !a.headless && (!std::io::stdout().is_terminal() || !std::io::stdin().is_terminal()) {
+        anyhow::bail!("the demo needs a terminal; `depot demo {name} --headless` runs it without one");
+    }
+    // The engine runs on the simulation's clock, so lag in time and sessions follow the demo.
+    let mut sim = Sim::open(&dir, sc, a.seed).map_err(anyhow::Error::msg)?;
+    let engine = sim.engine.clone();
     if a.headless {
-        let mut sim = Sim::new(engine.clone(), sc, a.seed).map_err(anyhow::Error::msg)?;
         let per_second = (1000 / sim.scenario.tick_ms.max(1)).max(1);
         for _ in 0..a.seconds {
             for _ in 0..per_second {
@@ -55,11 +58,8 @@ pub async fn run(g: &Global, a: &DemoArgs) -> Result<()> {
         engine.close()?;
         return Ok(());
     }
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        anyhow::bail!("the demo needs a terminal; `depot demo {name} --headless` runs it without one");
-    }
     let (panel_tx, panel_rx) = tokio::sync::mpsc::unbounded_channel::<DemoPanel>();
-    let commands = runner::spawn(engine.clone(), sc, a.seed, move |st| {
+    let commands = runner::spawn(sim, move |st| {
         let _ = panel_tx.send(st);
     })
     .map_err(anyhow::Error::msg)?;

@@ -1,22 +1,14 @@
 //! Runs a simulation on its own thread in real time (one step per tick), takes knob commands,
 //! and reports its status after every step.
 
-use super::scenario::Scenario;
 use super::sim::{DemoPanel, Knob, Sim};
-use crate::engine::Engine;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-/// Starts the simulation thread. Statuses go to `report`; commands come from the returned sender.
-/// The thread ends when the command sender is dropped.
-pub fn spawn(
-    engine: Engine,
-    scenario: Scenario,
-    seed: u64,
-    report: impl Fn(DemoPanel) + Send + 'static,
-) -> Result<Sender<Knob>, String> {
+/// Warms `sim` up and starts its thread. Statuses go to `report`; commands come from the
+/// returned sender. The thread ends when the command sender is dropped.
+pub fn spawn(mut sim: Sim, report: impl Fn(DemoPanel) + Send + 'static) -> Result<Sender<Knob>, String> {
     let (tx, rx) = std::sync::mpsc::channel::<Knob>();
-    let mut sim = Sim::new(engine, scenario, seed)?;
     let warmup = (sim.scenario.warmup_s * 1000.0) as u64 / sim.scenario.tick_ms.max(1);
     for _ in 0..warmup {
         sim.step()?;

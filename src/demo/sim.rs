@@ -1,11 +1,16 @@
 //! The simulation: producers and consumer-group members that are real clients of the embedded
 //! engine (they publish, join, heartbeat, poll, commit, crash and leave through its API), driven
 //! by a simulated clock in fixed steps. Nothing on screen is faked: the console reads the engine.
+//! An engine opened by [`Sim::open`] runs on the simulation's clock (a `ManualClock` each step
+//! advances), so record timestamps, lag in time, session timeouts and rates follow simulated
+//! time: they stand still while the demo is paused in step mode.
 
 use super::scenario::{EventAction, GroupSpec, ProducerSpec, Scenario};
 use crate::core::TopicConfig;
-use crate::engine::{Delivery, Engine, EngineError, JoinRequest, NewRecord};
+use crate::engine::{Delivery, Engine, EngineConfig, EngineError, JoinRequest, ManualClock, NewRecord, SyncMode};
 use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Header with the simulated time a record was produced at (ms).
@@ -80,6 +85,8 @@ pub struct Sim {
     next_event: usize,
     pub log: VecDeque<String>,
     pub step_mode: bool,
+    /// The engine's clock when the simulation drives it (see [`Sim::open`]).
+    clock: Option<Arc<ManualClock>>,
 }
 
 fn engine_err(e: EngineError) -> String {
@@ -87,7 +94,21 @@ fn engine_err(e: EngineError) -> String {
 }
 
 impl Sim {
-    /// Creates the scenario's topics and groups on `engine` and starts at t = 0.
+    /// Opens the engine in `dir` on the simulation's clock and starts the scenario on it. The
+    /// clock starts the scenario's warm-up before the wall clock, so that after the runner's
+    /// warm-up steps simulated and wall time about agree.
+    pub fn open(dir: &Path, scenario: Scenario, seed: u64) -> Result<Sim, String> {
+        let warmup_ms = (scenario.warmup_s * 1000.0) as i64;
+        let clock = Arc::new(ManualClock::new(crate::core::time::now_ms().saturating_sub(warmup_ms)));
+        let config = EngineConfig { sync: SyncMode::Never, clock: clock.clone(), ..EngineConfig::default() };
+        let engine = Engine::open(dir, config).map_err(engine_err)?;
+        let mut sim = Sim::new(engine, scenario, seed)?;
+        sim.clock = Some(clock);
+        Ok(sim)
+    }
+
+    /// Creates the scenario's topics and groups on `engine` and starts at t = 0. The engine keeps
+    /// its own clock; [`Sim::open`] gives it the simulation's.
     pub fn new(engine: Engine, scenario: Scenario, seed: u64) -> Result<Sim, String> {
         let mut sim = Sim {
             engine,
@@ -100,6 +121,7 @@ impl Sim {
             next_event: 0,
             log: VecDeque::new(),
             step_mode: false,
+            clock: None,
         };
         sim.setup()?;
         Ok(sim)
@@ -157,7 +179,7 @@ impl Sim {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn say(&mut self, text: String) {
+    pub(super) fn say(&mut self, text: String) {
         let line = format!("{:>5.1}s  {text}", self.t_ms as f64 / 1000.0);
         self.log.push_back(line);
         while self.log.len() > 50 {
@@ -165,12 +187,13 @@ impl Sim {
         }
     }
 
-    fn join(&mut self, gi: usize) -> Result<(), String> {
+    pub(super) fn join(&mut self, gi: usize) -> Result<(), String> {
         let spec = self.groups[gi].spec.clone();
         let n = self.groups[gi].members.len();
         let mut req = JoinRequest::new(&format!("{}-{n}", spec.name), &[spec.topic.as_str()]);
-        // The simulation evicts crashed members in simulated time; the engine's own (real-time)
-        // timeout must not fire while the demo is paused or stepped.
+        // The simulation evicts crashed members itself when their simulated session timeout
+        // passes (and narrates it); the engine's own timeout is long so that it never does so
+        // first, whichever clock the engine runs on.
         req.session_timeout = Duration::from_secs(3600);
         let m = self.engine.join_group(&spec.name, req).map_err(engine_err)?;
         self.groups[gi].members.push(Member {
@@ -186,89 +209,11 @@ impl Sim {
         Ok(())
     }
 
-    fn group_index(&self, name: Option<&str>) -> Vec<usize> {
+    pub(super) fn group_index(&self, name: Option<&str>) -> Vec<usize> {
         match name {
             Some(n) => self.groups.iter().position(|g| g.spec.name == n).into_iter().collect(),
             None => (0..self.groups.len()).collect(),
         }
-    }
-
-    /// Applies a knob.
-    pub fn command(&mut self, cmd: Knob) -> Result<(), String> {
-        match cmd {
-            Knob::RateUp | Knob::RateDown => {
-                let f = if cmd == Knob::RateUp { 2.0 } else { 0.5 };
-                for i in 0..self.producers.len() {
-                    self.producers[i].rate = (self.producers[i].rate * f).clamp(0.1, 100_000.0);
-                    let msg =
-                        format!("producer {} now sends {:.1}/s", self.producers[i].spec.name, self.producers[i].rate);
-                    self.say(msg);
-                }
-            }
-            Knob::Faster(ref g) | Knob::Slower(ref g) => {
-                let faster = matches!(cmd, Knob::Faster(_));
-                for gi in self.group_index(g.as_deref()) {
-                    let grp = &mut self.groups[gi];
-                    grp.process_ms =
-                        if faster { grp.process_ms / 2.0 } else { grp.process_ms * 2.0 }.clamp(0.5, 60_000.0);
-                    let msg = format!("group {} now needs {:.0} ms per record", grp.spec.name, grp.process_ms);
-                    self.say(msg);
-                }
-            }
-            Knob::PauseProducers => {
-                let paused = !self.producers.iter().all(|p| p.paused);
-                for p in &mut self.producers {
-                    p.paused = paused;
-                }
-                self.say(if paused { "producers paused".into() } else { "producers resumed".into() });
-            }
-            Knob::PauseGroup(g) => {
-                for gi in self.group_index(g.as_deref()) {
-                    self.groups[gi].paused = !self.groups[gi].paused;
-                    let msg = format!(
-                        "group {} {}",
-                        self.groups[gi].spec.name,
-                        if self.groups[gi].paused { "paused" } else { "resumed" }
-                    );
-                    self.say(msg);
-                }
-            }
-            Knob::AddMember(g) => {
-                if let Some(&gi) = self.group_index(g.as_deref()).first() {
-                    self.join(gi)?;
-                    let msg = format!("a member joined {}", self.groups[gi].spec.name);
-                    self.say(msg);
-                }
-            }
-            Knob::Crash(g) => {
-                if let Some(&gi) = self.group_index(g.as_deref()).first() {
-                    self.crash(gi)?;
-                }
-            }
-            Knob::Leave(g) => {
-                if let Some(&gi) = self.group_index(g.as_deref()).first() {
-                    self.leave(gi)?;
-                }
-            }
-            Knob::Idempotent(g) => {
-                for gi in self.group_index(g.as_deref()) {
-                    self.groups[gi].idempotent = !self.groups[gi].idempotent;
-                    let msg = format!(
-                        "group {} members are {} idempotent",
-                        self.groups[gi].spec.name,
-                        if self.groups[gi].idempotent { "now" } else { "no longer" }
-                    );
-                    self.say(msg);
-                }
-            }
-            Knob::StepMode => {
-                self.step_mode = !self.step_mode;
-                self.say(if self.step_mode { "step mode: n advances one step".into() } else { "running".into() });
-            }
-            Knob::Step => self.step()?,
-            Knob::Restart => self.restart()?,
-        }
-        Ok(())
     }
 
     /// Deletes everything the scenario made and starts it again.
@@ -295,7 +240,7 @@ impl Sim {
 
     /// Arms a crash: the next member of the group caught mid-batch (records processed, not yet
     /// committed) dies on the spot.
-    fn crash(&mut self, gi: usize) -> Result<(), String> {
+    pub(super) fn crash(&mut self, gi: usize) -> Result<(), String> {
         self.groups[gi].crash_armed += 1;
         let msg = format!("a member of {} will crash mid-batch", self.groups[gi].spec.name);
         self.say(msg);
@@ -316,7 +261,7 @@ impl Sim {
         self.say(msg);
     }
 
-    fn leave(&mut self, gi: usize) -> Result<(), String> {
+    pub(super) fn leave(&mut self, gi: usize) -> Result<(), String> {
         let Some(mi) = self.live(gi) else { return Ok(()) };
         // Finish and commit the batch in hand, then leave.
         while !self.groups[gi].members[mi].inflight.is_empty() {
@@ -565,6 +510,9 @@ impl Sim {
     pub fn step(&mut self) -> Result<(), String> {
         let dt = self.scenario.tick_ms as f64;
         self.t_ms += self.scenario.tick_ms;
+        if let Some(clock) = &self.clock {
+            clock.advance(Duration::from_millis(self.scenario.tick_ms));
+        }
         self.run_events()?;
         for pi in 0..self.producers.len() {
             self.produce(pi, dt)?;
@@ -594,50 +542,5 @@ impl Sim {
             }
         }
         Ok(())
-    }
-
-    /// The narration panel's content.
-    pub fn status(&self) -> DemoPanel {
-        let mut lines = Vec::new();
-        for p in &self.producers {
-            lines.push(format!(
-                "producer {} → {}: {:.1}/s{}, sent {}",
-                p.spec.name,
-                p.spec.topic,
-                p.rate,
-                if p.paused { " (paused)" } else { "" },
-                p.sent
-            ));
-        }
-        for g in &self.groups {
-            let live = g.members.iter().filter(|m| m.crashed_at.is_none()).count();
-            let mut line = format!(
-                "group {}: {live} member(s) × {:.1}/s{}, applied {}",
-                g.spec.name,
-                1000.0 / g.process_ms,
-                if g.paused { " (paused)" } else { "" },
-                g.applied
-            );
-            if g.duplicates > 0 || g.lost_in_crashes > 0 {
-                line.push_str(&format!(", duplicates {}", g.duplicates));
-            }
-            if g.spec.drop_between.is_some() {
-                line.push_str(&format!(", dropped {}{}", g.dropped, if g.fixed { " (bug fixed)" } else { "" }));
-            }
-            if g.failures > 0 {
-                line.push_str(&format!(", failed attempts {}", g.failures));
-            }
-            line.push_str(if g.idempotent { ", idempotent" } else { "" });
-            lines.push(line);
-        }
-        DemoPanel {
-            name: self.scenario.name.clone(),
-            title: self.scenario.title.clone(),
-            narration: self.scenario.narration.trim().to_string(),
-            t_s: self.t_ms as f64 / 1000.0,
-            step_mode: self.step_mode,
-            lines,
-            log: self.log.iter().rev().take(5).cloned().collect(),
-        }
     }
 }
