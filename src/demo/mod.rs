@@ -1,10 +1,15 @@
 //! Workshop mode: scenarios that make lag, redelivery and rebalancing visible, with simulated
-//! producers and consumers that are real clients of the embedded engine.
+//! producers and consumers that are real clients of the embedded engine, shown by the console
+//! through its side-panel hook.
 //!
 //! - [`scenario`]: the scenario file format and the built-in scenarios
-//! - [`sim`]: the simulation (a simulated clock, stepped) and its knobs
+//! - [`sim`]: the simulation (a simulated clock, stepped)
+//! - [`knobs`]: the knobs, their keys and the side panel's action ids
+//! - [`panel`]: what the console's side panel shows of a running demo, and the link to it
 //! - [`runner`]: runs a simulation beside the console in real time
 
+pub mod knobs;
+pub mod panel;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
