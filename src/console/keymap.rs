@@ -425,18 +425,18 @@ mod tests {
     #[test]
     fn a_side_panels_actions_are_rebound_by_their_ids() {
         let mut o = BTreeMap::new();
-        o.insert("demo_faster".to_string(), vec!["F".to_string(), "alt-f".to_string()]);
-        o.insert("demo_slower".to_string(), vec!["p".to_string()]);
-        o.insert("demo_unknown".to_string(), vec!["U".to_string()]);
-        let (m, problems) = Keymap::with_overrides(&o, &["demo_faster", "demo_slower", "demo_step"]);
-        assert_eq!(m.panel_keys("demo_faster", Key::char('>')), [Key::char('F'), Key::parse("alt-f").unwrap()]);
-        assert_eq!(m.panel_label("demo_faster", Key::char('>')), "F");
-        assert_eq!(m.panel_labels("demo_faster", Key::char('>')), "F alt-f");
-        assert_eq!(m.panel_keys("demo_step", Key::char('n')), [Key::char('n')], "not rebound: the panel's own key");
-        assert!(problems.iter().any(|p| p.contains("demo_unknown") && p.contains("no such action")), "{problems:?}");
-        assert!(problems.iter().any(|p| p == "[keys] p is bound to both publish and demo_slower"), "{problems:?}");
+        o.insert("lab_faster".to_string(), vec!["F".to_string(), "alt-f".to_string()]);
+        o.insert("lab_slower".to_string(), vec!["p".to_string()]);
+        o.insert("lab_unknown".to_string(), vec!["U".to_string()]);
+        let (m, problems) = Keymap::with_overrides(&o, &["lab_faster", "lab_slower", "lab_step"]);
+        assert_eq!(m.panel_keys("lab_faster", Key::char('>')), [Key::char('F'), Key::parse("alt-f").unwrap()]);
+        assert_eq!(m.panel_label("lab_faster", Key::char('>')), "F");
+        assert_eq!(m.panel_labels("lab_faster", Key::char('>')), "F alt-f");
+        assert_eq!(m.panel_keys("lab_step", Key::char('n')), [Key::char('n')], "not rebound: the panel's own key");
+        assert!(problems.iter().any(|p| p.contains("lab_unknown") && p.contains("no such action")), "{problems:?}");
+        assert!(problems.iter().any(|p| p == "[keys] p is bound to both publish and lab_slower"), "{problems:?}");
         // Without the panel's ids the names are unknown.
         let (_, problems) = Keymap::with_overrides(&o, &[]);
-        assert!(problems.iter().any(|p| p.contains("demo_faster: no such action")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("lab_faster: no such action")), "{problems:?}");
     }
 }

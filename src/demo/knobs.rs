@@ -1,8 +1,7 @@
 //! The demo's knobs: what each does to the simulation ([`Knob`]), and its key, label and action
-//! id in the console's side panel. A press there arrives as a
-//! [`PanelAction`](crate::console::panel::PanelAction) (the action id and the group in view);
-//! [`Knob::from_action`] turns it back into a knob. The ids are also the knobs' names in the
-//! config file's `[keys]` table (`demo_faster = [">"]`).
+//! id in the console's side panel. A press there arrives as a [`PanelAction`] (the action id and
+//! the group in view); [`Knob::from_action`] turns it back into a knob. The ids are also the
+//! knobs' names in the config file's `[keys]` table (`demo_faster = [">"]`).
 
 use crate::console::panel::PanelAction;
 

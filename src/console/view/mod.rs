@@ -1,7 +1,6 @@
 //! Drawing: a pure function of the state. Header (breadcrumbs, target), body (the current view),
 //! the side panel, status line, footer (the keys of this view), and overlays on top. Where each
-//! part goes is [`layout`](crate::console::layout)'s; each dialog draws itself
-//! ([`dialogs`](crate::console::dialogs)).
+//! part goes is `console::layout`'s; each dialog draws itself (`console::dialogs`).
 
 mod chrome;
 pub mod form;
