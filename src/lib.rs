@@ -29,8 +29,11 @@
 //! src/backend/       the Backend trait family every front end speaks (in core's types); embedded
 //!                    (in-process engine), remote (a depot server over HTTP), kafka, nats, redis
 //! src/server/        axum HTTP API over a Backend: /v1, /healthz, /metrics, OpenAPI
-//! src/console/       the TUI: state, pure update, views, driver, theme, keymap, Burrow health
-//! src/demo/          workshop scenarios: simulated producers and consumers on the real engine
+//! src/console/       the TUI: msg, effect, state (in parts), a pure update (by area), dialogs/
+//!                    (one file per dialog: open, keys, submit, draw), typed forms, layout,
+//!                    views, the side-panel hook, driver, theme, keymap, Burrow health
+//! src/demo/          workshop scenarios: simulated producers and consumers on the real engine,
+//!                    their knobs and narration, shown through the console's side-panel hook
 //! src/cli/           the scripting verbs, `serve`, the console launcher, the benchmarks
 //! themes/            colour themes (dark is embedded); assets/scenarios/: the demo scenarios
 //! tests/             integration tests: crash recovery, the backend conformance suite (embedded
@@ -39,8 +42,9 @@
 //!
 //! Arrows point one way: `cli`, `console`, `server` → `backend` → `engine` → `core`, and every
 //! layer may use `core`; nothing imports `cli`. `demo` drives the engine directly (its simulated
-//! members need the engine's group protocol) and speaks the console's knob and panel types. The
-//! console never touches the engine, only a `Backend`.
+//! members need the engine's group protocol) and fills the console's side-panel hook (`demo` →
+//! `console`; the console never imports `demo`). The console never touches the engine, only a
+//! `Backend`.
 
 pub mod backend;
 pub mod cli;

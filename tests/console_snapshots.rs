@@ -6,6 +6,7 @@ mod console_fixtures;
 
 use console_fixtures::*;
 use crossterm::event::KeyCode;
+use depot::console::msg::*;
 use depot::console::render_to_string;
 use depot::console::state::*;
 use depot::console::theme::Theme;
@@ -38,7 +39,7 @@ fn group_view() -> State {
 fn messages_view(selected: usize) -> State {
     let mut s = topic_view();
     press(&mut s, KeyCode::Enter);
-    let seq = s.messages.as_ref().map(|m| m.seq).unwrap_or_default();
+    let seq = s.data.messages.as_ref().map(|m| m.seq).unwrap_or_default();
     feed(&mut s, Loaded::Messages { seq, result: Ok(records()) });
     for _ in 0..selected {
         press(&mut s, KeyCode::Char('j'));
@@ -53,7 +54,7 @@ fn backlog_empty() -> State {
     press(&mut s, KeyCode::Char('G'));
     press(&mut s, KeyCode::Enter);
     press(&mut s, KeyCode::Enter);
-    let seq = s.messages.as_ref().map(|m| m.seq).unwrap_or_default();
+    let seq = s.data.messages.as_ref().map(|m| m.seq).unwrap_or_default();
     feed(&mut s, Loaded::Messages { seq, result: Ok(Vec::new()) });
     s
 }
@@ -260,7 +261,7 @@ fn messages_after_year_9999_render_without_a_panic() {
     for ts in [i64::MAX, 253_402_300_800_000, i64::MIN, -1] {
         let mut s = topic_view();
         press(&mut s, KeyCode::Enter);
-        let seq = s.messages.as_ref().map(|m| m.seq).unwrap_or_default();
+        let seq = s.data.messages.as_ref().map(|m| m.seq).unwrap_or_default();
         let recs = records().into_iter().map(|r| depot::core::Message { timestamp: ts, ..r }).collect();
         feed(&mut s, Loaded::Messages { seq, result: Ok(recs) });
         let list = render_to_string(&s, 120, 40);

@@ -6,7 +6,14 @@ mod console_fixtures;
 use console_fixtures::*;
 use crossterm::event::KeyCode;
 use depot::backend::*;
+use depot::console::dialogs::Dialog;
+use depot::console::dialogs::pull::PullField;
+use depot::console::dialogs::replay::ReplayField;
+use depot::console::dialogs::reset::ResetField;
+use depot::console::effect::Effect;
 use depot::console::health::Verdict;
+use depot::console::layout;
+use depot::console::msg::Loaded;
 use depot::console::render_to_string;
 use depot::console::state::*;
 use depot::core::*;
@@ -16,11 +23,11 @@ fn names(s: &State) -> Vec<String> {
 }
 
 fn views(s: &State) -> Vec<View> {
-    s.stack.iter().map(|x| x.view.clone()).collect()
+    s.nav.stack.iter().map(|x| x.view.clone()).collect()
 }
 
 fn status(s: &State) -> (Level, String) {
-    let st = s.status.as_ref().expect("a status line");
+    let st = s.ui.status.as_ref().expect("a status line");
     (st.level, st.text.clone())
 }
 
@@ -53,11 +60,11 @@ fn select_topic(s: &mut State, name: &str) {
     for _ in 0..i {
         press(s, KeyCode::Char('j'));
     }
-    assert_eq!(s.screen().selected, i);
+    assert_eq!(s.nav.screen().selected, i);
 }
 
 fn messages_of(s: &State) -> &Messages {
-    s.messages.as_ref().expect("a messages view")
+    s.data.messages.as_ref().expect("a messages view")
 }
 
 fn load_req(fx: &[Effect]) -> (u64, String, PeekRequest) {
@@ -73,44 +80,44 @@ fn load_req(fx: &[Effect]) -> (u64, String, PeekRequest) {
 fn j_k_g_shift_g_and_page_down_move_the_cursor_within_the_rows() {
     let mut s = loaded();
     assert_eq!(names(&s), ["audit.log", "orders", "payments"]);
-    assert_eq!(s.screen().selected, 0);
+    assert_eq!(s.nav.screen().selected, 0);
     press(&mut s, KeyCode::Char('j'));
-    assert_eq!(s.screen().selected, 1);
+    assert_eq!(s.nav.screen().selected, 1);
     press(&mut s, KeyCode::Down);
-    assert_eq!(s.screen().selected, 2);
+    assert_eq!(s.nav.screen().selected, 2);
     press(&mut s, KeyCode::Char('j'));
-    assert_eq!(s.screen().selected, 2, "the cursor stops at the last row");
+    assert_eq!(s.nav.screen().selected, 2, "the cursor stops at the last row");
     press(&mut s, KeyCode::Char('k'));
-    assert_eq!(s.screen().selected, 1);
+    assert_eq!(s.nav.screen().selected, 1);
     press(&mut s, KeyCode::Char('g'));
-    assert_eq!(s.screen().selected, 0);
+    assert_eq!(s.nav.screen().selected, 0);
     press(&mut s, KeyCode::Char('k'));
-    assert_eq!(s.screen().selected, 0, "the cursor stops at the first row");
+    assert_eq!(s.nav.screen().selected, 0, "the cursor stops at the first row");
     press(&mut s, KeyCode::Char('G'));
-    assert_eq!(s.screen().selected, 2);
+    assert_eq!(s.nav.screen().selected, 2);
     press(&mut s, KeyCode::Home);
     press(&mut s, KeyCode::PageDown);
-    assert_eq!(s.screen().selected, 2, "a page down on a short list lands on the last row");
+    assert_eq!(s.nav.screen().selected, 2, "a page down on a short list lands on the last row");
     press(&mut s, KeyCode::PageUp);
-    assert_eq!(s.screen().selected, 0);
+    assert_eq!(s.nav.screen().selected, 0);
 }
 
 #[test]
 fn page_down_moves_by_a_screenful_on_a_long_list() {
     let mut s = loaded();
     feed(&mut s, Loaded::Topics(Ok(many_topics(50))));
-    let rows = s.body_rows();
+    let rows = layout::body_rows(&s);
     assert_eq!(rows, 18, "80×24 shows 18 rows");
     press(&mut s, KeyCode::PageDown);
-    assert_eq!(s.screen().selected, rows);
+    assert_eq!(s.nav.screen().selected, rows);
     let screen = render_to_string(&s, 80, 24);
     assert!(screen.contains(&format!("t{rows:02}")), "the selected row is on screen:\n{screen}");
     press_ev(&mut s, ctrl('d'));
-    assert_eq!(s.screen().selected, 2 * rows);
+    assert_eq!(s.nav.screen().selected, 2 * rows);
     press_ev(&mut s, ctrl('u'));
-    assert_eq!(s.screen().selected, rows);
+    assert_eq!(s.nav.screen().selected, rows);
     press(&mut s, KeyCode::Char('G'));
-    assert_eq!(s.screen().selected, 49);
+    assert_eq!(s.nav.screen().selected, 49);
     let screen = render_to_string(&s, 80, 24);
     assert!(screen.contains("t49") && !screen.contains("t00"), "scrolled to the end:\n{screen}");
 }
@@ -141,7 +148,7 @@ fn enter_drills_topics_topic_messages_and_esc_walks_back() {
     assert_eq!(views(&s), [View::Topics]);
     press(&mut s, KeyCode::Esc);
     assert_eq!(views(&s), [View::Topics], "esc on the top view stays");
-    assert!(!s.quit);
+    assert!(!s.ui.quit);
 }
 
 #[test]
@@ -181,12 +188,12 @@ fn enter_drills_groups_group_backlog_from_the_committed_offset() {
 fn q_quits_only_from_the_top_view() {
     let mut s = loaded();
     press(&mut s, KeyCode::Enter);
-    assert_eq!(s.stack.len(), 2);
+    assert_eq!(s.nav.stack.len(), 2);
     assert!(press(&mut s, KeyCode::Char('q')).is_empty(), "q below the top goes back");
     assert_eq!(views(&s), [View::Topics]);
-    assert!(!s.quit);
+    assert!(!s.ui.quit);
     assert_eq!(press(&mut s, KeyCode::Char('q')), vec![Effect::Quit]);
-    assert!(s.quit);
+    assert!(s.ui.quit);
 }
 
 #[test]
@@ -216,15 +223,15 @@ fn slash_filters_as_you_type_by_substring_and_esc_clears() {
     press(&mut s, KeyCode::Char('/'));
     typ(&mut s, "PAY");
     assert_eq!(names(&s), ["payments"], "case-insensitive, narrowed while typing");
-    assert_eq!(s.screen().selected, 0, "the cursor goes back to the first match");
+    assert_eq!(s.nav.screen().selected, 0, "the cursor goes back to the first match");
     press(&mut s, KeyCode::Enter);
     assert!(s.overlay.is_none());
-    assert_eq!(s.screen().filter, "PAY");
+    assert_eq!(s.nav.screen().filter, "PAY");
     let screen = render_to_string(&s, 80, 24);
     assert!(screen.contains("Topics (1 of 3)") && screen.contains("filter: PAY"), "{screen}");
     // Keys work on the filtered rows: enter opens the one match.
     press(&mut s, KeyCode::Enter);
-    assert_eq!(s.view(), &View::Topic("payments".into()));
+    assert_eq!(s.nav.view(), &View::Topic("payments".into()));
     press(&mut s, KeyCode::Esc);
     assert_eq!(names(&s), ["payments"], "the filter belongs to its view and survives a drill down");
     press(&mut s, KeyCode::Esc);
@@ -317,10 +324,10 @@ fn colon_commands_switch_views_and_open_by_name() {
     press(&mut s, KeyCode::Char(':'));
     typ(&mut s, "q");
     assert!(press(&mut s, KeyCode::Esc).is_empty());
-    assert!(!s.quit && s.overlay.is_none());
+    assert!(!s.ui.quit && s.overlay.is_none());
 
     assert_eq!(command(&mut s, "q"), vec![Effect::Quit], ":q quits from any view");
-    assert!(s.quit);
+    assert!(s.ui.quit);
 }
 
 #[test]
@@ -332,10 +339,10 @@ fn question_mark_opens_help_and_any_key_closes_it() {
     assert!(screen.contains("help") && screen.contains("publish") && screen.contains("any key closes"), "{screen}");
     // The closing key does nothing else (q does not quit, j does not move).
     assert!(press(&mut s, KeyCode::Char('q')).is_empty());
-    assert!(s.overlay.is_none() && !s.quit);
+    assert!(s.overlay.is_none() && !s.ui.quit);
     press(&mut s, KeyCode::Char('?'));
     press(&mut s, KeyCode::Char('j'));
-    assert_eq!((s.overlay.is_none(), s.screen().selected), (true, 0));
+    assert_eq!((s.overlay.is_none(), s.nav.screen().selected), (true, 0));
 }
 
 #[test]
@@ -368,10 +375,10 @@ fn s_cycles_the_topic_sort() {
     );
     // Sorting is for the topics list only.
     press(&mut s, KeyCode::Char('2'));
-    s.status = None;
+    s.ui.status = None;
     press(&mut s, KeyCode::Char('s'));
-    assert_eq!(s.sort, TopicSort::Name);
-    assert!(s.status.is_none());
+    assert_eq!(s.nav.sort, TopicSort::Name);
+    assert!(s.ui.status.is_none());
 }
 
 // ---- refresh: coalescing and backoff --------------------------------------------------------
@@ -404,7 +411,7 @@ fn a_failed_refresh_shows_an_error_backs_off_and_recovers() {
     let (level, text) = status(&s);
     assert_eq!(level, Level::Error);
     assert!(text.contains("connection refused") && text.contains("retrying in 2s"), "{text}");
-    assert!(s.inflight.is_empty());
+    assert!(s.refresh.inflight.is_empty());
 
     // The usual interval passes: no retry yet, and the error stays on screen.
     assert!(tick(&mut s, NOW + REFRESH).is_empty());
@@ -414,22 +421,22 @@ fn a_failed_refresh_shows_an_error_backs_off_and_recovers() {
     // Failing again waits longer.
     feed(&mut s, Loaded::Topics(Err(away())));
     feed(&mut s, Loaded::Groups(Err(away())));
-    assert!(status(&s).1.contains("retrying in 4s"), "{:?}", s.status);
+    assert!(status(&s).1.contains("retrying in 4s"), "{:?}", s.ui.status);
     assert!(tick(&mut s, NOW + 5_999).is_empty());
     assert!(tick(&mut s, NOW + 2_000 + 10_000).len() == 2, "retried after the longer wait");
-    assert!(s.status.is_some(), "an error does not fade while the backend is away");
+    assert!(s.ui.status.is_some(), "an error does not fade while the backend is away");
 
     // It comes back.
     feed(&mut s, Loaded::Topics(Ok(topics())));
     feed(&mut s, Loaded::Groups(Ok(groups())));
     assert_eq!(status(&s), (Level::Ok, "connected again".into()));
-    assert!(s.backend_error.is_none() && s.failures == 0);
-    let now = s.now_ms;
+    assert!(s.refresh.backend_error.is_none() && s.refresh.failures == 0);
+    let now = s.ui.now_ms;
     assert!(tick(&mut s, now + REFRESH - 1).is_empty());
     assert_eq!(tick(&mut s, now + REFRESH), vec![Effect::LoadTopics, Effect::LoadGroups], "back to the usual interval");
     // Statuses fade after a while.
     tick(&mut s, now + 9_000);
-    assert!(s.status.is_none());
+    assert!(s.ui.status.is_none());
 }
 
 #[test]
@@ -439,13 +446,13 @@ fn backoff_doubles_per_failed_refresh_up_to_30s() {
     for _ in 0..8 {
         feed(&mut s, Loaded::Topics(Err(BackendError::Unavailable("down".into()))));
         feed(&mut s, Loaded::Groups(Err(BackendError::Unavailable("down".into()))));
-        waits.push(s.next_refresh_ms - s.now_ms);
-        let due = s.next_refresh_ms;
+        waits.push(s.refresh.next_refresh_ms - s.ui.now_ms);
+        let due = s.refresh.next_refresh_ms;
         assert!(tick(&mut s, due - 1).is_empty());
         assert_eq!(tick(&mut s, due).len(), 2);
     }
     assert_eq!(waits, [2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000, 30_000]);
-    assert!(status(&s).1.contains("retrying in 30s"), "{:?}", s.status);
+    assert!(status(&s).1.contains("retrying in 30s"), "{:?}", s.ui.status);
 }
 
 // ---- writes: publish, create, delete ---------------------------------------------------------
@@ -455,7 +462,7 @@ fn publish_dialog_confirms_then_publishes_what_was_typed() {
     let mut s = loaded();
     select_topic(&mut s, "orders");
     assert!(press(&mut s, KeyCode::Char('p')).is_empty());
-    assert!(matches!(dialog(&s), Dialog::Publish { topic, .. } if topic == "orders"));
+    assert!(matches!(dialog(&s), Dialog::Publish(p) if p.topic == "orders"));
     typ(&mut s, "2"); // partition
     press(&mut s, KeyCode::Tab);
     typ(&mut s, "k1");
@@ -472,9 +479,9 @@ fn publish_dialog_confirms_then_publishes_what_was_typed() {
     press(&mut s, KeyCode::Tab); // the button
     assert!(press(&mut s, KeyCode::Enter).is_empty(), "nothing is published before the confirmation");
     match dialog(&s) {
-        Dialog::Confirm { text, danger, .. } => {
-            assert_eq!(text, "Publish 3 record(s) to orders?");
-            assert!(!danger);
+        Dialog::Confirm(c) => {
+            assert_eq!(c.text, "Publish 3 record(s) to orders?");
+            assert!(!c.danger);
         }
         other => panic!("{other:?}"),
     }
@@ -509,7 +516,7 @@ fn publish_form_errors_stay_in_the_form_and_esc_cancels() {
     typ(&mut s, "x");
     assert!(press_ev(&mut s, ctrl('s')).is_empty());
     match dialog(&s) {
-        Dialog::Publish { form, .. } => assert_eq!(form.error.as_deref(), Some("partition \"x\" is not a number")),
+        Dialog::Publish(p) => assert_eq!(p.form.error.as_deref(), Some("partition \"x\" is not a number")),
         other => panic!("{other:?}"),
     }
     press(&mut s, KeyCode::Backspace);
@@ -518,7 +525,7 @@ fn publish_form_errors_stay_in_the_form_and_esc_cancels() {
     typ(&mut s, "novalue");
     press_ev(&mut s, ctrl('s'));
     match dialog(&s) {
-        Dialog::Publish { form, .. } => assert_eq!(form.error.as_deref(), Some("header \"novalue\" is not name=value")),
+        Dialog::Publish(p) => assert_eq!(p.form.error.as_deref(), Some("header \"novalue\" is not name=value")),
         other => panic!("{other:?}"),
     }
     assert!(press(&mut s, KeyCode::Esc).is_empty());
@@ -569,7 +576,7 @@ fn create_topic_confirms_then_creates() {
     press(&mut s, KeyCode::Enter);
     assert!(press(&mut s, KeyCode::Enter).is_empty());
     match dialog(&s) {
-        Dialog::Confirm { text, .. } => assert_eq!(text, "Create topic events with 4 partition(s)?"),
+        Dialog::Confirm(c) => assert_eq!(c.text, "Create topic events with 4 partition(s)?"),
         other => panic!("{other:?}"),
     }
     let fx = press(&mut s, KeyCode::Char('y'));
@@ -593,15 +600,15 @@ fn delete_asks_with_danger_and_n_keeps_the_topic() {
     select_topic(&mut s, "payments");
     press(&mut s, KeyCode::Char('D'));
     match dialog(&s) {
-        Dialog::Confirm { text, danger, effect, .. } => {
-            assert!(*danger);
-            assert!(text.contains("Delete topic payments") && text.contains("cannot be undone"), "{text}");
-            assert_eq!(effect, &Effect::DeleteTopic("payments".into()));
+        Dialog::Confirm(c) => {
+            assert!(c.danger);
+            assert!(c.text.contains("Delete topic payments") && c.text.contains("cannot be undone"), "{}", c.text);
+            assert_eq!(c.effect, Effect::DeleteTopic("payments".into()));
         }
         other => panic!("{other:?}"),
     }
     press(&mut s, KeyCode::Char('x'));
-    assert!(matches!(dialog(&s), Dialog::Confirm { .. }), "other keys do not answer");
+    assert!(matches!(dialog(&s), Dialog::Confirm(_)), "other keys do not answer");
     assert!(press(&mut s, KeyCode::Char('n')).is_empty());
     assert!(s.overlay.is_none());
 
@@ -622,9 +629,10 @@ fn reset_plans_previews_and_refuses_live_members_unless_forced() {
     press(&mut s, KeyCode::Char('2'));
     press(&mut s, KeyCode::Char('o'));
     match dialog(&s) {
-        Dialog::Reset { group, form } => {
-            assert_eq!(group, "billing");
-            assert_eq!((form.value("topic"), form.value("mode"), form.value("value")), ("orders", "shift-by", "-1"));
+        Dialog::Reset(r) => {
+            assert_eq!(r.group, "billing");
+            let v = |f| r.form.value(f);
+            assert_eq!((v(ResetField::Topic), v(ResetField::Mode), v(ResetField::Value)), ("orders", "shift-by", "-1"));
         }
         other => panic!("{other:?}"),
     }
@@ -642,19 +650,19 @@ fn reset_plans_previews_and_refuses_live_members_unless_forced() {
     assert!(matches!(dialog(&s), Dialog::Working(_)));
 
     feed(&mut s, Loaded::ResetPlanned(Ok(reset_plan(true))));
-    assert!(matches!(dialog(&s), Dialog::ResetPreview { force: false, .. }));
+    assert!(matches!(dialog(&s), Dialog::ResetPreview(p) if !p.force));
     let screen = render_to_string(&s, 80, 24);
     assert!(screen.contains("1150") && screen.contains("1050") && screen.contains("2 live member(s)"), "{screen}");
 
     assert!(press(&mut s, KeyCode::Enter).is_empty(), "refused without force");
-    assert!(matches!(dialog(&s), Dialog::ResetPreview { force: false, .. }));
+    assert!(matches!(dialog(&s), Dialog::ResetPreview(p) if !p.force));
     assert_eq!(status(&s).0, Level::Warn);
     assert!(status(&s).1.contains("press f to force"));
 
     press(&mut s, KeyCode::Char('f'));
-    assert!(matches!(dialog(&s), Dialog::ResetPreview { force: true, .. }));
+    assert!(matches!(dialog(&s), Dialog::ResetPreview(p) if p.force));
     press(&mut s, KeyCode::Char('f'));
-    assert!(matches!(dialog(&s), Dialog::ResetPreview { force: false, .. }), "f toggles");
+    assert!(matches!(dialog(&s), Dialog::ResetPreview(p) if !p.force), "f toggles");
     press(&mut s, KeyCode::Char('f'));
     assert_eq!(press(&mut s, KeyCode::Enter), vec![Effect::ExecuteReset { plan: reset_plan(true), force: true }]);
 
@@ -735,7 +743,7 @@ fn reset_mode_values_are_parsed_and_bad_ones_stay_in_the_form() {
     typ(&mut s, "lots");
     assert!(press_ev(&mut s, ctrl('s')).is_empty());
     match dialog(&s) {
-        Dialog::Reset { form, .. } => assert_eq!(form.error.as_deref(), Some("value \"lots\" is not a number")),
+        Dialog::Reset(r) => assert_eq!(r.form.error.as_deref(), Some("value \"lots\" is not a number")),
         other => panic!("{other:?}"),
     }
 }
@@ -781,9 +789,10 @@ fn replay_dialog_plans_previews_and_executes() {
     press(&mut s, KeyCode::Enter);
     press(&mut s, KeyCode::Char('R'));
     match dialog(&s) {
-        Dialog::Replay { topic, form } => {
-            assert_eq!(topic, "orders");
-            assert_eq!((form.value("from"), form.value("to"), form.value("partitions")), ("0", "1200", "0"));
+        Dialog::Replay(r) => {
+            assert_eq!(r.topic, "orders");
+            let v = |f| r.form.value(f);
+            assert_eq!((v(ReplayField::From), v(ReplayField::To), v(ReplayField::Partitions)), ("0", "1200", "0"));
         }
         other => panic!("{other:?}"),
     }
@@ -845,8 +854,9 @@ fn pull_as_billing(s: &mut State) {
     press(s, KeyCode::Char('2'));
     press(s, KeyCode::Char('l'));
     match dialog(s) {
-        Dialog::PullAsk { form, .. } => {
-            assert_eq!((form.value("group"), form.value("topic"), form.value("count")), ("billing", "orders", "10"))
+        Dialog::PullAsk(a) => {
+            let v = |f| a.form.value(f);
+            assert_eq!((v(PullField::Group), v(PullField::Topic), v(PullField::Count)), ("billing", "orders", "10"))
         }
         other => panic!("{other:?}"),
     }
@@ -893,8 +903,8 @@ fn pull_from_a_topic_and_nothing_to_pull() {
     press(&mut s, KeyCode::Enter);
     press(&mut s, KeyCode::Char('l'));
     match dialog(&s) {
-        Dialog::PullAsk { form, .. } => {
-            assert_eq!((form.value("group"), form.value("topic")), ("depot-console", "payments"))
+        Dialog::PullAsk(a) => {
+            assert_eq!((a.form.value(PullField::Group), a.form.value(PullField::Topic)), ("depot-console", "payments"))
         }
         other => panic!("{other:?}"),
     }
@@ -921,7 +931,7 @@ fn pull_from_a_topic_and_nothing_to_pull() {
 fn read_only_refuses_every_write_key_with_a_reason() {
     let mut s = loaded_with(settings(true), depot::console::theme::Theme::dark());
     let check = |s: &mut State, key: char, where_: &str| {
-        s.status = None;
+        s.ui.status = None;
         let fx = press(s, KeyCode::Char(key));
         assert!(fx.is_empty(), "{key} in {where_}: {fx:?}");
         assert!(s.overlay.is_none(), "{key} in {where_} opened {:?}", s.overlay);
@@ -982,7 +992,7 @@ fn one_partition_group(name: &str, members: bool, committed: u64, lag: u64) -> G
 }
 
 fn verdicts(s: &State, name: &str) -> (Verdict, Verdict) {
-    s.group_verdict(s.group(name).expect("group"))
+    s.trends.group_verdict(s.data.group(name).expect("group"))
 }
 
 #[test]
@@ -1032,9 +1042,9 @@ fn a_failed_refresh_adds_no_samples_to_trends_or_health() {
     // Stale numbers repeated would read as "offsets not moving": STALL for billing, STOP for analytics.
     assert_eq!(verdicts(&s, "billing"), (Verdict::Ok, Verdict::Ok));
     assert_eq!(verdicts(&s, "analytics"), (Verdict::Ok, Verdict::Ok));
-    assert_eq!(s.topic_rates["orders"].len(), 1);
-    assert_eq!(s.group_lag["billing"].len(), 1);
-    assert_eq!(s.windows[&("billing".to_string(), "orders".to_string(), 0)].len(), 1);
+    assert_eq!(s.trends.topic_rates["orders"].len(), 1);
+    assert_eq!(s.trends.group_lag["billing"].len(), 1);
+    assert_eq!(s.trends.windows[&("billing".to_string(), "orders".to_string(), 0)].len(), 1);
 }
 
 #[test]
@@ -1072,7 +1082,7 @@ fn a_late_answer_to_an_older_request_is_dropped() {
     assert_eq!(messages_of(&s).items.len(), 4);
     assert!(!messages_of(&s).loading);
     feed(&mut s, Loaded::Messages { seq: first, result: Err(BackendError::Unavailable("late".into())) });
-    assert!(s.status.is_none(), "a late error is ignored too");
+    assert!(s.ui.status.is_none(), "a late error is ignored too");
 }
 
 #[test]
@@ -1081,7 +1091,7 @@ fn page_down_at_the_last_loaded_record_loads_the_next_page() {
     let seq = open_orders_0(&mut s);
     feed(&mut s, Loaded::Messages { seq, result: Ok(records()) });
     press(&mut s, KeyCode::PageDown);
-    assert_eq!(s.screen().selected, 3);
+    assert_eq!(s.nav.screen().selected, 3);
     let (_, _, req) = load_req(&press(&mut s, KeyCode::PageDown));
     assert_eq!(req.from, PeekFrom::Offset(1154));
     assert_eq!(messages_of(&s).mode, MsgMode::Browse { from: 1154 });
@@ -1116,7 +1126,7 @@ fn live_tail_refreshes_without_piling_up_requests() {
     let fx = tick(&mut s, NOW + 10 * REFRESH);
     assert!(!fx.iter().any(|e| matches!(e, Effect::LoadMessages { .. })), "{fx:?}");
     feed(&mut s, Loaded::Messages { seq, result: Ok(records()) });
-    assert_eq!(s.screen().selected, 3, "tail follows the newest record");
+    assert_eq!(s.nav.screen().selected, 3, "tail follows the newest record");
     let fx = tick(&mut s, NOW + 11 * REFRESH);
     assert!(
         fx.iter().any(|e| matches!(e, Effect::LoadMessages { req, .. } if req.from == PeekFrom::Latest(100))),
@@ -1148,7 +1158,7 @@ fn click_on(s: &mut State, needle: &str, want: usize) {
     let screen = render_to_string(s, 80, 24);
     let y = line_of(&screen, needle);
     assert!(click(s, 5, y).is_empty());
-    assert_eq!(s.screen().selected, want, "clicked {needle:?} on line {y} of {:?}:\n{screen}", s.view());
+    assert_eq!(s.nav.screen().selected, want, "clicked {needle:?} on line {y} of {:?}:\n{screen}", s.nav.view());
 }
 
 #[test]
@@ -1178,12 +1188,12 @@ fn clicks_outside_the_rows_select_nothing() {
     // Header, border, table header; bottom border, status line, footer.
     for y in [0, 1, 2, 21, 22, 23] {
         click(&mut s, 5, y);
-        assert_eq!(s.screen().selected, 1, "a click on line {y}");
+        assert_eq!(s.nav.screen().selected, 1, "a click on line {y}");
     }
     // While a dialog is open the mouse does nothing.
     press(&mut s, KeyCode::Char('?'));
     click(&mut s, 5, 3);
-    assert_eq!(s.screen().selected, 1);
+    assert_eq!(s.nav.screen().selected, 1);
 }
 
 #[test]
@@ -1191,14 +1201,14 @@ fn the_wheel_scrolls_three_rows() {
     let mut s = loaded();
     feed(&mut s, Loaded::Topics(Ok(many_topics(40))));
     wheel(&mut s, true);
-    assert_eq!(s.screen().selected, 3);
+    assert_eq!(s.nav.screen().selected, 3);
     for _ in 0..20 {
         wheel(&mut s, true);
     }
-    assert_eq!(s.screen().selected, 39);
+    assert_eq!(s.nav.screen().selected, 39);
     assert!(render_to_string(&s, 80, 24).contains("t39"));
     wheel(&mut s, false);
-    assert_eq!(s.screen().selected, 36);
+    assert_eq!(s.nav.screen().selected, 36);
 }
 
 // ---- the cursor stays on screen -------------------------------------------------------------

@@ -3,8 +3,9 @@
 
 use depot::console::health::{self, Sample, Verdict};
 use depot::core::{GroupInfo, ReplayRange, ResetSpec};
+use depot::demo::knobs::Knob;
 use depot::demo::scenario;
-use depot::demo::sim::{Knob, Sim};
+use depot::demo::sim::Sim;
 use std::collections::{HashMap, VecDeque};
 
 /// A scenario on an engine that runs on the simulation's clock.

@@ -1,11 +1,17 @@
 //! The demo in the console: one snapshot per scenario of the screen a room sees (Groups view with
-//! the narration panel), and the knobs' keys turning into demo effects.
+//! the narration in the side panel), and the knobs' keys turning into side-panel effects that the
+//! demo reads as its knobs.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use depot::console::effect::Effect;
 use depot::console::keymap::Keymap;
-use depot::console::state::{DemoPanel, Effect, Knob, Loaded, Msg, Settings, State};
+use depot::console::msg::{Loaded, Msg};
+use depot::console::panel::SidePanel;
+use depot::console::state::{Settings, State};
 use depot::console::theme::Theme;
 use depot::console::update::update;
+use depot::demo::knobs::Knob;
+use depot::demo::panel::{DemoPanel, side_panel};
 use depot::demo::scenario;
 use depot::demo::sim::Sim;
 use depot::engine::{Engine, EngineConfig, SyncMode};
@@ -19,12 +25,21 @@ fn state() -> State {
         read_only: false,
         note: Some("demo: the producers and consumers are simulated, the engine is real".into()),
         refresh_ms: 500,
+        contexts: Vec::new(),
     };
     State::new(settings, Keymap::default(), Theme::dark(), NOW)
 }
 
-fn panel(sim: &Sim) -> DemoPanel {
-    sim.status()
+fn panel(sim: &Sim) -> SidePanel {
+    side_panel(&sim.status())
+}
+
+/// The knob the first effect turns, if it is a side-panel effect.
+fn knob(fx: &[Effect]) -> Option<Knob> {
+    match fx.first() {
+        Some(Effect::Panel(a)) => Knob::from_action(a),
+        _ => None,
+    }
 }
 
 fn key(s: &mut State, c: char) -> Vec<Effect> {
@@ -39,7 +54,7 @@ fn every_scenario_screen() {
             Engine::open(dir.path(), EngineConfig { sync: SyncMode::Never, ..EngineConfig::default() }).unwrap();
         let mut sim = Sim::new(engine.clone(), scenario::load(name).unwrap(), 7).unwrap();
         let mut s = state();
-        update(&mut s, Msg::Demo(panel(&sim)));
+        update(&mut s, Msg::Panel(panel(&sim)));
         // Ten simulated seconds, then ten refreshes a second apart (simulated), as the console would see them.
         for _ in 0..100 {
             sim.step().unwrap();
@@ -52,7 +67,7 @@ fn every_scenario_screen() {
             update(&mut s, Msg::Loaded(Loaded::Topics(Ok(engine.list_topics()))));
             update(&mut s, Msg::Loaded(Loaded::Groups(Ok(engine.list_groups()))));
         }
-        update(&mut s, Msg::Demo(panel(&sim)));
+        update(&mut s, Msg::Panel(panel(&sim)));
         key(&mut s, '2');
         let screen = depot::console::render_to_string(&s, 120, 40);
         assert!(screen.contains(&format!("demo {name}")), "{screen}");
@@ -74,16 +89,12 @@ fn every_scenario_screen() {
 }
 
 #[test]
-fn knobs_become_demo_effects_only_while_a_demo_runs() {
+fn knobs_become_panel_effects_only_while_a_demo_runs() {
     let mut s = state();
     assert!(key(&mut s, '>').is_empty(), "no demo: the knob keys do nothing");
-    update(&mut s, Msg::Demo(DemoPanel { name: "lag".into(), ..DemoPanel::default() }));
+    update(&mut s, Msg::Panel(side_panel(&DemoPanel { name: "lag".into(), ..DemoPanel::default() })));
     let fx = key(&mut s, '>');
-    assert_eq!(
-        fx.first(),
-        Some(&Effect::Demo(Knob::Faster(None))),
-        "on the Topics view a group knob acts on all groups"
-    );
+    assert_eq!(knob(&fx), Some(Knob::Faster(None)), "on the Topics view a group knob acts on all groups");
     let groups = vec![depot::core::GroupInfo {
         name: "billing".into(),
         state: "stable".into(),
@@ -95,7 +106,7 @@ fn knobs_become_demo_effects_only_while_a_demo_runs() {
     }];
     update(&mut s, Msg::Loaded(Loaded::Groups(Ok(groups))));
     key(&mut s, '2');
-    for (c, knob) in [
+    for (c, want) in [
         ('>', Knob::Faster(Some("billing".into()))),
         ('<', Knob::Slower(Some("billing".into()))),
         ('a', Knob::AddMember(Some("billing".into()))),
@@ -110,11 +121,11 @@ fn knobs_become_demo_effects_only_while_a_demo_runs() {
         ('n', Knob::Step),
     ] {
         let fx = key(&mut s, c);
-        assert_eq!(fx.first(), Some(&Effect::Demo(knob.clone())), "key {c}");
+        assert_eq!(knob(&fx), Some(want), "key {c}");
     }
     let fx = key(&mut s, 'r');
-    assert_eq!(fx.first(), Some(&Effect::Demo(Knob::Restart)));
-    assert_eq!(s.stack.len(), 1, "restart goes back to the top view");
+    assert_eq!(knob(&fx), Some(Knob::Restart));
+    assert_eq!(s.nav.stack.len(), 1, "restart goes back to the top view");
     // Every knob is in the help overlay.
     key(&mut s, '?');
     let help = depot::console::render_to_string(&s, 120, 40);

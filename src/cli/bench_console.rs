@@ -2,7 +2,8 @@
 //! topics × 8 partitions, 200 groups), and the process's memory while holding that state.
 
 use crate::console::keymap::Keymap;
-use crate::console::state::{Loaded, Msg, Screen, Settings, State, View};
+use crate::console::msg::{Loaded, Msg};
+use crate::console::state::{Screen, Settings, State, View};
 use crate::console::theme::Theme;
 use crate::console::{update, view};
 use crate::core::*;
@@ -96,9 +97,16 @@ fn rss_kib() -> Option<u64> {
 
 pub fn run(a: &ConsoleBenchArgs) -> Result<()> {
     let (topics, groups) = fixture(a);
-    let settings = Settings { target: "bench".into(), context: None, read_only: false, note: None, refresh_ms: 2000 };
+    let settings = Settings {
+        target: "bench".into(),
+        context: None,
+        read_only: false,
+        note: None,
+        refresh_ms: 2000,
+        contexts: Vec::new(),
+    };
     let mut s = State::new(settings, Keymap::default(), Theme::dark(), 0);
-    s.size = (a.width, a.height);
+    s.ui.size = (a.width, a.height);
     // Thirty refreshes, so every sparkline and health window is full.
     for i in 0..30 {
         update::update(&mut s, Msg::Tick(i * 2000));
@@ -117,10 +125,10 @@ pub fn run(a: &ConsoleBenchArgs) -> Result<()> {
         a.topics, a.partitions, a.groups, a.width, a.height
     );
     for (name, v) in views {
-        s.stack = vec![Screen::new(v)];
+        s.nav.stack = vec![Screen::new(v)];
         let mut times = Vec::with_capacity(a.frames);
         for i in 0..a.frames {
-            s.screen_mut().selected = i % 50;
+            s.nav.screen_mut().selected = i % 50;
             let t = Instant::now();
             terminal.draw(|f| view::render(f, &s))?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);

@@ -20,7 +20,7 @@ pub async fn run(g: &Global, a: &ConsoleArgs) -> Result<()> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (theme, theme_problem) = Theme::load(&theme_name, cfg_dir.as_deref(), no_color);
     problems.extend(theme_problem);
-    let (keymap, key_problems) = Keymap::with_overrides(&cfg.keys);
+    let (keymap, key_problems) = Keymap::with_overrides(&cfg.keys, &crate::demo::knobs::action_ids());
     problems.extend(key_problems);
 
     let mut engine = None;
@@ -65,16 +65,17 @@ pub async fn run(g: &Global, a: &ConsoleArgs) -> Result<()> {
         read_only,
         note,
         refresh_ms: cfg.refresh_ms.filter(|r| (500..=60_000).contains(r)).unwrap_or(2_000) as i64,
+        contexts: Vec::new(),
     };
     let mut state = State::new(settings, keymap, theme, crate::core::time::now_ms());
     match super::context::all() {
-        Ok(all) => state.contexts = all.into_keys().collect(),
+        Ok(all) => state.settings.contexts = all.into_keys().collect(),
         Err(e) => problems.push(e.to_string()),
     }
     if !problems.is_empty() {
-        state.say(Level::Warn, problems.join(" · "));
+        state.ui.say(Level::Warn, problems.join(" · "));
     }
-    let extras = driver::Extras { demo: None, switcher: Some(super::context::switcher(g.clone())) };
+    let extras = driver::Extras { panel: None, switcher: Some(super::context::switcher(g.clone())) };
     let result = driver::run(backend, state, extras).await;
     if let Some(stop) = server_stop {
         let _ = stop.send(());

@@ -3,12 +3,12 @@
 use super::args::{DemoArgs, Global};
 use super::table::Table;
 use crate::backend::embedded::Embedded;
-use crate::console::driver::{self, DemoLink};
+use crate::console::driver;
 use crate::console::keymap::Keymap;
-use crate::console::state::{DemoPanel, Knob, Settings, State};
+use crate::console::state::{Settings, State};
 use crate::console::theme::Theme;
 use crate::demo::sim::Sim;
-use crate::demo::{runner, scenario};
+use crate::demo::{panel, scenario};
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -58,17 +58,7 @@ pub async fn run(g: &Global, a: &DemoArgs) -> Result<()> {
         engine.close()?;
         return Ok(());
     }
-    let (panel_tx, panel_rx) = tokio::sync::mpsc::unbounded_channel::<DemoPanel>();
-    let commands = runner::spawn(sim, move |st| {
-        let _ = panel_tx.send(st);
-    })
-    .map_err(anyhow::Error::msg)?;
-    let commands = std::sync::Mutex::new(commands);
-    let knobs = Box::new(move |k: Knob| {
-        if let Ok(c) = commands.lock() {
-            let _ = c.send(k);
-        }
-    });
+    let link = panel::link(sim).map_err(anyhow::Error::msg)?;
     let backend = Arc::new(Embedded::new(engine.clone(), false));
     let settings = Settings {
         target: format!("demo {name} · {}", dir.display()),
@@ -76,14 +66,10 @@ pub async fn run(g: &Global, a: &DemoArgs) -> Result<()> {
         read_only: false,
         note: Some("demo: the producers and consumers are simulated, the engine is real".into()),
         refresh_ms: 500,
+        contexts: Vec::new(),
     };
     let state = State::new(settings, Keymap::default(), Theme::dark(), crate::core::time::now_ms());
-    let result = driver::run(
-        backend,
-        state,
-        driver::Extras { demo: Some(DemoLink { knobs, panels: panel_rx }), switcher: None },
-    )
-    .await;
+    let result = driver::run(backend, state, driver::Extras { panel: Some(link), switcher: None }).await;
     // The simulation thread ends when it sees the command channel close; a step it is still in
     // when the engine closes fails harmlessly (and is logged).
     engine.close()?;

@@ -1,7 +1,10 @@
 //! The driver: owns the terminal, turns terminal events and ticks into messages on one channel,
 //! runs effects against the backend in background tasks, and redraws only when the state changed.
 
-use super::state::{DemoPanel, Effect, Knob, Loaded, Msg, State, Switched};
+use super::effect::Effect;
+use super::msg::{Loaded, Msg};
+use super::panel::{PanelAction, SidePanel};
+use super::state::{State, Switched};
 use super::update::{start, update};
 use super::view;
 use crate::backend::{Backend, BackendError};
@@ -27,10 +30,11 @@ fn now_ms() -> i64 {
     crate::core::time::now_ms()
 }
 
-/// What connects a running demo to the console: knobs go one way, panels the other.
-pub struct DemoLink {
-    pub knobs: Box<dyn Fn(Knob) + Send>,
-    pub panels: tokio::sync::mpsc::UnboundedReceiver<DemoPanel>,
+/// What connects the provider of a side panel (a running demo) to the console: the panel's key
+/// presses go one way, what the panel shows the other.
+pub struct PanelLink {
+    pub actions: Box<dyn Fn(PanelAction) + Send>,
+    pub panels: tokio::sync::mpsc::UnboundedReceiver<SidePanel>,
 }
 
 /// Connects to a context by name (for `:ctx NAME`).
@@ -46,13 +50,13 @@ pub type Switcher = Box<
 /// Optional parts of a console session.
 #[derive(Default)]
 pub struct Extras {
-    pub demo: Option<DemoLink>,
+    pub panel: Option<PanelLink>,
     pub switcher: Option<Switcher>,
 }
 
 /// Runs the console until the user quits.
 pub async fn run(backend: Arc<dyn Backend>, mut state: State, extras: Extras) -> Result<()> {
-    let Extras { demo, switcher } = extras;
+    let Extras { panel, switcher } = extras;
     let switcher = switcher.map(Arc::new);
     let mut backend = backend;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -103,31 +107,31 @@ pub async fn run(backend: Arc<dyn Backend>, mut state: State, extras: Extras) ->
         }
     });
 
-    let knobs = match demo {
-        Some(DemoLink { knobs, mut panels }) => {
+    let panel_actions = match panel {
+        Some(PanelLink { actions, mut panels }) => {
             let to_console = tx.clone();
             tokio::spawn(async move {
                 while let Some(p) = panels.recv().await {
-                    if to_console.send(Msg::Demo(p)).is_err() {
+                    if to_console.send(Msg::Panel(p)).is_err() {
                         break;
                     }
                 }
             });
-            Some(knobs)
+            Some(actions)
         }
         None => None,
     };
     let (switch_tx, mut switch_rx) = tokio::sync::mpsc::unbounded_channel::<Arc<dyn Backend>>();
     let size = terminal.size().context("terminal size")?;
-    state.size = (size.width, size.height);
-    state.now_ms = now_ms();
+    state.ui.size = (size.width, size.height);
+    state.ui.now_ms = now_ms();
     for e in start(&mut state) {
         spawn_effect(e, backend.clone(), tx.clone());
     }
     loop {
-        if state.dirty {
+        if state.ui.dirty {
             terminal.draw(|f| view::render(f, &state)).context("drawing failed")?;
-            state.dirty = false;
+            state.ui.dirty = false;
         }
         let Some(msg) = rx.recv().await else { break };
         // A context switch delivers the new backend before its message, so the effects that
@@ -138,9 +142,9 @@ pub async fn run(backend: Arc<dyn Backend>, mut state: State, extras: Extras) ->
         for e in update(&mut state, msg) {
             match e {
                 Effect::Quit => {}
-                Effect::Demo(k) => {
-                    if let Some(turn) = &knobs {
-                        turn(k);
+                Effect::Panel(a) => {
+                    if let Some(forward) = &panel_actions {
+                        forward(a);
                     }
                 }
                 Effect::SwitchContext(name) => {
@@ -164,7 +168,7 @@ pub async fn run(backend: Arc<dyn Backend>, mut state: State, extras: Extras) ->
                 e => spawn_effect(e, backend.clone(), tx.clone()),
             }
         }
-        if state.quit {
+        if state.ui.quit {
             break;
         }
     }
@@ -203,7 +207,7 @@ pub async fn run_effect(e: Effect, b: &dyn Backend) -> Option<Loaded> {
             let r = b.delete_topic(&name).await;
             Loaded::TopicDeleted(name, r)
         }
-        Effect::Quit | Effect::Demo(_) | Effect::SwitchContext(_) => return None,
+        Effect::Quit | Effect::Panel(_) | Effect::SwitchContext(_) => return None,
     })
 }
 

@@ -1,5 +1,7 @@
 //! Keys → actions. Every binding can be changed in the config file's `[keys]` table, e.g.
 //! `publish = ["p", "ctrl-p"]`. Defaults avoid Ctrl-B (tmux's prefix) and Ctrl-A (screen's).
+//! A side panel's keys (see [`panel`](super::panel)) are rebound the same way, by the panel's
+//! action ids (e.g. the demo's `demo_faster = [">"]`): the launcher names the ids it knows.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
@@ -34,20 +36,6 @@ pub enum Action {
     Tail,
     Backlog,
     Jump,
-    // Demo knobs (only while a demo runs).
-    DemoRateUp,
-    DemoRateDown,
-    DemoFaster,
-    DemoSlower,
-    DemoPauseProducers,
-    DemoPauseGroup,
-    DemoAddMember,
-    DemoCrash,
-    DemoLeave,
-    DemoIdempotent,
-    DemoStepMode,
-    DemoStep,
-    DemoRestart,
 }
 
 impl Action {
@@ -81,23 +69,10 @@ impl Action {
             Action::Tail => "tail",
             Action::Backlog => "backlog",
             Action::Jump => "jump",
-            Action::DemoRateUp => "demo_rate_up",
-            Action::DemoRateDown => "demo_rate_down",
-            Action::DemoFaster => "demo_faster",
-            Action::DemoSlower => "demo_slower",
-            Action::DemoPauseProducers => "demo_pause_producers",
-            Action::DemoPauseGroup => "demo_pause_group",
-            Action::DemoAddMember => "demo_add_member",
-            Action::DemoCrash => "demo_crash",
-            Action::DemoLeave => "demo_leave",
-            Action::DemoIdempotent => "demo_idempotent",
-            Action::DemoStepMode => "demo_step_mode",
-            Action::DemoStep => "demo_step",
-            Action::DemoRestart => "demo_restart",
         }
     }
 
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 27] = [
         Action::Quit,
         Action::Back,
         Action::Help,
@@ -125,19 +100,6 @@ impl Action {
         Action::Tail,
         Action::Backlog,
         Action::Jump,
-        Action::DemoRateUp,
-        Action::DemoRateDown,
-        Action::DemoFaster,
-        Action::DemoSlower,
-        Action::DemoPauseProducers,
-        Action::DemoPauseGroup,
-        Action::DemoAddMember,
-        Action::DemoCrash,
-        Action::DemoLeave,
-        Action::DemoIdempotent,
-        Action::DemoStepMode,
-        Action::DemoStep,
-        Action::DemoRestart,
     ];
 }
 
@@ -171,6 +133,11 @@ pub enum KeyCodeOrd {
 }
 
 impl Key {
+    /// A plain character key.
+    pub const fn char(c: char) -> Key {
+        Key { code: KeyCodeOrd::Char(c), ctrl: false, alt: false }
+    }
+
     pub fn from_event(e: &KeyEvent) -> Option<Key> {
         let code = match e.code {
             KeyCode::Char(c) => KeyCodeOrd::Char(c),
@@ -268,11 +235,13 @@ impl Key {
     }
 }
 
-/// The bindings in force.
+/// The bindings in force: the console's actions, and the keys the config file gives a side
+/// panel's actions (by action id; a panel's own keys apply to the others).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Keymap {
     by_key: BTreeMap<Key, Action>,
     by_action: BTreeMap<Action, Vec<Key>>,
+    panel: BTreeMap<String, Vec<Key>>,
 }
 
 fn defaults() -> Vec<(Action, &'static [&'static str])> {
@@ -304,19 +273,6 @@ fn defaults() -> Vec<(Action, &'static [&'static str])> {
         (Action::Tail, &["t"]),
         (Action::Backlog, &["b"]),
         (Action::Jump, &["J"]),
-        (Action::DemoRateUp, &["+"]),
-        (Action::DemoRateDown, &["-"]),
-        (Action::DemoFaster, &[">"]),
-        (Action::DemoSlower, &["<"]),
-        (Action::DemoPauseProducers, &["z"]),
-        (Action::DemoPauseGroup, &["x"]),
-        (Action::DemoAddMember, &["a"]),
-        (Action::DemoCrash, &["X"]),
-        (Action::DemoLeave, &["L"]),
-        (Action::DemoIdempotent, &["i"]),
-        (Action::DemoStepMode, &["."]),
-        (Action::DemoStep, &["n"]),
-        (Action::DemoRestart, &["r"]),
     ]
 }
 
@@ -326,30 +282,34 @@ impl Default for Keymap {
         for (a, keys) in defaults() {
             map.insert(a, keys.iter().filter_map(|k| Key::parse(k).ok()).collect());
         }
-        Keymap::from_actions(map)
+        Keymap::from_actions(map, BTreeMap::new())
     }
 }
 
 impl Keymap {
-    fn from_actions(by_action: BTreeMap<Action, Vec<Key>>) -> Keymap {
+    fn from_actions(by_action: BTreeMap<Action, Vec<Key>>, panel: BTreeMap<String, Vec<Key>>) -> Keymap {
         let mut by_key = BTreeMap::new();
         for (a, keys) in &by_action {
             for k in keys {
                 by_key.insert(*k, *a);
             }
         }
-        Keymap { by_key, by_action }
+        Keymap { by_key, by_action, panel }
     }
 
-    /// Applies `[keys]` overrides; returns the map and a message for each problem.
-    pub fn with_overrides(overrides: &BTreeMap<String, Vec<String>>) -> (Keymap, Vec<String>) {
+    /// Applies `[keys]` overrides: a name is one of the console's actions or one of
+    /// `panel_actions` (the action ids of the side panels this session may show). Returns the map
+    /// and a message for each problem.
+    pub fn with_overrides(overrides: &BTreeMap<String, Vec<String>>, panel_actions: &[&str]) -> (Keymap, Vec<String>) {
         let mut base = Keymap::default().by_action;
+        let mut panel = BTreeMap::new();
         let mut problems = Vec::new();
         for (name, keys) in overrides {
-            let Some(action) = Action::ALL.iter().find(|a| a.name() == name) else {
+            let action = Action::ALL.iter().find(|a| a.name() == name);
+            if action.is_none() && !panel_actions.contains(&name.as_str()) {
                 problems.push(format!("[keys] {name}: no such action"));
                 continue;
-            };
+            }
             let mut parsed = Vec::new();
             for k in keys {
                 match Key::parse(k) {
@@ -357,11 +317,19 @@ impl Keymap {
                     Err(e) => problems.push(format!("[keys] {name}: {e}")),
                 }
             }
-            if !parsed.is_empty() {
-                base.insert(*action, parsed);
+            if parsed.is_empty() {
+                continue;
+            }
+            match action {
+                Some(a) => {
+                    base.insert(*a, parsed);
+                }
+                None => {
+                    panel.insert(name.clone(), parsed);
+                }
             }
         }
-        let map = Keymap::from_actions(base);
+        let map = Keymap::from_actions(base, panel);
         // A key bound to two actions: the later one wins; say so.
         for (a, keys) in &map.by_action {
             for k in keys {
@@ -369,6 +337,19 @@ impl Keymap {
                     && other != a
                 {
                     problems.push(format!("[keys] {} is bound to both {} and {}", k.label(), a.name(), other.name()));
+                }
+            }
+        }
+        // The console's own actions go before a panel's.
+        let mut panel_keys: BTreeMap<Key, &str> = BTreeMap::new();
+        for (id, keys) in &map.panel {
+            for k in keys {
+                let first = map.by_key.get(k).map(|a| a.name()).or_else(|| panel_keys.get(k).copied());
+                match first {
+                    Some(other) => problems.push(format!("[keys] {} is bound to both {other} and {id}", k.label())),
+                    None => {
+                        panel_keys.insert(*k, id);
+                    }
                 }
             }
         }
@@ -393,6 +374,21 @@ impl Keymap {
             .map(|ks| ks.iter().map(Key::label).collect::<Vec<_>>().join(" "))
             .unwrap_or_else(|| "-".into())
     }
+
+    /// The keys of a side panel's action: the config file's, else the panel's own.
+    pub fn panel_keys(&self, action: &str, own: Key) -> Vec<Key> {
+        self.panel.get(action).cloned().unwrap_or_else(|| vec![own])
+    }
+
+    /// The first key of a side panel's action, for hints.
+    pub fn panel_label(&self, action: &str, own: Key) -> String {
+        self.panel.get(action).and_then(|k| k.first()).copied().unwrap_or(own).label()
+    }
+
+    /// All keys of a side panel's action, for the help overlay.
+    pub fn panel_labels(&self, action: &str, own: Key) -> String {
+        self.panel_keys(action, own).iter().map(Key::label).collect::<Vec<_>>().join(" ")
+    }
 }
 
 #[cfg(test)]
@@ -408,7 +404,7 @@ mod tests {
         o.insert("publish".to_string(), vec!["P".to_string()]);
         o.insert("fly".to_string(), vec!["f".to_string()]);
         o.insert("quit".to_string(), vec!["ctrl-nope".to_string(), "Q".to_string()]);
-        let (m, problems) = Keymap::with_overrides(&o);
+        let (m, problems) = Keymap::with_overrides(&o, &[]);
         let ev = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
         assert_eq!(m.action(&ev('P')), Some(Action::Publish));
         assert_eq!(m.action(&ev('p')), None);
@@ -419,10 +415,28 @@ mod tests {
 
     #[test]
     fn defaults_have_no_clashes_and_avoid_tmux_prefix() {
-        let (_, problems) = Keymap::with_overrides(&BTreeMap::new());
+        let (_, problems) = Keymap::with_overrides(&BTreeMap::new(), &[]);
         assert!(problems.is_empty(), "{problems:?}");
         let m = Keymap::default();
         let ctrl_b = KeyEvent::new(KeyCode::Char('b'), KeyModifiers::CONTROL);
         assert_eq!(m.action(&ctrl_b), None);
+    }
+
+    #[test]
+    fn a_side_panels_actions_are_rebound_by_their_ids() {
+        let mut o = BTreeMap::new();
+        o.insert("lab_faster".to_string(), vec!["F".to_string(), "alt-f".to_string()]);
+        o.insert("lab_slower".to_string(), vec!["p".to_string()]);
+        o.insert("lab_unknown".to_string(), vec!["U".to_string()]);
+        let (m, problems) = Keymap::with_overrides(&o, &["lab_faster", "lab_slower", "lab_step"]);
+        assert_eq!(m.panel_keys("lab_faster", Key::char('>')), [Key::char('F'), Key::parse("alt-f").unwrap()]);
+        assert_eq!(m.panel_label("lab_faster", Key::char('>')), "F");
+        assert_eq!(m.panel_labels("lab_faster", Key::char('>')), "F alt-f");
+        assert_eq!(m.panel_keys("lab_step", Key::char('n')), [Key::char('n')], "not rebound: the panel's own key");
+        assert!(problems.iter().any(|p| p.contains("lab_unknown") && p.contains("no such action")), "{problems:?}");
+        assert!(problems.iter().any(|p| p == "[keys] p is bound to both publish and lab_slower"), "{problems:?}");
+        // Without the panel's ids the names are unknown.
+        let (_, problems) = Keymap::with_overrides(&o, &[]);
+        assert!(problems.iter().any(|p| p.contains("lab_faster: no such action")), "{problems:?}");
     }
 }

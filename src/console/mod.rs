@@ -1,16 +1,26 @@
 //! The terminal console (ratatui). It speaks only the [`Backend`](crate::backend::Backend) trait.
 //!
-//! - [`state`]: the whole state, messages and effects (plain data)
-//! - [`update`]: the pure state machine `update(state, msg) -> effects`
+//! - [`msg`]: what happens (keys, ticks, backend answers); [`effect`]: what the driver should do
+//! - [`state`]: the whole state, in parts (nav, data, trends, refresh, ui, overlay, side panel)
+//! - [`update`]: the pure state machine `update(state, msg) -> effects`, by area
+//! - [`dialogs`]: one file per dialog: its open, keys, submit, answers and drawing
+//! - [`form`]: the typed form model the dialogs use
+//! - [`layout`]: where things go on screen (used by `update` and `view`)
 //! - [`view`]: drawing, a pure function of the state
+//! - [`panel`]: the side-panel hook a front end (the demo) fills: text, lines, log, keys
 //! - [`driver`]: terminal, event channel, effects in background tasks, redraw on change
-//! - [`health`]: Burrow's consumer health rules; [`theme`], [`keymap`], [`config`], [`form`]
+//! - [`health`]: Burrow's consumer health rules; [`theme`], [`keymap`], [`config`]
 
 pub mod config;
+pub mod dialogs;
 pub mod driver;
+pub mod effect;
 pub mod form;
 pub mod health;
 pub mod keymap;
+pub mod layout;
+pub mod msg;
+pub mod panel;
 pub mod state;
 pub mod theme;
 pub mod update;
@@ -23,7 +33,7 @@ use ratatui::backend::TestBackend;
 /// (one line per row, trailing spaces trimmed). Used by snapshot tests and benchmarks.
 pub fn render_to_string(state: &state::State, w: u16, h: u16) -> String {
     let mut s = state.clone();
-    s.size = (w, h);
+    s.ui.size = (w, h);
     let Ok(mut terminal) = Terminal::new(TestBackend::new(w, h));
     let Ok(_) = terminal.draw(|f| view::render(f, &s));
     let buf = terminal.backend().buffer();

@@ -1,10 +1,11 @@
 //! Workshop mode: scenarios that make lag, redelivery and rebalancing visible, with simulated
-//! producers and consumers that are real clients of the embedded engine.
+//! producers and consumers that are real clients of the embedded engine, shown by the console
+//! through its side-panel hook.
 //!
 //! - [`scenario`]: the scenario file format and the built-in scenarios
 //! - [`sim`]: the simulation (a simulated clock, stepped; the engine can run on it)
-//! - [`knobs`]: what each knob does to a running simulation
-//! - [`panel`]: the narration panel it shows beside the console
+//! - [`knobs`]: the knobs, their keys, the side panel's action ids, and what each does to a running simulation
+//! - [`panel`]: what the console's side panel shows of a running demo, and the link to it
 //! - [`runner`]: runs a simulation beside the console in real time
 
 pub mod knobs;

@@ -1,7 +1,29 @@
-//! The narration panel: what the simulation shows beside the console (producers, groups, the
-//! latest events).
+//! The demo in the console's side panel: what the simulation reports after every step
+//! ([`DemoPanel`], from [`Sim::status`]), the [`SidePanel`] the console draws from it (narration,
+//! producers and groups, recent events, the knobs), and the link that runs the simulation beside
+//! the console.
 
-use super::sim::{DemoPanel, Sim};
+use super::knobs::{KNOBS, Knob, RESTART};
+use super::runner;
+use super::sim::Sim;
+use crate::console::driver::PanelLink;
+use crate::console::keymap::Key;
+use crate::console::panel::{PanelAction, PanelKey, SidePanel};
+
+/// What the narration panel shows (sent by the simulation after every step).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DemoPanel {
+    pub name: String,
+    pub title: String,
+    pub narration: String,
+    /// Simulated seconds since the scenario started.
+    pub t_s: f64,
+    pub step_mode: bool,
+    /// Producers and groups, one line each.
+    pub lines: Vec<String>,
+    /// Recent events, newest first.
+    pub log: Vec<String>,
+}
 
 impl Sim {
     /// The narration panel's content.
@@ -48,4 +70,41 @@ impl Sim {
             log: self.log.iter().rev().take(5).cloned().collect(),
         }
     }
+}
+
+/// The console's side panel for a demo's state.
+pub fn side_panel(d: &DemoPanel) -> SidePanel {
+    let step = if d.step_mode { " · STEP MODE (n steps, . resumes)" } else { "" };
+    SidePanel {
+        title: format!("demo {} · t = {:.1}s{step}", d.name, d.t_s),
+        narration: d.narration.clone(),
+        lines: d.lines.clone(),
+        log: d.log.clone(),
+        keys: KNOBS
+            .iter()
+            .map(|k| PanelKey {
+                key: Key::char(k.key),
+                label: k.label.into(),
+                action: k.id.into(),
+                footer: k.footer.map(String::from),
+                restarts: k.id == RESTART,
+            })
+            .collect(),
+        keys_title: "demo knobs (group knobs act on the group in view, else all):".into(),
+    }
+}
+
+/// Starts the scenario beside the console: its reports become the side panel, the panel's keys
+/// turn its knobs.
+pub fn link(sim: Sim) -> Result<PanelLink, String> {
+    let (panel_tx, panels) = tokio::sync::mpsc::unbounded_channel::<SidePanel>();
+    let knobs = runner::spawn(sim, move |st| {
+        let _ = panel_tx.send(side_panel(&st));
+    })?;
+    let actions = Box::new(move |a: PanelAction| {
+        if let Some(k) = Knob::from_action(&a) {
+            let _ = knobs.send(k);
+        }
+    });
+    Ok(PanelLink { actions, panels })
 }

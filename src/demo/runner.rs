@@ -1,7 +1,9 @@
 //! Runs a simulation on its own thread in real time (one step per tick), takes knob commands,
 //! and reports its status after every step.
 
-use super::sim::{DemoPanel, Knob, Sim};
+use super::knobs::Knob;
+use super::panel::DemoPanel;
+use super::sim::Sim;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 

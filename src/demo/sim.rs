@@ -18,10 +18,6 @@ pub const PRODUCED_AT: &str = "demo.t_ms";
 /// Header marking a poison record.
 pub const POISON: &str = "demo.poison";
 
-// The knobs and the narration panel are the console's types: the demo is a front end layered on
-// the console, so it speaks the console's vocabulary instead of keeping copies of it.
-pub use crate::console::state::{DemoPanel, Knob};
-
 pub struct Producer {
     pub spec: ProducerSpec,
     pub rate: f64,

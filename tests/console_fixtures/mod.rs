@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use depot::console::effect::Effect;
 use depot::console::keymap::Keymap;
-use depot::console::state::{Effect, Loaded, Msg, Settings, State};
+use depot::console::msg::{Loaded, Msg};
+use depot::console::state::{Settings, State};
 use depot::console::theme::Theme;
 use depot::console::update::{start, update};
 use depot::core::*;
@@ -21,6 +23,7 @@ pub fn settings(read_only: bool) -> Settings {
         read_only,
         note: Some("HTTP API on 127.0.0.1:7878".into()),
         refresh_ms: REFRESH,
+        contexts: Vec::new(),
     }
 }
 

@@ -14,7 +14,7 @@ fn crumb(s: &State, v: &View) -> String {
         View::Groups => "Groups".into(),
         View::Topic(t) => format!("topic {t}"),
         View::Group(g) => format!("group {g}"),
-        View::Messages => match &s.messages {
+        View::Messages => match &s.data.messages {
             Some(m) => format!("{}/{} messages", m.topic, m.partition),
             None => "messages".into(),
         },
@@ -24,9 +24,9 @@ fn crumb(s: &State, v: &View) -> String {
 pub fn header(f: &mut Frame, area: Rect, s: &State) {
     let t = &s.theme;
     let mut left = vec![Span::styled(" depot ", t.bold(t.accent))];
-    for (i, scr) in s.stack.iter().enumerate() {
+    for (i, scr) in s.nav.stack.iter().enumerate() {
         left.push(Span::styled("▸ ", t.style(t.muted)));
-        let style = if i + 1 == s.stack.len() { t.bold(t.title) } else { t.style(t.text) };
+        let style = if i + 1 == s.nav.stack.len() { t.bold(t.title) } else { t.style(t.text) };
         left.push(Span::styled(format!("{} ", crumb(s, &scr.view)), style));
     }
     let mut right = Vec::new();
@@ -62,7 +62,7 @@ pub fn header(f: &mut Frame, area: Rect, s: &State) {
 
 pub fn status(f: &mut Frame, area: Rect, s: &State) {
     let t = &s.theme;
-    let line = match &s.status {
+    let line = match &s.ui.status {
         Some(st) => {
             let (mark, color) = match st.level {
                 Level::Info => ("·", t.text),
@@ -77,7 +77,7 @@ pub fn status(f: &mut Frame, area: Rect, s: &State) {
         }
         None => {
             let mut parts = Vec::new();
-            if let (View::Messages, Some(m)) = (s.view(), &s.messages) {
+            if let (View::Messages, Some(m)) = (s.nav.view(), &s.data.messages) {
                 let mode = match &m.mode {
                     MsgMode::Browse { from } => format!("browsing from offset {from}"),
                     MsgMode::Tail => "live tail".into(),
@@ -85,11 +85,11 @@ pub fn status(f: &mut Frame, area: Rect, s: &State) {
                 };
                 parts.push(mode);
             }
-            if !s.screen().filter.is_empty() {
-                parts.push(format!("filter: {}", s.screen().filter));
+            if !s.nav.screen().filter.is_empty() {
+                parts.push(format!("filter: {}", s.nav.screen().filter));
             }
-            if let (View::Topics, false) = (s.view(), s.topics.is_empty()) {
-                parts.push(format!("sorted by {}", s.sort.label()));
+            if let (View::Topics, false) = (s.nav.view(), s.data.topics.is_empty()) {
+                parts.push(format!("sorted by {}", s.nav.sort.label()));
             }
             // The note (where the API is served) is the first thing to go on a narrow terminal.
             if let Some(note) = &s.settings.note {
@@ -104,16 +104,55 @@ pub fn status(f: &mut Frame, area: Rect, s: &State) {
     f.render_widget(Paragraph::new(line), area);
 }
 
+/// What a hint's key is: one of the console's actions, or the side panel's key at an index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HintKey {
+    Action(Action),
+    Panel(usize),
+}
+
+/// A key shown in the footer and the help overlay: what it does, and whether it can now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hint<'a> {
+    pub key: HintKey,
+    pub label: &'a str,
+    pub enabled: bool,
+}
+
+impl Hint<'_> {
+    /// The first key, as bound right now.
+    pub fn key_label(&self, s: &State) -> String {
+        match self.key {
+            HintKey::Action(a) => s.keymap.label(a),
+            HintKey::Panel(i) => match s.panel.as_ref().and_then(|p| p.keys.get(i)) {
+                Some(k) => s.keymap.panel_label(&k.action, k.key),
+                None => "-".into(),
+            },
+        }
+    }
+
+    /// Every key, as bound right now.
+    pub fn key_labels(&self, s: &State) -> String {
+        match self.key {
+            HintKey::Action(a) => s.keymap.labels(a),
+            HintKey::Panel(i) => match s.panel.as_ref().and_then(|p| p.keys.get(i)) {
+                Some(k) => s.keymap.panel_labels(&k.action, k.key),
+                None => "-".into(),
+            },
+        }
+    }
+}
+
 /// Keys shown in the footer for the current view (write keys greyed out when read-only).
-pub fn hints(s: &State) -> Vec<(Action, &'static str, bool)> {
+pub fn hints(s: &State) -> Vec<Hint<'_>> {
     use Action::*;
     let write = !s.read_only();
     // What this engine cannot do is shown crossed out, like writes in read-only mode.
-    let c = &s.caps;
+    let c = &s.data.caps;
     let (publish, create, delete) = (write && c.publish, write && c.create_topics, write && c.delete_topics);
     let (replay, pull, reset, undo) =
         (write && c.replay, write && c.pull, write && !c.reset_modes.is_empty(), write && c.undo);
-    let mut v: Vec<(Action, &'static str, bool)> = match s.view() {
+    let view: Vec<(Action, &'static str, bool)> = match s.nav.view() {
         View::Topics => vec![
             (Enter, "open", true),
             (Messages, "messages", true),
@@ -158,50 +197,49 @@ pub fn hints(s: &State) -> Vec<(Action, &'static str, bool)> {
             (Back, "back", true),
         ],
     };
-    if s.demo.is_some() {
-        // The knobs a teacher reaches for first; all of them are in the panel and in help.
-        v.splice(
-            0..0,
-            [
-                (DemoFaster, "faster", true),
-                (DemoAddMember, "add member", true),
-                (DemoCrash, "crash", true),
-                (DemoStepMode, "step", true),
-            ],
-        );
-    }
-    v.push((Filter, "filter", true));
-    v.push((Command, "cmd", true));
-    v.push((Help, "help", true));
-    if s.stack.len() == 1 {
-        v.push((Quit, "quit", true));
+    let action = |(a, label, enabled): (Action, &'static str, bool)| Hint { key: HintKey::Action(a), label, enabled };
+    // The side panel's keys reached for first; all of them are in the panel and in help.
+    let mut v: Vec<Hint> = match &s.panel {
+        Some(p) => p
+            .keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| Some(Hint { key: HintKey::Panel(i), label: k.footer.as_deref()?, enabled: true }))
+            .collect(),
+        None => Vec::new(),
+    };
+    v.extend(view.into_iter().map(action));
+    v.push(action((Filter, "filter", true)));
+    v.push(action((Command, "cmd", true)));
+    v.push(action((Help, "help", true)));
+    if s.nav.stack.len() == 1 {
+        v.push(action((Quit, "quit", true)));
     }
     v
 }
 
 /// Which hints go first when the footer is too narrow: the view's own keys from the end, then
-/// `:` and `/`; enter, esc, help and quit stay.
-fn drop_rank(a: Action) -> u8 {
-    match a {
-        Action::Help | Action::Quit => 0,
-        Action::Enter | Action::Back => 1,
-        Action::Filter => 2,
-        Action::Command => 3,
-        Action::DemoFaster | Action::DemoAddMember | Action::DemoCrash | Action::DemoStepMode => 1,
-        _ => 4,
+/// `:` and `/`; enter, esc, help, quit and the side panel's keys stay.
+fn drop_rank(k: HintKey) -> u8 {
+    match k {
+        HintKey::Action(Action::Help | Action::Quit) => 0,
+        HintKey::Action(Action::Enter | Action::Back) | HintKey::Panel(_) => 1,
+        HintKey::Action(Action::Filter) => 2,
+        HintKey::Action(Action::Command) => 3,
+        HintKey::Action(_) => 4,
     }
 }
 
 /// The footer's hints that fit in `width` columns.
-pub fn fitting_hints(s: &State, width: u16) -> Vec<(Action, &'static str, bool)> {
+pub fn fitting_hints(s: &State, width: u16) -> Vec<Hint<'_>> {
     let mut v = hints(s);
-    let len = |v: &[(Action, &str, bool)]| -> usize {
+    let len = |v: &[Hint]| -> usize {
         // " " then "k label  " per hint, without the last two spaces.
-        (1 + v.iter().map(|(a, l, _)| s.keymap.label(*a).chars().count() + l.chars().count() + 3).sum::<usize>())
+        (1 + v.iter().map(|h| h.key_label(s).chars().count() + h.label.chars().count() + 3).sum::<usize>())
             .saturating_sub(2)
     };
     // Keys disabled by read-only mode go before any other.
-    let rank = |(a, _, enabled): &(Action, &str, bool)| if *enabled { drop_rank(*a) } else { 5 };
+    let rank = |h: &Hint| if h.enabled { drop_rank(h.key) } else { 5 };
     while len(&v) > width as usize {
         let Some(worst) = v.iter().map(rank).max().filter(|r| *r > 0) else { break };
         let Some(i) = v.iter().rposition(|h| rank(h) == worst) else { break };
@@ -213,14 +251,14 @@ pub fn fitting_hints(s: &State, width: u16) -> Vec<(Action, &'static str, bool)>
 pub fn footer(f: &mut Frame, area: Rect, s: &State) {
     let t = &s.theme;
     let mut spans = vec![Span::raw(" ")];
-    for (action, label, enabled) in fitting_hints(s, area.width) {
-        let (ks, ls) = if enabled {
+    for h in fitting_hints(s, area.width) {
+        let (ks, ls) = if h.enabled {
             (t.bold(t.accent), t.style(t.muted))
         } else {
             (t.style(t.muted), t.style(t.muted).add_modifier(Modifier::CROSSED_OUT))
         };
-        spans.push(Span::styled(s.keymap.label(action), ks));
-        spans.push(Span::styled(format!(" {label}  "), ls));
+        spans.push(Span::styled(h.key_label(s), ks));
+        spans.push(Span::styled(format!(" {}  ", h.label), ls));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

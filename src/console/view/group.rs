@@ -2,11 +2,12 @@
 
 use super::util::*;
 use crate::console::health::Verdict;
+use crate::console::layout;
 use crate::console::state::State;
 use crate::core::format::{duration_ms, opt, rate};
 use ratatui::Frame;
 use ratatui::layout::Constraint::{Fill, Length};
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -32,10 +33,10 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
     let t = &s.theme;
     let list = s.visible_groups();
     let b = block(s, format!("Consumer groups ({})", list.len()));
-    if s.groups.is_empty() {
+    if s.data.groups.is_empty() {
         let inner = b.inner(area);
         f.render_widget(b, area);
-        let lines = if !s.loaded_groups {
+        let lines = if !s.data.loaded_groups {
             vec![Line::from("loading…")]
         } else {
             vec![
@@ -63,7 +64,7 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
         .skip(skip)
         .take(area.height as usize)
         .map(|g| {
-            let (gv, worst) = s.group_verdict(g);
+            let (gv, worst) = s.trends.group_verdict(g);
             let mut row = vec![
                 cell(s, clip(&g.name, name_w), t.text),
                 cell(s, g.state.clone(), if g.state == "stable" { t.text } else { t.muted }),
@@ -72,7 +73,7 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
                 num(duration_ms(g.max_lag_ms())),
             ];
             if wide {
-                let trend = s.group_lag.get(&g.name).map(|q| spark(q.iter().copied(), 12)).unwrap_or_default();
+                let trend = s.trends.group_lag.get(&g.name).map(|q| spark(q.iter().copied(), 12)).unwrap_or_default();
                 row.push(cell(s, trend, t.accent));
             }
             row.extend([
@@ -92,25 +93,18 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
     f.render_widget(tab.block(b), area);
 }
 
-/// The summary line, the partitions table, the members table (as tall as its rows, at most a third).
-pub fn group_layout(area: Rect, s: &State, name: &str) -> [Rect; 3] {
-    let members = s.group(name).map(|g| g.members.len()).unwrap_or(0);
-    let members_h = ((members + 3).min(area.height as usize / 3) as u16).max(3);
-    Layout::vertical([Constraint::Length(1), Constraint::Min(4), Constraint::Length(members_h)]).areas(area)
-}
-
 pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
     let t = &s.theme;
-    let Some(g) = s.group(name) else {
+    let Some(g) = s.data.group(name) else {
         let b = block(s, format!("group {name}"));
         let inner = b.inner(area);
         f.render_widget(b, area);
         centered(f, inner, vec![Line::from(format!("group {name} is gone — esc goes back"))], t.style(t.muted));
         return;
     };
-    let (gv, worst) = s.group_verdict(g);
-    let [summary, parts, members] = group_layout(area, s, name);
-    let clear = match s.time_to_clear_ms(g) {
+    let (gv, worst) = s.trends.group_verdict(g);
+    let [summary, parts, members] = layout::group(area, s, name);
+    let clear = match s.data.time_to_clear_ms(g) {
         Some(0) => "caught up".to_string(),
         Some(ms) => format!("clears in ~{}", duration_ms(ms)),
         None if g.members.is_empty() => "nobody is consuming".to_string(),
@@ -158,7 +152,7 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
         .skip(skip)
         .take(parts.height as usize)
         .map(|p| {
-            let v = s.partition_verdict(g, p);
+            let v = s.trends.partition_verdict(g, p);
             let owner = p.owner.as_deref().map(|o| clip(o, name_w)).unwrap_or_else(|| "-".into());
             let mut row = vec![
                 cell(s, clip(&p.topic, name_w), t.text),
@@ -171,6 +165,7 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
             ];
             if wide {
                 let trend = s
+                    .trends
                     .partition_lag
                     .get(&(g.name.clone(), p.topic.clone(), p.partition))
                     .map(|q| spark(q.iter().copied(), 10))

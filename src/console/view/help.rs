@@ -1,6 +1,7 @@
 //! The help overlay: every key of the current view and the global ones, as bound right now, in
-//! two columns so it fits an 80×24 terminal.
+//! two columns so it fits an 80×24 terminal; below them a side panel's keys, when one is shown.
 
+use super::chrome::HintKey;
 use super::util::*;
 use crate::console::keymap::Action;
 use crate::console::state::State;
@@ -9,19 +10,19 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-fn key_line(s: &State, a: Action, label: String, enabled: bool) -> Line<'static> {
+fn key_line(s: &State, keys: String, label: String, enabled: bool) -> Line<'static> {
     let t = &s.theme;
     let style = if enabled { t.style(t.text) } else { t.style(t.muted) };
-    Line::from(vec![Span::styled(format!(" {:<12}", s.keymap.labels(a)), t.bold(t.accent)), Span::styled(label, style)])
+    Line::from(vec![Span::styled(format!(" {keys:<12}"), t.bold(t.accent)), Span::styled(label, style)])
 }
 
 pub fn help(f: &mut Frame, area: Rect, s: &State) {
     let t = &s.theme;
     let mut here = vec![Line::from(Span::styled(" this view", t.bold(t.title)))];
     let view_hints = super::chrome::hints(s);
-    for (a, label, enabled) in &view_hints {
-        let suffix = if *enabled { "" } else { " (read-only)" };
-        here.push(key_line(s, *a, format!("{label}{suffix}"), *enabled));
+    for h in &view_hints {
+        let suffix = if h.enabled { "" } else { " (read-only)" };
+        here.push(key_line(s, h.key_labels(s), format!("{}{suffix}", h.label), h.enabled));
     }
     let mut everywhere = vec![Line::from(Span::styled(" everywhere", t.bold(t.title)))];
     let global = [
@@ -40,17 +41,14 @@ pub fn help(f: &mut Frame, area: Rect, s: &State) {
         (Action::Quit, "quit (from the top view)"),
     ];
     for (a, label) in global {
-        if !view_hints.iter().any(|(x, _, _)| *x == a) {
-            everywhere.push(key_line(s, a, label.to_string(), true));
+        if !view_hints.iter().any(|h| h.key == HintKey::Action(a)) {
+            everywhere.push(key_line(s, s.keymap.labels(a), label.to_string(), true));
         }
     }
     let mut foot = vec![Line::from("")];
-    if s.demo.is_some() {
-        foot.push(Line::from(Span::styled(
-            " demo knobs (group knobs act on the group in view, else all):",
-            t.bold(t.title),
-        )));
-        let spans = super::demo::knob_spans(s);
+    if let Some(p) = &s.panel {
+        foot.push(Line::from(Span::styled(format!(" {}", p.keys_title), t.bold(t.title))));
+        let spans = super::panel::key_spans(s, p);
         for chunk in spans.chunks(8) {
             let mut line = vec![Span::raw(" ")];
             line.extend(chunk.iter().cloned());

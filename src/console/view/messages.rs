@@ -2,12 +2,13 @@
 //! headers, timestamp, size and the value (pretty JSON, text, or hex for binary).
 
 use super::util::*;
+use crate::console::layout;
 use crate::console::state::{MsgMode, State};
 use crate::core::format::bytes;
 use crate::core::time::fmt_ms;
 use crate::core::{Message, Payload};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -41,23 +42,9 @@ fn short(p: &Payload) -> String {
     }
 }
 
-/// The records table and, when open, the detail pane (beside it when wide, below it when narrow).
-pub fn layout(area: Rect, s: &State) -> (Rect, Option<Rect>) {
-    if !s.messages.as_ref().is_some_and(|m| m.detail) {
-        return (area, None);
-    }
-    if area.width >= 100 {
-        let [a, b] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-        (a, Some(b))
-    } else {
-        let [a, b] = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
-        (a, Some(b))
-    }
-}
-
 pub fn messages(f: &mut Frame, area: Rect, s: &State) {
     let t = &s.theme;
-    let Some(m) = &s.messages else { return };
+    let Some(m) = &s.data.messages else { return };
     let list = s.visible_messages();
     let mode = match &m.mode {
         MsgMode::Browse { .. } => "browse".to_string(),
@@ -69,7 +56,7 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
         _ => "no records".into(),
     };
     let title = format!("{}/{} · {mode} · {span}{}", m.topic, m.partition, if m.loading { " · loading…" } else { "" });
-    let (table_area, detail_area) = layout(area, s);
+    let (table_area, detail_area) = layout::messages(area, s);
     let b = block(s, title);
     if list.is_empty() {
         let inner = b.inner(table_area);
@@ -77,7 +64,7 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
         let text = match (&m.mode, m.loading) {
             (_, true) => "loading…".to_string(),
             (MsgMode::Backlog { group }, false) => format!("group {group} has consumed everything here: no backlog"),
-            _ if !s.screen().filter.is_empty() => "no record matches the filter (esc clears it)".into(),
+            _ if !s.nav.screen().filter.is_empty() => "no record matches the filter (esc clears it)".into(),
             _ => "no records here yet — p publishes one".into(),
         };
         centered(f, inner, vec![Line::from(text)], t.style(t.muted));
@@ -102,7 +89,7 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
         f.render_widget(tab.block(b), table_area);
     }
     if let Some(d) = detail_area {
-        detail(f, d, s, list.get(s.screen().selected).copied());
+        detail(f, d, s, list.get(s.nav.screen().selected).copied());
     }
 }
 

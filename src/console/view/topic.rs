@@ -1,26 +1,27 @@
 //! The Topics list and one topic's partitions with each group's offsets and lag.
 
 use super::util::*;
+use crate::console::layout;
 use crate::console::state::State;
 use crate::core::format::{bytes, duration_ms, opt, rate};
 use ratatui::Frame;
 use ratatui::layout::Constraint::{Fill, Length};
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 
 pub fn topics(f: &mut Frame, area: Rect, s: &State) {
     let t = &s.theme;
     let list = s.visible_topics();
-    let title = if s.screen().filter.is_empty() {
+    let title = if s.nav.screen().filter.is_empty() {
         format!("Topics ({})", list.len())
     } else {
-        format!("Topics ({} of {})", list.len(), s.topics.len())
+        format!("Topics ({} of {})", list.len(), s.data.topics.len())
     };
     let b = block(s, title);
-    if s.topics.is_empty() {
+    if s.data.topics.is_empty() {
         let inner = b.inner(area);
         f.render_widget(b, area);
-        let lines = if !s.loaded_topics {
+        let lines = if !s.data.loaded_topics {
             vec![Line::from("loading…")]
         } else {
             vec![
@@ -54,7 +55,7 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
         .skip(skip)
         .take(area.height as usize)
         .map(|x| {
-            let (lag, lag_color) = match s.worst_lag(&x.name) {
+            let (lag, lag_color) = match s.trends.worst_lag(&x.name) {
                 Some((g, l, ms)) => (
                     format!("{l} ({}) {g}", duration_ms(ms)),
                     if l == 0 {
@@ -76,7 +77,7 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
                 num(rate(x.rate_out())),
             ];
             if wide {
-                let trend = s.topic_rates.get(&x.name).map(|q| spark(q.iter().copied(), 12)).unwrap_or_default();
+                let trend = s.trends.topic_rates.get(&x.name).map(|q| spark(q.iter().copied(), 12)).unwrap_or_default();
                 row.push(cell(s, trend, t.accent));
             }
             row.push(cell(s, clip(&lag, name_w), lag_color));
@@ -92,16 +93,9 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
     f.render_widget(table.block(b), area);
 }
 
-/// The partitions table above, the groups' offsets below (as tall as its rows, at most half).
-pub fn topic_layout(area: Rect, s: &State, name: &str) -> [Rect; 2] {
-    let rows: usize = s.groups.iter().map(|g| g.partitions.iter().filter(|p| p.topic == name).count()).sum();
-    let lower = if rows == 0 { 3 } else { (rows + 3).min(area.height as usize / 2) as u16 };
-    Layout::vertical([Constraint::Min(4), Constraint::Length(lower)]).areas(area)
-}
-
 pub fn topic(f: &mut Frame, area: Rect, s: &State, name: &str) {
     let t = &s.theme;
-    let Some(info) = s.topic(name) else {
+    let Some(info) = s.data.topic(name) else {
         let b = block(s, format!("topic {name}"));
         let inner = b.inner(area);
         f.render_widget(b, area);
@@ -113,9 +107,9 @@ pub fn topic(f: &mut Frame, area: Rect, s: &State, name: &str) {
         );
         return;
     };
-    let groups: Vec<_> = s.groups.iter().filter(|g| g.partitions.iter().any(|p| p.topic == name)).collect();
+    let groups: Vec<_> = s.data.groups.iter().filter(|g| g.partitions.iter().any(|p| p.topic == name)).collect();
     let n = info.partitions.len();
-    let [top, bottom] = topic_layout(area, s, name);
+    let [top, bottom] = layout::topic(area, s, name);
     let retention = match (info.config.retention_ms, info.config.retention_bytes) {
         (None, None) => "keeps everything".to_string(),
         (ms, b) => format!(
@@ -159,7 +153,7 @@ pub fn topic(f: &mut Frame, area: Rect, s: &State, name: &str) {
     let mut rows = Vec::new();
     for g in &groups {
         for p in g.partitions.iter().filter(|p| p.topic == name) {
-            let v = s.partition_verdict(g, p);
+            let v = s.trends.partition_verdict(g, p);
             rows.push(vec![
                 cell(s, g.name.clone(), t.text),
                 num(p.partition.to_string()),

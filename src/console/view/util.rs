@@ -58,8 +58,8 @@ pub fn table<'a>(
 pub fn window(s: &State, area: Rect) -> (usize, Option<usize>) {
     // Rows visible: the area minus two borders and the header row.
     let visible = (area.height as usize).saturating_sub(3).max(1);
-    let sel = s.screen().selected;
-    let mut scroll = s.screen().scroll.min(sel);
+    let sel = s.nav.screen().selected;
+    let mut scroll = s.nav.screen().scroll.min(sel);
     if sel >= scroll + visible {
         scroll = sel + 1 - visible;
     }

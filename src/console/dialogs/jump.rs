@@ -1,0 +1,63 @@
+//! `J` in the messages view: jump to an offset, or to a time (RFC 3339, or `-15m` ago).
+
+use super::{Dialog, forms};
+use crate::console::effect::Effect;
+use crate::console::form::{Field, Form, FormField};
+use crate::console::state::{MsgMode, Overlay, State, View};
+use crate::console::update::PAGE;
+use crate::core::{PeekFrom, PeekRequest};
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JumpField {
+    At,
+}
+
+impl FormField for JumpField {
+    const ALL: &'static [Self] = &[Self::At];
+    fn label(self) -> &'static str {
+        match self {
+            Self::At => "offset/time",
+        }
+    }
+}
+
+/// Opens the form (in the messages view only).
+pub fn open(s: &mut State) -> Vec<Effect> {
+    if *s.nav.view() == View::Messages {
+        let form = Form::new("Jump to", "Go", |f| match f {
+            JumpField::At => Field::text("", "an offset, RFC 3339 time, or -15m (that long ago)"),
+        });
+        s.overlay = Some(Overlay::Dialog(Dialog::Jump(form)));
+    }
+    Vec::new()
+}
+
+pub fn key(s: &mut State, form: Form<JumpField>, k: KeyEvent) -> Vec<Effect> {
+    forms::key(s, form, &k, submit, Dialog::Jump)
+}
+
+/// Browses the partition from the offset (or the first record at or after the time).
+fn submit(s: &mut State, f: &Form<JumpField>) -> Result<Vec<Effect>, String> {
+    let v = f.value(JumpField::At).trim();
+    let Some(m) = s.data.messages.as_ref() else { return Ok(Vec::new()) };
+    let (topic, partition) = (m.topic.clone(), m.partition);
+    let from = match v.parse::<u64>() {
+        Ok(o) => PeekFrom::Offset(o),
+        Err(_) => PeekFrom::Time(forms::parse_time(s, v)?),
+    };
+    let seq = s.ui.next_seq();
+    if let Some(m) = s.data.messages.as_mut() {
+        m.seq = seq;
+        m.loading = true;
+        m.mode = MsgMode::Browse { from: if let PeekFrom::Offset(o) = from { o } else { 0 } };
+    }
+    s.nav.to_first_row();
+    Ok(vec![Effect::LoadMessages { seq, topic, req: PeekRequest { partition: Some(partition), from, max: PAGE } }])
+}
+
+pub fn draw(f: &mut Frame, area: Rect, s: &State, form: &Form<JumpField>) {
+    crate::console::view::form::draw(f, area, s, form);
+}

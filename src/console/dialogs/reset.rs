@@ -1,0 +1,258 @@
+//! Reset a group's offsets (kafka-consumer-groups' modes): a form, the plan as a before/after
+//! preview (refused while the group has live members unless forced), then the journaled reset.
+//! The undo's plan (see [`undo`](super::undo)) comes back into the same preview.
+
+use super::{Dialog, forms, working};
+use crate::backend::BResult;
+use crate::console::effect::Effect;
+use crate::console::form::{Field, Form, FormField};
+use crate::console::state::{Level, Overlay, State, View, group_topics};
+use crate::console::update::refresh;
+use crate::console::view::util::*;
+use crate::core::format::opt;
+use crate::core::time::parse_duration_ms;
+use crate::core::*;
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetField {
+    Topic,
+    Mode,
+    Value,
+    Partitions,
+}
+
+impl FormField for ResetField {
+    const ALL: &'static [Self] = &[Self::Topic, Self::Mode, Self::Value, Self::Partitions];
+    fn label(self) -> &'static str {
+        match self {
+            Self::Topic => "topic",
+            Self::Mode => "mode",
+            Self::Value => "value",
+            Self::Partitions => "partitions",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reset {
+    pub group: String,
+    pub form: Form<ResetField>,
+}
+
+/// The plan, before it runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Preview {
+    pub plan: ResetPlan,
+    /// Run it although the group has live members.
+    pub force: bool,
+}
+
+/// `o`: the form for the group in view, on the topic under the cursor (in a group's view).
+pub fn open(s: &mut State) -> Vec<Effect> {
+    let Some(group) = s.current_group() else {
+        s.ui.say(Level::Info, "select a group to reset (Groups view: 2)");
+        return Vec::new();
+    };
+    if s.refuse_write("reset offsets") || s.refuse_unsupported(!s.data.caps.reset_modes.is_empty(), "reset offsets") {
+        return Vec::new();
+    }
+    let g = s.data.group(&group);
+    let topics = g.map(group_topics).unwrap_or_default();
+    let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+    let (topic_idx, part) = match (s.nav.view(), g) {
+        (View::Group(_), Some(g)) => match g.partitions.get(s.nav.screen().selected) {
+            Some(p) => (topics.iter().position(|t| *t == p.topic).unwrap_or(0), "all".to_string()),
+            None => (0, "all".into()),
+        },
+        _ => (0, "all".into()),
+    };
+    if topics.is_empty() {
+        s.ui.say(Level::Info, format!("group {group} has no topics to reset"));
+        return Vec::new();
+    }
+    let form = Form::new(&format!("Reset offsets of {group}"), "Preview", |f| match f {
+        ResetField::Topic => Field::choice(&topic_refs, topic_idx, "←/→ to choose"),
+        ResetField::Mode => Field::choice(&ResetMode::ALL.map(ResetMode::name), 3, "←/→ to choose"),
+        ResetField::Value => Field::text("-1", "offset N, shift ±N, time (RFC 3339, -15m) or duration (15m)"),
+        ResetField::Partitions => Field::text(&part, "all, or 0,2"),
+    });
+    s.overlay = Some(Overlay::Dialog(Dialog::Reset(Reset { group, form })));
+    Vec::new()
+}
+
+pub fn key(s: &mut State, d: Reset, k: KeyEvent) -> Vec<Effect> {
+    let Reset { group, form } = d;
+    forms::key(s, form, &k, |s, f| submit(s, &group, f), |form| Dialog::Reset(Reset { group: group.clone(), form }))
+}
+
+/// Asks the backend for the plan.
+fn submit(s: &mut State, group: &str, f: &Form<ResetField>) -> Result<Vec<Effect>, String> {
+    let topic = f.value(ResetField::Topic).to_string();
+    let v = f.value(ResetField::Value).trim();
+    let int = |v: &str| v.parse::<i64>().map_err(|_| format!("value {v:?} is not a number"));
+    let spec = match ResetMode::ALL.get(f.choice(ResetField::Mode)).copied().unwrap_or(ResetMode::ToEarliest) {
+        ResetMode::ToEarliest => ResetSpec::ToEarliest,
+        ResetMode::ToLatest => ResetSpec::ToLatest,
+        ResetMode::ToOffset => ResetSpec::ToOffset(int(v)?.max(0) as u64),
+        ResetMode::ShiftBy => ResetSpec::ShiftBy(int(v)?),
+        ResetMode::ToDatetime => ResetSpec::ToDatetime(forms::parse_time(s, v)?),
+        ResetMode::ByDuration => ResetSpec::ByDuration(parse_duration_ms(v).map_err(|e| e.0)?),
+    };
+    let req = ResetRequest { topic, partitions: forms::parse_partitions(f.value(ResetField::Partitions))?, spec };
+    working::show(s, "planning the reset…");
+    Ok(vec![Effect::PlanReset { group: group.to_string(), req }])
+}
+
+/// The plan (of a reset or an undo) arrived: show it.
+pub fn planned(s: &mut State, r: BResult<ResetPlan>) -> Vec<Effect> {
+    match r {
+        Ok(plan) => {
+            s.overlay = Some(Overlay::Dialog(Dialog::ResetPreview(Preview { plan, force: false })));
+            s.ui.dirty = true;
+        }
+        Err(e) => {
+            working::close(s);
+            s.ui.say(Level::Error, format!("reset: {e}"));
+        }
+    }
+    Vec::new()
+}
+
+/// Enter executes (unless live members refuse it), f toggles force, esc cancels.
+pub fn preview_key(s: &mut State, p: Preview, k: KeyEvent) -> Vec<Effect> {
+    let reopen = |s: &mut State, p: Preview| s.overlay = Some(Overlay::Dialog(Dialog::ResetPreview(p)));
+    match k.code {
+        KeyCode::Enter | KeyCode::Char('y') => {
+            if !p.plan.live_members.is_empty() && !p.force {
+                reopen(s, p);
+                s.ui.say(Level::Warn, "the group has live members: press f to force, or stop them first");
+                return Vec::new();
+            }
+            working::show(s, "resetting…");
+            vec![Effect::ExecuteReset { plan: p.plan, force: p.force }]
+        }
+        KeyCode::Char('f') => {
+            reopen(s, Preview { force: !p.force, ..p });
+            Vec::new()
+        }
+        KeyCode::Esc | KeyCode::Char('n') => {
+            s.ui.say(Level::Info, "reset cancelled; nothing changed");
+            Vec::new()
+        }
+        _ => {
+            reopen(s, p);
+            Vec::new()
+        }
+    }
+}
+
+/// The reset (or undo) ran: what it did, and how to undo it.
+pub fn done(s: &mut State, r: BResult<ResetRecord>) -> Vec<Effect> {
+    working::close(s);
+    match r {
+        Ok(rec) => {
+            let what = match rec.undo_of {
+                Some(id) => format!("undid reset #{id}"),
+                None => format!("reset #{} ({}) executed — press u in the group to undo", rec.id, rec.spec),
+            };
+            s.ui.say(Level::Ok, format!("group {}: {what}", rec.group));
+            refresh(s)
+        }
+        Err(e) => {
+            s.ui.say(Level::Error, format!("reset refused: {e}"));
+            Vec::new()
+        }
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, s: &State, d: &Reset) {
+    crate::console::view::form::draw(f, area, s, &d.form);
+}
+
+/// The plan: per partition before, after, the move and the range, with notes; then whether
+/// live members refuse it and the keys.
+pub fn draw_preview(f: &mut Frame, area: Rect, s: &State, p: &Preview) {
+    let (plan, force) = (&p.plan, p.force);
+    let t = &s.theme;
+    let title = match plan.undo_of {
+        Some(id) => format!("undo reset #{id} of {} on {}", plan.group, plan.topic),
+        None => format!("reset {} on {}: {}", plan.group, plan.topic, plan.spec),
+    };
+    let widths = [
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(6),
+        Constraint::Length(13),
+        Constraint::Fill(1),
+    ];
+    let note_w = fill_width(popup(area, 100, 1).width, &widths, 1);
+    // Notes too long for their column are also written out in full below the table.
+    let long_notes: Vec<Line> = plan
+        .rows
+        .iter()
+        .filter_map(|row| Some((row.partition, row.note.as_deref()?)))
+        .filter(|(_, note)| note.chars().count() > note_w)
+        .map(|(p, note)| Line::from(Span::styled(format!("partition {p}: {note}"), t.style(t.warn))))
+        .collect();
+    // Border, header, rows, blank, long notes, two lines, border.
+    let r = popup(area, 100, (plan.rows.len() + long_notes.len() + 6) as u16);
+    f.render_widget(Clear, r);
+    let b = block(s, title);
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    let [tab_area, _, foot] =
+        Layout::vertical([Constraint::Min(2), Constraint::Length(1), Constraint::Length(long_notes.len() as u16 + 2)])
+            .areas(inner);
+    let rows = plan
+        .rows
+        .iter()
+        .map(|row| {
+            let mv = match row.before {
+                Some(b) => format!("{:+}", row.after as i128 - b as i128),
+                None => "-".into(),
+            };
+            vec![
+                num(row.partition.to_string()),
+                num(opt(row.before)),
+                num_in(s, row.after.to_string(), t.accent),
+                num(mv),
+                num(format!("{}..{}", row.log_start, row.end_offset)),
+                cell(s, clip(row.note.as_deref().unwrap_or_default(), note_w), t.warn),
+            ]
+        })
+        .collect();
+    let headers = [" PARTITION", " BEFORE", " AFTER", " MOVE", " RANGE", "NOTE"];
+    f.render_widget(table(s, &headers, &widths, rows, None, 0), tab_area);
+    let mut lines = long_notes;
+    if !plan.live_members.is_empty() {
+        let state = if force { "FORCED: offsets move under the running members" } else { "refused unless forced" };
+        lines.push(Line::from(Span::styled(
+            format!("the group has {} live member(s): {state}", plan.live_members.len()),
+            t.bold(if force { t.danger } else { t.warn }),
+        )));
+    } else {
+        lines.push(Line::from(Span::styled("nothing has changed yet: this is the plan", t.style(t.muted))));
+    }
+    // While it would be refused, enter is not offered: f is what moves it on.
+    let mut keys = if plan.live_members.is_empty() || force {
+        vec![
+            Span::styled(" enter ", t.bold(t.danger)),
+            Span::styled("execute (journaled; u undoes)   ", t.style(t.text)),
+        ]
+    } else {
+        Vec::new()
+    };
+    if !plan.live_members.is_empty() {
+        let what = if force { "don't force   " } else { "force   " };
+        keys.extend([Span::styled(" f ", t.bold(t.warn)), Span::styled(what, t.style(t.text))]);
+    }
+    keys.extend([Span::styled(" esc ", t.bold(t.muted)), Span::styled("cancel", t.style(t.text))]);
+    lines.push(Line::from(keys));
+    f.render_widget(Paragraph::new(lines), foot);
+}

@@ -1,0 +1,67 @@
+//! What [`update`](super::update::update) asks the driver to do, as data; the driver answers each
+//! backend effect with a [`Loaded`](super::msg::Loaded).
+
+use super::panel::PanelAction;
+use crate::core::*;
+
+/// What the driver should do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    LoadCaps,
+    LoadTopics,
+    LoadGroups,
+    LoadMessages {
+        seq: u64,
+        topic: String,
+        req: PeekRequest,
+    },
+    Publish {
+        topic: String,
+        req: PublishRequest,
+    },
+    /// Publish every line of a file (read by the driver, not the UI).
+    PublishFile {
+        topic: String,
+        path: String,
+        template: OutRecord,
+    },
+    Pull {
+        group: String,
+        req: PullRequest,
+    },
+    Commit {
+        group: String,
+        offsets: Vec<CommitOffset>,
+    },
+    PlanReset {
+        group: String,
+        req: ResetRequest,
+    },
+    ExecuteReset {
+        plan: ResetPlan,
+        force: bool,
+    },
+    PlanUndo {
+        group: String,
+    },
+    PlanReplay(ReplayRequest),
+    ExecuteReplay(ReplayPlan),
+    CreateTopic {
+        name: String,
+        config: TopicConfig,
+    },
+    DeleteTopic(String),
+    /// A side-panel key was pressed (handled by the panel's provider, not the backend).
+    Panel(PanelAction),
+    /// Connect to another context (handled by the driver).
+    SwitchContext(String),
+    Quit,
+}
+
+/// Which periodic load an effect is, for coalescing: never a second one of a kind in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Topics,
+    Groups,
+    Messages,
+}

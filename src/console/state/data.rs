@@ -1,0 +1,105 @@
+//! What the backend told us: its capabilities, the topics and groups lists (and whether each has
+//! loaded once), and the records of the messages view.
+
+use crate::core::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How the messages view reads its partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MsgMode {
+    /// Pages from an offset.
+    Browse { from: u64 },
+    /// The newest records, refreshed.
+    Tail,
+    /// Exactly what `group` has not consumed yet.
+    Backlog { group: String },
+}
+
+/// The records of one partition on screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Messages {
+    pub topic: String,
+    pub partition: u32,
+    pub mode: MsgMode,
+    pub items: Vec<Message>,
+    /// The request the view waits for (older answers are dropped).
+    pub seq: u64,
+    pub loading: bool,
+    pub detail: bool,
+}
+
+/// The backend's answers.
+#[derive(Clone, Debug)]
+pub struct Data {
+    pub caps: Capabilities,
+    pub topics: Vec<TopicInfo>,
+    pub groups: Vec<GroupInfo>,
+    pub loaded_topics: bool,
+    pub loaded_groups: bool,
+    pub messages: Option<Messages>,
+}
+
+impl Data {
+    pub fn new(caps: Capabilities) -> Data {
+        Data {
+            caps,
+            topics: Vec::new(),
+            groups: Vec::new(),
+            loaded_topics: false,
+            loaded_groups: false,
+            messages: None,
+        }
+    }
+
+    pub fn topic(&self, name: &str) -> Option<&TopicInfo> {
+        self.topics.iter().find(|t| t.name == name)
+    }
+
+    pub fn group(&self, name: &str) -> Option<&GroupInfo> {
+        self.groups.iter().find(|g| g.name == name)
+    }
+
+    /// The first offset a partition still holds (0 when unknown).
+    pub fn log_start(&self, topic: &str, partition: u32) -> u64 {
+        self.topic(topic).and_then(|t| t.partitions.get(partition as usize)).map(|p| p.log_start).unwrap_or(0)
+    }
+
+    /// Where a group goes on in a partition: its committed offset, or the log start if it never
+    /// committed there.
+    pub fn committed(&self, group: &str, topic: &str, partition: u32) -> Option<u64> {
+        self.group(group)
+            .and_then(|g| g.partitions.iter().find(|p| p.topic == topic && p.partition == partition))
+            .map(|p| p.committed.unwrap_or(p.log_start))
+    }
+
+    /// Forgets the lists and records (another engine is in view); the capabilities stay until
+    /// the new engine's arrive.
+    pub fn clear_lists(&mut self) {
+        self.topics.clear();
+        self.groups.clear();
+        self.loaded_topics = false;
+        self.loaded_groups = false;
+        self.messages = None;
+    }
+
+    /// Estimated time for a group to clear its lag at the current rates, in ms.
+    pub fn time_to_clear_ms(&self, g: &GroupInfo) -> Option<u64> {
+        let lag = g.total_lag();
+        if lag == 0 {
+            return Some(0);
+        }
+        let topics: BTreeSet<&str> = g.partitions.iter().map(|p| p.topic.as_str()).collect();
+        let produce: f64 = topics.iter().filter_map(|t| self.topic(t)).map(|t| t.rate_in()).sum();
+        let net = g.consume_rate - produce;
+        (net > 0.01).then(|| (lag as f64 / net * 1000.0) as u64)
+    }
+}
+
+/// The topics a group reads, sorted (for the reset and pull dialogs).
+pub fn group_topics(g: &GroupInfo) -> Vec<String> {
+    let mut t: BTreeMap<String, ()> = BTreeMap::new();
+    for p in &g.partitions {
+        t.insert(p.topic.clone(), ());
+    }
+    t.into_keys().collect()
+}

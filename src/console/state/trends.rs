@@ -1,0 +1,107 @@
+//! What the console remembers across refreshes: in-rate per topic and lag per group and
+//! partition (for sparklines), Burrow windows (for health verdicts), and per topic the group with
+//! the most lag.
+
+use crate::console::health::{self, Sample, Verdict};
+use crate::core::*;
+use std::collections::{HashMap, VecDeque};
+
+/// Samples kept for sparklines.
+pub const TREND: usize = 30;
+
+/// (group, topic, partition).
+pub type PartitionKey = (String, String, u32);
+
+#[derive(Clone, Debug, Default)]
+pub struct Trends {
+    /// In-rate history per topic (records/s), for sparklines.
+    pub topic_rates: HashMap<String, VecDeque<u64>>,
+    /// Total lag history per group, for sparklines.
+    pub group_lag: HashMap<String, VecDeque<u64>>,
+    /// Burrow windows per (group, topic, partition).
+    pub windows: HashMap<PartitionKey, VecDeque<Sample>>,
+    /// Lag history per (group, topic, partition) for the group view's trend column.
+    pub partition_lag: HashMap<PartitionKey, VecDeque<u64>>,
+    /// Per topic, the group with the most lag: (group, records, ms); recomputed when groups load.
+    pub topic_lag: HashMap<String, (String, u64, u64)>,
+}
+
+impl Trends {
+    /// The group with the most lag on a topic: (group, lag in records, lag in ms).
+    pub fn worst_lag(&self, topic: &str) -> Option<(&str, u64, u64)> {
+        self.topic_lag.get(topic).map(|(g, l, ms)| (g.as_str(), *l, *ms))
+    }
+
+    /// Recomputes [`Trends::topic_lag`] from the groups (one pass over every group's partitions).
+    pub fn recompute_topic_lag(&mut self, groups: &[GroupInfo]) {
+        let mut per: HashMap<(String, String), (u64, u64)> = HashMap::new();
+        for g in groups {
+            for p in &g.partitions {
+                let e = per.entry((p.topic.clone(), g.name.clone())).or_insert((0, 0));
+                e.0 += p.lag;
+                e.1 = e.1.max(p.lag_ms);
+            }
+        }
+        let mut worst: HashMap<String, (String, u64, u64)> = HashMap::new();
+        for ((topic, group), (lag, ms)) in per {
+            let better = match worst.get(&topic) {
+                None => true,
+                Some((g, l, m)) => (lag, ms, std::cmp::Reverse(&group)) > (*l, *m, std::cmp::Reverse(g)),
+            };
+            if better {
+                worst.insert(topic, (group, lag, ms));
+            }
+        }
+        self.topic_lag = worst;
+    }
+
+    /// One sample of every topic's in-rate.
+    pub fn sample_topics(&mut self, topics: &[TopicInfo]) {
+        for t in topics {
+            push_trend(self.topic_rates.entry(t.name.clone()).or_default(), t.rate_in().round() as u64, TREND);
+        }
+    }
+
+    /// One sample of every group's lag and every partition's committed offset and lag.
+    pub fn sample_groups(&mut self, groups: &[GroupInfo]) {
+        for g in groups {
+            push_trend(self.group_lag.entry(g.name.clone()).or_default(), g.total_lag(), TREND);
+            for p in &g.partitions {
+                let key = (g.name.clone(), p.topic.clone(), p.partition);
+                let committed = p.committed.unwrap_or(p.log_start);
+                health::push(self.windows.entry(key.clone()).or_default(), Sample { committed, lag: p.lag });
+                push_trend(self.partition_lag.entry(key).or_default(), p.lag, TREND);
+            }
+        }
+    }
+
+    /// Drops every sample (what was measured belongs to a run that is over).
+    pub fn clear_samples(&mut self) {
+        self.windows.clear();
+        self.group_lag.clear();
+        self.partition_lag.clear();
+        self.topic_rates.clear();
+    }
+
+    /// Burrow verdict of one partition of a group.
+    pub fn partition_verdict(&self, g: &GroupInfo, p: &PartitionLag) -> Verdict {
+        match self.windows.get(&(g.name.clone(), p.topic.clone(), p.partition)) {
+            Some(w) => health::partition_verdict(w, !g.members.is_empty()),
+            None => Verdict::Ok,
+        }
+    }
+
+    /// (group status, worst partition status).
+    pub fn group_verdict(&self, g: &GroupInfo) -> (Verdict, Verdict) {
+        let v: Vec<Verdict> = g.partitions.iter().map(|p| self.partition_verdict(g, p)).collect();
+        health::group_verdict(&v)
+    }
+}
+
+/// Keeps a bounded history.
+pub fn push_trend<T>(q: &mut VecDeque<T>, v: T, cap: usize) {
+    q.push_back(v);
+    while q.len() > cap {
+        q.pop_front();
+    }
+}

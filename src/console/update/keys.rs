@@ -1,0 +1,85 @@
+//! A key: to the overlay when one is open, else to the console's action bound to it, else to the
+//! side panel.
+
+use super::lists::refresh;
+use super::nav::{enter, move_cursor, root};
+use super::{messages, overlay, panel};
+use crate::console::dialogs::{create_topic, delete_topic, jump, publish, pull, replay, reset, undo};
+use crate::console::effect::Effect;
+use crate::console::form::Input;
+use crate::console::keymap::Action;
+use crate::console::state::{Level, MsgMode, Overlay, State, View};
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
+    if k.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    if s.overlay.is_some() {
+        return overlay::key(s, k);
+    }
+    let Some(action) = s.keymap.action(&k) else {
+        return panel::key(s, &k);
+    };
+    s.ui.dirty = true;
+    match action {
+        Action::Quit => {
+            if s.nav.stack.len() == 1 {
+                s.ui.quit = true;
+                return vec![Effect::Quit];
+            }
+            s.nav.stack.pop();
+        }
+        Action::Back => {
+            if !s.nav.screen().filter.is_empty() {
+                s.nav.screen_mut().filter.clear();
+            } else if s.nav.stack.len() > 1 {
+                s.nav.stack.pop();
+            }
+        }
+        Action::Help => s.overlay = Some(Overlay::Help),
+        Action::Command => s.overlay = Some(Overlay::Command(Input::default())),
+        Action::Filter => {
+            let current = s.nav.screen().filter.clone();
+            s.overlay = Some(Overlay::Filter(Input { value: current }));
+        }
+        Action::Up => move_cursor(s, -1),
+        Action::Down => move_cursor(s, 1),
+        Action::Top => move_cursor(s, isize::MIN / 2),
+        Action::Bottom => move_cursor(s, isize::MAX / 2),
+        Action::PageUp => return messages::page(s, -1),
+        Action::PageDown => return messages::page(s, 1),
+        Action::Refresh => {
+            let mut fx = refresh(s);
+            if *s.nav.view() == View::Messages {
+                fx.extend(messages::load(s));
+            }
+            return fx;
+        }
+        Action::Topics => root(s, View::Topics),
+        Action::Groups => root(s, View::Groups),
+        Action::Enter => return enter(s),
+        Action::Sort => {
+            if *s.nav.view() == View::Topics {
+                s.nav.sort = s.nav.sort.next();
+                s.ui.say(Level::Info, format!("sorted by {}", s.nav.sort.label()));
+            }
+        }
+        Action::Messages => {
+            if let Some((topic, partition)) = s.selected_topic_partition() {
+                return messages::open(s, topic, partition, MsgMode::Browse { from: 0 });
+            }
+        }
+        Action::Tail => return messages::toggle_tail(s),
+        Action::Backlog => return messages::backlog(s),
+        Action::Jump => return jump::open(s),
+        Action::Publish => return publish::open(s),
+        Action::CreateTopic => return create_topic::open(s),
+        Action::Delete => return delete_topic::open(s),
+        Action::Replay => return replay::open(s),
+        Action::Reset => return reset::open(s),
+        Action::Undo => return undo::open(s),
+        Action::Pull => return pull::open(s),
+    }
+    Vec::new()
+}

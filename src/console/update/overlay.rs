@@ -1,0 +1,43 @@
+//! A key while an overlay is open: any key closes help; the `:` prompt runs its command; the `/`
+//! prompt filters as you type; a dialog gets it.
+
+use super::command::command;
+use super::nav::clamp_cursor;
+use crate::console::dialogs;
+use crate::console::effect::Effect;
+use crate::console::form::FormEvent;
+use crate::console::state::{Overlay, State};
+use crossterm::event::KeyEvent;
+
+pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
+    s.ui.dirty = true;
+    let Some(overlay) = s.overlay.take() else { return Vec::new() };
+    match overlay {
+        // Any key closes help.
+        Overlay::Help => Vec::new(),
+        Overlay::Command(mut input) => match input.key(&k) {
+            FormEvent::Submit => command(s, input.value.trim()),
+            FormEvent::Cancel => Vec::new(),
+            FormEvent::Nothing => {
+                s.overlay = Some(Overlay::Command(input));
+                Vec::new()
+            }
+        },
+        Overlay::Filter(mut input) => {
+            let ev = input.key(&k);
+            match ev {
+                FormEvent::Cancel => s.nav.screen_mut().filter.clear(),
+                FormEvent::Submit => s.nav.screen_mut().filter = input.value.clone(),
+                FormEvent::Nothing => {
+                    // Filter as you type.
+                    s.nav.screen_mut().filter = input.value.clone();
+                    s.overlay = Some(Overlay::Filter(input));
+                }
+            }
+            s.nav.screen_mut().selected = 0;
+            clamp_cursor(s);
+            Vec::new()
+        }
+        Overlay::Dialog(d) => dialogs::key(s, d, k),
+    }
+}
