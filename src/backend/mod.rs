@@ -9,6 +9,7 @@ pub mod kafka;
 pub mod nats;
 pub mod redis;
 pub mod remote;
+pub mod support;
 
 use crate::core::*;
 use async_trait::async_trait;
