@@ -40,6 +40,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod config;
 pub mod console;
 pub mod core;
 pub mod demo;

@@ -4,13 +4,16 @@
 //! - [`update`]: the pure state machine `update(state, msg) -> effects`
 //! - [`view`]: drawing, a pure function of the state
 //! - [`driver`]: terminal, event channel, effects in background tasks, redraw on change
-//! - [`health`]: Burrow's consumer health rules; [`theme`], [`keymap`], [`config`], [`form`]
+//! - [`health`]: Burrow's consumer health rules; [`theme`], [`keymap`], [`form`]
+//! - [`launch`]: `depot` with no verb: opens the backend, loads theme and keys, runs the driver
+//! - [`bench`]: `depot bench console`, frame times with a big fixture
 
-pub mod config;
+pub mod bench;
 pub mod driver;
 pub mod form;
 pub mod health;
 pub mod keymap;
+pub mod launch;
 pub mod state;
 pub mod theme;
 pub mod update;

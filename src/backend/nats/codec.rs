@@ -145,7 +145,6 @@ pub(super) fn parse_header_block(block: &[u8]) -> Vec<(String, String)> {
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ fn aside(why: &str) -> String {
 pub fn check_partition(topic: &str, partition: u32, n: u32, why: &str) -> BResult<()> {
     if partition >= n {
         return Err(BackendError::NotFound(format!(
-            "partition {partition} of topic {topic} not found: it has partitions 0..{n}{}",
+            "partition {partition} of topic {topic} not found; it has partitions 0..{n}{}",
             aside(why)
         )));
     }
@@ -102,7 +102,7 @@ mod tests {
     fn partitions_are_checked_and_the_error_names_the_valid_ones() {
         assert!(check_partitions("t", &[0, 2], 3, "").is_ok());
         let e = check_partition("t", 3, 3, "").unwrap_err();
-        assert_eq!(e, BackendError::NotFound("partition 3 of topic t not found: it has partitions 0..3".into()));
+        assert_eq!(e, BackendError::NotFound("partition 3 of topic t not found; it has partitions 0..3".into()));
         let e = check_partitions("s", &[0, 1], 1, "a Redis stream has one").unwrap_err();
         assert!(e.to_string().ends_with("0..1 (a Redis stream has one)"), "{e}");
     }

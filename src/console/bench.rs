@@ -1,34 +1,28 @@
 //! `depot bench console`: how long the console takes to draw a frame with a big engine (1,000
 //! topics × 8 partitions, 200 groups), and the process's memory while holding that state.
 
-use crate::console::keymap::Keymap;
-use crate::console::state::{Loaded, Msg, Screen, Settings, State, View};
-use crate::console::theme::Theme;
-use crate::console::{update, view};
+use super::keymap::Keymap;
+use super::state::{Loaded, Msg, Screen, Settings, State, View};
+use super::theme::Theme;
+use super::{update, view};
 use crate::core::*;
 use anyhow::Result;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::Instant;
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct ConsoleBenchArgs {
-    #[arg(long, default_value_t = 1000)]
+/// The size of the fixture and of the terminal, and how many frames to draw per view.
+#[derive(Debug, Clone)]
+pub struct Options {
     pub topics: usize,
-    #[arg(long, default_value_t = 8)]
     pub partitions: u32,
-    #[arg(long, default_value_t = 200)]
     pub groups: usize,
-    /// Frames to draw per view.
-    #[arg(long, default_value_t = 200)]
     pub frames: usize,
-    #[arg(long, default_value_t = 200)]
     pub width: u16,
-    #[arg(long, default_value_t = 60)]
     pub height: u16,
 }
 
-fn fixture(a: &ConsoleBenchArgs) -> (Vec<TopicInfo>, Vec<GroupInfo>) {
+fn fixture(a: &Options) -> (Vec<TopicInfo>, Vec<GroupInfo>) {
     let topics: Vec<TopicInfo> = (0..a.topics)
         .map(|i| TopicInfo {
             name: format!("topic-{i:04}"),
@@ -94,7 +88,7 @@ fn rss_kib() -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-pub fn run(a: &ConsoleBenchArgs) -> Result<()> {
+pub fn run(a: &Options) -> Result<()> {
     let (topics, groups) = fixture(a);
     let settings = Settings { target: "bench".into(), context: None, read_only: false, note: None, refresh_ms: 2000 };
     let mut s = State::new(settings, Keymap::default(), Theme::dark(), 0);
