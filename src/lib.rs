@@ -5,8 +5,11 @@
 //! The layout, so a newcomer finds their room:
 //!
 //! ```text
-//! src/main.rs        CLI entry: parses args, sets up logging, runs a verb or the console
+//! src/main.rs        the binary: parses args, sets up logging, hands the command to the console's,
+//!                    the demo's or the console benchmark's launcher, or to the CLI's verbs
 //! src/lib.rs         this map
+//! src/config.rs      the user's config file, read once: theme, refresh, keys (the console's),
+//!                    contexts (the backends'); imports nothing of depot
 //! src/core/          the vocabulary every layer speaks (imports nothing of depot)
 //!     topic, group   topic settings and descriptions; groups, members, lag, committed offsets
 //!     message        binary-safe payloads, messages, publish / peek / pull requests
@@ -14,6 +17,7 @@
 //!                    replay ranges and the depot.origin.* headers
 //!     caps, names    Capabilities; the topic and group name rule
 //!     time, format   time parsing and formatting that cannot panic; sizes, rates, ages
+//!     table          plain-text tables (the CLI's listings, the demo's scenario list)
 //! src/engine/        the embedded engine (knows nothing of HTTP, terminals or other engines)
 //!     record         records and the CRC32C-framed batch format
 //!     segment, log   a partition: segments, sparse offset + time indexes, group commit, recovery, retention
@@ -22,21 +26,32 @@
 //!     journal        small CRC-framed journals (committed offsets, resets)
 //!     engine         the façade over a locked data directory; also plans and runs resets
 //!                    (plan → execute → journal → undo) and replays
-//! src/backend/       the Backend trait family every front end speaks (in core's types); embedded
-//!                    (in-process engine), remote (a depot server over HTTP), kafka, nats, redis
+//! src/backend/       the Backend trait family every front end speaks (in core's types)
+//!     open           the one factory: a data directory, a server or a context → a Backend
+//!     read_only      the wrapper that refuses writes, and `Call::writes`: what a write is
+//!     embedded       the in-process engine; remote: a depot server over HTTP (wire: its bodies)
+//!     kafka/ nats/ redis/  one file per area: conn, codec, topics, messages, groups, resets, replay
+//!     support/       the rules the engines share: checks, reads, plan rows, rates, blocking calls
+//!     context        named connections from the config file (kubeconfig-style)
 //! src/server/        axum HTTP API over a Backend: /v1, /healthz, /metrics, OpenAPI
-//! src/console/       the TUI: state, pure update, views, driver, theme, keymap, Burrow health
-//! src/demo/          workshop scenarios: simulated producers and consumers on the real engine
-//! src/cli/           the scripting verbs, `serve`, the console launcher, the benchmarks
+//! src/console/       the TUI: state, pure update, views, driver, theme, keymap, Burrow health;
+//!                    launch (`depot` with no verb), bench (`depot bench console`)
+//! src/demo/          workshop scenarios: simulated producers and consumers on the real engine;
+//!                    launch (`depot demo`)
+//! src/cli/           the scripting verbs and `serve`, their arguments (args), the engine and HTTP
+//!                    benchmarks
 //! themes/            colour themes (dark is embedded); assets/scenarios/: the demo scenarios
 //! tests/             integration tests: crash recovery, the backend conformance suite (embedded
-//!                    and remote), server, CLI, console (update, snapshots, tmux), demo
+//!                    and remote), read-only on every backend, server, CLI, console (update,
+//!                    snapshots, tmux), demo
 //! ```
 //!
 //! Arrows point one way: `cli`, `console`, `server` → `backend` → `engine` → `core`, and every
-//! layer may use `core`; nothing imports `cli`. `demo` drives the engine directly (its simulated
-//! members need the engine's group protocol) and speaks the console's knob and panel types. The
-//! console never touches the engine, only a `Backend`.
+//! layer may use `core`; nothing imports `cli`, `cli` does not import `console`, `server` does not
+//! import `cli`. Every front end opens its backend through `backend::open`. `demo` drives the
+//! engine directly (its simulated members need the engine's group protocol) and speaks the
+//! console's knob and panel types. The console never touches the engine, only a `Backend` (its
+//! launcher serves the HTTP API beside the engine it opened, through `Opened`).
 
 pub mod backend;
 pub mod cli;

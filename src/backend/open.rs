@@ -39,6 +39,30 @@ pub struct Opened {
     pub read_only: Option<Why>,
 }
 
+impl Opened {
+    /// Whether an engine was opened in this process (so an HTTP API could be served beside it).
+    pub fn is_embedded(&self) -> bool {
+        self.engine.is_some()
+    }
+
+    /// Tells other depot processes that this one serves its engine's data directory at `addr`
+    /// (they then attach to it instead of failing on the lock). Nothing to do without an engine.
+    pub fn advertise(&self, addr: &str) -> BResult<()> {
+        match &self.engine {
+            Some(e) => Ok(e.advertise(Some(addr))?),
+            None => Ok(()),
+        }
+    }
+
+    /// Closes the engine opened in this process, if any: flushes it and releases the lock.
+    pub fn close(self) -> BResult<()> {
+        match self.engine {
+            Some(e) => Ok(e.close()?),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The default data directory: `$XDG_DATA_HOME/depot` or the platform's equivalent.
 pub fn default_data_dir() -> BResult<PathBuf> {
     directories::ProjectDirs::from("", "", "depot").map(|d| d.data_dir().to_path_buf()).ok_or_else(|| {

@@ -51,11 +51,11 @@ pub async fn run(o: Options) -> Result<()> {
         Target::Context { context, .. } => anyhow::anyhow!("context {}: {e}", context.name),
         _ => anyhow::Error::new(e),
     })?;
-    let Opened { backend, engine, mut note, read_only } = opened;
+    let mut note = opened.note.clone();
     let mut server_stop = None;
     // The HTTP API beside an engine of our own (not for contexts: they name where their data is).
-    if let (Some(e), Some(listen), Target::Data { .. }) = (&engine, &o.listen, &o.target) {
-        match serve_alongside(e, backend.clone(), listen, &o).await {
+    if let (true, Some(listen), Target::Data { .. }) = (opened.is_embedded(), &o.listen, &o.target) {
+        match serve_alongside(&opened, listen, &o).await {
             Ok((addr, stop)) => {
                 note = Some(format!("HTTP API on http://{addr}"));
                 server_stop = Some(stop);
@@ -64,9 +64,9 @@ pub async fn run(o: Options) -> Result<()> {
         }
     }
     let settings = Settings {
-        target: backend.target(),
+        target: opened.backend.target(),
         context: badge,
-        read_only: read_only.is_some(),
+        read_only: opened.read_only.is_some(),
         note,
         refresh_ms: cfg.refresh_ms.filter(|r| (500..=60_000).contains(r)).unwrap_or(2_000) as i64,
     };
@@ -79,13 +79,11 @@ pub async fn run(o: Options) -> Result<()> {
         state.say(Level::Warn, problems.join(" · "));
     }
     let extras = driver::Extras { demo: None, switcher: Some(switcher(o.sync, o.read_only)) };
-    let result = driver::run(backend, state, extras).await;
+    let result = driver::run(opened.backend.clone(), state, extras).await;
     if let Some(stop) = server_stop {
         let _ = stop.send(());
     }
-    if let Some(e) = engine {
-        e.close()?;
-    }
+    opened.close()?;
     result
 }
 
@@ -111,8 +109,7 @@ fn switcher(sync: SyncMode, read_only: bool) -> Switcher {
 
 /// Serves the API beside the console; an address in use is a message, not a failure.
 async fn serve_alongside(
-    engine: &crate::engine::Engine,
-    backend: Arc<dyn Backend>,
+    opened: &Opened,
     listen: &str,
     o: &Options,
 ) -> Result<(SocketAddr, tokio::sync::oneshot::Sender<()>), String> {
@@ -123,8 +120,8 @@ async fn serve_alongside(
         .await
         .map_err(|e| format!("not serving HTTP on {addr}: {e} (use --listen ADDR or --listen off)"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    engine.advertise(Some(&local.to_string())).map_err(|e| e.to_string())?;
-    let app = server::router(backend, ServeOptions { token: o.token.clone(), read_only: o.read_only });
+    opened.advertise(&local.to_string()).map_err(|e| e.to_string())?;
+    let app = server::router(opened.backend.clone(), ServeOptions { token: o.token.clone(), read_only: o.read_only });
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         if let Err(e) = server::serve(listener, app, async {

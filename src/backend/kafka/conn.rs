@@ -163,6 +163,23 @@ pub(super) fn kerr(what: &str, e: &KafkaError) -> BackendError {
     }
 }
 
+/// The first failure among an admin request's per-item results: as `known` names it, else in
+/// librdkafka's words; `what` says what depot was doing ("deleting topic").
+pub(super) fn admin_outcome(
+    results: Vec<Result<String, (String, RDKafkaErrorCode)>>,
+    what: &str,
+    brokers: &str,
+    known: impl Fn(&str, RDKafkaErrorCode) -> Option<BackendError>,
+) -> BResult<()> {
+    for r in results {
+        if let Err((name, code)) = r {
+            return Err(known(&name, code)
+                .unwrap_or_else(|| kerr(&format!("{what} {name} on {brokers}"), &KafkaError::AdminOp(code))));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 use super::Kafka;
 use super::codec::real_offset;
 use super::codec::{decode_assignment, decode_subscription, state_name};
-use super::conn::{LAG_PROBE_TIMEOUT, READER_GROUP, REQUEST_TIMEOUT, create, group_config, kerr};
+use super::conn::{LAG_PROBE_TIMEOUT, READER_GROUP, REQUEST_TIMEOUT, admin_outcome, create, group_config, kerr};
 use super::messages::{Span, read_spans};
 use super::pull::pull_as_member;
 use super::topics::{no_topic, topics_meta, watermarks};
@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use rdkafka::admin::AdminOptions;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -296,19 +296,14 @@ impl GroupsApi for Kafka {
             .delete_groups(&[name], &opts)
             .await
             .map_err(|e| kerr(&format!("deleting group {name} on {}", self.brokers), &e))?;
-        for r in results {
-            if let Err((g, code)) = r {
-                return Err(match code {
-                    RDKafkaErrorCode::NonEmptyGroup => BackendError::Refused(format!(
-                        "group {g} has live members; stop its consumers before deleting it"
-                    )),
-                    RDKafkaErrorCode::GroupIdNotFound => {
-                        BackendError::NotFound(format!("consumer group {g} not found on {}", self.brokers))
-                    }
-                    _ => kerr(&format!("deleting group {g} on {}", self.brokers), &KafkaError::AdminOp(code)),
-                });
+        admin_outcome(results, "deleting group", &self.brokers, |g, code| match code {
+            RDKafkaErrorCode::NonEmptyGroup => Some(BackendError::Refused(format!(
+                "group {g} has live members; stop its consumers before deleting it"
+            ))),
+            RDKafkaErrorCode::GroupIdNotFound => {
+                Some(BackendError::NotFound(format!("consumer group {g} not found on {}", self.brokers)))
             }
-        }
-        Ok(())
+            _ => None,
+        })
     }
 }

@@ -3,7 +3,7 @@
 
 use super::Kafka;
 use super::codec::real_offset;
-use super::conn::{REQUEST_TIMEOUT, kerr};
+use super::conn::{REQUEST_TIMEOUT, admin_outcome, kerr};
 use crate::backend::{BResult, BackendError, TopicsApi};
 use crate::core::names::validate_name;
 use crate::core::{PartitionInfo, TopicConfig, TopicInfo};
@@ -264,15 +264,10 @@ impl TopicsApi for Kafka {
             .create_topics([&nt], &opts)
             .await
             .map_err(|e| kerr(&format!("creating topic {name} on {}", self.brokers), &e))?;
-        for r in results {
-            if let Err((t, code)) = r {
-                let e = KafkaError::AdminOp(code);
-                return Err(match code {
-                    RDKafkaErrorCode::TopicAlreadyExists => BackendError::Conflict(format!("topic {t} already exists")),
-                    _ => kerr(&format!("creating topic {t} on {}", self.brokers), &e),
-                });
-            }
-        }
+        admin_outcome(results, "creating topic", &self.brokers, |t, code| {
+            (code == RDKafkaErrorCode::TopicAlreadyExists)
+                .then(|| BackendError::Conflict(format!("topic {t} already exists")))
+        })?;
         self.await_topic(name, true).await;
         self.describe_topic(name).await
     }
@@ -284,16 +279,10 @@ impl TopicsApi for Kafka {
             .delete_topics(&[name], &opts)
             .await
             .map_err(|e| kerr(&format!("deleting topic {name} on {}", self.brokers), &e))?;
-        for r in results {
-            if let Err((t, code)) = r {
-                return Err(match code {
-                    RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic => {
-                        no_topic(&t, &self.brokers)
-                    }
-                    _ => kerr(&format!("deleting topic {t} on {}", self.brokers), &KafkaError::AdminOp(code)),
-                });
-            }
-        }
+        admin_outcome(results, "deleting topic", &self.brokers, |t, code| {
+            matches!(code, RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic)
+                .then(|| no_topic(t, &self.brokers))
+        })?;
         self.await_topic(name, false).await;
         Ok(())
     }

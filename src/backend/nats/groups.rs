@@ -71,6 +71,19 @@ impl Nats {
         Ok(out)
     }
 
+    /// The durable consumers (with their streams) that make up group `name`; NotFound when none.
+    async fn group_entries(&self, name: &str) -> BResult<Vec<(stream::Info, consumer::Info)>> {
+        check_name("group", name)?;
+        let entries = self.durables(Some(name)).await?;
+        if entries.is_empty() {
+            return Err(BackendError::NotFound(format!(
+                "group {name} not found: no stream at {} has a durable consumer named {name}",
+                self.url
+            )));
+        }
+        Ok(entries)
+    }
+
     async fn durables_of(&self, stream: &str, only: Option<&str>) -> BResult<Vec<consumer::Info>> {
         let durable = |c: &consumer::Info| c.config.durable_name.is_some();
         match only {
@@ -146,14 +159,7 @@ impl GroupsApi for Nats {
     }
 
     async fn describe_group(&self, name: &str) -> BResult<GroupInfo> {
-        check_name("group", name)?;
-        let entries = self.durables(Some(name)).await?;
-        if entries.is_empty() {
-            return Err(BackendError::NotFound(format!(
-                "group {name} not found: no stream at {} has a durable consumer named {name}",
-                self.url
-            )));
-        }
+        let entries = self.group_entries(name).await?;
         self.group_info(name, &entries).await
     }
 
@@ -257,14 +263,7 @@ impl GroupsApi for Nats {
     }
 
     async fn delete_group(&self, name: &str) -> BResult<()> {
-        check_name("group", name)?;
-        let entries = self.durables(Some(name)).await?;
-        if entries.is_empty() {
-            return Err(BackendError::NotFound(format!(
-                "group {name} not found: no stream at {} has a durable consumer named {name}",
-                self.url
-            )));
-        }
+        let entries = self.group_entries(name).await?;
         let live: Vec<String> = entries.iter().flat_map(|(_, c)| live_description(c)).collect();
         if !live.is_empty() {
             return Err(BackendError::Refused(format!(

@@ -180,20 +180,21 @@ pub(super) struct GroupRow {
     pub(super) lag: Option<u64>,
 }
 
+/// The rows of an `XINFO GROUPS`/`CONSUMERS` reply, each read by name with `row`.
+fn rows<T>(v: &Value, row: impl Fn(&HashMap<String, &Value>) -> Option<T>) -> Vec<T> {
+    vseq(v).iter().filter_map(|r| row(&vmap(r))).collect()
+}
+
 pub(super) fn parse_groups(v: &Value) -> Vec<GroupRow> {
-    vseq(v)
-        .iter()
-        .filter_map(|g| {
-            let m = vmap(g);
-            Some(GroupRow {
-                name: m.get("name").and_then(|v| vtext(v))?,
-                pending: get_u64(&m, "pending").unwrap_or(0),
-                ldi: m.get("last-delivered-id").and_then(|v| vsid(v)).unwrap_or_default(),
-                entries_read: get_u64(&m, "entries-read"),
-                lag: get_u64(&m, "lag"),
-            })
+    rows(v, |m| {
+        Some(GroupRow {
+            name: m.get("name").and_then(|v| vtext(v))?,
+            pending: get_u64(m, "pending").unwrap_or(0),
+            ldi: m.get("last-delivered-id").and_then(|v| vsid(v)).unwrap_or_default(),
+            entries_read: get_u64(m, "entries-read"),
+            lag: get_u64(m, "lag"),
         })
-        .collect()
+    })
 }
 
 /// One row of `XINFO CONSUMERS`.
@@ -211,17 +212,13 @@ impl Consumer {
 }
 
 pub(super) fn parse_consumers(v: &Value) -> Vec<Consumer> {
-    vseq(v)
-        .iter()
-        .filter_map(|c| {
-            let m = vmap(c);
-            Some(Consumer {
-                name: m.get("name").and_then(|v| vtext(v))?,
-                pending: get_u64(&m, "pending").unwrap_or(0),
-                idle_ms: get_u64(&m, "idle").unwrap_or(u64::MAX),
-            })
+    rows(v, |m| {
+        Some(Consumer {
+            name: m.get("name").and_then(|v| vtext(v))?,
+            pending: get_u64(m, "pending").unwrap_or(0),
+            idle_ms: get_u64(m, "idle").unwrap_or(u64::MAX),
         })
-        .collect()
+    })
 }
 
 /// A record of a stream entry.

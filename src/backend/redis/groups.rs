@@ -125,8 +125,9 @@ impl RedisStreams {
         }
     }
 
-    /// Every stream that has a group of this name, with its row.
-    pub(super) async fn find_group(&self, group: &str) -> BResult<Vec<(String, GroupRow)>> {
+    /// The groups of every stream (`XINFO GROUPS`, pipelined), as (stream, group row) pairs, the
+    /// groups named `only` or all.
+    async fn all_groups(&self, only: Option<&str>) -> BResult<Vec<(String, GroupRow)>> {
         let mut out = Vec::new();
         for chunk in self.stream_keys(false).await?.chunks(200) {
             let mut p = ::redis::pipe();
@@ -136,14 +137,17 @@ impl RedisStreams {
             }
             for (k, r) in chunk.iter().zip(self.run("reading consumer groups", &p).await?) {
                 // A stream deleted since the scan has no groups.
-                if let Ok(v) = r
-                    && let Some(row) = parse_groups(&v).into_iter().find(|g| g.name == group)
-                {
-                    out.push((k.clone(), row));
-                }
+                let Ok(v) = r else { continue };
+                let rows = parse_groups(&v).into_iter().filter(|g| only.is_none_or(|o| g.name == o));
+                out.extend(rows.map(|row| (k.clone(), row)));
             }
         }
         Ok(out)
+    }
+
+    /// Every stream that has a group of this name, with its row.
+    pub(super) async fn find_group(&self, group: &str) -> BResult<Vec<(String, GroupRow)>> {
+        self.all_groups(Some(group)).await
     }
 
     pub(super) async fn group_info(&self, name: &str, parts: Vec<(String, GroupRow)>) -> BResult<GroupInfo> {
@@ -243,19 +247,8 @@ impl RedisStreams {
 impl GroupsApi for RedisStreams {
     async fn list_groups(&self) -> BResult<Vec<GroupInfo>> {
         let mut by_name: BTreeMap<String, Vec<(String, GroupRow)>> = BTreeMap::new();
-        for chunk in self.stream_keys(false).await?.chunks(200) {
-            let mut p = ::redis::pipe();
-            p.ignore_errors();
-            for k in chunk {
-                p.cmd("XINFO").arg("GROUPS").arg(k);
-            }
-            for (k, r) in chunk.iter().zip(self.run("reading consumer groups", &p).await?) {
-                if let Ok(v) = r {
-                    for row in parse_groups(&v) {
-                        by_name.entry(row.name.clone()).or_default().push((k.clone(), row));
-                    }
-                }
-            }
+        for (k, row) in self.all_groups(None).await? {
+            by_name.entry(row.name.clone()).or_default().push((k, row));
         }
         let mut out = Vec::with_capacity(by_name.len());
         for (name, parts) in by_name {
