@@ -9,6 +9,7 @@ use crate::core::*;
 use anyhow::Result;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use std::io::Write;
 use std::time::Instant;
 
 /// The size of the fixture and of the terminal, and how many frames to draw per view.
@@ -89,6 +90,7 @@ fn rss_kib() -> Option<u64> {
 }
 
 pub fn run(a: &Options) -> Result<()> {
+    let mut out = std::io::stdout().lock();
     let (topics, groups) = fixture(a);
     let settings = Settings { target: "bench".into(), context: None, read_only: false, note: None, refresh_ms: 2000 };
     let mut s = State::new(settings, Keymap::default(), Theme::dark(), 0);
@@ -106,14 +108,16 @@ pub fn run(a: &Options) -> Result<()> {
         ("topic", View::Topic("topic-0500".into())),
         ("group", View::Group("group-100".into())),
     ];
-    println!(
+    writeln!(
+        out,
         "depot console render benchmark: {} topics × {} partitions, {} groups, {}×{}",
         a.topics, a.partitions, a.groups, a.width, a.height
-    );
+    )?;
     for (name, v) in views {
         s.stack = vec![Screen::new(v)];
-        let mut times = Vec::with_capacity(a.frames);
-        for i in 0..a.frames {
+        // At least one frame, so there is a median to show.
+        let mut times = Vec::with_capacity(a.frames.max(1));
+        for i in 0..a.frames.max(1) {
             s.screen_mut().selected = i % 50;
             let t = Instant::now();
             terminal.draw(|f| view::render(f, &s))?;
@@ -122,10 +126,10 @@ pub fn run(a: &Options) -> Result<()> {
         times.sort_by(|x, y| x.total_cmp(y));
         let p50 = times[times.len() / 2];
         let p99 = times[(times.len() * 99 / 100).min(times.len() - 1)];
-        println!("  {name:<7} frame: p50 {p50:.2} ms, p99 {p99:.2} ms");
+        writeln!(out, "  {name:<7} frame: p50 {p50:.2} ms, p99 {p99:.2} ms")?;
     }
     if let Some(kib) = rss_kib() {
-        println!("  resident memory with this state: {:.1} MiB", kib as f64 / 1024.0);
+        writeln!(out, "  resident memory with this state: {:.1} MiB", kib as f64 / 1024.0)?;
     }
     Ok(())
 }

@@ -20,6 +20,10 @@
 //! - **Resets** delete and re-create the durable consumer with its settings and a start sequence;
 //!   JetStream keeps no history, so there is no undo. **Replays** republish a sequence range.
 //!
+//! Reads go through the JetStream API one message at a time (`STREAM.MSG.GET`, a few in flight;
+//! `CONSUMER.MSG.NEXT` with a batch of one), because multi-message batches arrive as a stream of
+//! replies that needs `futures` to consume.
+//!
 //! One file per area: `conn` (the JetStream API, consumers, errors), `codec` (names, offsets,
 //! headers and records), `topics`, `messages`, `groups`, `resets`, `replay`.
 
