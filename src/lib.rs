@@ -5,8 +5,11 @@
 //! The layout, so a newcomer finds their room:
 //!
 //! ```text
-//! src/main.rs        CLI entry: parses args, sets up logging, runs a verb or the console
+//! src/main.rs        the binary: parses args, sets up logging, hands the command to the console's,
+//!                    the demo's or the console benchmark's launcher, or to the CLI's verbs
 //! src/lib.rs         this map
+//! src/config.rs      the user's config file, read once: theme, refresh, keys (the console's),
+//!                    contexts (the backends'); imports nothing of depot
 //! src/core/          the vocabulary every layer speaks (imports nothing of depot)
 //!     topic, group   topic settings and descriptions; groups, members, lag, committed offsets
 //!     message        binary-safe payloads, messages, publish / peek / pull requests
@@ -14,6 +17,7 @@
 //!                    replay ranges and the depot.origin.* headers
 //!     caps, names    Capabilities; the topic and group name rule
 //!     time, format   time parsing and formatting that cannot panic; sizes, rates, ages
+//!     table          plain-text tables (the CLI's listings, the demo's scenario list)
 //! src/engine/        the embedded engine (knows nothing of HTTP, terminals or other engines)
 //!     engine         the façade: open (lock, load), flush, close, the maintenance thread; one
 //!                    file per area of its API: lock, topics, produce, fetch, groups, consume,
@@ -26,28 +30,40 @@
 //!     assignor, membership  range / round-robin assignment; a group's plain state
 //!     offsets, journal      committed offsets and resets journaled (small CRC-framed journals)
 //!     producer, rate        idempotent-producer state; per-second rate meters
-//! src/backend/       the Backend trait family every front end speaks (in core's types); embedded
-//!                    (in-process engine), remote (a depot server over HTTP), kafka, nats, redis
+//! src/backend/       the Backend trait family every front end speaks (in core's types)
+//!     open           the one factory: a data directory, a server, a context or an engine → a Backend
+//!     read_only      the wrapper that refuses writes, and `Call::writes`: what a write is
+//!     embedded       the in-process engine; remote: a depot server over HTTP (wire: its bodies)
+//!     kafka/ nats/ redis/  one file per area: conn, codec, topics, messages, groups, resets, replay
+//!     support/       the rules the engines share: checks, reads, plan rows, rates, blocking calls
+//!     context        named connections from the config file (kubeconfig-style)
 //! src/server/        axum HTTP API over a Backend: /v1, /healthz, /metrics, OpenAPI
 //! src/console/       the TUI: msg, effect, state (in parts), a pure update (by area), dialogs/
 //!                    (one file per dialog: open, keys, submit, draw), typed forms, layout,
-//!                    views, the side-panel hook, driver, theme, keymap, Burrow health
+//!                    views, the side-panel hook, driver, theme, keymap, Burrow health;
+//!                    launch (`depot` with no verb), bench (`depot bench console`)
 //! src/demo/          workshop scenarios: simulated producers and consumers on the real engine,
-//!                    their knobs and narration, shown through the console's side-panel hook
-//! src/cli/           the scripting verbs, `serve`, the console launcher, the benchmarks
+//!                    their knobs and narration, shown through the console's side-panel hook;
+//!                    launch (`depot demo`)
+//! src/cli/           the scripting verbs and `serve`, their arguments (args), the engine and HTTP
+//!                    benchmarks
 //! themes/            colour themes (dark is embedded); assets/scenarios/: the demo scenarios
 //! tests/             integration tests: crash recovery, the backend conformance suite (embedded
-//!                    and remote), server, CLI, console (update, snapshots, tmux), demo
+//!                    and remote), read-only on every backend, server, CLI, console (update,
+//!                    snapshots, tmux), demo
 //! ```
 //!
 //! Arrows point one way: `cli`, `console`, `server` → `backend` → `engine` → `core`, and every
-//! layer may use `core`; nothing imports `cli`. `demo` drives the engine directly (its simulated
-//! members need the engine's group protocol) and fills the console's side-panel hook (`demo` →
-//! `console`; the console never imports `demo`). The console never touches the engine, only a
-//! `Backend`.
+//! layer may use `core`; nothing imports `cli`, `cli` does not import `console`, `server` does not
+//! import `cli`. Every front end opens its backend through `backend::open`. `demo` drives the
+//! engine directly (its simulated members need the engine's group protocol) and fills the
+//! console's side-panel hook (`demo` → `console`; the console never imports `demo`). The console
+//! never touches the engine, only a `Backend` (its launcher serves the HTTP API beside the engine
+//! it opened, through `Opened`).
 
 pub mod backend;
 pub mod cli;
+pub mod config;
 pub mod console;
 pub mod core;
 pub mod demo;

@@ -1,5 +1,5 @@
 //! The NATS JetStream backend against a real nats-server with JetStream: the mapping of topics,
-//! offsets, groups, pulls, resets and replays (see src/backend/nats.rs), checked with depot's
+//! offsets, groups, pulls, resets and replays (see src/backend/nats/), checked with depot's
 //! calls and, where the issue asks for it, with plain async-nats calls beside them.
 //!
 //! Every test needs a server, so every test is ignored unless asked for:

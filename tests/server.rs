@@ -181,7 +181,7 @@ async fn tokens_are_required_on_every_request() {
     let opts = ServeOptions { token: Some("s3cret".into()), read_only: false };
     let h = Harness::remote_with(opts, Some("s3cret")).await;
     let url = h.url.clone().unwrap();
-    for (method, path) in ROUTES {
+    for (method, path, _) in ROUTES {
         let path = path.replace("{topic}", "t").replace("{group}", "g").replace("{partition}", "0");
         for token in [None, Some("wrong")] {
             let (status, v) = send(method, &format!("{url}{path}"), Some("{}"), token).await;
@@ -245,7 +245,7 @@ async fn openapi_document_names_exactly_the_served_routes() {
             documented.push((method.to_uppercase(), path.clone()));
         }
     }
-    let mut served: Vec<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let mut served: Vec<(String, String)> = ROUTES.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
     documented.sort();
     served.sort();
     assert_eq!(documented, served);

@@ -20,7 +20,8 @@
 //! url = "redis://127.0.0.1:6379"
 //! ```
 
-use super::BackendError;
+use super::{BResult, BackendError};
+use crate::config;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -101,6 +102,33 @@ fn scalar(v: &toml::Value) -> Option<String> {
         toml::Value::Integer(i) => Some(i.to_string()),
         _ => None,
     }
+}
+
+/// Every context in the user's config file (secrets read from the environment).
+pub fn all() -> BResult<BTreeMap<String, Context>> {
+    let (cfg, problems) = config::load(config::config_dir().as_deref());
+    if let Some(p) = problems.into_iter().next() {
+        return Err(BackendError::BadRequest(p));
+    }
+    parse(&cfg.contexts, &|v| std::env::var(v).ok()).map_err(BackendError::BadRequest)
+}
+
+/// The named context, or an error listing the known ones.
+pub fn find(name: &str) -> BResult<Context> {
+    let mut all = all()?;
+    if let Some(c) = all.remove(name) {
+        return Ok(c);
+    }
+    Err(BackendError::NotFound(if all.is_empty() {
+        format!(
+            "no context named {name}: the config file ({}) defines none; see the README's Contexts section",
+            config::config_dir()
+                .map(|d| d.join("config.toml").display().to_string())
+                .unwrap_or_else(|| "config.toml".into())
+        )
+    } else {
+        format!("no context named {name}; known: {}", all.keys().cloned().collect::<Vec<_>>().join(", "))
+    }))
 }
 
 /// Parses the `[contexts]` tables, reading `<field>_env` variables with `env`.

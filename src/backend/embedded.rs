@@ -1,43 +1,35 @@
 //! The in-process depot engine as a [`Backend`]. Engine calls block (disk IO, fsync), so each one
 //! runs on tokio's blocking pool; long-poll fetches wait on the partition's append event.
 
+use super::support::{self, Start};
 use super::*;
-use crate::engine::{Engine, EngineError, JoinRequest, NewRecord, Record};
+use crate::engine::{Engine, JoinRequest, NewRecord, Record};
 use std::time::Duration;
 
-/// A backend over an [`Engine`] in this process.
+/// A backend over an [`Engine`] in this process. (Read-only is a wrapper around it:
+/// [`super::read_only::ReadOnly`].)
 #[derive(Clone, Debug)]
 pub struct Embedded {
     engine: Engine,
-    read_only: bool,
 }
 
 impl Embedded {
-    pub fn new(engine: Engine, read_only: bool) -> Embedded {
-        Embedded { engine, read_only }
+    pub fn new(engine: Engine) -> Embedded {
+        Embedded { engine }
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
-    fn writable(&self) -> BResult<()> {
-        if self.read_only {
-            return Err(BackendError::Refused("depot is read-only (--read-only): writes are disabled".into()));
-        }
-        Ok(())
-    }
-
+    /// Runs engine calls (disk IO, fsync) on the blocking pool.
     async fn run<T, F>(&self, f: F) -> BResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(Engine) -> Result<T, EngineError> + Send + 'static,
+        F: FnOnce(Engine) -> BResult<T> + Send + 'static,
     {
         let engine = self.engine.clone();
-        match tokio::task::spawn_blocking(move || f(engine)).await {
-            Ok(r) => r.map_err(BackendError::from),
-            Err(e) => Err(BackendError::Internal(format!("engine task failed: {e}"))),
-        }
+        support::blocking("engine", move || f(engine)).await
     }
 }
 
@@ -63,28 +55,11 @@ fn to_new(r: OutRecord) -> NewRecord {
 }
 
 /// Publishes a request on an engine: explicit partitions as given, the rest by key / in turn.
-pub fn publish_on(engine: &Engine, topic: &str, req: PublishRequest) -> Result<Vec<Ack>, EngineError> {
-    if req.records.is_empty() {
-        return Err(EngineError::InvalidArgument("nothing to publish: the request has no records".into()));
-    }
-    let info = engine.describe_topic(topic)?;
-    let n = info.partitions.len() as u32;
-    for r in &req.records {
-        if let Some(p) = r.partition
-            && p >= n
-        {
-            return Err(EngineError::InvalidArgument(format!(
-                "partition {p} does not exist: topic {topic} has partitions 0..{n}"
-            )));
-        }
-    }
+pub fn publish_on(engine: &Engine, topic: &str, req: PublishRequest) -> BResult<Vec<Ack>> {
+    let n = engine.describe_topic(topic)?.partitions.len() as u32;
+    support::check_records(topic, &req, n, "")?;
     if let Some(tag) = req.producer {
-        let first = req.records[0].partition;
-        let Some(p) = first.filter(|_| req.records.iter().all(|r| r.partition == first)) else {
-            return Err(EngineError::InvalidArgument(
-                "an idempotent batch (with a producer id) must name one partition for all its records".into(),
-            ));
-        };
+        let p = support::idempotent_partition(&req)?;
         let recs: Vec<NewRecord> = req.records.into_iter().map(to_new).collect();
         let a = engine.append(topic, p, &recs, Some((tag.id, tag.sequence)))?;
         return Ok((0..a.count as u64)
@@ -113,46 +88,35 @@ pub fn publish_on(engine: &Engine, topic: &str, req: PublishRequest) -> Result<V
 }
 
 /// Reads without committing: one partition, or all merged by timestamp.
-pub fn peek_on(engine: &Engine, topic: &str, req: &PeekRequest) -> Result<Vec<Message>, EngineError> {
+pub fn peek_on(engine: &Engine, topic: &str, req: &PeekRequest) -> BResult<Vec<Message>> {
     let info = engine.describe_topic(topic)?;
+    let n = info.partitions.len() as u32;
     let parts: Vec<u32> = match req.partition {
         Some(p) => {
-            if p as usize >= info.partitions.len() {
-                return Err(EngineError::not_found_hint(
-                    format!("partition {p} of topic {topic}"),
-                    format!("it has partitions 0..{}", info.partitions.len()),
-                ));
-            }
+            support::check_partition(topic, p, n, "")?;
             vec![p]
         }
-        None => (0..info.partitions.len() as u32).collect(),
+        None => (0..n).collect(),
     };
-    let max = req.max.clamp(1, 100_000);
+    let max = support::clamp_max(req.max);
     let mut out = Vec::new();
     for p in parts {
         let pi = &info.partitions[p as usize];
-        let start = match req.from {
-            PeekFrom::Earliest => pi.log_start,
-            PeekFrom::Latest(n) => pi.end_offset.saturating_sub(n).max(pi.log_start),
-            // One partition: exactly that offset (an error outside the log says the valid range).
-            // All partitions: from that offset where it exists, clamped elsewhere.
-            PeekFrom::Offset(o) if req.partition.is_some() => o,
-            PeekFrom::Offset(o) => o.clamp(pi.log_start, pi.end_offset),
-            PeekFrom::Time(ts) => engine.offset_for_time(topic, p, ts)?,
+        // One partition: exactly that offset (an error outside the log says the valid range).
+        // All partitions: from that offset where it exists, clamped elsewhere.
+        let log = (pi.log_start, pi.end_offset);
+        let start = match support::peek_start(topic, p, req, log, req.partition.is_some(), "")? {
+            Start::At(o) => o,
+            Start::Time(ts) => engine.offset_for_time(topic, p, ts)?,
         };
         let recs = engine.fetch(topic, p, start, max, 8 << 20)?;
         out.extend(recs.into_iter().map(|r| message(topic, p, r)));
     }
-    out.sort_by_key(|m| (m.timestamp, m.partition, m.offset));
-    if matches!(req.from, PeekFrom::Latest(_)) && out.len() > max {
-        out.drain(..out.len() - max);
-    }
-    out.truncate(max);
-    Ok(out)
+    Ok(support::merge_peeked(out, &req.from, max))
 }
 
 /// Joins, pulls, commits if asked, leaves.
-pub fn pull_on(engine: &Engine, group: &str, req: &PullRequest) -> Result<PullResult, EngineError> {
+pub fn pull_on(engine: &Engine, group: &str, req: &PullRequest) -> BResult<PullResult> {
     let mut join = JoinRequest::new("depot-pull", &[req.topic.as_str()]);
     join.session_timeout = Duration::from_secs(30);
     let m = engine.join_group(group, join)?;
@@ -161,21 +125,16 @@ pub fn pull_on(engine: &Engine, group: &str, req: &PullRequest) -> Result<PullRe
             group,
             &m.member_id,
             m.generation,
-            req.max.clamp(1, 100_000),
+            support::clamp_max(req.max),
             8 << 20,
-            Duration::from_millis(req.wait_ms.min(60_000)),
+            support::clamp_wait(req.wait_ms),
         )?;
-        let mut next: std::collections::BTreeMap<(String, u32), u64> = Default::default();
-        for d in &got {
-            next.insert((d.topic.clone(), d.partition), d.record.offset + 1);
-        }
-        let offsets: Vec<CommitOffset> =
-            next.into_iter().map(|((topic, partition), offset)| CommitOffset { topic, partition, offset }).collect();
+        let messages: Vec<Message> = got.into_iter().map(|d| message(&d.topic, d.partition, d.record)).collect();
+        let offsets = support::next_offsets(&messages);
         if req.commit && !offsets.is_empty() {
             let o: Vec<(String, u32, u64)> = offsets.iter().map(|c| (c.topic.clone(), c.partition, c.offset)).collect();
             engine.commit(group, &m.member_id, m.generation, &o)?;
         }
-        let messages = got.into_iter().map(|d| message(&d.topic, d.partition, d.record)).collect();
         Ok(PullResult { group: group.to_string(), messages, offsets, committed: req.commit })
     })();
     if let Err(e) = engine.leave_group(group, &m.member_id) {
@@ -191,24 +150,21 @@ impl TopicsApi for Embedded {
     }
     async fn describe_topic(&self, name: &str) -> BResult<TopicInfo> {
         let name = name.to_string();
-        self.run(move |e| e.describe_topic(&name)).await
+        self.run(move |e| Ok(e.describe_topic(&name)?)).await
     }
     async fn create_topic(&self, name: &str, config: TopicConfig) -> BResult<TopicInfo> {
-        self.writable()?;
         let name = name.to_string();
-        self.run(move |e| e.create_topic(&name, config)).await
+        self.run(move |e| Ok(e.create_topic(&name, config)?)).await
     }
     async fn delete_topic(&self, name: &str) -> BResult<()> {
-        self.writable()?;
         let name = name.to_string();
-        self.run(move |e| e.delete_topic(&name)).await
+        self.run(move |e| Ok(e.delete_topic(&name)?)).await
     }
 }
 
 #[async_trait]
 impl MessagesApi for Embedded {
     async fn publish(&self, topic: &str, req: PublishRequest) -> BResult<Vec<Ack>> {
-        self.writable()?;
         let topic = topic.to_string();
         self.run(move |e| publish_on(&e, &topic, req)).await
     }
@@ -218,15 +174,12 @@ impl MessagesApi for Embedded {
     }
     async fn fetch(&self, topic: &str, partition: u32, offset: u64, max: usize, wait_ms: u64) -> BResult<Vec<Message>> {
         let log = self.engine.partition_log(topic, partition)?;
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(wait_ms.min(60_000));
-        let max = max.clamp(1, 100_000);
+        let deadline = tokio::time::Instant::now() + support::clamp_wait(wait_ms);
+        let max = support::clamp_max(max);
         loop {
             let listener = log.appended.listen();
             let l = log.clone();
-            let recs = match tokio::task::spawn_blocking(move || l.read(offset, max, 8 << 20)).await {
-                Ok(r) => r?,
-                Err(e) => return Err(BackendError::Internal(format!("engine task failed: {e}"))),
-            };
+            let recs = support::blocking("engine", move || Ok(l.read(offset, max, 8 << 20)?)).await?;
             if !recs.is_empty() || tokio::time::Instant::now() >= deadline {
                 return Ok(recs.into_iter().map(|r| message(topic, partition, r)).collect());
             }
@@ -246,26 +199,23 @@ impl GroupsApi for Embedded {
     }
     async fn describe_group(&self, name: &str) -> BResult<GroupInfo> {
         let name = name.to_string();
-        self.run(move |e| e.describe_group(&name)).await
+        self.run(move |e| Ok(e.describe_group(&name)?)).await
     }
     async fn pull(&self, group: &str, req: PullRequest) -> BResult<PullResult> {
-        self.writable()?;
         let group = group.to_string();
         self.run(move |e| pull_on(&e, &group, &req)).await
     }
     async fn commit(&self, group: &str, offsets: Vec<CommitOffset>) -> BResult<()> {
-        self.writable()?;
         let group = group.to_string();
         self.run(move |e| {
             let o: Vec<(String, u32, u64)> = offsets.into_iter().map(|c| (c.topic, c.partition, c.offset)).collect();
-            e.commit_offsets(&group, &o)
+            Ok(e.commit_offsets(&group, &o)?)
         })
         .await
     }
     async fn delete_group(&self, name: &str) -> BResult<()> {
-        self.writable()?;
         let name = name.to_string();
-        self.run(move |e| e.delete_group(&name)).await
+        self.run(move |e| Ok(e.delete_group(&name)?)).await
     }
 }
 
@@ -275,17 +225,16 @@ impl ResetsApi for Embedded {
         let group = group.to_string();
         self.run(move |e| {
             let parts = (!req.partitions.is_empty()).then_some(req.partitions.as_slice());
-            e.plan_reset(&group, &req.topic, parts, req.spec)
+            Ok(e.plan_reset(&group, &req.topic, parts, req.spec)?)
         })
         .await
     }
     async fn execute_reset(&self, plan: ResetPlan, force: bool) -> BResult<ResetRecord> {
-        self.writable()?;
-        self.run(move |e| e.execute_reset(&plan, force)).await
+        self.run(move |e| Ok(e.execute_reset(&plan, force)?)).await
     }
     async fn plan_undo(&self, group: &str) -> BResult<ResetPlan> {
         let group = group.to_string();
-        self.run(move |e| e.plan_undo(&group)).await
+        self.run(move |e| Ok(e.plan_undo(&group)?)).await
     }
     async fn reset_history(&self, group: &str) -> BResult<Vec<ResetRecord>> {
         let group = group.to_string();
@@ -298,20 +247,19 @@ impl ReplayApi for Embedded {
     async fn plan_replay(&self, req: ReplayRequest) -> BResult<ReplayPlan> {
         self.run(move |e| {
             let parts = (!req.partitions.is_empty()).then_some(req.partitions.as_slice());
-            e.plan_replay(&req.source, parts, req.range, req.target.as_deref())
+            Ok(e.plan_replay(&req.source, parts, req.range, req.target.as_deref())?)
         })
         .await
     }
     async fn execute_replay(&self, plan: ReplayPlan) -> BResult<ReplayResult> {
-        self.writable()?;
-        self.run(move |e| e.execute_replay(&plan)).await
+        self.run(move |e| Ok(e.execute_replay(&plan)?)).await
     }
 }
 
 #[async_trait]
 impl Backend for Embedded {
     async fn capabilities(&self) -> BResult<Capabilities> {
-        Ok(Capabilities { read_only: self.read_only, ..Capabilities::depot() })
+        Ok(Capabilities::depot())
     }
     fn target(&self) -> String {
         format!("embedded {}", self.engine.dir().display())

@@ -7,8 +7,12 @@ pub mod context;
 pub mod embedded;
 pub mod kafka;
 pub mod nats;
+pub mod open;
+pub mod read_only;
 pub mod redis;
 pub mod remote;
+pub mod support;
+pub mod wire;
 
 use crate::core::*;
 use async_trait::async_trait;

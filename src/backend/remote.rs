@@ -1,6 +1,7 @@
 //! A depot server as a [`Backend`], over its HTTP/JSON API (`/v1/...`). Every call has a timeout,
 //! so a server that is down or slow gives a clear error, never a hang.
 
+use super::wire::{self, ErrorBody};
 use super::*;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -17,12 +18,6 @@ pub struct Remote {
     base: String,
     token: Option<String>,
     client: reqwest::Client,
-}
-
-/// The JSON body of every error the server returns.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub error: BackendError,
 }
 
 impl Remote {
@@ -115,59 +110,6 @@ impl Remote {
     }
 }
 
-/// Request bodies shared by the server and this client.
-pub mod wire {
-    use super::*;
-
-    #[derive(Debug, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct CreateTopic {
-        pub name: String,
-        #[serde(default = "one")]
-        pub partitions: u32,
-        #[serde(default)]
-        pub retention_ms: Option<u64>,
-        #[serde(default)]
-        pub retention_bytes: Option<u64>,
-        #[serde(default)]
-        pub segment_bytes: Option<u64>,
-    }
-
-    fn one() -> u32 {
-        1
-    }
-
-    #[derive(Debug, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct Commit {
-        pub offsets: Vec<CommitOffset>,
-    }
-
-    #[derive(Debug, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct ExecuteReset {
-        pub plan: ResetPlan,
-        #[serde(default)]
-        pub force: bool,
-    }
-
-    #[derive(Debug, Serialize, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub struct ExecuteReplay {
-        pub plan: ReplayPlan,
-    }
-
-    #[derive(Debug, Serialize, Deserialize)]
-    pub struct Acks {
-        pub acks: Vec<Ack>,
-    }
-
-    #[derive(Debug, Serialize, Deserialize)]
-    pub struct Messages {
-        pub messages: Vec<Message>,
-    }
-}
-
 #[async_trait]
 impl TopicsApi for Remote {
     async fn list_topics(&self) -> BResult<Vec<TopicInfo>> {
@@ -177,14 +119,7 @@ impl TopicsApi for Remote {
         self.get(&format!("/v1/topics/{name}"), &[]).await
     }
     async fn create_topic(&self, name: &str, config: TopicConfig) -> BResult<TopicInfo> {
-        let body = wire::CreateTopic {
-            name: name.to_string(),
-            partitions: config.partitions,
-            retention_ms: config.retention_ms,
-            retention_bytes: config.retention_bytes,
-            segment_bytes: config.segment_bytes,
-        };
-        self.post("/v1/topics", &body).await
+        self.post("/v1/topics", &wire::CreateTopic::new(name, &config)).await
     }
     async fn delete_topic(&self, name: &str) -> BResult<()> {
         self.call::<(), ()>(Method::DELETE, &format!("/v1/topics/{name}"), &[], None, REQUEST_TIMEOUT).await

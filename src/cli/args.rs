@@ -1,5 +1,8 @@
-//! The command line's shape (clap).
+//! The command line's shape (clap), and what the global options name as a backend [`Target`].
 
+use crate::backend::context;
+use crate::backend::open::{SyncMode, Target, default_data_dir};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -50,6 +53,33 @@ pub struct Global {
     /// Print JSON (one object per line for streams of records) instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+impl Global {
+    /// The data directory the options point at.
+    pub fn data_dir(&self) -> Result<PathBuf> {
+        match &self.data {
+            Some(d) => Ok(d.clone()),
+            None => Ok(default_data_dir()?),
+        }
+    }
+
+    /// `--sync`, checked whichever backend ends up serving, so a bad value never passes silently.
+    pub fn sync_mode(&self) -> Result<SyncMode> {
+        Ok(self.sync.parse()?)
+    }
+
+    /// What the options name: `--context`, else `--connect`, else the data directory.
+    pub fn target(&self) -> Result<Target> {
+        let sync = self.sync_mode()?;
+        if let Some(name) = &self.context {
+            return Ok(Target::Context { context: context::find(name)?, sync });
+        }
+        if let Some(url) = &self.connect {
+            return Ok(Target::Remote { url: url.clone(), token: self.token.clone() });
+        }
+        Ok(Target::Data { dir: self.data_dir()?, sync, token: self.token.clone() })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -301,5 +331,22 @@ pub enum BenchWhat {
     /// Batched publish throughput and long-poll latency through the HTTP API on loopback.
     Http(super::bench_http::HttpBenchArgs),
     /// Frame time and memory of the console with 1,000 topics × 8 partitions and 200 groups.
-    Console(super::bench_console::ConsoleBenchArgs),
+    Console(ConsoleBenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConsoleBenchArgs {
+    #[arg(long, default_value_t = 1000)]
+    pub topics: usize,
+    #[arg(long, default_value_t = 8)]
+    pub partitions: u32,
+    #[arg(long, default_value_t = 200)]
+    pub groups: usize,
+    /// Frames to draw per view.
+    #[arg(long, default_value_t = 200)]
+    pub frames: usize,
+    #[arg(long, default_value_t = 200)]
+    pub width: u16,
+    #[arg(long, default_value_t = 60)]
+    pub height: u16,
 }

@@ -47,7 +47,7 @@ pub async fn run(a: &HttpBenchArgs) -> Result<()> {
     )?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = server::router(Arc::new(Embedded::new(engine.clone(), false)), ServeOptions::default());
+    let app = server::router(Arc::new(Embedded::new(engine.clone())), ServeOptions::default());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let srv = tokio::spawn(server::serve(listener, app, async {
         let _ = stop_rx.await;

@@ -1,10 +1,10 @@
 //! Group verbs: `groups`, `group describe|delete`, `reset`, `undo`.
 
 use super::args::{Global, ResetArgs, UndoArgs};
-use super::table::Table;
 use super::{backend_err, print_json};
 use crate::backend::Backend;
 use crate::core::format::{duration_ms, opt, rate};
+use crate::core::table::Table;
 use crate::core::time::{parse_duration_ms, parse_time_now};
 use crate::core::{GroupInfo, ResetMode, ResetPlan, ResetRequest, ResetSpec};
 use anyhow::Result;

@@ -1,9 +1,9 @@
 //! Reading verbs: `peek` (no commit), `pull` (as a group member), `export` and `import`.
 
 use super::args::{ExportArgs, ExportFormat, Global, ImportArgs, PeekArgs, PullArgs};
-use super::table::Table;
 use super::{backend_err, print_json};
 use crate::backend::Backend;
+use crate::core::table::Table;
 use crate::core::time::{fmt_ms, parse_time_now};
 use crate::core::{Header, Message, OutRecord, Payload, PeekFrom, PeekRequest, PublishRequest, PullRequest};
 use anyhow::{Context, Result, bail};

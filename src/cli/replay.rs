@@ -1,9 +1,9 @@
 //! `depot replay`: plan (how many records, which ranges), then `--execute`.
 
 use super::args::{Global, ReplayArgs};
-use super::table::Table;
 use super::{backend_err, print_json};
 use crate::backend::Backend;
+use crate::core::table::Table;
 use crate::core::time::parse_time_now;
 use crate::core::{ReplayRange, ReplayRequest};
 use anyhow::{Result, bail};

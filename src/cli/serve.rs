@@ -2,6 +2,7 @@
 
 use super::args::{Global, ServeArgs};
 use crate::backend::embedded::Embedded;
+use crate::engine::{Engine, EngineConfig};
 use crate::server::{self, ServeOptions};
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
@@ -39,11 +40,12 @@ pub async fn run(g: &Global, a: &ServeArgs) -> Result<()> {
     let addr: SocketAddr =
         a.listen.parse().with_context(|| format!("--listen {:?} is not an address like 127.0.0.1:7878", a.listen))?;
     server::check_bind(&addr, g.token.as_deref()).map_err(anyhow::Error::msg)?;
-    let engine = super::open_engine(g)?;
+    let engine = Engine::open(g.data_dir()?, EngineConfig { sync: g.sync_mode()?, ..EngineConfig::default() })?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     engine.advertise(Some(&local.to_string()))?;
-    let backend = Arc::new(Embedded::new(engine.clone(), g.read_only));
+    // The server refuses writes itself when read-only (with a 403 naming the server).
+    let backend = Arc::new(Embedded::new(engine.clone()));
     let app = server::router(backend, ServeOptions { token: g.token.clone(), read_only: g.read_only });
     eprintln!(
         "depot serving {} on http://{local}{}{} (sync {}); Ctrl-C stops",

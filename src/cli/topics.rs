@@ -1,10 +1,10 @@
 //! `depot topics`, `depot topic create|describe|delete`, and the overview printed with no verb.
 
 use super::args::{Global, TopicAction};
-use super::table::Table;
 use super::{backend_err, print_json};
 use crate::backend::Backend;
 use crate::core::format::{bytes, duration_ms, rate};
+use crate::core::table::Table;
 use crate::core::{TopicConfig, TopicInfo};
 use anyhow::Result;
 

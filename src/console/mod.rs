@@ -9,15 +9,18 @@
 //! - [`view`]: drawing, a pure function of the state
 //! - [`panel`]: the side-panel hook a front end (the demo) fills: text, lines, log, keys
 //! - [`driver`]: terminal, event channel, effects in background tasks, redraw on change
-//! - [`health`]: Burrow's consumer health rules; [`theme`], [`keymap`], [`config`]
+//! - [`health`]: Burrow's consumer health rules; [`theme`], [`keymap`]
+//! - [`launch`]: `depot` with no verb: opens the backend, loads theme and keys, runs the driver
+//! - [`bench`]: `depot bench console`, frame times with a big fixture
 
-pub mod config;
+pub mod bench;
 pub mod dialogs;
 pub mod driver;
 pub mod effect;
 pub mod form;
 pub mod health;
 pub mod keymap;
+pub mod launch;
 pub mod layout;
 pub mod msg;
 pub mod panel;

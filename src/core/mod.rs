@@ -11,7 +11,7 @@
 //! - [`caps`]: `Capabilities`, what an engine can do
 //! - [`names`]: the topic and group name rule
 //! - [`time`]: RFC 3339 and `-15m` parsing, durations, and a formatter for every `i64` of ms
-//! - [`format`]: short sizes, rates and ages for tables
+//! - [`format`]: short sizes, rates and ages for tables; [`table`]: plain-text tables of them
 //! - [`error`]: [`Invalid`], the one error core's rules give
 
 pub mod caps;
@@ -22,6 +22,7 @@ pub mod message;
 pub mod names;
 pub mod replay;
 pub mod reset;
+pub mod table;
 pub mod time;
 pub mod topic;
 

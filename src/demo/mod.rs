@@ -7,8 +7,10 @@
 //! - [`knobs`]: the knobs, their keys, the side panel's action ids, and what each does to a running simulation
 //! - [`panel`]: what the console's side panel shows of a running demo, and the link to it
 //! - [`runner`]: runs a simulation beside the console in real time
+//! - [`launch`]: `depot demo`: lists the scenarios, runs one headless, or in the console
 
 pub mod knobs;
+pub mod launch;
 pub mod panel;
 pub mod runner;
 pub mod scenario;

@@ -2,7 +2,7 @@
 //! extractors whose rejections (bad JSON, wrong types, oversized bodies) answer the same way.
 
 use crate::backend::BackendError;
-use crate::backend::remote::ErrorBody;
+use crate::backend::wire::ErrorBody;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;

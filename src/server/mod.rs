@@ -5,12 +5,13 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 
-use crate::backend::remote::wire;
+use crate::backend::read_only::{Call, ReadOnly, Why};
+use crate::backend::wire;
 use crate::backend::*;
 use crate::core::time::parse_instant;
 use crate::core::*;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -50,37 +51,43 @@ pub fn check_bind(addr: &SocketAddr, token: Option<&str>) -> Result<(), String> 
     Ok(())
 }
 
-/// Every route: (method, path). The OpenAPI document and the tests are checked against this list.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/healthz"),
-    ("GET", "/metrics"),
-    ("GET", "/v1/openapi.json"),
-    ("GET", "/v1/capabilities"),
-    ("GET", "/v1/topics"),
-    ("POST", "/v1/topics"),
-    ("GET", "/v1/topics/{topic}"),
-    ("DELETE", "/v1/topics/{topic}"),
-    ("GET", "/v1/topics/{topic}/records"),
-    ("POST", "/v1/topics/{topic}/records"),
-    ("GET", "/v1/topics/{topic}/partitions/{partition}/records"),
-    ("GET", "/v1/groups"),
-    ("GET", "/v1/groups/{group}"),
-    ("DELETE", "/v1/groups/{group}"),
-    ("POST", "/v1/groups/{group}/pull"),
-    ("POST", "/v1/groups/{group}/commit"),
-    ("GET", "/v1/groups/{group}/resets"),
-    ("POST", "/v1/groups/{group}/resets/plan"),
-    ("POST", "/v1/groups/{group}/resets/execute"),
-    ("POST", "/v1/groups/{group}/resets/undo-plan"),
-    ("POST", "/v1/replays/plan"),
-    ("POST", "/v1/replays/execute"),
+/// Every route: (method, path, the backend call it makes — `None` for the server's own). The
+/// OpenAPI document, the read-only guard and the tests are checked against this list.
+pub const ROUTES: &[(&str, &str, Option<Call>)] = &[
+    ("GET", "/healthz", None),
+    ("GET", "/metrics", None),
+    ("GET", "/v1/openapi.json", None),
+    ("GET", "/v1/capabilities", Some(Call::Capabilities)),
+    ("GET", "/v1/topics", Some(Call::ListTopics)),
+    ("POST", "/v1/topics", Some(Call::CreateTopic)),
+    ("GET", "/v1/topics/{topic}", Some(Call::DescribeTopic)),
+    ("DELETE", "/v1/topics/{topic}", Some(Call::DeleteTopic)),
+    ("GET", "/v1/topics/{topic}/records", Some(Call::Peek)),
+    ("POST", "/v1/topics/{topic}/records", Some(Call::Publish)),
+    ("GET", "/v1/topics/{topic}/partitions/{partition}/records", Some(Call::Fetch)),
+    ("GET", "/v1/groups", Some(Call::ListGroups)),
+    ("GET", "/v1/groups/{group}", Some(Call::DescribeGroup)),
+    ("DELETE", "/v1/groups/{group}", Some(Call::DeleteGroup)),
+    ("POST", "/v1/groups/{group}/pull", Some(Call::Pull)),
+    ("POST", "/v1/groups/{group}/commit", Some(Call::Commit)),
+    ("GET", "/v1/groups/{group}/resets", Some(Call::ResetHistory)),
+    ("POST", "/v1/groups/{group}/resets/plan", Some(Call::PlanReset)),
+    ("POST", "/v1/groups/{group}/resets/execute", Some(Call::ExecuteReset)),
+    ("POST", "/v1/groups/{group}/resets/undo-plan", Some(Call::PlanUndo)),
+    ("POST", "/v1/replays/plan", Some(Call::PlanReplay)),
+    ("POST", "/v1/replays/execute", Some(Call::ExecuteReplay)),
 ];
 
-/// POST routes that change nothing (dry runs), allowed on a read-only server.
-const DRY_RUNS: &[&str] = &["/resets/plan", "/resets/undo-plan", "/v1/replays/plan"];
+/// The backend call a request makes, from its method and matched route.
+fn call_of(method: &Method, route: &str) -> Option<Call> {
+    ROUTES.iter().find(|(m, p, _)| *p == route && method.as_str() == *m).and_then(|(_, _, c)| *c)
+}
 
-/// Builds the API.
+/// Builds the API. A read-only server's backend refuses writes itself ([`ReadOnly`]); the guard
+/// refuses them earlier still, before a body is read, with the same message and a 403.
 pub fn router(backend: Arc<dyn Backend>, opts: ServeOptions) -> Router {
+    let backend: Arc<dyn Backend> =
+        if opts.read_only { Arc::new(ReadOnly::new(backend, Why::Server)) } else { backend };
     let http = Arc::new(metrics::HttpMetrics::default());
     let state = AppState { backend, http: http.clone(), opts: Arc::new(opts) };
     Router::new()
@@ -136,14 +143,10 @@ async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response 
             .into_response();
         }
     }
-    let m = req.method();
-    let write = !(m == Method::GET || m == Method::HEAD || m == Method::OPTIONS);
-    if s.opts.read_only && write && !DRY_RUNS.iter().any(|d| req.uri().path().ends_with(d)) {
-        return ApiError(
-            StatusCode::FORBIDDEN,
-            BackendError::Refused("this depot server is read-only (--read-only): writes are refused".into()),
-        )
-        .into_response();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
+    let call = route.and_then(|r| call_of(req.method(), &r));
+    if s.opts.read_only && call.is_some_and(Call::writes) {
+        return ApiError(StatusCode::FORBIDDEN, Why::Server.refusal()).into_response();
     }
     next.run(req).await
 }
@@ -197,9 +200,7 @@ async fn openapi_doc() -> axum::Json<serde_json::Value> {
 }
 
 async fn capabilities(State(s): State<AppState>) -> ApiResult<Capabilities> {
-    let mut c = s.backend.capabilities().await?;
-    c.read_only |= s.opts.read_only;
-    ok(c)
+    ok(s.backend.capabilities().await?)
 }
 
 async fn list_topics(State(s): State<AppState>) -> ApiResult<Vec<TopicInfo>> {
@@ -207,13 +208,7 @@ async fn list_topics(State(s): State<AppState>) -> ApiResult<Vec<TopicInfo>> {
 }
 
 async fn create_topic(State(s): State<AppState>, ApiJson(b): ApiJson<wire::CreateTopic>) -> Result<Response, ApiError> {
-    let cfg = TopicConfig {
-        partitions: b.partitions,
-        retention_ms: b.retention_ms,
-        retention_bytes: b.retention_bytes,
-        segment_bytes: b.segment_bytes,
-    };
-    let t = s.backend.create_topic(&b.name, cfg).await?;
+    let t = s.backend.create_topic(&b.name, b.config()).await?;
     Ok((StatusCode::CREATED, axum::Json(t)).into_response())
 }
 

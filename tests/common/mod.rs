@@ -30,7 +30,7 @@ impl Harness {
     pub fn embedded() -> Harness {
         let dir = tempfile::tempdir().expect("temp dir");
         let engine = Engine::open(dir.path(), config()).expect("open engine");
-        let backend = Arc::new(Embedded::new(engine.clone(), false));
+        let backend = Arc::new(Embedded::new(engine.clone()));
         Harness { dir, engine, backend, url: None, stop: None, server: None }
     }
 
@@ -40,7 +40,7 @@ impl Harness {
         let engine = Engine::open(dir.path(), config()).expect("open engine");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = server::router(Arc::new(Embedded::new(engine.clone(), false)), opts);
+        let app = server::router(Arc::new(Embedded::new(engine.clone())), opts);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(server::serve(listener, app, async {
             let _ = rx.await;

@@ -1,6 +1,8 @@
-//! The config file (`<config dir>/config.toml`, e.g. ~/.config/depot/config.toml): theme, refresh
-//! interval and key bindings. A missing file means defaults; a bad one means defaults plus a message
-//! saying what was wrong — never a crash.
+//! The user's config file (`<config dir>/config.toml`, e.g. ~/.config/depot/config.toml), read once
+//! for every front end: the console interprets `theme`, `refresh_ms` and `[keys]`
+//! (`crate::console`), the backends the `[contexts.*]` tables (`crate::backend::context`). A
+//! missing file means defaults; a bad one means defaults plus a message saying what was wrong —
+//! never a crash. Imports nothing of depot.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -1,4 +1,5 @@
-//! Plain-text tables with aligned columns (the numbers in them are `core::format`'s).
+//! Plain-text tables with aligned columns (the numbers in them are [`super::format`]'s), for the
+//! CLI's listings and the demo's scenario list.
 
 /// A table printed with aligned columns; columns whose header starts with '>' are right-aligned.
 pub struct Table {

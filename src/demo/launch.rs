@@ -1,19 +1,42 @@
-//! `depot demo [SCENARIO]`: the console on a fresh embedded engine with a scenario running in it.
+//! `depot demo [SCENARIO]`: the console on a fresh embedded engine with a scenario running in it
+//! (or, headless, the scenario's state printed every simulated second; or the list of scenarios).
 
-use super::args::{DemoArgs, Global};
-use super::table::Table;
-use crate::backend::embedded::Embedded;
+use super::sim::Sim;
+use super::{panel, scenario};
+use crate::backend::open::{Opened, Target, open};
 use crate::console::driver;
 use crate::console::keymap::Keymap;
 use crate::console::state::{Settings, State};
 use crate::console::theme::Theme;
-use crate::demo::sim::Sim;
-use crate::demo::{panel, scenario};
+use crate::core::table::Table;
 use anyhow::{Context, Result};
-use std::io::IsTerminal;
-use std::sync::Arc;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
-pub async fn run(g: &Global, a: &DemoArgs) -> Result<()> {
+/// What `depot demo` was asked for.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// A built-in scenario or a scenario file; `lag` when not given.
+    pub scenario: Option<String>,
+    /// List the built-in scenarios instead.
+    pub list: bool,
+    /// Seed of the simulation's random choices.
+    pub seed: u64,
+    /// Run without the console, printing the state every simulated second, for `seconds`.
+    pub headless: bool,
+    pub seconds: u64,
+    /// The data directory; a fresh temporary one when not given.
+    pub data: Option<PathBuf>,
+}
+
+/// `println!` that returns the write error (stdout gone) instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    };
+}
+
+pub async fn run(a: Options) -> Result<()> {
     if a.list {
         let mut t = Table::new(&["SCENARIO", "WHAT IT SHOWS"]);
         for (name, text) in scenario::BUILT_IN {
@@ -27,7 +50,7 @@ pub async fn run(g: &Global, a: &DemoArgs) -> Result<()> {
     let name = a.scenario.as_deref().unwrap_or("lag");
     let sc = scenario::load(name).map_err(anyhow::Error::msg)?;
     let tmp;
-    let dir = match &g.data {
+    let dir = match &a.data {
         Some(d) => d.clone(),
         None => {
             tmp = tempfile::Builder::new()
@@ -58,8 +81,8 @@ pub async fn run(g: &Global, a: &DemoArgs) -> Result<()> {
         engine.close()?;
         return Ok(());
     }
+    let Opened { backend, .. } = open(&Target::Engine(engine.clone()), false).await?;
     let link = panel::link(sim).map_err(anyhow::Error::msg)?;
-    let backend = Arc::new(Embedded::new(engine.clone(), false));
     let settings = Settings {
         target: format!("demo {name} · {}", dir.display()),
         context: None,

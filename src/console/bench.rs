@@ -1,35 +1,30 @@
 //! `depot bench console`: how long the console takes to draw a frame with a big engine (1,000
 //! topics × 8 partitions, 200 groups), and the process's memory while holding that state.
 
-use crate::console::keymap::Keymap;
-use crate::console::msg::{Loaded, Msg};
-use crate::console::state::{Screen, Settings, State, View};
-use crate::console::theme::Theme;
-use crate::console::{update, view};
+use super::keymap::Keymap;
+use super::msg::{Loaded, Msg};
+use super::state::{Screen, Settings, State, View};
+use super::theme::Theme;
+use super::{update, view};
 use crate::core::*;
 use anyhow::Result;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use std::io::Write;
 use std::time::Instant;
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct ConsoleBenchArgs {
-    #[arg(long, default_value_t = 1000)]
+/// The size of the fixture and of the terminal, and how many frames to draw per view.
+#[derive(Debug, Clone)]
+pub struct Options {
     pub topics: usize,
-    #[arg(long, default_value_t = 8)]
     pub partitions: u32,
-    #[arg(long, default_value_t = 200)]
     pub groups: usize,
-    /// Frames to draw per view.
-    #[arg(long, default_value_t = 200)]
     pub frames: usize,
-    #[arg(long, default_value_t = 200)]
     pub width: u16,
-    #[arg(long, default_value_t = 60)]
     pub height: u16,
 }
 
-fn fixture(a: &ConsoleBenchArgs) -> (Vec<TopicInfo>, Vec<GroupInfo>) {
+fn fixture(a: &Options) -> (Vec<TopicInfo>, Vec<GroupInfo>) {
     let topics: Vec<TopicInfo> = (0..a.topics)
         .map(|i| TopicInfo {
             name: format!("topic-{i:04}"),
@@ -95,7 +90,8 @@ fn rss_kib() -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-pub fn run(a: &ConsoleBenchArgs) -> Result<()> {
+pub fn run(a: &Options) -> Result<()> {
+    let mut out = std::io::stdout().lock();
     let (topics, groups) = fixture(a);
     let settings = Settings {
         target: "bench".into(),
@@ -120,14 +116,16 @@ pub fn run(a: &ConsoleBenchArgs) -> Result<()> {
         ("topic", View::Topic("topic-0500".into())),
         ("group", View::Group("group-100".into())),
     ];
-    println!(
+    writeln!(
+        out,
         "depot console render benchmark: {} topics × {} partitions, {} groups, {}×{}",
         a.topics, a.partitions, a.groups, a.width, a.height
-    );
+    )?;
     for (name, v) in views {
         s.nav.stack = vec![Screen::new(v)];
-        let mut times = Vec::with_capacity(a.frames);
-        for i in 0..a.frames {
+        // At least one frame, so there is a median to show.
+        let mut times = Vec::with_capacity(a.frames.max(1));
+        for i in 0..a.frames.max(1) {
             s.nav.screen_mut().selected = i % 50;
             let t = Instant::now();
             terminal.draw(|f| view::render(f, &s))?;
@@ -136,10 +134,10 @@ pub fn run(a: &ConsoleBenchArgs) -> Result<()> {
         times.sort_by(|x, y| x.total_cmp(y));
         let p50 = times[times.len() / 2];
         let p99 = times[(times.len() * 99 / 100).min(times.len() - 1)];
-        println!("  {name:<7} frame: p50 {p50:.2} ms, p99 {p99:.2} ms");
+        writeln!(out, "  {name:<7} frame: p50 {p50:.2} ms, p99 {p99:.2} ms")?;
     }
     if let Some(kib) = rss_kib() {
-        println!("  resident memory with this state: {:.1} MiB", kib as f64 / 1024.0);
+        writeln!(out, "  resident memory with this state: {:.1} MiB", kib as f64 / 1024.0)?;
     }
     Ok(())
 }
