@@ -1,7 +1,7 @@
 //! Group verbs: `groups`, `group describe|delete`, `reset`, `undo`.
 
 use super::args::{Global, ResetArgs, UndoArgs};
-use super::{backend_err, print_json};
+use super::{backend_err, print_json, print_list};
 use crate::backend::Backend;
 use crate::core::format::{duration_ms, opt, rate};
 use crate::core::table::Table;
@@ -28,15 +28,7 @@ pub fn groups_table(groups: &[GroupInfo]) -> Table {
 
 pub async fn list(b: &dyn Backend, g: &Global) -> Result<()> {
     let groups = b.list_groups().await.map_err(backend_err)?;
-    if g.json {
-        return print_json(&groups);
-    }
-    let t = groups_table(&groups);
-    outln!("{}", t.render())?;
-    if t.is_empty() {
-        eprintln!("no consumer groups yet; `depot pull TOPIC --group NAME` creates one");
-    }
-    Ok(())
+    print_list(g, &groups, groups_table, "no consumer groups yet; `depot pull TOPIC --group NAME` creates one")
 }
 
 pub async fn describe(b: &dyn Backend, g: &Global, name: &str) -> Result<()> {

@@ -31,6 +31,7 @@ use args::{BenchWhat, Global, GroupAction, Verb};
 
 use crate::backend::open::{Target, open};
 use crate::backend::{Backend, BackendError};
+use crate::core::table::Table;
 use anyhow::Result;
 use serde::Serialize;
 use std::sync::Arc;
@@ -53,6 +54,20 @@ pub async fn connect(g: &Global) -> Result<Arc<dyn Backend>> {
 /// Prints a value as JSON (one line).
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
     outln!("{}", serde_json::to_string(v)?)?;
+    Ok(())
+}
+
+/// A listing: the items as JSON under `--json`, else their table, and on stderr what makes one
+/// when there are none.
+pub fn print_list<T: Serialize>(g: &Global, items: &[T], table: fn(&[T]) -> Table, none: &str) -> Result<()> {
+    if g.json {
+        return print_json(&items);
+    }
+    let t = table(items);
+    outln!("{}", t.render())?;
+    if t.is_empty() {
+        eprintln!("{none}");
+    }
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! `depot topics`, `depot topic create|describe|delete`, and the overview printed with no verb.
 
 use super::args::{Global, TopicAction};
-use super::{backend_err, print_json};
+use super::{backend_err, print_json, print_list};
 use crate::backend::Backend;
 use crate::core::format::{bytes, duration_ms, rate};
 use crate::core::table::Table;
@@ -50,15 +50,7 @@ pub async fn overview(b: &dyn Backend, g: &Global) -> Result<()> {
 
 pub async fn list(b: &dyn Backend, g: &Global) -> Result<()> {
     let topics = b.list_topics().await.map_err(backend_err)?;
-    if g.json {
-        return print_json(&topics);
-    }
-    let t = topics_table(&topics);
-    outln!("{}", t.render())?;
-    if t.is_empty() {
-        eprintln!("no topics; create one with: depot topic create NAME --partitions N");
-    }
-    Ok(())
+    print_list(g, &topics, topics_table, "no topics; create one with: depot topic create NAME --partitions N")
 }
 
 pub async fn topic(b: &dyn Backend, g: &Global, action: TopicAction) -> Result<()> {

@@ -3,7 +3,7 @@
 //! the group in view); [`Knob::from_action`] turns it back into a knob. The ids are also the
 //! knobs' names in the config file's `[keys]` table (`demo_faster = [">"]`).
 
-use super::sim::Sim;
+use super::sim::{Sim, SimGroup};
 use crate::console::panel::PanelAction;
 
 /// A demo knob; group knobs act on the selected group, or on all groups when none is selected.
@@ -120,17 +120,11 @@ impl Sim {
                 }
                 self.say(if paused { "producers paused".into() } else { "producers resumed".into() });
             }
-            Knob::PauseGroup(g) => {
-                for gi in self.group_index(g.as_deref()) {
-                    self.groups[gi].paused = !self.groups[gi].paused;
-                    let msg = format!(
-                        "group {} {}",
-                        self.groups[gi].spec.name,
-                        if self.groups[gi].paused { "paused" } else { "resumed" }
-                    );
-                    self.say(msg);
-                }
-            }
+            Knob::PauseGroup(g) => self.toggle(
+                g.as_deref(),
+                |grp| &mut grp.paused,
+                |name, paused| format!("group {name} {}", if paused { "paused" } else { "resumed" }),
+            ),
             Knob::AddMember(g) => {
                 if let Some(&gi) = self.group_index(g.as_deref()).first() {
                     self.join(gi)?;
@@ -148,17 +142,11 @@ impl Sim {
                     self.leave(gi)?;
                 }
             }
-            Knob::Idempotent(g) => {
-                for gi in self.group_index(g.as_deref()) {
-                    self.groups[gi].idempotent = !self.groups[gi].idempotent;
-                    let msg = format!(
-                        "group {} members are {} idempotent",
-                        self.groups[gi].spec.name,
-                        if self.groups[gi].idempotent { "now" } else { "no longer" }
-                    );
-                    self.say(msg);
-                }
-            }
+            Knob::Idempotent(g) => self.toggle(
+                g.as_deref(),
+                |grp| &mut grp.idempotent,
+                |name, on| format!("group {name} members are {} idempotent", if on { "now" } else { "no longer" }),
+            ),
             Knob::StepMode => {
                 self.step_mode = !self.step_mode;
                 self.say(if self.step_mode { "step mode: n advances one step".into() } else { "running".into() });
@@ -167,6 +155,17 @@ impl Sim {
             Knob::Restart => self.restart()?,
         }
         Ok(())
+    }
+
+    /// Flips a flag of the group `g` (of every group when none is named), saying each new state.
+    fn toggle(&mut self, g: Option<&str>, flag: fn(&mut SimGroup) -> &mut bool, said: fn(&str, bool) -> String) {
+        for gi in self.group_index(g) {
+            let grp = &mut self.groups[gi];
+            let on = !*flag(grp);
+            *flag(grp) = on;
+            let msg = said(&grp.spec.name, on);
+            self.say(msg);
+        }
     }
 }
 

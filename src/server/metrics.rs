@@ -2,6 +2,7 @@
 //! plus request counts and latency histograms recorded by a middleware.
 
 use crate::backend::Backend;
+use crate::core::{GroupInfo, PartitionInfo, PartitionLag, TopicInfo};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -84,72 +85,152 @@ pub async fn track(State(m): State<Arc<HttpMetrics>>, req: Request, next: Next) 
 pub async fn render(backend: &dyn Backend, http: &HttpMetrics) -> String {
     let mut out = String::new();
     if let Ok(topics) = backend.list_topics().await {
-        out.push_str("# HELP depot_partition_end_offset Offset after the last record of a partition.\n");
-        out.push_str("# TYPE depot_partition_end_offset gauge\n");
-        for t in &topics {
-            for p in &t.partitions {
-                let _ = writeln!(
-                    out,
-                    "depot_partition_end_offset{{topic=\"{}\",partition=\"{}\"}} {}",
-                    t.name, p.partition, p.end_offset
-                );
-            }
-        }
-        out.push_str("# HELP depot_partition_log_start_offset First offset still in a partition.\n");
-        out.push_str("# TYPE depot_partition_log_start_offset gauge\n");
-        for t in &topics {
-            for p in &t.partitions {
-                let _ = writeln!(
-                    out,
-                    "depot_partition_log_start_offset{{topic=\"{}\",partition=\"{}\"}} {}",
-                    t.name, p.partition, p.log_start
-                );
-            }
-        }
-        out.push_str("# HELP depot_partition_size_bytes Bytes on disk of a partition.\n");
-        out.push_str("# TYPE depot_partition_size_bytes gauge\n");
-        for t in &topics {
-            for p in &t.partitions {
-                let _ = writeln!(
-                    out,
-                    "depot_partition_size_bytes{{topic=\"{}\",partition=\"{}\"}} {}",
-                    t.name, p.partition, p.size_bytes
-                );
-            }
-        }
+        partition_gauges(&mut out, &topics);
     }
     if let Ok(groups) = backend.list_groups().await {
-        out.push_str("# HELP depot_group_lag_messages Records a group has not consumed yet.\n");
-        out.push_str("# TYPE depot_group_lag_messages gauge\n");
-        for g in &groups {
-            for p in &g.partitions {
-                let _ = writeln!(
-                    out,
-                    "depot_group_lag_messages{{group=\"{}\",topic=\"{}\",partition=\"{}\"}} {}",
-                    g.name, p.topic, p.partition, p.lag
-                );
-            }
-        }
-        out.push_str("# HELP depot_group_lag_seconds Age of the oldest record a group has not consumed.\n");
-        out.push_str("# TYPE depot_group_lag_seconds gauge\n");
-        for g in &groups {
-            for p in &g.partitions {
-                let _ = writeln!(
-                    out,
-                    "depot_group_lag_seconds{{group=\"{}\",topic=\"{}\",partition=\"{}\"}} {}",
-                    g.name,
-                    p.topic,
-                    p.partition,
-                    p.lag_ms as f64 / 1000.0
-                );
-            }
-        }
-        out.push_str("# HELP depot_group_members Live members of a group.\n");
-        out.push_str("# TYPE depot_group_members gauge\n");
-        for g in &groups {
-            let _ = writeln!(out, "depot_group_members{{group=\"{}\"}} {}", g.name, g.members.len());
-        }
+        group_gauges(&mut out, &groups);
     }
     http.render(&mut out);
     out
+}
+
+/// One gauge: its help and type lines, then a sample per (labels, value).
+fn gauge<V: std::fmt::Display>(out: &mut String, name: &str, help: &str, samples: impl Iterator<Item = (String, V)>) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    for (labels, value) in samples {
+        let _ = writeln!(out, "{name}{{{labels}}} {value}");
+    }
+}
+
+/// A gauge of a partition: its name, its help, and its value.
+type PartitionGauge = (&'static str, &'static str, fn(&PartitionInfo) -> u64);
+
+const PARTITION_GAUGES: [PartitionGauge; 3] = [
+    ("depot_partition_end_offset", "Offset after the last record of a partition.", |p| p.end_offset),
+    ("depot_partition_log_start_offset", "First offset still in a partition.", |p| p.log_start),
+    ("depot_partition_size_bytes", "Bytes on disk of a partition.", |p| p.size_bytes),
+];
+
+/// Offsets and sizes of every partition.
+fn partition_gauges(out: &mut String, topics: &[TopicInfo]) {
+    for (name, help, value) in PARTITION_GAUGES {
+        let samples = topics.iter().flat_map(|t| {
+            t.partitions.iter().map(move |p| (format!("topic=\"{}\",partition=\"{}\"", t.name, p.partition), value(p)))
+        });
+        gauge(out, name, help, samples);
+    }
+}
+
+/// Every group's lag per partition (in records and in seconds) and its live members.
+fn group_gauges(out: &mut String, groups: &[GroupInfo]) {
+    let lag = per_partition(groups, |p| p.lag);
+    gauge(out, "depot_group_lag_messages", "Records a group has not consumed yet.", lag);
+    let lag_s = per_partition(groups, |p| p.lag_ms as f64 / 1000.0);
+    gauge(out, "depot_group_lag_seconds", "Age of the oldest record a group has not consumed.", lag_s);
+    let members = groups.iter().map(|g| (format!("group=\"{}\"", g.name), g.members.len()));
+    gauge(out, "depot_group_members", "Live members of a group.", members);
+}
+
+/// A value of every group's every partition, labelled with the three.
+fn per_partition<V>(groups: &[GroupInfo], value: fn(&PartitionLag) -> V) -> impl Iterator<Item = (String, V)> {
+    groups.iter().flat_map(move |g| {
+        g.partitions.iter().map(move |p| {
+            (format!("group=\"{}\",topic=\"{}\",partition=\"{}\"", g.name, p.topic, p.partition), value(p))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::{MemberInfo, TopicConfig};
+
+    fn partition(partition: u32, log_start: u64, end_offset: u64, size_bytes: u64) -> PartitionInfo {
+        PartitionInfo { partition, log_start, end_offset, size_bytes, segments: 1, rate_in: 0.0, rate_out: 0.0 }
+    }
+
+    #[test]
+    fn partition_gauges_list_every_partition_of_every_topic_under_each_gauge() {
+        let topics = [
+            TopicInfo {
+                name: "a".into(),
+                config: TopicConfig::with_partitions(2),
+                partitions: vec![partition(0, 1, 5, 90), partition(1, 0, 2, 40)],
+            },
+            TopicInfo {
+                name: "b".into(),
+                config: TopicConfig::with_partitions(1),
+                partitions: vec![partition(0, 0, u64::MAX, 7)],
+            },
+        ];
+        let mut out = String::new();
+        partition_gauges(&mut out, &topics);
+        assert_eq!(
+            out,
+            "# HELP depot_partition_end_offset Offset after the last record of a partition.\n\
+             # TYPE depot_partition_end_offset gauge\n\
+             depot_partition_end_offset{topic=\"a\",partition=\"0\"} 5\n\
+             depot_partition_end_offset{topic=\"a\",partition=\"1\"} 2\n\
+             depot_partition_end_offset{topic=\"b\",partition=\"0\"} 18446744073709551615\n\
+             # HELP depot_partition_log_start_offset First offset still in a partition.\n\
+             # TYPE depot_partition_log_start_offset gauge\n\
+             depot_partition_log_start_offset{topic=\"a\",partition=\"0\"} 1\n\
+             depot_partition_log_start_offset{topic=\"a\",partition=\"1\"} 0\n\
+             depot_partition_log_start_offset{topic=\"b\",partition=\"0\"} 0\n\
+             # HELP depot_partition_size_bytes Bytes on disk of a partition.\n\
+             # TYPE depot_partition_size_bytes gauge\n\
+             depot_partition_size_bytes{topic=\"a\",partition=\"0\"} 90\n\
+             depot_partition_size_bytes{topic=\"a\",partition=\"1\"} 40\n\
+             depot_partition_size_bytes{topic=\"b\",partition=\"0\"} 7\n"
+        );
+    }
+
+    #[test]
+    fn group_gauges_give_lag_in_records_and_seconds_and_the_members() {
+        let lag = |topic: &str, partition: u32, lag: u64, lag_ms: u64| PartitionLag {
+            topic: topic.into(),
+            partition,
+            committed: None,
+            log_start: 0,
+            end_offset: lag,
+            lag,
+            lag_ms,
+            owner: None,
+            redeliveries: 0,
+        };
+        let member = MemberInfo {
+            member_id: "m".into(),
+            client_id: "c".into(),
+            topics: vec!["t".into()],
+            assignment: Vec::new(),
+            last_seen_ms: 0,
+            session_timeout_ms: 10_000,
+        };
+        let groups = [GroupInfo {
+            name: "g".into(),
+            state: "stable".into(),
+            generation: 1,
+            assignor: "range".into(),
+            members: vec![member],
+            partitions: vec![lag("t", 0, 3, 1500), lag("t", 1, 0, 0)],
+            consume_rate: 0.0,
+        }];
+        let mut out = String::new();
+        group_gauges(&mut out, &groups);
+        assert_eq!(
+            out,
+            "# HELP depot_group_lag_messages Records a group has not consumed yet.\n\
+             # TYPE depot_group_lag_messages gauge\n\
+             depot_group_lag_messages{group=\"g\",topic=\"t\",partition=\"0\"} 3\n\
+             depot_group_lag_messages{group=\"g\",topic=\"t\",partition=\"1\"} 0\n\
+             # HELP depot_group_lag_seconds Age of the oldest record a group has not consumed.\n\
+             # TYPE depot_group_lag_seconds gauge\n\
+             depot_group_lag_seconds{group=\"g\",topic=\"t\",partition=\"0\"} 1.5\n\
+             depot_group_lag_seconds{group=\"g\",topic=\"t\",partition=\"1\"} 0\n\
+             # HELP depot_group_members Live members of a group.\n\
+             # TYPE depot_group_members gauge\n\
+             depot_group_members{group=\"g\"} 1\n"
+        );
+    }
 }

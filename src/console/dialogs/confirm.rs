@@ -4,7 +4,7 @@
 use super::{Dialog, working};
 use crate::console::effect::Effect;
 use crate::console::state::{Level, Overlay, State};
-use crate::console::view::util::{block, popup};
+use crate::console::view::util::{block, key_hint, popup};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -52,12 +52,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State, c: &Confirm) {
         Line::from(""),
         Line::from(Span::styled(c.text.clone(), t.style(t.text))),
         Line::from(""),
-        Line::from(vec![
-            Span::styled(" enter/y ", t.bold(color)),
-            Span::styled("yes   ", t.style(t.text)),
-            Span::styled(" esc/n ", t.bold(t.muted)),
-            Span::styled("no", t.style(t.text)),
-        ]),
+        Line::from([key_hint(s, "enter/y", color, "yes   "), key_hint(s, "esc/n", t.muted, "no")].concat()),
     ];
     // Border, blank, the question (wrapped), blank, the keys, border.
     let inner_w = popup(area, 70, 1).width.saturating_sub(2).max(1) as usize;

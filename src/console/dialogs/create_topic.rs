@@ -6,8 +6,7 @@ use super::{Dialog, forms, working};
 use crate::backend::BResult;
 use crate::console::effect::Effect;
 use crate::console::form::{Field, Form, FormField};
-use crate::console::state::{Level, Overlay, State};
-use crate::console::update::refresh;
+use crate::console::state::{Overlay, State};
 use crate::core::time::parse_duration_ms;
 use crate::core::{TopicConfig, TopicInfo};
 use crossterm::event::KeyEvent;
@@ -77,17 +76,9 @@ fn submit(s: &mut State, f: &Form<CreateTopicField>) -> Result<Vec<Effect>, Stri
 
 /// The topic exists: say so; the lists refresh.
 pub fn created(s: &mut State, r: BResult<TopicInfo>) -> Vec<Effect> {
-    working::close(s);
-    match r {
-        Ok(t) => {
-            s.ui.say(Level::Ok, format!("created topic {} with {} partition(s)", t.name, t.partitions.len()));
-            refresh(s)
-        }
-        Err(e) => {
-            s.ui.say(Level::Error, format!("create failed: {e}"));
-            Vec::new()
-        }
-    }
+    working::done(s, r, "create failed", |_, t| {
+        format!("created topic {} with {} partition(s)", t.name, t.partitions.len())
+    })
 }
 
 pub fn draw(f: &mut Frame, area: Rect, s: &State, form: &Form<CreateTopicField>) {

@@ -4,8 +4,7 @@ use super::confirm::{self, Confirm};
 use super::working;
 use crate::backend::BResult;
 use crate::console::effect::Effect;
-use crate::console::state::{Level, State, View};
-use crate::console::update::refresh;
+use crate::console::state::{State, View};
 
 /// `D`: asks about the selected topic (unless read-only, or the engine cannot delete topics).
 pub fn open(s: &mut State) -> Vec<Effect> {
@@ -28,20 +27,12 @@ pub fn open(s: &mut State) -> Vec<Effect> {
 
 /// The topic is gone: so are its views (and a messages view above them); the lists refresh.
 pub fn deleted(s: &mut State, name: String, r: BResult<()>) -> Vec<Effect> {
-    working::close(s);
-    match r {
-        Ok(()) => {
-            s.ui.say(Level::Ok, format!("deleted topic {name}"));
-            while matches!(s.nav.view(), View::Topic(t) if *t == name)
-                || (*s.nav.view() == View::Messages && s.nav.stack.len() > 1)
-            {
-                s.nav.stack.pop();
-            }
-            refresh(s)
+    working::done(s, r, "delete failed", |s, ()| {
+        while matches!(s.nav.view(), View::Topic(t) if *t == name)
+            || (*s.nav.view() == View::Messages && s.nav.stack.len() > 1)
+        {
+            s.nav.stack.pop();
         }
-        Err(e) => {
-            s.ui.say(Level::Error, format!("delete failed: {e}"));
-            Vec::new()
-        }
-    }
+        format!("deleted topic {name}")
+    })
 }

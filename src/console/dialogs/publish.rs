@@ -7,7 +7,6 @@ use crate::backend::BResult;
 use crate::console::effect::Effect;
 use crate::console::form::{Field, Form, FormField};
 use crate::console::state::{Level, Overlay, State, View};
-use crate::console::update::refresh;
 use crate::core::*;
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
@@ -128,25 +127,16 @@ fn parse_headers(v: &str) -> Result<Vec<Header>, String> {
 
 /// The acks: where the records went; the lists refresh.
 pub fn published(s: &mut State, r: BResult<Vec<Ack>>) -> Vec<Effect> {
-    working::close(s);
-    match r {
-        Ok(acks) => {
-            let parts: BTreeSet<u32> = acks.iter().map(|a| a.partition).collect();
-            let last = acks.last().map(|a| format!(", last at offset {}", a.offset)).unwrap_or_default();
-            let text = format!(
-                "published {} record(s) to {} (partition {}){last}",
-                acks.len(),
-                acks.first().map(|a| a.topic.as_str()).unwrap_or("?"),
-                parts.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",")
-            );
-            s.ui.say(Level::Ok, text);
-            refresh(s)
-        }
-        Err(e) => {
-            s.ui.say(Level::Error, format!("publish failed: {e}"));
-            Vec::new()
-        }
-    }
+    working::done(s, r, "publish failed", |_, acks| {
+        let parts: BTreeSet<u32> = acks.iter().map(|a| a.partition).collect();
+        let last = acks.last().map(|a| format!(", last at offset {}", a.offset)).unwrap_or_default();
+        format!(
+            "published {} record(s) to {} (partition {}){last}",
+            acks.len(),
+            acks.first().map(|a| a.topic.as_str()).unwrap_or("?"),
+            parts.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",")
+        )
+    })
 }
 
 pub fn draw(f: &mut Frame, area: Rect, s: &State, d: &Publish) {

@@ -11,9 +11,9 @@ use crate::console::view::util::*;
 use crate::core::{PullRequest, PullResult};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PullField {
@@ -135,17 +135,7 @@ pub fn pulled_key(s: &mut State, p: PullResult, k: KeyEvent) -> Vec<Effect> {
 
 /// The commit ran; the lists refresh.
 pub fn committed(s: &mut State, r: BResult<()>) -> Vec<Effect> {
-    working::close(s);
-    match r {
-        Ok(()) => {
-            s.ui.say(Level::Ok, "committed");
-            refresh(s)
-        }
-        Err(e) => {
-            s.ui.say(Level::Error, format!("commit failed: {e}"));
-            Vec::new()
-        }
-    }
+    working::done(s, r, "commit failed", |_, ()| "committed".into())
 }
 
 pub fn draw(f: &mut Frame, area: Rect, s: &State, d: &Ask) {
@@ -155,16 +145,11 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State, d: &Ask) {
 /// The pulled records and the keys.
 pub fn draw_pulled(f: &mut Frame, area: Rect, s: &State, p: &PullResult) {
     let t = &s.theme;
-    // Border, header, records, blank, keys, border.
-    let r = popup(area, 100, (p.messages.len() + 5) as u16);
-    f.render_widget(Clear, r);
-    let b = block(s, format!("pulled {} record(s) as group {}", p.messages.len(), p.group));
-    let inner = b.inner(r);
-    f.render_widget(b, r);
-    let [tab_area, _, foot] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)]).areas(inner);
+    let title = format!("pulled {} record(s) as group {}", p.messages.len(), p.group);
+    let [tab_area, foot] = table_popup(f, area, s, 100, title, p.messages.len(), 1);
     let widths = [Constraint::Length(4), Constraint::Length(8), Constraint::Length(12), Constraint::Fill(1)];
-    let value_w = fill_width(r.width, &widths, 1);
+    // The table fills the popup inside its border: as wide as a bordered block two columns wider.
+    let value_w = fill_width(tab_area.width + 2, &widths, 1);
     let rows = p
         .messages
         .iter()
@@ -179,11 +164,7 @@ pub fn draw_pulled(f: &mut Frame, area: Rect, s: &State, p: &PullResult) {
         .collect();
     f.render_widget(table(s, &[" PART", " OFFSET", "KEY", "VALUE"], &widths, rows, None, 0), tab_area);
     let to: Vec<String> = p.offsets.iter().map(|o| format!("{}/{}→{}", o.topic, o.partition, o.offset)).collect();
-    let line = Line::from(vec![
-        Span::styled(" c ", t.bold(t.accent)),
-        Span::styled(format!("commit ({})   ", to.join(" ")), t.style(t.text)),
-        Span::styled(" esc ", t.bold(t.muted)),
-        Span::styled("don't commit: the group gets them again", t.style(t.text)),
-    ]);
-    f.render_widget(Paragraph::new(line), foot);
+    let mut keys = key_hint(s, "c", t.accent, format!("commit ({})   ", to.join(" "))).to_vec();
+    keys.extend(key_hint(s, "esc", t.muted, "don't commit: the group gets them again"));
+    f.render_widget(Paragraph::new(Line::from(keys)), foot);
 }

@@ -6,15 +6,14 @@ use crate::backend::BResult;
 use crate::console::effect::Effect;
 use crate::console::form::{Field, Form, FormField};
 use crate::console::state::{Level, Overlay, State, View};
-use crate::console::update::refresh;
 use crate::console::view::util::*;
 use crate::core::replay::ORIGIN_PREFIX;
 use crate::core::*;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplayField {
@@ -97,17 +96,7 @@ fn submit(s: &mut State, topic: &str, f: &Form<ReplayField>) -> Result<Vec<Effec
 
 /// The plan arrived: show it.
 pub fn planned(s: &mut State, r: BResult<ReplayPlan>) -> Vec<Effect> {
-    match r {
-        Ok(plan) => {
-            s.overlay = Some(Overlay::Dialog(Dialog::ReplayPreview(plan)));
-            s.ui.dirty = true;
-        }
-        Err(e) => {
-            working::close(s);
-            s.ui.say(Level::Error, format!("replay: {e}"));
-        }
-    }
-    Vec::new()
+    working::planned(s, r, "replay", Dialog::ReplayPreview)
 }
 
 /// Enter copies (when there is something to copy), esc cancels.
@@ -130,17 +119,7 @@ pub fn preview_key(s: &mut State, plan: ReplayPlan, k: KeyEvent) -> Vec<Effect> 
 
 /// The copy ran.
 pub fn done(s: &mut State, r: BResult<ReplayResult>) -> Vec<Effect> {
-    working::close(s);
-    match r {
-        Ok(res) => {
-            s.ui.say(Level::Ok, format!("replayed {} record(s) into {}", res.appended, res.target));
-            refresh(s)
-        }
-        Err(e) => {
-            s.ui.say(Level::Error, format!("replay failed: {e}"));
-            Vec::new()
-        }
-    }
+    working::done(s, r, "replay failed", |_, res| format!("replayed {} record(s) into {}", res.appended, res.target))
 }
 
 pub fn draw(f: &mut Frame, area: Rect, s: &State, d: &Replay) {
@@ -150,14 +129,8 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State, d: &Replay) {
 /// The plan: records per partition, then the keys.
 pub fn draw_preview(f: &mut Frame, area: Rect, s: &State, plan: &ReplayPlan) {
     let t = &s.theme;
-    // Border, header, rows, blank, keys, border.
-    let r = popup(area, 70, (plan.rows.len() + 5) as u16);
-    f.render_widget(Clear, r);
-    let b = block(s, format!("replay {} → {}: {} record(s)", plan.source, plan.target, plan.total));
-    let inner = b.inner(r);
-    f.render_widget(b, r);
-    let [tab_area, _, foot] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)]).areas(inner);
+    let title = format!("replay {} → {}: {} record(s)", plan.source, plan.target, plan.total);
+    let [tab_area, foot] = table_popup(f, area, s, 70, title, plan.rows.len(), 1);
     let rows = plan
         .rows
         .iter()
@@ -175,12 +148,11 @@ pub fn draw_preview(f: &mut Frame, area: Rect, s: &State, plan: &ReplayPlan) {
     let line = if plan.total == 0 {
         Line::from(Span::styled("nothing in that range — esc", t.style(t.warn)))
     } else {
-        Line::from(vec![
-            Span::styled(" enter ", t.bold(t.accent)),
-            Span::styled(format!("copy {} record(s) with {ORIGIN_PREFIX}* headers   ", plan.total), t.style(t.text)),
-            Span::styled(" esc ", t.bold(t.muted)),
-            Span::styled("cancel", t.style(t.text)),
-        ])
+        let mut keys =
+            key_hint(s, "enter", t.accent, format!("copy {} record(s) with {ORIGIN_PREFIX}* headers   ", plan.total))
+                .to_vec();
+        keys.extend(key_hint(s, "esc", t.muted, "cancel"));
+        Line::from(keys)
     };
     f.render_widget(Paragraph::new(line), foot);
 }

@@ -7,16 +7,15 @@ use crate::backend::BResult;
 use crate::console::effect::Effect;
 use crate::console::form::{Field, Form, FormField};
 use crate::console::state::{Level, Overlay, State, View, group_topics};
-use crate::console::update::refresh;
 use crate::console::view::util::*;
 use crate::core::format::opt;
 use crate::core::time::parse_duration_ms;
 use crate::core::*;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResetField {
@@ -110,17 +109,7 @@ fn submit(s: &mut State, group: &str, f: &Form<ResetField>) -> Result<Vec<Effect
 
 /// The plan (of a reset or an undo) arrived: show it.
 pub fn planned(s: &mut State, r: BResult<ResetPlan>) -> Vec<Effect> {
-    match r {
-        Ok(plan) => {
-            s.overlay = Some(Overlay::Dialog(Dialog::ResetPreview(Preview { plan, force: false })));
-            s.ui.dirty = true;
-        }
-        Err(e) => {
-            working::close(s);
-            s.ui.say(Level::Error, format!("reset: {e}"));
-        }
-    }
-    Vec::new()
+    working::planned(s, r, "reset", |plan| Dialog::ResetPreview(Preview { plan, force: false }))
 }
 
 /// Enter executes (unless live members refuse it), f toggles force, esc cancels.
@@ -153,21 +142,13 @@ pub fn preview_key(s: &mut State, p: Preview, k: KeyEvent) -> Vec<Effect> {
 
 /// The reset (or undo) ran: what it did, and how to undo it.
 pub fn done(s: &mut State, r: BResult<ResetRecord>) -> Vec<Effect> {
-    working::close(s);
-    match r {
-        Ok(rec) => {
-            let what = match rec.undo_of {
-                Some(id) => format!("undid reset #{id}"),
-                None => format!("reset #{} ({}) executed — press u in the group to undo", rec.id, rec.spec),
-            };
-            s.ui.say(Level::Ok, format!("group {}: {what}", rec.group));
-            refresh(s)
-        }
-        Err(e) => {
-            s.ui.say(Level::Error, format!("reset refused: {e}"));
-            Vec::new()
-        }
-    }
+    working::done(s, r, "reset refused", |_, rec| {
+        let what = match rec.undo_of {
+            Some(id) => format!("undid reset #{id}"),
+            None => format!("reset #{} ({}) executed — press u in the group to undo", rec.id, rec.spec),
+        };
+        format!("group {}: {what}", rec.group)
+    })
 }
 
 pub fn draw(f: &mut Frame, area: Rect, s: &State, d: &Reset) {
@@ -200,15 +181,8 @@ pub fn draw_preview(f: &mut Frame, area: Rect, s: &State, p: &Preview) {
         .filter(|(_, note)| note.chars().count() > note_w)
         .map(|(p, note)| Line::from(Span::styled(format!("partition {p}: {note}"), t.style(t.warn))))
         .collect();
-    // Border, header, rows, blank, long notes, two lines, border.
-    let r = popup(area, 100, (plan.rows.len() + long_notes.len() + 6) as u16);
-    f.render_widget(Clear, r);
-    let b = block(s, title);
-    let inner = b.inner(r);
-    f.render_widget(b, r);
-    let [tab_area, _, foot] =
-        Layout::vertical([Constraint::Min(2), Constraint::Length(1), Constraint::Length(long_notes.len() as u16 + 2)])
-            .areas(inner);
+    // Below the table: the long notes, whether it would be refused, the keys.
+    let [tab_area, foot] = table_popup(f, area, s, 100, title, plan.rows.len(), long_notes.len() as u16 + 2);
     let rows = plan
         .rows
         .iter()
@@ -241,18 +215,15 @@ pub fn draw_preview(f: &mut Frame, area: Rect, s: &State, p: &Preview) {
     }
     // While it would be refused, enter is not offered: f is what moves it on.
     let mut keys = if plan.live_members.is_empty() || force {
-        vec![
-            Span::styled(" enter ", t.bold(t.danger)),
-            Span::styled("execute (journaled; u undoes)   ", t.style(t.text)),
-        ]
+        key_hint(s, "enter", t.danger, "execute (journaled; u undoes)   ").to_vec()
     } else {
         Vec::new()
     };
     if !plan.live_members.is_empty() {
         let what = if force { "don't force   " } else { "force   " };
-        keys.extend([Span::styled(" f ", t.bold(t.warn)), Span::styled(what, t.style(t.text))]);
+        keys.extend(key_hint(s, "f", t.warn, what));
     }
-    keys.extend([Span::styled(" esc ", t.bold(t.muted)), Span::styled("cancel", t.style(t.text))]);
+    keys.extend(key_hint(s, "esc", t.muted, "cancel"));
     lines.push(Line::from(keys));
     f.render_widget(Paragraph::new(lines), foot);
 }

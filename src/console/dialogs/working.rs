@@ -1,9 +1,12 @@
 //! The working popup: shown while an answer is awaited. Only esc hides it (the answer still
-//! arrives, and closes it if it is still up).
+//! arrives, and closes it if it is still up). What the dialogs do with an answer alike is here
+//! too: a plan goes into its preview, a write's outcome onto the status line.
 
 use super::Dialog;
+use crate::backend::BResult;
 use crate::console::effect::Effect;
-use crate::console::state::{Overlay, State};
+use crate::console::state::{Level, Overlay, State};
+use crate::console::update::refresh;
 use crate::console::view::util::{block, popup};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -21,6 +24,39 @@ pub fn close(s: &mut State) {
         s.overlay = None;
     }
     s.ui.dirty = true;
+}
+
+/// A plan arrived: shown in its preview `dialog` (in the popup's place), or the failure said as
+/// `{what}: {e}`.
+pub fn planned<T>(s: &mut State, r: BResult<T>, what: &str, dialog: impl FnOnce(T) -> Dialog) -> Vec<Effect> {
+    match r {
+        Ok(plan) => {
+            s.overlay = Some(Overlay::Dialog(dialog(plan)));
+            s.ui.dirty = true;
+        }
+        Err(e) => {
+            close(s);
+            s.ui.say(Level::Error, format!("{what}: {e}"));
+        }
+    }
+    Vec::new()
+}
+
+/// A write ran: the popup goes; on success `ok` says what was done (after anything else it must
+/// change) and the lists refresh; a failure is said as `{failed}: {e}`.
+pub fn done<T>(s: &mut State, r: BResult<T>, failed: &str, ok: impl FnOnce(&mut State, T) -> String) -> Vec<Effect> {
+    close(s);
+    match r {
+        Ok(v) => {
+            let text = ok(s, v);
+            s.ui.say(Level::Ok, text);
+            refresh(s)
+        }
+        Err(e) => {
+            s.ui.say(Level::Error, format!("{failed}: {e}"));
+            Vec::new()
+        }
+    }
 }
 
 pub fn key(s: &mut State, text: String, k: KeyEvent) -> Vec<Effect> {

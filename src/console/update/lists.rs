@@ -4,7 +4,7 @@
 
 use crate::backend::BResult;
 use crate::console::effect::{Effect, Kind};
-use crate::console::state::{Level, MsgMode, State, View};
+use crate::console::state::{Data, Level, MsgMode, State, View};
 use crate::core::*;
 
 /// Loads the lists now (those not already in flight) and schedules the next refresh.
@@ -49,16 +49,27 @@ pub fn tick(s: &mut State, now: i64) -> Vec<Effect> {
     fx
 }
 
-/// Stores a refreshed list; on failure shows the error and backs off. True when it succeeded.
-fn refreshed<T: PartialEq>(s: &mut State, kind: Kind, r: BResult<T>, slot: fn(&mut State) -> &mut T) -> bool {
+/// Stores a refreshed list in its slot of the data (the list, and whether it has answered once);
+/// on failure shows the error and backs off. True when it succeeded.
+fn refreshed<T: PartialEq>(
+    s: &mut State,
+    kind: Kind,
+    r: BResult<T>,
+    slot: fn(&mut Data) -> (&mut T, &mut bool),
+) -> bool {
     s.refresh.inflight.remove(&kind);
+    let (_, loaded) = slot(&mut s.data);
+    if !*loaded {
+        *loaded = true;
+        s.ui.dirty = true;
+    }
     match r {
         Ok(v) => {
             if !s.refresh.round_failed && s.refresh.backend_error.take().is_some() {
                 s.refresh.failures = 0;
                 s.ui.say(Level::Ok, "connected again");
             }
-            let target = slot(s);
+            let (target, _) = slot(&mut s.data);
             if *target != v {
                 *target = v;
                 s.ui.dirty = true;
@@ -94,11 +105,7 @@ pub fn caps(s: &mut State, r: BResult<Capabilities>) -> Vec<Effect> {
 }
 
 pub fn topics(s: &mut State, r: BResult<Vec<TopicInfo>>) -> Vec<Effect> {
-    let ok = refreshed(s, Kind::Topics, r, |s| &mut s.data.topics);
-    if !s.data.loaded_topics {
-        s.data.loaded_topics = true;
-        s.ui.dirty = true;
-    }
+    let ok = refreshed(s, Kind::Topics, r, |d| (&mut d.topics, &mut d.loaded_topics));
     // Only fresh numbers make a sample: a failed refresh would repeat stale ones.
     if ok {
         s.trends.sample_topics(&s.data.topics);
@@ -108,11 +115,7 @@ pub fn topics(s: &mut State, r: BResult<Vec<TopicInfo>>) -> Vec<Effect> {
 }
 
 pub fn groups(s: &mut State, r: BResult<Vec<GroupInfo>>) -> Vec<Effect> {
-    let ok = refreshed(s, Kind::Groups, r, |s| &mut s.data.groups);
-    if !s.data.loaded_groups {
-        s.data.loaded_groups = true;
-        s.ui.dirty = true;
-    }
+    let ok = refreshed(s, Kind::Groups, r, |d| (&mut d.groups, &mut d.loaded_groups));
     // Repeated stale samples would make a moving group look stalled.
     if ok {
         s.trends.recompute_topic_lag(&s.data.groups);

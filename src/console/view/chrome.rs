@@ -122,21 +122,21 @@ pub struct Hint<'a> {
 impl Hint<'_> {
     /// The first key, as bound right now.
     pub fn key_label(&self, s: &State) -> String {
-        match self.key {
-            HintKey::Action(a) => s.keymap.label(a),
-            HintKey::Panel(i) => match s.panel.as_ref().and_then(|p| p.keys.get(i)) {
-                Some(k) => s.keymap.panel_label(&k.action, k.key),
-                None => "-".into(),
-            },
-        }
+        self.keys(s, false)
     }
 
     /// Every key, as bound right now.
     pub fn key_labels(&self, s: &State) -> String {
+        self.keys(s, true)
+    }
+
+    fn keys(&self, s: &State, all: bool) -> String {
         match self.key {
-            HintKey::Action(a) => s.keymap.labels(a),
+            HintKey::Action(a) if all => s.keymap.labels(a),
+            HintKey::Action(a) => s.keymap.label(a),
             HintKey::Panel(i) => match s.panel.as_ref().and_then(|p| p.keys.get(i)) {
-                Some(k) => s.keymap.panel_labels(&k.action, k.key),
+                Some(k) if all => s.keymap.panel_labels(&k.action, k.key),
+                Some(k) => s.keymap.panel_label(&k.action, k.key),
                 None => "-".into(),
             },
         }

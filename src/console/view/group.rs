@@ -34,8 +34,6 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
     let list = s.visible_groups();
     let b = block(s, format!("Consumer groups ({})", list.len()));
     if s.data.groups.is_empty() {
-        let inner = b.inner(area);
-        f.render_widget(b, area);
         let lines = if !s.data.loaded_groups {
             vec![Line::from("loading…")]
         } else {
@@ -47,8 +45,7 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
                 Line::from("or press l on a topic to pull by hand."),
             ]
         };
-        centered(f, inner, lines, t.style(t.muted));
-        return;
+        return empty(f, area, s, b, lines);
     }
     // Under 100 columns the trend goes and the numbers get narrower, so the names still show.
     let wide = area.width >= 100;
@@ -58,11 +55,8 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
         [Fill(1), Length(6), Length(7), Length(8), Length(8), Length(6), Length(6), Length(11)].to_vec()
     };
     let name_w = fill_width(area.width, &widths, if wide { 2 } else { 1 });
-    let (skip, sel) = window(s, area);
-    let rows = list
-        .iter()
-        .skip(skip)
-        .take(area.height as usize)
+    let (shown, sel) = on_screen(s, area, &list);
+    let rows = shown
         .map(|g| {
             let (gv, worst) = s.trends.group_verdict(g);
             let mut row = vec![
@@ -73,8 +67,7 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
                 num(duration_ms(g.max_lag_ms())),
             ];
             if wide {
-                let trend = s.trends.group_lag.get(&g.name).map(|q| spark(q.iter().copied(), 12)).unwrap_or_default();
-                row.push(cell(s, trend, t.accent));
+                row.push(cell(s, trend(s.trends.group_lag.get(&g.name), 12), t.accent));
             }
             row.extend([
                 num(g.redeliveries().to_string()),
@@ -96,11 +89,8 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
 pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
     let t = &s.theme;
     let Some(g) = s.data.group(name) else {
-        let b = block(s, format!("group {name}"));
-        let inner = b.inner(area);
-        f.render_widget(b, area);
-        centered(f, inner, vec![Line::from(format!("group {name} is gone — esc goes back"))], t.style(t.muted));
-        return;
+        let gone = vec![Line::from(format!("group {name} is gone — esc goes back"))];
+        return empty(f, area, s, block(s, format!("group {name}")), gone);
     };
     let (gv, worst) = s.trends.group_verdict(g);
     let [summary, parts, members] = layout::group(area, s, name);
@@ -145,12 +135,8 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
         [Fill(1), Length(4), Fill(1), Length(9), Length(9), Length(7), Length(8), Length(6), Length(6)].to_vec()
     };
     let name_w = fill_width(parts.width, &widths, 1);
-    let (skip, sel) = window(s, parts);
-    let rows = g
-        .partitions
-        .iter()
-        .skip(skip)
-        .take(parts.height as usize)
+    let (shown, sel) = on_screen(s, parts, &g.partitions);
+    let rows = shown
         .map(|p| {
             let v = s.trends.partition_verdict(g, p);
             let owner = p.owner.as_deref().map(|o| clip(o, name_w)).unwrap_or_else(|| "-".into());
@@ -164,13 +150,8 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
                 num(duration_ms(p.lag_ms)),
             ];
             if wide {
-                let trend = s
-                    .trends
-                    .partition_lag
-                    .get(&(g.name.clone(), p.topic.clone(), p.partition))
-                    .map(|q| spark(q.iter().copied(), 10))
-                    .unwrap_or_default();
-                row.push(cell(s, trend, t.accent));
+                let key = (g.name.clone(), p.topic.clone(), p.partition);
+                row.push(cell(s, trend(s.trends.partition_lag.get(&key), 10), t.accent));
             }
             row.extend([num(p.redeliveries.to_string()), cell(s, v.label(), verdict_color(s, v))]);
             row
@@ -185,10 +166,7 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
     f.render_widget(tab.block(block(s, format!("group {name} · partitions"))), parts);
     let b = block(s, "members".into());
     if g.members.is_empty() {
-        let inner = b.inner(members);
-        f.render_widget(b, members);
-        f.render_widget(Paragraph::new(" no live members: resets run without forcing").style(t.style(t.muted)), inner);
-        return;
+        return note(f, members, s, b, " no live members: resets run without forcing");
     }
     let widths = [Fill(1), Length(14), Fill(2), Length(9)];
     let assigned_w = fill_width(members.width, &widths, 2);

@@ -59,23 +59,18 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
     let (table_area, detail_area) = layout::messages(area, s);
     let b = block(s, title);
     if list.is_empty() {
-        let inner = b.inner(table_area);
-        f.render_widget(b, table_area);
         let text = match (&m.mode, m.loading) {
             (_, true) => "loading…".to_string(),
             (MsgMode::Backlog { group }, false) => format!("group {group} has consumed everything here: no backlog"),
             _ if !s.nav.screen().filter.is_empty() => "no record matches the filter (esc clears it)".into(),
             _ => "no records here yet — p publishes one".into(),
         };
-        centered(f, inner, vec![Line::from(text)], t.style(t.muted));
+        empty(f, table_area, s, b, vec![Line::from(text)]);
     } else {
         let widths = [Constraint::Length(8), Constraint::Length(23), Constraint::Length(12), Constraint::Fill(1)];
         let value_w = fill_width(table_area.width, &widths, 1);
-        let (skip, sel) = window(s, table_area);
-        let rows = list
-            .iter()
-            .skip(skip)
-            .take(table_area.height as usize)
+        let (shown, sel) = on_screen(s, table_area, &list);
+        let rows = shown
             .map(|r| {
                 vec![
                     num(r.offset.to_string()),

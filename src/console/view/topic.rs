@@ -19,8 +19,6 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
     };
     let b = block(s, title);
     if s.data.topics.is_empty() {
-        let inner = b.inner(area);
-        f.render_widget(b, area);
         let lines = if !s.data.loaded_topics {
             vec![Line::from("loading…")]
         } else {
@@ -38,8 +36,7 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
                 Line::from("For a guided tour with simulated producers and consumers: depot demo"),
             ]
         };
-        centered(f, inner, lines, t.style(t.muted));
-        return;
+        return empty(f, area, s, b, lines);
     }
     // Under 100 columns the trend goes and the numbers get narrower, so names and lag still show.
     let wide = area.width >= 100;
@@ -49,11 +46,8 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
         [Fill(1), Length(5), Length(8), Length(9), Length(7), Length(7), Fill(1)].to_vec()
     };
     let name_w = fill_width(area.width, &widths, if wide { 2 } else { 1 });
-    let (skip, sel) = window(s, area);
-    let rows = list
-        .iter()
-        .skip(skip)
-        .take(area.height as usize)
+    let (shown, sel) = on_screen(s, area, &list);
+    let rows = shown
         .map(|x| {
             let (lag, lag_color) = match s.trends.worst_lag(&x.name) {
                 Some((g, l, ms)) => (
@@ -77,8 +71,7 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
                 num(rate(x.rate_out())),
             ];
             if wide {
-                let trend = s.trends.topic_rates.get(&x.name).map(|q| spark(q.iter().copied(), 12)).unwrap_or_default();
-                row.push(cell(s, trend, t.accent));
+                row.push(cell(s, trend(s.trends.topic_rates.get(&x.name), 12), t.accent));
             }
             row.push(cell(s, clip(&lag, name_w), lag_color));
             row
@@ -96,16 +89,8 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
 pub fn topic(f: &mut Frame, area: Rect, s: &State, name: &str) {
     let t = &s.theme;
     let Some(info) = s.data.topic(name) else {
-        let b = block(s, format!("topic {name}"));
-        let inner = b.inner(area);
-        f.render_widget(b, area);
-        centered(
-            f,
-            inner,
-            vec![Line::from(format!("topic {name} is gone (deleted?) — esc goes back"))],
-            t.style(t.muted),
-        );
-        return;
+        let gone = vec![Line::from(format!("topic {name} is gone (deleted?) — esc goes back"))];
+        return empty(f, area, s, block(s, format!("topic {name}")), gone);
     };
     let groups: Vec<_> = s.data.groups.iter().filter(|g| g.partitions.iter().any(|p| p.topic == name)).collect();
     let n = info.partitions.len();
@@ -117,12 +102,8 @@ pub fn topic(f: &mut Frame, area: Rect, s: &State, name: &str) {
             [ms.map(duration_ms), b.map(bytes)].into_iter().flatten().collect::<Vec<_>>().join(" / ")
         ),
     };
-    let (skip, sel) = window(s, top);
-    let rows = info
-        .partitions
-        .iter()
-        .skip(skip)
-        .take(top.height as usize)
+    let (shown, sel) = on_screen(s, top, &info.partitions);
+    let rows = shown
         .map(|p| {
             vec![
                 num(p.partition.to_string()),
@@ -142,13 +123,7 @@ pub fn topic(f: &mut Frame, area: Rect, s: &State, name: &str) {
     f.render_widget(tab.block(block(s, format!("topic {name} · {} partition(s) · {retention}", n))), top);
     let b = block(s, "consumer groups".into());
     if groups.is_empty() {
-        let inner = b.inner(bottom);
-        f.render_widget(b, bottom);
-        f.render_widget(
-            ratatui::widgets::Paragraph::new(" no group consumes this topic yet").style(t.style(t.muted)),
-            inner,
-        );
-        return;
+        return note(f, bottom, s, b, " no group consumes this topic yet");
     }
     let mut rows = Vec::new();
     for g in &groups {

@@ -5,7 +5,8 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, BorderType, Borders, Cell, Clear, Paragraph, Row, Table};
+use std::collections::VecDeque;
 
 /// A sparkline as text from the last `width` values.
 pub fn spark<T: Copy + Into<u64>>(values: impl IntoIterator<Item = T>, width: usize) -> String {
@@ -14,6 +15,11 @@ pub fn spark<T: Copy + Into<u64>>(values: impl IntoIterator<Item = T>, width: us
     let tail = &v[v.len().saturating_sub(width)..];
     let max = tail.iter().copied().max().unwrap_or(0);
     tail.iter().map(|&x| BARS[(x * 7).checked_div(max).unwrap_or(0).min(7) as usize]).collect()
+}
+
+/// A trend column's sparkline of the last `width` samples; empty before the first sample.
+pub fn trend(samples: Option<&VecDeque<u64>>, width: usize) -> String {
+    samples.map(|q| spark(q.iter().copied(), width)).unwrap_or_default()
 }
 
 /// The bordered body block with a title.
@@ -64,6 +70,55 @@ pub fn window(s: &State, area: Rect) -> (usize, Option<usize>) {
         scroll = sel + 1 - visible;
     }
     (scroll, Some(sel - scroll))
+}
+
+/// The rows of `items` a table in `area` shows (only those are built), and the cursor among them.
+pub fn on_screen<'i, T>(s: &State, area: Rect, items: &'i [T]) -> (impl Iterator<Item = &'i T>, Option<usize>) {
+    let (skip, sel) = window(s, area);
+    (items.iter().skip(skip).take(area.height as usize), sel)
+}
+
+/// A block with nothing to list (loading, empty, gone): the block, and `lines` centered in it in
+/// the muted colour.
+pub fn empty(f: &mut Frame, area: Rect, s: &State, b: Block<'_>, lines: Vec<Line<'static>>) {
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    centered(f, inner, lines, s.theme.style(s.theme.muted));
+}
+
+/// A block with one muted line of note where a table would be (nothing consumes, no members).
+pub fn note(f: &mut Frame, area: Rect, s: &State, b: Block<'_>, text: &'static str) {
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    f.render_widget(Paragraph::new(text).style(s.theme.style(s.theme.muted)), inner);
+}
+
+/// A popup of at most `width` columns for a table of `rows` rows with `foot` lines below it
+/// (after a blank line): cleared, bordered and titled. Returns the table's and the foot's areas.
+pub fn table_popup(
+    f: &mut Frame,
+    area: Rect,
+    s: &State,
+    width: u16,
+    title: String,
+    rows: usize,
+    foot: u16,
+) -> [Rect; 2] {
+    // Border, header, rows, blank, foot, border.
+    let r = popup(area, width, (rows + 4) as u16 + foot);
+    f.render_widget(Clear, r);
+    let b = block(s, title);
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    let [tab, _, foot] =
+        Layout::vertical([Constraint::Min(2), Constraint::Length(1), Constraint::Length(foot)]).areas(inner);
+    [tab, foot]
+}
+
+/// A key and what it does, as a dialog's last line shows them: the key in bold `color`, the
+/// words after it in the text colour.
+pub fn key_hint(s: &State, key: &str, color: ratatui::style::Color, what: impl Into<String>) -> [Span<'static>; 2] {
+    [Span::styled(format!(" {key} "), s.theme.bold(color)), Span::styled(what.into(), s.theme.style(s.theme.text))]
 }
 
 /// A cell styled with a colour.
