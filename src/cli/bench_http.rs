@@ -1,14 +1,11 @@
 //! `depot bench http`: through the real HTTP API on loopback — batched publish throughput, and
 //! long-poll delivery latency (publish → a waiting fetch receives it).
 
-use crate::backend::embedded::Embedded;
-use crate::backend::remote::Remote;
-use crate::backend::{MessagesApi, TopicsApi};
+use crate::backend::open::{Target, open};
 use crate::core::{OutRecord, Payload, PublishRequest, TopicConfig};
 use crate::engine::{Engine, EngineConfig, SyncMode};
 use crate::server::{self, ServeOptions};
 use anyhow::{Context, Result};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -47,12 +44,12 @@ pub async fn run(a: &HttpBenchArgs) -> Result<()> {
     )?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = server::router(Arc::new(Embedded::new(engine.clone())), ServeOptions::default());
+    let app = server::router(open(&Target::Engine(engine.clone()), false).await?.backend, ServeOptions::default());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let srv = tokio::spawn(server::serve(listener, app, async {
         let _ = stop_rx.await;
     }));
-    let client = Remote::new(&format!("http://{addr}"), None)?;
+    let client = open(&Target::Remote { url: format!("http://{addr}"), token: None }, false).await?.backend;
     client.create_topic("bench", TopicConfig::with_partitions(1)).await.map_err(anyhow::Error::msg)?;
     client.create_topic("latency", TopicConfig::with_partitions(1)).await.map_err(anyhow::Error::msg)?;
 

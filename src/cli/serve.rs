@@ -1,12 +1,11 @@
 //! `depot serve`: the embedded engine over HTTP until SIGINT/SIGTERM, then a clean close.
 
 use super::args::{Global, ServeArgs};
-use crate::backend::embedded::Embedded;
+use crate::backend::open::{Target, open};
 use crate::engine::{Engine, EngineConfig};
 use crate::server::{self, ServeOptions};
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 /// Resolves when the process gets SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
@@ -45,7 +44,7 @@ pub async fn run(g: &Global, a: &ServeArgs) -> Result<()> {
     let local = listener.local_addr()?;
     engine.advertise(Some(&local.to_string()))?;
     // The server refuses writes itself when read-only (with a 403 naming the server).
-    let backend = Arc::new(Embedded::new(engine.clone()));
+    let backend = open(&Target::Engine(engine.clone()), false).await?.backend;
     let app = server::router(backend, ServeOptions { token: g.token.clone(), read_only: g.read_only });
     eprintln!(
         "depot serving {} on http://{local}{}{} (sync {}); Ctrl-C stops",
