@@ -17,12 +17,13 @@
 //!                    replay ranges and the depot.origin.* headers
 //!     caps, names    Capabilities; the topic and group name rule
 //!     time, format   time parsing and formatting that cannot panic; sizes, rates, ages
-//!     table          plain-text tables (the CLI's listings, the demo's scenario list)
+//!     table, error   plain-text tables (the CLI's listings, the demo's scenario list); Invalid
 //! src/engine/        the embedded engine (knows nothing of HTTP, terminals or other engines)
 //!     engine         the façade: open (lock, load), flush, close, the maintenance thread; one
 //!                    file per area of its API: lock, topics, produce, fetch, groups, consume,
 //!                    resets (plan → execute → journal → undo), replay
-//!     clock          the Clock it reads: SystemClock, or ManualClock for tests and the demo
+//!     clock, config  the Clock it reads (SystemClock, or ManualClock for tests and the demo);
+//!                    engine settings and sync modes
 //!     record         records and the CRC32C-framed batch format
 //!     segment, log   a partition: segments with sparse offset + time indexes; append, roll,
 //!                    retention (log), group commit (sync), reads (read), recovery, checkpoint
@@ -30,6 +31,7 @@
 //!     assignor, membership  range / round-robin assignment; a group's plain state
 //!     offsets, journal      committed offsets and resets journaled (small CRC-framed journals)
 //!     producer, rate        idempotent-producer state; per-second rate meters
+//!     error          the engine's typed errors
 //! src/backend/       the Backend trait family every front end speaks (in core's types)
 //!     open           the one factory: a data directory, a server, a context or an engine → a Backend
 //!     read_only      the wrapper that refuses writes, and `Call::writes`: what a write is
@@ -37,7 +39,8 @@
 //!     kafka/ nats/ redis/  one file per area: conn, codec, topics, messages, groups, resets, replay
 //!     support/       the rules the engines share: checks, reads, plan rows, rates, blocking calls
 //!     context        named connections from the config file (kubeconfig-style)
-//! src/server/        axum HTTP API over a Backend: /v1, /healthz, /metrics, OpenAPI
+//! src/server/        axum HTTP API over a Backend: /v1 (routes, guard, handlers), /healthz,
+//!                    error, metrics (/metrics), openapi
 //! src/console/       the TUI: msg, effect, state (in parts), a pure update (by area), dialogs/
 //!                    (one file per dialog: open, keys, submit, draw), typed forms, layout,
 //!                    views, the side-panel hook, driver, theme, keymap, Burrow health;
@@ -53,9 +56,9 @@
 //!                    snapshots, tmux), demo
 //! ```
 //!
-//! Arrows point one way: `cli`, `console`, `server` → `backend` → `engine` → `core`, and every
-//! layer may use `core`; nothing imports `cli`, `cli` does not import `console`, `server` does not
-//! import `cli`. Every front end opens its backend through `backend::open`. `demo` drives the
+//! Arrows point one way: `cli`, `console`, `server`, `demo` → `backend` → `engine` → `core`, and
+//! every layer may use `core`; nothing imports `cli`, `cli` does not import `console`, `server`
+//! does not import `cli`. Every front end opens its backend through `backend::open`. `demo` drives the
 //! engine directly (its simulated members need the engine's group protocol) and fills the
 //! console's side-panel hook (`demo` → `console`; the console never imports `demo`). The console
 //! never touches the engine, only a `Backend` (its launcher serves the HTTP API beside the engine

@@ -1,7 +1,14 @@
 //! What every front end talks to. A [`Backend`] is composed of small per-area traits (topics,
 //! messages, groups, resets, replays) over `crate::core`'s types, with one implementation per kind
 //! of engine: [`embedded`] (the in-process depot engine), [`remote`] (a depot server over HTTP),
-//! [`kafka`], [`nats`] and [`redis`].
+//! [`kafka`], [`nats`] and [`redis`] (a folder each, one file per area).
+//!
+//! - [`open`]: the one factory every front end opens its backend with (a data directory, a
+//!   server, a context, or an engine the caller opened)
+//! - [`read_only`]: the wrapper that refuses writes, and `Call::writes`, what a write is
+//! - [`wire`]: the HTTP API's bodies, shared by the server and [`remote`]
+//! - [`context`]: named connections from the config file (kubeconfig-style)
+//! - [`support`]: the rules the engines share (checks, reads, plan rows, rates, blocking calls)
 
 pub mod context;
 pub mod embedded;

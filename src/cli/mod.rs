@@ -2,6 +2,12 @@
 //! and the console benchmark have launchers of their own (`console::launch`, `demo::launch`,
 //! `console::bench`): `src/main.rs` hands those to them and everything else to [`run`].
 //!
+//! - `topics`: `topics`, `topic create|describe|delete`, and the overview (no verb, no terminal)
+//! - `publish`: `publish`; `read`: `peek`, `pull`, `export`, `import`
+//! - `groups`: `groups`, `group describe|delete`, `reset`, `undo`; `replay`: `replay`
+//! - `serve`: `serve` (the embedded engine over HTTP)
+//! - [`bench`](mod@bench), [`bench_http`]: `bench engine`, `bench http`
+//!
 //! Every verb speaks the [`Backend`] vocabulary through the one factory (`backend::open`), so it
 //! works the same on the embedded engine (`--data DIR`), a depot server (`--connect URL`) or a
 //! context (`--context NAME`). When another depot process holds the data directory and serves

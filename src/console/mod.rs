@@ -11,7 +11,7 @@
 //! - [`driver`]: terminal, event channel, effects in background tasks, redraw on change
 //! - [`health`]: Burrow's consumer health rules; [`theme`], [`keymap`]
 //! - [`launch`]: `depot` with no verb: opens the backend, loads theme and keys, runs the driver
-//! - [`bench`]: `depot bench console`, frame times with a big fixture
+//! - [`bench`](mod@bench): `depot bench console`, frame times with a big fixture
 
 pub mod bench;
 pub mod dialogs;

@@ -11,7 +11,7 @@
 //! - [`caps`]: `Capabilities`, what an engine can do
 //! - [`names`]: the topic and group name rule
 //! - [`time`]: RFC 3339 and `-15m` parsing, durations, and a formatter for every `i64` of ms
-//! - [`format`]: short sizes, rates and ages for tables; [`table`]: plain-text tables of them
+//! - [`format`](mod@format): short sizes, rates and ages for tables; [`table`]: plain-text tables of them
 //! - [`error`]: [`Invalid`], the one error core's rules give
 
 pub mod caps;

@@ -1,5 +1,11 @@
 //! `depot serve`: the HTTP/JSON API (axum) over any [`Backend`], with `/healthz`, `/metrics` and an
-//! OpenAPI document. Loopback by default; a token is required to listen anywhere else.
+//! OpenAPI document. Loopback by default; a token is required to listen anywhere else. This file
+//! holds the routes, the token and read-only guard, and the handlers; the bodies are
+//! `backend::wire`'s.
+//!
+//! - [`error`]: failures as HTTP answers, and extractors whose rejections answer the same way
+//! - [`metrics`]: the `/metrics` text (engine gauges, request counts and latencies)
+//! - [`openapi`]: the OpenAPI document of [`ROUTES`]
 
 pub mod error;
 pub mod metrics;

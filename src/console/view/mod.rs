@@ -1,6 +1,12 @@
 //! Drawing: a pure function of the state. Header (breadcrumbs, target), body (the current view),
 //! the side panel, status line, footer (the keys of this view), and overlays on top. Where each
 //! part goes is `console::layout`'s; each dialog draws itself (`console::dialogs`).
+//!
+//! - `topic`: the Topics list and one topic; `group`: the Groups list and one group;
+//!   `messages`: a partition's records and the detail pane
+//! - `chrome`: header, status line, footer and its hints, the `:` and `/` prompts
+//! - `help`: the help overlay; `panel`: the side panel
+//! - [`form`]: a dialog's form; [`util`]: blocks, tables, cells, popups and empty states
 
 mod chrome;
 pub mod form;
