@@ -447,13 +447,11 @@ async fn an_unreachable_broker_is_unavailable_not_a_hang() {
     assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
 }
 
-/// Needs no broker: with this build's librdkafka (no OpenSSL) TLS and SCRAM are refused up front
-/// with the build feature that would enable them; with an OpenSSL build they get as far as the
-/// (absent) broker.
+/// Needs no broker: this build's librdkafka links the system OpenSSL (rdkafka's `ssl` feature),
+/// so TLS and SCRAM are configured, not refused up front: against nothing listening the error is
+/// about reaching the brokers. An unknown mechanism is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_and_scram_settings_are_accepted() {
-    // This build links librdkafka with OpenSSL (rdkafka's ssl-vendored feature), so TLS and SCRAM
-    // are configured, not refused: against nothing listening the error is about reaching brokers.
     let tls = KafkaConfig { tls: true, ..KafkaConfig::new("127.0.0.1:1") };
     let scram = KafkaConfig {
         sasl_mechanism: Some("SCRAM-SHA-256".into()),
