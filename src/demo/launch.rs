@@ -2,16 +2,17 @@
 //! (or, headless, the scenario's state printed every simulated second; or the list of scenarios).
 
 use super::sim::Sim;
-use super::{panel, scenario};
+use super::{knobs, panel, scenario};
 use crate::backend::open::{Opened, Target, open};
+use crate::config;
 use crate::console::driver;
 use crate::console::keymap::Keymap;
-use crate::console::state::{Settings, State};
+use crate::console::state::{Level, Settings, State};
 use crate::console::theme::Theme;
 use crate::core::table::Table;
 use anyhow::{Context, Result};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What `depot demo` was asked for.
 #[derive(Clone, Debug, Default)]
@@ -91,10 +92,43 @@ pub async fn run(a: Options) -> Result<()> {
         refresh_ms: 500,
         contexts: Vec::new(),
     };
-    let state = State::new(settings, Keymap::default(), Theme::dark(), crate::core::time::now_ms());
+    let (keymap, problems) = keymap(config::config_dir().as_deref());
+    let mut state = State::new(settings, keymap, Theme::dark(), crate::core::time::now_ms());
+    if !problems.is_empty() {
+        state.ui.say(Level::Warn, problems.join(" · "));
+    }
     let result = driver::run(backend, state, driver::Extras { panel: Some(link), switcher: None }).await;
     // The simulation thread ends when it sees the command channel close; a step it is still in
     // when the engine closes fails harmlessly (and is logged).
     engine.close()?;
     result
+}
+
+/// The console's keys with the config file's `[keys]`, where the knobs rebind by their ids
+/// (`demo_faster = ["F"]`), and what was wrong with the file.
+fn keymap(config_dir: Option<&Path>) -> (Keymap, Vec<String>) {
+    let (cfg, mut problems) = config::load(config_dir);
+    let (keymap, key_problems) = Keymap::with_overrides(&cfg.keys, &knobs::action_ids());
+    problems.extend(key_problems);
+    (keymap, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::keymap::{Action, Key};
+
+    #[test]
+    fn the_config_files_keys_rebind_the_knobs_and_the_consoles_actions() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[keys]\ndemo_faster = [\"F\"]\npublish = [\"P\"]\ndemo_nonesuch = [\"y\"]\n";
+        std::fs::write(dir.path().join("config.toml"), text).unwrap();
+        let (map, problems) = keymap(Some(dir.path()));
+        assert_eq!(map.panel_keys("demo_faster", Key::char('>')), [Key::char('F')]);
+        assert_eq!(map.panel_keys("demo_slower", Key::char('<')), [Key::char('<')], "the others keep theirs");
+        assert_eq!(map.label(Action::Publish), "P");
+        assert_eq!(problems, ["[keys] demo_nonesuch: no such action"]);
+        let (_, none) = keymap(None);
+        assert!(none.is_empty());
+    }
 }
