@@ -64,6 +64,12 @@
 //! never touches the engine, only a `Backend` (its launcher serves the HTTP API beside the engine
 //! it opened, through `Opened`).
 
+/// What a launcher (`console::launch::run`, `demo::launch::run`, `cli::run`) hands the binary:
+/// its whole run as one boxed future. Boxed in the library, the run's state machine is compiled
+/// here, once; awaited straight from `src/main.rs`, it was compiled again in the binary, in one
+/// codegen unit (about 20 s of every release build, at the end of its critical path).
+pub type Launch = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>>>>;
+
 pub mod backend;
 pub mod cli;
 pub mod config;

@@ -35,6 +35,7 @@ mod topics;
 pub use args::Cli;
 use args::{BenchWhat, Global, GroupAction, Verb};
 
+use crate::Launch;
 use crate::backend::open::{Target, open};
 use crate::backend::{Backend, BackendError};
 use crate::core::table::Table;
@@ -84,7 +85,11 @@ pub fn backend_err(e: BackendError) -> anyhow::Error {
 
 /// Runs the parsed command line: every verb but `demo` and `bench console` (the binary hands
 /// those, and the console itself, to their launchers), and the overview when there is no verb.
-pub async fn run(cli: Cli) -> Result<()> {
+pub fn run(cli: Cli) -> Launch {
+    Box::pin(verb(cli))
+}
+
+async fn verb(cli: Cli) -> Result<()> {
     let g = &cli.global;
     // Checked whichever backend ends up serving the verb, so a bad value never passes silently.
     g.sync_mode()?;

@@ -6,6 +6,7 @@ use super::driver::{self, Switcher};
 use super::keymap::Keymap;
 use super::state::{ContextBadge, Level, Settings, State, Switched};
 use super::theme::Theme;
+use crate::Launch;
 use crate::backend::context::{self, Context};
 use crate::backend::open::{Opened, SyncMode, Target, open};
 use crate::backend::{Backend, BackendError};
@@ -35,7 +36,11 @@ pub struct Options {
 }
 
 /// Runs the console until the user quits.
-pub async fn run(o: Options) -> Result<()> {
+pub fn run(o: Options) -> Launch {
+    Box::pin(console(o))
+}
+
+async fn console(o: Options) -> Result<()> {
     let cfg_dir = config::config_dir();
     let (cfg, mut problems) = config::load(cfg_dir.as_deref());
     let theme_name = o.theme.clone().or(cfg.theme.clone()).unwrap_or_else(|| "dark".into());

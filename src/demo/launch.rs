@@ -3,6 +3,7 @@
 
 use super::sim::Sim;
 use super::{knobs, panel, scenario};
+use crate::Launch;
 use crate::backend::open::{Opened, Target, open};
 use crate::config;
 use crate::console::driver;
@@ -37,7 +38,12 @@ macro_rules! outln {
     };
 }
 
-pub async fn run(a: Options) -> Result<()> {
+/// Lists the scenarios, or runs one headless or in the console.
+pub fn run(a: Options) -> Launch {
+    Box::pin(demo(a))
+}
+
+async fn demo(a: Options) -> Result<()> {
     if a.list {
         let mut t = Table::new(&["SCENARIO", "WHAT IT SHOWS"]);
         for (name, text) in scenario::BUILT_IN {
