@@ -26,6 +26,8 @@
 //!     assignor, membership  range / round-robin assignment; a group's plain state
 //!     offsets, journal      committed offsets and resets journaled (small CRC-framed journals)
 //!     producer, rate        idempotent-producer state; per-second rate meters
+//!     storage/       every file operation: the Storage trait (mod), the real file system (fs),
+//!                    SimStorage (sim/: an in-memory disk with power loss and injected faults)
 //! src/backend/       the Backend trait family every front end speaks (in core's types); embedded
 //!                    (in-process engine), remote (a depot server over HTTP), kafka, nats, redis
 //! src/server/        axum HTTP API over a Backend: /v1, /healthz, /metrics, OpenAPI

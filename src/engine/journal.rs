@@ -4,17 +4,18 @@
 
 use super::config::SyncMode;
 use super::error::{EngineError, IoContext, Result};
+use super::storage::{OpenMode, Storage, StorageFile};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// An open journal.
 #[derive(Debug)]
 pub struct Journal {
+    storage: Arc<dyn Storage>,
     path: PathBuf,
-    file: File,
+    file: Arc<dyn StorageFile>,
     size: u64,
     sync: SyncMode,
     dirty: bool,
@@ -32,8 +33,12 @@ fn frame<T: Serialize>(entry: &T) -> Result<Vec<u8>> {
 
 impl Journal {
     /// Opens `path`, returning the journal and every entry in it.
-    pub fn open<T: DeserializeOwned>(path: &Path, sync: SyncMode) -> Result<(Journal, Vec<T>)> {
-        let bytes = match std::fs::read(path) {
+    pub fn open<T: DeserializeOwned>(
+        storage: &Arc<dyn Storage>,
+        path: &Path,
+        sync: SyncMode,
+    ) -> Result<(Journal, Vec<T>)> {
+        let bytes = match storage.read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(EngineError::io(format!("read {}", path.display()), e)),
@@ -73,24 +78,21 @@ impl Journal {
             }
             pos += 8 + len;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .read(true)
-            .open(path)
-            .ctx(|| format!("open {}", path.display()))?;
+        let file = storage.open(path, OpenMode::Create).ctx(|| format!("open {}", path.display()))?;
         if let Some(why) = torn {
             tracing::warn!("{}: {why}; cut {} bytes at byte {pos}", path.display(), bytes.len() - pos);
             file.set_len(pos as u64).ctx(|| format!("truncate {}", path.display()))?;
             file.sync_all().ctx(|| format!("fsync {}", path.display()))?;
         }
-        Ok((Journal { path: path.to_path_buf(), file, size: pos as u64, sync, dirty: false }, entries))
+        let j =
+            Journal { storage: storage.clone(), path: path.to_path_buf(), file, size: pos as u64, sync, dirty: false };
+        Ok((j, entries))
     }
 
     /// Appends one entry; durable before returning when the sync mode is `always` (or `force_sync`).
     pub fn append<T: Serialize>(&mut self, entry: &T, force_sync: bool) -> Result<()> {
         let buf = frame(entry)?;
-        self.file.write_all(&buf).ctx(|| format!("write {}", self.path.display()))?;
+        self.file.write_all_at(&buf, self.size).ctx(|| format!("write {}", self.path.display()))?;
         self.size += buf.len() as u64;
         self.dirty = true;
         if force_sync || self.sync == SyncMode::Always {
@@ -122,19 +124,16 @@ impl Journal {
             buf.extend_from_slice(&frame(e)?);
         }
         {
-            let mut f = File::create(&tmp).ctx(|| format!("create {}", tmp.display()))?;
-            f.write_all(&buf).ctx(|| format!("write {}", tmp.display()))?;
+            let f = self.storage.open(&tmp, OpenMode::Truncate).ctx(|| format!("create {}", tmp.display()))?;
+            f.write_all_at(&buf, 0).ctx(|| format!("write {}", tmp.display()))?;
             f.sync_all().ctx(|| format!("fsync {}", tmp.display()))?;
         }
-        std::fs::rename(&tmp, &self.path).ctx(|| format!("replace {}", self.path.display()))?;
+        self.storage.rename(&tmp, &self.path).ctx(|| format!("replace {}", self.path.display()))?;
         if let Some(dir) = self.path.parent() {
-            super::segment::sync_dir(dir)?;
+            super::segment::sync_dir(self.storage.as_ref(), dir)?;
         }
-        self.file = OpenOptions::new()
-            .append(true)
-            .read(true)
-            .open(&self.path)
-            .ctx(|| format!("open {}", self.path.display()))?;
+        self.file =
+            self.storage.open(&self.path, OpenMode::ReadWrite).ctx(|| format!("open {}", self.path.display()))?;
         self.size = buf.len() as u64;
         self.dirty = false;
         Ok(())
@@ -145,25 +144,30 @@ impl Journal {
 mod tests {
     use super::*;
 
+    fn put(fs: &Arc<dyn Storage>, p: &Path, bytes: &[u8]) {
+        fs.open(p, OpenMode::Truncate).unwrap().write_all_at(bytes, 0).unwrap();
+    }
+
     #[test]
     fn torn_last_entry_is_cut_and_damage_before_valid_entries_is_an_error() {
+        let fs = super::super::storage::real();
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("j");
         {
-            let (mut j, e) = Journal::open::<u32>(&p, SyncMode::Never).unwrap();
+            let (mut j, e) = Journal::open::<u32>(&fs, &p, SyncMode::Never).unwrap();
             assert!(e.is_empty());
             for i in 0..3u32 {
                 j.append(&i, false).unwrap();
             }
         }
-        let full = std::fs::read(&p).unwrap();
-        std::fs::write(&p, &full[..full.len() - 2]).unwrap();
-        let (_, e) = Journal::open::<u32>(&p, SyncMode::Never).unwrap();
+        let full = fs.read(&p).unwrap();
+        put(&fs, &p, &full[..full.len() - 2]);
+        let (_, e) = Journal::open::<u32>(&fs, &p, SyncMode::Never).unwrap();
         assert_eq!(e, vec![0, 1]);
         let mut bad = full.clone();
         bad[8] ^= 1; // the first entry's one-byte body
-        std::fs::write(&p, &bad).unwrap();
-        let err = Journal::open::<u32>(&p, SyncMode::Never).unwrap_err().to_string();
+        put(&fs, &p, &bad);
+        let err = Journal::open::<u32>(&fs, &p, SyncMode::Never).unwrap_err().to_string();
         assert!(err.contains("at byte 0"), "{err}");
     }
 }

@@ -17,11 +17,10 @@ use super::rate::RateMeter;
 use super::record::{self, NewRecord};
 use super::recovery::{self, Recovered};
 use super::segment::Segment;
+use super::storage::{Storage, StorageFile};
 use super::sync::SyncState;
 use event_listener::Event;
 use parking_lot::{Condvar, Mutex};
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,6 +36,8 @@ pub struct LogConfig {
     pub index_interval: u64,
     /// Append timestamps and the rate meters read this clock.
     pub clock: Arc<dyn Clock>,
+    /// Where the partition's files are.
+    pub storage: Arc<dyn Storage>,
 }
 
 /// The result of an append.
@@ -57,7 +58,7 @@ pub(super) struct LogState {
     pub failed: Option<String>,
     pub scratch: Vec<u8>,
     /// Segments sealed without an fsync (`sync=never`): the next flush (a clean close) fsyncs them.
-    pub unsynced: Vec<(Arc<File>, PathBuf)>,
+    pub unsynced: Vec<(Arc<dyn StorageFile>, PathBuf)>,
 }
 
 impl LogState {
@@ -118,7 +119,7 @@ impl std::fmt::Debug for PartitionLog {
 impl PartitionLog {
     /// Opens (or creates) the partition in `dir`, recovering the active segment's tail.
     pub fn open(dir: &Path, topic: &str, partition: u32, cfg: LogConfig) -> Result<(PartitionLog, RecoveryReport)> {
-        std::fs::create_dir_all(dir).ctx(|| format!("create partition directory {}", dir.display()))?;
+        cfg.storage.create_dir_all(dir).ctx(|| format!("create partition directory {}", dir.display()))?;
         let mut report = RecoveryReport::default();
         let Recovered { segments, next_offset, last_ts, producers } = recovery::open_segments(dir, &cfg, &mut report)?;
         let log_start = segments[0].base;
@@ -283,7 +284,7 @@ impl PartitionLog {
             st.unsynced.push(sealed);
         }
         let next = st.next_offset;
-        let seg = Segment::create(&self.dir, next, sync)?;
+        let seg = Segment::create(&self.cfg.storage, &self.dir, next, sync)?;
         st.segments.push(seg);
         let ckpt = st.checkpoint();
         self.write_checkpoint(&ckpt);

@@ -27,6 +27,8 @@
 //! - [`membership`]: a group's plain state — members, generations, positions, redeliveries
 //! - [`offsets`]: the committed-offsets and reset journals and the groups they rebuild
 //! - [`journal`]: small CRC-framed journals
+//! - [`storage`]: every file operation goes through its `Storage` trait: the real file system,
+//!   or `SimStorage` (power loss and injected faults, for the fault tests)
 //! - [`rate`]: per-second rate meters on the engine's clock
 //! - [`error`]: the engine's typed errors
 //!
@@ -57,6 +59,7 @@ pub mod recovery;
 pub mod replay;
 pub mod resets;
 pub mod segment;
+pub mod storage;
 pub mod sync;
 pub mod topic;
 pub mod topics;

@@ -8,6 +8,7 @@ use super::config::SyncMode;
 use super::error::{EngineError, Result};
 use super::journal::Journal;
 use super::membership::Group;
+use super::storage::Storage;
 use super::topic::Topic;
 use crate::core::ResetRecord;
 use serde::{Deserialize, Serialize};
@@ -51,13 +52,15 @@ impl GroupsState {
     /// Reads both journals in `groups_dir` and rebuilds the groups. After a crash in interval or
     /// never mode a commit can point past what survived of a partition: it is clamped to the end.
     pub fn open(
+        storage: &Arc<dyn Storage>,
         groups_dir: &Path,
         sync: SyncMode,
         topics: &BTreeMap<String, Arc<Topic>>,
         clock: Arc<dyn Clock>,
     ) -> Result<GroupsState> {
-        let (offsets, entries) = Journal::open::<OffsetEntry>(&groups_dir.join("offsets.log"), sync)?;
-        let (resets, history) = Journal::open::<ResetRecord>(&groups_dir.join("resets.log"), SyncMode::Always)?;
+        let (offsets, entries) = Journal::open::<OffsetEntry>(storage, &groups_dir.join("offsets.log"), sync)?;
+        let (resets, history) =
+            Journal::open::<ResetRecord>(storage, &groups_dir.join("resets.log"), SyncMode::Always)?;
         let mut state = GroupsState { groups: BTreeMap::new(), offsets, resets, history, clock };
         for e in entries {
             state.apply(e);

@@ -60,7 +60,7 @@ impl PartitionLog {
                 (s.file.clone(), s.path.clone(), s.position_for(at), s.size, want.clamp(64 * 1024, 8 << 20))
             };
             let scratch = std::mem::take(&mut *self.read_buf.lock());
-            let mut reader = FrameReader::new(&file, &path, pos, seg_end, chunk).with_scratch(scratch);
+            let mut reader = FrameReader::new(file.as_ref(), &path, pos, seg_end, chunk).with_scratch(scratch);
             let mut progressed = false;
             loop {
                 if out.len() >= max_records || (bytes >= max_bytes && !out.is_empty()) {

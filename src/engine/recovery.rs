@@ -11,7 +11,7 @@ use super::log::LogConfig;
 use super::producer::Producers;
 use super::record::{self, BATCH_HEADER};
 use super::segment::{self, Frame, FrameReader, Segment, read_exact_at};
-use std::fs::File;
+use super::storage::StorageFile;
 use std::path::{Path, PathBuf};
 
 /// What recovery did on open, for logs and tests.
@@ -35,20 +35,19 @@ pub struct Recovered {
 /// Opens (or creates) the segments of the partition in `dir`.
 pub fn open_segments(dir: &Path, cfg: &LogConfig, report: &mut RecoveryReport) -> Result<Recovered> {
     let mut bases = Vec::new();
-    for entry in std::fs::read_dir(dir).ctx(|| format!("list {}", dir.display()))? {
-        let entry = entry.ctx(|| format!("list {}", dir.display()))?;
-        if let Some(b) = entry.file_name().to_str().and_then(segment::parse_log_name) {
+    for name in cfg.storage.list_dir(dir).ctx(|| format!("list {}", dir.display()))? {
+        if let Some(b) = segment::parse_log_name(&name) {
             bases.push(b);
         }
     }
     bases.sort_unstable();
     let mut segments = Vec::with_capacity(bases.len().max(1));
     let Some(&last) = bases.last() else {
-        segments.push(Segment::create(dir, 0, cfg.sync != SyncMode::Never)?);
+        segments.push(Segment::create(&cfg.storage, dir, 0, cfg.sync != SyncMode::Never)?);
         return Ok(Recovered { segments, next_offset: 0, last_ts: i64::MIN, producers: Producers::default() });
     };
     for w in bases.windows(2) {
-        segments.push(open_sealed(dir, w[0], w[1], cfg.index_interval)?);
+        segments.push(open_sealed(cfg, dir, w[0], w[1])?);
     }
     let (seg, next_offset, ts, producers) = recover_active(dir, last, &segments, cfg, report)?;
     // Timestamps never go back, even when the checkpoint is gone and the active segment is empty.
@@ -58,8 +57,9 @@ pub fn open_segments(dir: &Path, cfg: &LogConfig, report: &mut RecoveryReport) -
 }
 
 /// Opens a sealed segment: trusts its indexes; rebuilds them (a full, CRC-checked scan) if missing.
-fn open_sealed(dir: &Path, base: u64, next_base: u64, interval: u64) -> Result<Segment> {
-    let mut seg = Segment::open_file(dir, base)?;
+fn open_sealed(cfg: &LogConfig, dir: &Path, base: u64, next_base: u64) -> Result<Segment> {
+    let interval = cfg.index_interval;
+    let mut seg = Segment::open_file(&cfg.storage, dir, base)?;
     let size = seg.size;
     // Entries must point inside the segment: positions below its size, offsets below the next base.
     seg.load_indexes(size, Some(next_base - base));
@@ -67,11 +67,11 @@ fn open_sealed(dir: &Path, base: u64, next_base: u64, interval: u64) -> Result<S
     let has_ts = seg.tindex.last().is_some();
     if (seg.index.is_empty() || !has_ts) && size > 0 {
         tracing::warn!("rebuilding the indexes of {} (missing or damaged)", seg.path.display());
-        let mut fresh = Segment::open_file(dir, base)?;
+        let mut fresh = Segment::open_file(&cfg.storage, dir, base)?;
         fresh.load_indexes(0, Some(0));
         let file = fresh.file.clone();
         let path = fresh.path.clone();
-        let mut reader = FrameReader::new(&file, &path, 0, size, 4 << 20);
+        let mut reader = FrameReader::new(file.as_ref(), &path, 0, size, 4 << 20);
         loop {
             match reader.next_frame()? {
                 Frame::End => break,
@@ -105,9 +105,9 @@ fn recover_active(
     cfg: &LogConfig,
     report: &mut RecoveryReport,
 ) -> Result<(Segment, u64, i64, Producers)> {
-    let mut seg = Segment::open_file(dir, base)?;
+    let mut seg = Segment::open_file(&cfg.storage, dir, base)?;
     let len = seg.size;
-    let (ck, older) = match checkpoint::read(dir) {
+    let (ck, older) = match checkpoint::read(cfg.storage.as_ref(), dir) {
         Some(c) if c.base == base && c.pos <= len && c.next >= base => (Some(c), None),
         Some(c) if c.base < base => (None, Some(c)),
         _ => (None, None),
@@ -135,7 +135,7 @@ fn recover_active(
     seg.max_ts = last_ts;
     let file = seg.file.clone();
     let path = seg.path.clone();
-    let mut reader = FrameReader::new(&file, &path, pos, len, 4 << 20);
+    let mut reader = FrameReader::new(file.as_ref(), &path, pos, len, 4 << 20);
     let damage = loop {
         match reader.next_frame()? {
             Frame::End => break None,
@@ -157,7 +157,7 @@ fn recover_active(
     };
     report.scanned_bytes = len - scan_start;
     if let Some(reason) = damage {
-        if let Some(valid) = find_valid_batch_after(&file, &path, pos, len)? {
+        if let Some(valid) = find_valid_batch_after(file.as_ref(), &path, pos, len)? {
             return Err(EngineError::Corrupt {
                 file: path,
                 position: pos,
@@ -192,7 +192,7 @@ fn producers_after(sealed: &[Segment], c: Checkpoint) -> (Producers, i64) {
     let (mut producers, mut last_ts) = (c.producers, c.last_ts);
     for (i, s) in sealed.iter().enumerate().skip(first) {
         let from = if i == first { c.pos } else { 0 };
-        let mut reader = FrameReader::new(&s.file, &s.path, from, s.size, 4 << 20);
+        let mut reader = FrameReader::new(s.file.as_ref(), &s.path, from, s.size, 4 << 20);
         loop {
             match reader.next_frame() {
                 Ok(Frame::Ok(h, _)) => {
@@ -219,7 +219,7 @@ fn producers_after(sealed: &[Segment], c: Checkpoint) -> (Producers, i64) {
 
 /// Looks for any valid batch strictly after `from` (up to `end`): damage followed by valid data
 /// means the damage is not a torn tail, and the engine must not truncate it away.
-pub fn find_valid_batch_after(file: &File, path: &Path, from: u64, end: u64) -> Result<Option<u64>> {
+pub fn find_valid_batch_after(file: &dyn StorageFile, path: &Path, from: u64, end: u64) -> Result<Option<u64>> {
     const CHUNK: u64 = 1 << 20;
     let mut start = from + 1;
     while start + (BATCH_HEADER as u64) <= end {

@@ -4,10 +4,8 @@
 
 use super::error::{EngineError, IoContext, Result};
 use super::record::{self, BATCH_HEADER, BatchHeader, FrameError};
+use super::storage::{OpenMode, Storage, StorageFile};
 use bytes::{Bytes, BytesMut};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -40,12 +38,12 @@ pub fn parse_log_name(name: &str) -> Option<u64> {
 }
 
 /// Fsyncs a directory so a new or removed entry in it survives a crash.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).ctx(|| format!("fsync directory {}", dir.display()))
+pub fn sync_dir(storage: &dyn Storage, dir: &Path) -> Result<()> {
+    storage.sync_dir(dir).ctx(|| format!("fsync directory {}", dir.display()))
 }
 
 /// Reads exactly `len` bytes at `pos`.
-pub fn read_exact_at(file: &File, path: &Path, pos: u64, len: usize) -> Result<Bytes> {
+pub fn read_exact_at(file: &dyn StorageFile, path: &Path, pos: u64, len: usize) -> Result<Bytes> {
     let mut buf = BytesMut::zeroed(len);
     file.read_exact_at(&mut buf, pos).ctx(|| format!("read {len} bytes at byte {pos} of {}", path.display()))?;
     Ok(buf.freeze())
@@ -56,7 +54,8 @@ pub fn read_exact_at(file: &File, path: &Path, pos: u64, len: usize) -> Result<B
 pub struct Segment {
     pub base: u64,
     pub path: PathBuf,
-    pub file: Arc<File>,
+    pub file: Arc<dyn StorageFile>,
+    pub storage: Arc<dyn Storage>,
     /// Valid bytes in the file.
     pub size: u64,
     /// Offset after the last record in this segment.
@@ -79,16 +78,10 @@ impl Segment {
     }
 
     /// Creates an empty segment file and fsyncs the directory (unless `sync` is false).
-    pub fn create(dir: &Path, base: u64, sync: bool) -> Result<Segment> {
+    pub fn create(storage: &Arc<dyn Storage>, dir: &Path, base: u64, sync: bool) -> Result<Segment> {
         let path = dir.join(format!("{}.log", stem(base)));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .ctx(|| format!("create segment {}", path.display()))?;
-        let size = file.metadata().ctx(|| format!("stat {}", path.display()))?.len();
+        let file = storage.open(&path, OpenMode::Create).ctx(|| format!("create segment {}", path.display()))?;
+        let size = file.len().ctx(|| format!("stat {}", path.display()))?;
         if size != 0 {
             return Err(EngineError::Corrupt {
                 file: path,
@@ -98,15 +91,16 @@ impl Segment {
         }
         for ext in ["index", "timeindex"] {
             let p = path.with_extension(ext);
-            File::create(&p).ctx(|| format!("create {}", p.display()))?;
+            storage.open(&p, OpenMode::Truncate).ctx(|| format!("create {}", p.display()))?;
         }
         if sync {
-            sync_dir(dir)?;
+            sync_dir(storage.as_ref(), dir)?;
         }
         Ok(Segment {
             base,
             path,
-            file: Arc::new(file),
+            file,
+            storage: storage.clone(),
             size: 0,
             next_offset: base,
             max_ts: i64::MIN,
@@ -118,15 +112,15 @@ impl Segment {
     }
 
     /// Opens an existing segment file without reading its contents.
-    pub fn open_file(dir: &Path, base: u64) -> Result<Segment> {
+    pub fn open_file(storage: &Arc<dyn Storage>, dir: &Path, base: u64) -> Result<Segment> {
         let path = dir.join(format!("{}.log", stem(base)));
-        let file =
-            OpenOptions::new().read(true).write(true).open(&path).ctx(|| format!("open segment {}", path.display()))?;
-        let size = file.metadata().ctx(|| format!("stat {}", path.display()))?.len();
+        let file = storage.open(&path, OpenMode::ReadWrite).ctx(|| format!("open segment {}", path.display()))?;
+        let size = file.len().ctx(|| format!("stat {}", path.display()))?;
         Ok(Segment {
             base,
             path,
-            file: Arc::new(file),
+            file,
+            storage: storage.clone(),
             size,
             next_offset: base,
             max_ts: i64::MIN,
@@ -140,7 +134,7 @@ impl Segment {
     /// Loads the index files, keeping the valid prefix of entries that point below `limit_pos`
     /// (and, for the time index, below relative offset `limit_rel` when given).
     pub fn load_indexes(&mut self, limit_pos: u64, limit_rel: Option<u64>) {
-        let idx = std::fs::read(self.index_path()).unwrap_or_default();
+        let idx = self.storage.read(&self.index_path()).unwrap_or_default();
         let mut last: Option<IndexEntry> = None;
         for c in idx.chunks_exact(8) {
             let e = IndexEntry {
@@ -154,7 +148,7 @@ impl Segment {
             self.index.push(e);
             last = Some(e);
         }
-        let tidx = std::fs::read(self.tindex_path()).unwrap_or_default();
+        let tidx = self.storage.read(&self.tindex_path()).unwrap_or_default();
         let mut last_t: Option<TimeEntry> = None;
         for c in tidx.chunks_exact(12) {
             let mut ts = [0u8; 8];
@@ -173,8 +167,11 @@ impl Segment {
         if idx.len() != self.index.len() * 8 || tidx.len() != self.tindex.len() * 12 {
             self.persisted_index = 0;
             self.persisted_tindex = 0;
-            let _ = std::fs::write(self.index_path(), b"");
-            let _ = std::fs::write(self.tindex_path(), b"");
+            for p in [self.index_path(), self.tindex_path()] {
+                if let Err(e) = self.storage.open(&p, OpenMode::Truncate) {
+                    tracing::warn!("could not empty {}: {e}", p.display());
+                }
+            }
         }
     }
 
@@ -201,7 +198,7 @@ impl Segment {
                 buf.extend_from_slice(&e.rel.to_le_bytes());
                 buf.extend_from_slice(&e.pos.to_le_bytes());
             }
-            append_file(&self.index_path(), &buf, sync)?;
+            append_file(self.storage.as_ref(), &self.index_path(), &buf, self.persisted_index as u64 * 8, sync)?;
             self.persisted_index = self.index.len();
         }
         if self.persisted_tindex < self.tindex.len() {
@@ -210,7 +207,7 @@ impl Segment {
                 buf.extend_from_slice(&e.ts.to_le_bytes());
                 buf.extend_from_slice(&e.rel.to_le_bytes());
             }
-            append_file(&self.tindex_path(), &buf, sync)?;
+            append_file(self.storage.as_ref(), &self.tindex_path(), &buf, self.persisted_tindex as u64 * 12, sync)?;
             self.persisted_tindex = self.tindex.len();
         }
         Ok(())
@@ -242,7 +239,7 @@ impl Segment {
     /// Removes the segment's files.
     pub fn delete_files(&self) -> Result<()> {
         for p in [self.path.clone(), self.index_path(), self.tindex_path()] {
-            match std::fs::remove_file(&p) {
+            match self.storage.remove_file(&p) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(EngineError::io(format!("delete {}", p.display()), e)),
@@ -252,9 +249,9 @@ impl Segment {
     }
 }
 
-fn append_file(path: &Path, buf: &[u8], sync: bool) -> Result<()> {
-    let mut f = OpenOptions::new().append(true).create(true).open(path).ctx(|| format!("open {}", path.display()))?;
-    f.write_all(buf).ctx(|| format!("write {}", path.display()))?;
+fn append_file(storage: &dyn Storage, path: &Path, buf: &[u8], at: u64, sync: bool) -> Result<()> {
+    let f = storage.open(path, OpenMode::Create).ctx(|| format!("open {}", path.display()))?;
+    f.write_all_at(buf, at).ctx(|| format!("write {}", path.display()))?;
     if sync {
         f.sync_data().ctx(|| format!("fsync {}", path.display()))?;
     }
@@ -263,7 +260,7 @@ fn append_file(path: &Path, buf: &[u8], sync: bool) -> Result<()> {
 
 /// Reads batches one after another from a file, in large chunks.
 pub struct FrameReader<'a> {
-    file: &'a File,
+    file: &'a dyn StorageFile,
     path: &'a Path,
     /// File position of `buf[0]`.
     buf_pos: u64,
@@ -288,7 +285,7 @@ pub enum Frame {
 }
 
 impl<'a> FrameReader<'a> {
-    pub fn new(file: &'a File, path: &'a Path, pos: u64, end: u64, chunk: usize) -> Self {
+    pub fn new(file: &'a dyn StorageFile, path: &'a Path, pos: u64, end: u64, chunk: usize) -> Self {
         FrameReader {
             file,
             path,

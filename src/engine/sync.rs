@@ -138,7 +138,7 @@ impl PartitionLog {
     /// Overwrites the checkpoint file and notes when.
     pub(super) fn write_checkpoint(&self, bytes: &[u8]) {
         *self.last_checkpoint.lock() = Instant::now();
-        checkpoint::write(&self.dir, bytes);
+        checkpoint::write(self.cfg.storage.as_ref(), &self.dir, bytes);
     }
 
     /// Makes everything written so far durable (used by the interval flusher and on close).
@@ -151,7 +151,7 @@ impl PartitionLog {
                     return Err(self.fail(format!("fsync of {} failed: {e}", path.display())));
                 }
             }
-            segment::sync_dir(&self.dir)?;
+            segment::sync_dir(self.cfg.storage.as_ref(), &self.dir)?;
         }
         let seq = self.written_seq.load(Ordering::Acquire);
         let synced = self.sync.lock().synced_seq;

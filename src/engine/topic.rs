@@ -3,6 +3,7 @@
 use super::error::{EngineError, IoContext, Result};
 use super::log::{LogConfig, PartitionLog};
 use super::partitioner::partition_for_key;
+use super::storage::OpenMode;
 use crate::core::TopicConfig;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,7 +30,8 @@ impl Topic {
 
     /// Creates the topic's directories, then writes `topic.json` last (a topic without it is unfinished).
     pub fn create(dir: &Path, name: &str, config: TopicConfig, base: &LogConfig) -> Result<Topic> {
-        std::fs::create_dir_all(dir).ctx(|| format!("create {}", dir.display()))?;
+        let storage = base.storage.as_ref();
+        storage.create_dir_all(dir).ctx(|| format!("create {}", dir.display()))?;
         let lc = Self::log_config(base, &config);
         let mut partitions = Vec::new();
         for p in 0..config.partitions {
@@ -39,12 +41,13 @@ impl Topic {
         let json = serde_json::to_vec_pretty(&config)
             .map_err(|e| EngineError::InvalidArgument(format!("cannot encode topic config: {e}")))?;
         let tmp = dir.join("topic.json.tmp");
-        std::fs::write(&tmp, json).ctx(|| format!("write {}", tmp.display()))?;
-        std::fs::File::open(&tmp).and_then(|f| f.sync_all()).ctx(|| format!("fsync {}", tmp.display()))?;
-        std::fs::rename(&tmp, dir.join("topic.json")).ctx(|| format!("rename {}", tmp.display()))?;
-        super::segment::sync_dir(dir)?;
+        let f = storage.open(&tmp, OpenMode::Truncate).ctx(|| format!("create {}", tmp.display()))?;
+        f.write_all_at(&json, 0).ctx(|| format!("write {}", tmp.display()))?;
+        f.sync_all().ctx(|| format!("fsync {}", tmp.display()))?;
+        storage.rename(&tmp, &dir.join("topic.json")).ctx(|| format!("rename {}", tmp.display()))?;
+        super::segment::sync_dir(storage, dir)?;
         if let Some(parent) = dir.parent() {
-            super::segment::sync_dir(parent)?;
+            super::segment::sync_dir(storage, parent)?;
         }
         Ok(Topic {
             name: name.to_string(),
@@ -58,7 +61,7 @@ impl Topic {
     /// Opens an existing topic directory.
     pub fn open(dir: &Path, name: &str, base: &LogConfig) -> Result<Topic> {
         let path = dir.join("topic.json");
-        let text = std::fs::read(&path).ctx(|| format!("read {}", path.display()))?;
+        let text = base.storage.read(&path).ctx(|| format!("read {}", path.display()))?;
         let config: TopicConfig = serde_json::from_slice(&text).map_err(|e| EngineError::Corrupt {
             file: path.clone(),
             position: e.column() as u64,

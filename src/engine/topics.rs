@@ -15,17 +15,16 @@ use std::sync::Arc;
 /// Opens every topic in `topics_dir`, finishing interrupted deletions and creations first.
 pub(super) fn load(topics_dir: &Path, log_config: &LogConfig) -> Result<BTreeMap<String, Arc<Topic>>> {
     let mut topics = BTreeMap::new();
-    for entry in std::fs::read_dir(topics_dir).ctx(|| format!("list {}", topics_dir.display()))? {
-        let entry = entry.ctx(|| format!("list {}", topics_dir.display()))?;
-        let name = entry.file_name().to_string_lossy().to_string();
-        let path = entry.path();
+    let storage = log_config.storage.as_ref();
+    for name in storage.list_dir(topics_dir).ctx(|| format!("list {}", topics_dir.display()))? {
+        let path = topics_dir.join(&name);
         if name.starts_with(".deleted-") {
-            std::fs::remove_dir_all(&path).ctx(|| format!("finish deleting {}", path.display()))?;
+            storage.remove_dir_all(&path).ctx(|| format!("finish deleting {}", path.display()))?;
             continue;
         }
-        if !path.join("topic.json").exists() {
+        if storage.stat(&path.join("topic.json")).ctx(|| format!("stat {}", path.display()))?.is_none() {
             tracing::warn!("{} has no topic.json (creation was interrupted); removing it", path.display());
-            std::fs::remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
+            storage.remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
             continue;
         }
         let topic = Topic::open(&path, &name, log_config)?;
@@ -102,9 +101,10 @@ impl Engine {
             topics.remove(name).ok_or_else(|| EngineError::not_found(format!("topic {name:?}")))?
         };
         let grave = self.inner.dir.join("topics").join(format!(".deleted-{name}-{}", self.clock().now_ms()));
-        std::fs::rename(&topic.dir, &grave).ctx(|| format!("delete {}", topic.dir.display()))?;
-        super::segment::sync_dir(&self.inner.dir.join("topics"))?;
-        std::fs::remove_dir_all(&grave).ctx(|| format!("remove {}", grave.display()))?;
+        let storage = self.inner.config.storage.as_ref();
+        storage.rename(&topic.dir, &grave).ctx(|| format!("delete {}", topic.dir.display()))?;
+        super::segment::sync_dir(storage, &self.inner.dir.join("topics"))?;
+        storage.remove_dir_all(&grave).ctx(|| format!("remove {}", grave.display()))?;
         let mut gs = self.inner.groups.lock();
         let entry = OffsetEntry::DeleteTopic { topic: name.to_string() };
         gs.offsets.append(&entry, true)?;

@@ -1,0 +1,502 @@
+//! `SimStorage`: an in-memory disk for the fault tests, deterministic and seeded.
+//!
+//! Every file has a durable image and the writes made since its last fsync; a directory's entries
+//! (creates, renames, removes) are durable only after an fsync of that directory. [`SimStorage::crash`]
+//! is a power loss (see [`crash`] for what survives) after which every handle opened before it
+//! fails with EIO, as a process that did not survive would. Faults ([`Fault`]) fail an fsync with
+//! EIO, a write with ENOSPC (after N bytes, or once the disk holds M bytes), tear a write (a prefix
+//! reaches the page cache, then EIO), or lose a rename at the next crash. Nothing here produces
+//! what a POSIX file system could not: fsynced bytes and durable entries always survive.
+//!
+//! - [`tree`]: files and the namespace; [`crash`]: power loss; [`faults`]: faults and the seeded RNG
+
+pub mod crash;
+pub mod faults;
+pub mod tree;
+
+pub use faults::Fault;
+
+use super::{OpenMode, Stat, Storage, StorageFile};
+use faults::{Armed, Rng, WriteFate, eio, enospc};
+use parking_lot::Mutex;
+use std::collections::{BTreeSet, HashMap};
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use tree::{Inode, Node, Op, Pending, Tree};
+
+/// What happened on the simulated disk so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SimStats {
+    pub crashes: u64,
+    pub faults_fired: u64,
+    pub writes_lost: u64,
+    pub changes_lost: u64,
+}
+
+#[derive(Debug, Default)]
+struct Locks {
+    exclusive: Option<u64>,
+    shared: BTreeSet<u64>,
+}
+
+#[derive(Debug)]
+struct State {
+    tree: Tree,
+    inodes: HashMap<u64, Inode>,
+    next_ino: u64,
+    next_handle: u64,
+    epoch: u64,
+    locks: HashMap<u64, Locks>,
+    faults: Vec<Armed>,
+    fired: Vec<String>,
+    rng: Rng,
+    stats: SimStats,
+}
+
+/// The simulated disk. Clones share it.
+#[derive(Clone, Debug)]
+pub struct SimStorage {
+    st: Arc<Mutex<State>>,
+}
+
+/// An open file on the simulated disk.
+#[derive(Debug)]
+pub struct SimFile {
+    st: Arc<Mutex<State>>,
+    ino: u64,
+    epoch: u64,
+    id: u64,
+    path: PathBuf,
+    writable: bool,
+}
+
+fn norm(p: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for c in p.components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::ParentDir => {
+                out.pop();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn not_found(p: &Path) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, format!("{}: No such file or directory (os error 2)", p.display()))
+}
+
+impl State {
+    fn used(&self) -> u64 {
+        let mut live = BTreeSet::new();
+        for n in self.tree.now.values() {
+            if let Node::File(i) = n {
+                live.insert(*i);
+            }
+        }
+        live.iter().filter_map(|i| self.inodes.get(i)).map(|f| f.current.len() as u64).sum()
+    }
+
+    /// Counts an fsync of `path` against the armed faults: an error when one fires.
+    fn fsync_fault(&mut self, path: &Path) -> io::Result<()> {
+        let hit = self.faults.iter_mut().position(|a| match a.fault {
+            Fault::FsyncFails { nth } if a.matches(path) => {
+                a.seen += 1;
+                a.seen > nth
+            }
+            _ => false,
+        });
+        if let Some(i) = hit {
+            self.faults.remove(i);
+            self.fire(format!("fsync of {} failed (EIO)", path.display()));
+            return Err(eio("fsync"));
+        }
+        Ok(())
+    }
+
+    fn fire(&mut self, what: String) {
+        self.stats.faults_fired += 1;
+        self.fired.push(what);
+    }
+
+    fn write_fate(&mut self, path: &Path, len: usize, pos: u64, cur_len: u64) -> WriteFate {
+        let full = self.faults.iter().any(|a| matches!(a.fault, Fault::DiskFull { .. }));
+        let used = if full { self.used() } else { 0 };
+        let mut fate = WriteFate::Whole;
+        let mut done = None;
+        for (i, a) in self.faults.iter_mut().enumerate() {
+            if !a.matches(path) {
+                continue;
+            }
+            match a.fault {
+                Fault::NoSpaceAfter { bytes } => {
+                    let budget = bytes.saturating_sub(a.seen);
+                    if len as u64 > budget {
+                        fate = WriteFate::Partial(budget as usize, enospc());
+                        done = Some((i, format!("write to {} ran out of space after {budget} bytes", path.display())));
+                        break;
+                    }
+                    a.seen += len as u64;
+                }
+                Fault::DiskFull { bytes } => {
+                    let end = pos + len as u64;
+                    let growth = end.saturating_sub(cur_len);
+                    if used + growth > bytes {
+                        let room = bytes.saturating_sub(used);
+                        let fits = (cur_len + room).saturating_sub(pos).min(len as u64) as usize;
+                        fate = WriteFate::Partial(fits, enospc());
+                        self.stats.faults_fired += 1;
+                        self.fired.push(format!("write to {} found the disk full", path.display()));
+                        break;
+                    }
+                }
+                Fault::TornWrite { nth } => {
+                    if a.seen == nth {
+                        let keep = self.rng.below(len as u64) as usize;
+                        fate = WriteFate::Partial(keep, eio("write"));
+                        done = Some((i, format!("write to {} torn after {keep} of {len} bytes", path.display())));
+                        break;
+                    }
+                    a.seen += 1;
+                }
+                _ => {}
+            }
+        }
+        if let Some((i, what)) = done {
+            self.faults.remove(i);
+            self.fire(what);
+        }
+        fate
+    }
+}
+
+impl SimStorage {
+    /// An empty disk; `seed` decides torn-write lengths.
+    pub fn new(seed: u64) -> SimStorage {
+        SimStorage {
+            st: Arc::new(Mutex::new(State {
+                tree: Tree::new(),
+                inodes: HashMap::new(),
+                next_ino: 1,
+                next_handle: 1,
+                epoch: 0,
+                locks: HashMap::new(),
+                faults: Vec::new(),
+                fired: Vec::new(),
+                rng: Rng::new(seed),
+                stats: SimStats::default(),
+            })),
+        }
+    }
+
+    /// Arms a fault on every path.
+    pub fn inject(&self, fault: Fault) {
+        self.st.lock().faults.push(Armed { fault, only: None, seen: 0 });
+    }
+
+    /// Arms a fault on paths that contain `only`.
+    pub fn inject_on(&self, fault: Fault, only: &str) {
+        self.st.lock().faults.push(Armed { fault, only: Some(only.to_string()), seen: 0 });
+    }
+
+    /// Disarms every fault (the disk has room again, fsyncs work).
+    pub fn clear_faults(&self) {
+        self.st.lock().faults.clear();
+    }
+
+    /// The faults that fired since the last call, described.
+    pub fn take_fired(&self) -> Vec<String> {
+        std::mem::take(&mut self.st.lock().fired)
+    }
+
+    pub fn stats(&self) -> SimStats {
+        self.st.lock().stats
+    }
+
+    /// Power loss: see [`crash`]. Handles opened before it fail from now on; locks are gone.
+    pub fn crash(&self, seed: u64) {
+        let mut st = self.st.lock();
+        let mut rng = Rng::new(seed);
+        let State { tree, inodes, .. } = &mut *st;
+        let (w, o) = crash::crash(tree, inodes, &mut rng);
+        st.stats.crashes += 1;
+        st.stats.writes_lost += w;
+        st.stats.changes_lost += o;
+        st.epoch += 1;
+        st.locks.clear();
+        st.faults.clear();
+    }
+
+    fn handle(&self, st: &mut State, ino: u64, path: &Path, writable: bool) -> Arc<dyn StorageFile> {
+        let id = st.next_handle;
+        st.next_handle += 1;
+        Arc::new(SimFile { st: self.st.clone(), ino, epoch: st.epoch, id, path: path.to_path_buf(), writable })
+    }
+
+    /// Drops files no path (now, durably, or in a pending change) names any more.
+    fn gc(st: &mut State) {
+        let mut live = BTreeSet::new();
+        for map in [&st.tree.now, &st.tree.base] {
+            for n in map.values() {
+                if let Node::File(i) = n {
+                    live.insert(*i);
+                }
+            }
+        }
+        for m in &st.tree.ops {
+            if let Op::Create { node: Node::File(i), .. } = m.op {
+                live.insert(i);
+            }
+        }
+        let open: BTreeSet<u64> = st.locks.keys().copied().collect();
+        st.inodes.retain(|i, _| live.contains(i) || open.contains(i));
+    }
+}
+
+impl SimFile {
+    fn check(&self, st: &State) -> io::Result<()> {
+        if st.epoch != self.epoch {
+            return Err(eio("the disk lost power since this file was opened"));
+        }
+        Ok(())
+    }
+
+    fn release(&self, st: &mut State) {
+        if let Some(l) = st.locks.get_mut(&self.ino) {
+            if l.exclusive == Some(self.id) {
+                l.exclusive = None;
+            }
+            l.shared.remove(&self.id);
+            if l.exclusive.is_none() && l.shared.is_empty() {
+                st.locks.remove(&self.ino);
+            }
+        }
+    }
+}
+
+impl Drop for SimFile {
+    fn drop(&mut self) {
+        let st = self.st.clone();
+        let mut st = st.lock();
+        self.release(&mut st);
+    }
+}
+
+impl StorageFile for SimFile {
+    fn read_exact_at(&self, buf: &mut [u8], pos: u64) -> io::Result<()> {
+        let st = self.st.lock();
+        self.check(&st)?;
+        let data = st.inodes.get(&self.ino).map(|f| f.current.as_slice()).unwrap_or_default();
+        let (start, end) = (pos as usize, pos as usize + buf.len());
+        if end > data.len() {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "failed to fill whole buffer"));
+        }
+        buf.copy_from_slice(&data[start..end]);
+        Ok(())
+    }
+
+    fn write_all_at(&self, buf: &[u8], pos: u64) -> io::Result<()> {
+        let mut st = self.st.lock();
+        self.check(&st)?;
+        if !self.writable {
+            return Err(io::Error::from_raw_os_error(9));
+        }
+        let cur_len = st.inodes.get(&self.ino).map_or(0, |f| f.current.len() as u64);
+        let (n, err) = match st.write_fate(&self.path, buf.len(), pos, cur_len) {
+            WriteFate::Whole => (buf.len(), None),
+            WriteFate::Partial(n, e) => (n, Some(e)),
+        };
+        if n > 0 {
+            let f = st.inodes.entry(self.ino).or_default();
+            tree::write_at(&mut f.current, pos, &buf[..n]);
+            f.pending.push(Pending::Write { pos, data: buf[..n].to_vec() });
+        }
+        err.map_or(Ok(()), Err)
+    }
+
+    fn len(&self) -> io::Result<u64> {
+        let st = self.st.lock();
+        self.check(&st)?;
+        Ok(st.inodes.get(&self.ino).map_or(0, |f| f.current.len() as u64))
+    }
+
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        let mut st = self.st.lock();
+        self.check(&st)?;
+        let f = st.inodes.entry(self.ino).or_default();
+        f.current.resize(len as usize, 0);
+        f.pending.push(Pending::SetLen(len));
+        Ok(())
+    }
+
+    fn sync_data(&self) -> io::Result<()> {
+        let mut st = self.st.lock();
+        self.check(&st)?;
+        st.fsync_fault(&self.path)?;
+        if let Some(f) = st.inodes.get_mut(&self.ino) {
+            f.sync();
+        }
+        Ok(())
+    }
+
+    fn sync_all(&self) -> io::Result<()> {
+        self.sync_data()
+    }
+
+    fn try_lock(&self, exclusive: bool) -> io::Result<bool> {
+        let mut st = self.st.lock();
+        self.check(&st)?;
+        let l = st.locks.entry(self.ino).or_default();
+        let others_shared = l.shared.iter().any(|&h| h != self.id);
+        let other_excl = l.exclusive.is_some_and(|h| h != self.id);
+        if other_excl || (exclusive && others_shared) {
+            return Ok(false);
+        }
+        if exclusive {
+            l.shared.remove(&self.id);
+            l.exclusive = Some(self.id);
+        } else {
+            l.shared.insert(self.id);
+        }
+        Ok(true)
+    }
+
+    fn unlock(&self) -> io::Result<()> {
+        let mut st = self.st.lock();
+        self.release(&mut st);
+        Ok(())
+    }
+}
+
+impl Storage for SimStorage {
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Arc<dyn StorageFile>> {
+        let p = norm(path);
+        let mut st = self.st.lock();
+        let ino = match (st.tree.get(&p), mode) {
+            (Some(Node::Dir), _) => {
+                return Err(io::Error::new(io::ErrorKind::IsADirectory, format!("{} is a directory", p.display())));
+            }
+            (Some(Node::File(ino)), _) => ino,
+            (None, OpenMode::Read | OpenMode::ReadWrite) => return Err(not_found(&p)),
+            (None, OpenMode::Create | OpenMode::Truncate) => {
+                let ino = st.next_ino;
+                st.tree.create(&p, Node::File(ino))?;
+                st.next_ino += 1;
+                st.inodes.insert(ino, Inode::default());
+                ino
+            }
+        };
+        if mode == OpenMode::Truncate {
+            let f = st.inodes.entry(ino).or_default();
+            if !f.current.is_empty() {
+                f.current.clear();
+                f.pending.push(Pending::SetLen(0));
+            }
+        }
+        Ok(self.handle(&mut st, ino, &p, mode != OpenMode::Read))
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let p = norm(path);
+        let st = self.st.lock();
+        match st.tree.get(&p) {
+            Some(Node::File(ino)) => Ok(st.inodes.get(&ino).map(|f| f.current.clone()).unwrap_or_default()),
+            Some(Node::Dir) => Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory")),
+            None => Err(not_found(&p)),
+        }
+    }
+
+    fn stat(&self, path: &Path) -> io::Result<Option<Stat>> {
+        let p = norm(path);
+        let st = self.st.lock();
+        Ok(match st.tree.get(&p) {
+            Some(Node::Dir) => Some(Stat { is_dir: true, len: 0 }),
+            Some(Node::File(ino)) => {
+                Some(Stat { is_dir: false, len: st.inodes.get(&ino).map_or(0, |f| f.current.len() as u64) })
+            }
+            None => None,
+        })
+    }
+
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        self.st.lock().tree.create(&norm(path), Node::Dir)
+    }
+
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        let p = norm(path);
+        let mut st = self.st.lock();
+        let mut at = PathBuf::from("/");
+        for c in p.components().skip(1) {
+            at.push(c);
+            match st.tree.get(&at) {
+                Some(Node::Dir) => {}
+                Some(Node::File(_)) => {
+                    return Err(io::Error::new(io::ErrorKind::NotADirectory, format!("{} is a file", at.display())));
+                }
+                None => st.tree.create(&at, Node::Dir)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        self.st.lock().tree.children(&norm(path))
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        let (from, to) = (norm(from), norm(to));
+        let mut st = self.st.lock();
+        let hit = st.faults.iter_mut().position(|a| match a.fault {
+            Fault::LoseRename { nth } if a.matches(&from) => {
+                a.seen += 1;
+                a.seen > nth
+            }
+            _ => false,
+        });
+        if let Some(i) = hit {
+            st.faults.remove(i);
+            st.fire(format!("rename of {} will be lost at the next crash", from.display()));
+        }
+        st.tree.rename(&from, &to, hit.is_some())
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        let p = norm(path);
+        let mut st = self.st.lock();
+        match st.tree.get(&p) {
+            Some(Node::File(_)) => st.tree.remove(&p).map(|_| ()),
+            Some(Node::Dir) => Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory")),
+            None => Err(not_found(&p)),
+        }
+    }
+
+    fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
+        let p = norm(path);
+        let mut st = self.st.lock();
+        match st.tree.get(&p) {
+            Some(Node::Dir) => st.tree.remove(&p).map(|_| ()),
+            Some(Node::File(_)) => Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
+            None => Err(not_found(&p)),
+        }
+    }
+
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        let p = norm(path);
+        let mut st = self.st.lock();
+        match st.tree.get(&p) {
+            Some(Node::Dir) => {}
+            Some(Node::File(_)) => return Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
+            None => return Err(not_found(&p)),
+        }
+        st.fsync_fault(&p)?;
+        st.tree.sync_dir(&p);
+        Self::gc(&mut st);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
