@@ -12,12 +12,13 @@ use super::checkpoint;
 use super::clock::Clock;
 use super::config::SyncMode;
 use super::error::{EngineError, IoContext, Result};
+use super::log_start;
 use super::producer::{Producers, SeqCheck};
 use super::rate::RateMeter;
 use super::record::{self, NewRecord};
 use super::recovery::{self, Recovered};
 use super::segment::Segment;
-use super::storage::{Storage, StorageFile};
+use super::storage::Storage;
 use super::sync::SyncState;
 use event_listener::Event;
 use parking_lot::{Condvar, Mutex};
@@ -57,8 +58,6 @@ pub(super) struct LogState {
     pub producers: Producers,
     pub failed: Option<String>,
     pub scratch: Vec<u8>,
-    /// Segments sealed without an fsync (`sync=never`): the next flush (a clean close) fsyncs them.
-    pub unsynced: Vec<(Arc<dyn StorageFile>, PathBuf)>,
 }
 
 impl LogState {
@@ -136,7 +135,6 @@ impl PartitionLog {
                 producers,
                 failed: None,
                 scratch: Vec::new(),
-                unsynced: Vec::new(),
             }),
             sync: Mutex::new(SyncState::default()),
             sync_cv: Condvar::new(),
@@ -268,23 +266,18 @@ impl PartitionLog {
     }
 
     fn roll(&self, st: &mut LogState) -> Result<()> {
-        let sync = self.cfg.sync != SyncMode::Never;
-        if sync {
-            let a = st.active();
-            if let Err(e) = a.file.sync_data() {
-                let what = format!("fsync of {} failed while rolling: {e}", a.path.display());
-                st.failed = Some(what.clone());
-                return Err(EngineError::Failed(what));
-            }
+        // Every sync mode fsyncs a segment as it is sealed (once per segment_bytes), before the
+        // next one exists: after any crash a sealed segment is whole, so a gap or a short sealed
+        // segment is damage, never a power loss.
+        let a = st.active();
+        if let Err(e) = a.file.sync_data() {
+            let what = format!("fsync of {} failed while rolling: {e}", a.path.display());
+            st.failed = Some(what.clone());
+            return Err(EngineError::Failed(what));
         }
-        st.active().seal(sync)?;
-        if !sync {
-            let a = st.active();
-            let sealed = (a.file.clone(), a.path.clone());
-            st.unsynced.push(sealed);
-        }
+        st.active().seal(true)?;
         let next = st.next_offset;
-        let seg = Segment::create(&self.cfg.storage, &self.dir, next, sync)?;
+        let seg = Segment::create(&self.cfg.storage, &self.dir, next, true)?;
         st.segments.push(seg);
         let ckpt = st.checkpoint();
         self.write_checkpoint(&ckpt);
@@ -313,7 +306,11 @@ impl PartitionLog {
             if !(too_old || too_big) {
                 break;
             }
-            first.delete_files()?;
+            // The new start is durable before the files go; open finishes an interrupted deletion.
+            let next_base = st.segments[1].base;
+            log_start::write(self.cfg.storage.as_ref(), &self.dir, next_base)?;
+            self.log_start.store(next_base, Ordering::Release);
+            st.segments[0].delete_files()?;
             let seg = st.segments.remove(0);
             tracing::info!(
                 "{}/{}: retention deleted segment {} (offsets {}..{})",
@@ -324,7 +321,6 @@ impl PartitionLog {
                 seg.next_offset
             );
             deleted += 1;
-            self.log_start.store(st.segments[0].base, Ordering::Release);
         }
         Ok(deleted)
     }

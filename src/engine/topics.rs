@@ -5,7 +5,8 @@ use super::engine::Engine;
 use super::error::{EngineError, IoContext, Result};
 use super::log::{LogConfig, PartitionLog};
 use super::offsets::OffsetEntry;
-use super::topic::Topic;
+use super::storage::Storage;
+use super::topic::{CONFIG_FILE, STAGING_PREFIX, Topic};
 use crate::core::names::validate_name;
 use crate::core::{PartitionInfo, TopicConfig, TopicInfo};
 use std::collections::BTreeMap;
@@ -22,15 +23,42 @@ pub(super) fn load(topics_dir: &Path, log_config: &LogConfig) -> Result<BTreeMap
             storage.remove_dir_all(&path).ctx(|| format!("finish deleting {}", path.display()))?;
             continue;
         }
-        if storage.stat(&path.join("topic.json")).ctx(|| format!("stat {}", path.display()))?.is_none() {
-            tracing::warn!("{} has no topic.json (creation was interrupted); removing it", path.display());
+        if name.starts_with(STAGING_PREFIX) {
+            // A topic whose creation was interrupted before its rename: never acknowledged.
+            tracing::warn!("removing {}: a topic creation that did not finish", path.display());
             storage.remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
             continue;
+        }
+        if storage.stat(&path.join(CONFIG_FILE)).ctx(|| format!("stat {}", path.display()))?.is_none() {
+            return Err(missing_config(storage, &path));
         }
         let topic = Topic::open(&path, &name, log_config)?;
         topics.insert(name, Arc::new(topic));
     }
     Ok(topics)
+}
+
+/// The error for a topic directory without `topic.json`: never removed (it may hold records).
+fn missing_config(storage: &dyn Storage, path: &Path) -> EngineError {
+    let mut bytes = 0u64;
+    let mut files = 0usize;
+    for p in storage.list_dir(path).unwrap_or_default() {
+        let pd = path.join(&p);
+        for f in storage.list_dir(&pd).unwrap_or_default() {
+            if f.ends_with(".log") {
+                files += 1;
+                bytes += storage.stat(&pd.join(&f)).ok().flatten().map_or(0, |s| s.len);
+            }
+        }
+    }
+    EngineError::Corrupt {
+        file: path.join(CONFIG_FILE),
+        position: 0,
+        reason: format!(
+            "the topic directory {} has no {CONFIG_FILE} but holds {files} segment files ({bytes} bytes); depot will not guess its settings or delete it: restore {CONFIG_FILE} from a copy (or write one with the topic's settings, e.g. {{\"partitions\": N}}), or move the directory away to drop the topic",
+            path.display()
+        ),
+    }
 }
 
 /// A topic's description: settings and, per partition, range, size and rates.
@@ -86,7 +114,8 @@ impl Engine {
             return Err(EngineError::AlreadyExists { what: format!("topic {name:?}") });
         }
         let dir = self.inner.dir.join("topics").join(name);
-        let topic = Arc::new(Topic::create(&dir, name, config, &self.inner.log_config)?);
+        let stamp = self.clock().now_ms();
+        let topic = Arc::new(Topic::create(&dir, name, config, &self.inner.log_config, stamp)?);
         topics.insert(name.to_string(), topic.clone());
         drop(topics);
         self.rebalance_all();
