@@ -3,9 +3,9 @@
 //! (Items 1–4 of the hardening issue: topic.json, segments, index entries, journals.)
 
 use bytes::Bytes;
-use depot::core::TopicConfig;
+use depot::core::{ResetSpec, TopicConfig};
 use depot::engine::record::parse_header;
-use depot::engine::{Engine, EngineConfig, EngineError, NewRecord, Record, SyncMode};
+use depot::engine::{Engine, EngineConfig, EngineError, JoinRequest, NewRecord, Record, SyncMode};
 use std::path::{Path, PathBuf};
 
 fn config() -> EngineConfig {
@@ -227,4 +227,55 @@ fn retention_keeps_the_log_start_so_a_later_missing_first_segment_is_noticed() {
     std::fs::remove_file(segments(data, "t")[0].clone()).unwrap();
     let (_, msg) = open_err(data);
     assert!(msg.contains(&format!("{start:020}.log")) && msg.contains("missing"), "{msg}");
+}
+
+// ---- 3: index entries --------------------------------------------------------------------------
+
+/// 40 batches of 25 records of ~170 bytes: one index entry per batch.
+fn indexed_topic(data: &Path) {
+    let e = open(data);
+    e.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    for b in 0..40u64 {
+        let recs: Vec<NewRecord> =
+            (0..25).map(|i| NewRecord::value(format!("{:05}-{}", b * 25 + i, "x".repeat(160)))).collect();
+        e.append("t", 0, &recs, None).unwrap();
+    }
+    e.close().unwrap();
+}
+
+fn index_entries(path: &Path) -> Vec<(u32, u32)> {
+    let b = std::fs::read(path).unwrap();
+    b.chunks_exact(8)
+        .map(|c| (u32::from_le_bytes(c[..4].try_into().unwrap()), u32::from_le_bytes(c[4..].try_into().unwrap())))
+        .collect()
+}
+
+#[test]
+fn an_index_entry_pointing_at_the_wrong_batch_never_makes_a_read_skip_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    indexed_topic(data);
+    let idx = part_dir(data, "t").join(format!("{:020}.index", 0));
+    let entries = index_entries(&idx);
+    assert!(entries.len() >= 10, "one entry per batch: {entries:?}");
+    assert_eq!(entries[7].0, 175);
+    // Entry 7 (offset 175) now points at the batch of offset 200.
+    let mut bytes = std::fs::read(&idx).unwrap();
+    bytes[7 * 8 + 4..7 * 8 + 8].copy_from_slice(&entries[8].1.to_le_bytes());
+    std::fs::write(&idx, &bytes).unwrap();
+
+    let e = open(data);
+    let got: Vec<u64> = e.fetch("t", 0, 175, 3, 1 << 20).unwrap().iter().map(|r| r.offset).collect();
+    assert_eq!(got, vec![175, 176, 177]);
+    let r = e.fetch("t", 0, 180, 1, 1 << 20).unwrap();
+    assert_eq!(r[0].value, Bytes::from(format!("{:05}-{}", 180, "x".repeat(160))));
+    // The index was rebuilt from the log.
+    assert_eq!(index_entries(&idx)[7], entries[7]);
+
+    // A group reset to 175 is handed 175 first.
+    let plan = e.plan_reset("g", "t", None, ResetSpec::ToOffset(175)).unwrap();
+    e.execute_reset(&plan, false).unwrap();
+    let m = e.join_group("g", JoinRequest::new("c", &["t"])).unwrap();
+    let d = e.poll("g", &m.member_id, m.generation, 2, 1 << 20).unwrap();
+    assert_eq!(d.iter().map(|d| d.record.offset).collect::<Vec<_>>(), vec![175, 176]);
 }

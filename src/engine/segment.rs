@@ -223,11 +223,65 @@ impl Segment {
         self.persist_indexes(sync)
     }
 
-    /// Byte position to start reading from to find `offset` (the nearest index entry at or below it).
-    pub fn position_for(&self, offset: u64) -> u64 {
+    /// Byte position to start reading from to find `offset` (the nearest index entry at or below
+    /// it), and the base offset of the batch the index says starts there.
+    pub fn position_for(&self, offset: u64) -> (u64, u64) {
         let rel = offset.saturating_sub(self.base);
         let i = self.index.partition_point(|e| u64::from(e.rel) <= rel);
-        if i == 0 { 0 } else { u64::from(self.index[i - 1].pos) }
+        if i == 0 {
+            (0, self.base)
+        } else {
+            let e = self.index[i - 1];
+            (u64::from(e.pos), self.base + u64::from(e.rel))
+        }
+    }
+
+    /// Rebuilds the offset and time indexes from the log (a CRC-checked scan of the whole
+    /// segment) and rewrites their files; `sealed` adds the sealed segment's last time entry.
+    pub fn reindex(&mut self, interval: u64, sealed: bool) -> Result<()> {
+        let mut index: Vec<IndexEntry> = Vec::new();
+        let mut tindex: Vec<TimeEntry> = Vec::new();
+        let file = self.file.clone();
+        let mut reader = FrameReader::new(file.as_ref(), &self.path, 0, self.size, 4 << 20);
+        let mut expect = self.base;
+        loop {
+            match reader.next_frame()? {
+                Frame::End => break,
+                Frame::Bad(e) => {
+                    return Err(EngineError::Corrupt {
+                        file: self.path.clone(),
+                        position: reader.pos,
+                        reason: e.to_string(),
+                    });
+                }
+                Frame::Ok(h, _) => {
+                    let pos = reader.pos - h.frame_len as u64;
+                    if h.base_offset != expect {
+                        return Err(EngineError::Corrupt {
+                            file: self.path.clone(),
+                            position: pos,
+                            reason: format!("the batch starts at offset {} but {expect} was expected", h.base_offset),
+                        });
+                    }
+                    expect = h.next_offset();
+                    let rel = (h.base_offset - self.base) as u32;
+                    if index.last().is_none_or(|e| pos - u64::from(e.pos) >= interval) {
+                        index.push(IndexEntry { rel, pos: pos as u32 });
+                        if tindex.last().is_none_or(|t| h.timestamp > t.ts) {
+                            tindex.push(TimeEntry { ts: h.timestamp, rel });
+                        }
+                    }
+                }
+            }
+        }
+        self.index = index;
+        self.tindex = tindex;
+        for p in [self.index_path(), self.tindex_path()] {
+            self.storage.open(&p, OpenMode::Truncate).ctx(|| format!("rewrite {}", p.display()))?;
+        }
+        self.persisted_index = 0;
+        self.persisted_tindex = 0;
+        if sealed { self.seal(true) } else { self.persist_indexes(false) }
     }
 
     /// An offset at or before the first record with timestamp >= `ts`, to scan forward from.
