@@ -279,3 +279,60 @@ fn an_index_entry_pointing_at_the_wrong_batch_never_makes_a_read_skip_records() 
     let d = e.poll("g", &m.member_id, m.generation, 2, 1 << 20).unwrap();
     assert_eq!(d.iter().map(|d| d.record.offset).collect::<Vec<_>>(), vec![175, 176]);
 }
+
+// ---- 4: journals ----------------------------------------------------------------------------------
+
+/// Start byte of every entry of a journal (`len u32 | crc u32 | body`).
+fn journal_entries(path: &Path) -> Vec<usize> {
+    let b = std::fs::read(path).unwrap();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < b.len() {
+        out.push(pos);
+        pos += 8 + u32::from_le_bytes(b[pos..pos + 4].try_into().unwrap()) as usize;
+    }
+    out
+}
+
+#[test]
+fn a_damaged_length_field_in_a_journal_fails_the_open_at_its_byte_and_a_torn_last_entry_does_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    let e = open(data);
+    e.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    append_batches(&e, "t", 1, 20);
+    for g in ["billing", "audit", "shipping"] {
+        e.commit_offsets(g, &[("t".into(), 0, 10)]).unwrap();
+    }
+    for (g, to) in [("billing", 5), ("audit", 3)] {
+        let plan = e.plan_reset(g, "t", None, ResetSpec::ToOffset(to)).unwrap();
+        e.execute_reset(&plan, false).unwrap();
+    }
+    e.commit_offsets("shipping", &[("t".into(), 0, 12)]).unwrap();
+    e.close().unwrap();
+    drop(e);
+    for (file, entry) in [("offsets.log", 2usize), ("resets.log", 0)] {
+        let path = data.join("groups").join(file);
+        let original = std::fs::read(&path).unwrap();
+        let starts = journal_entries(&path);
+        assert!(starts.len() > entry + 1, "{file}: {starts:?}");
+        let at = starts[entry];
+        let mut bad = original.clone();
+        bad[at + 3] = 0x01; // the length's high byte: 16 MiB more than the file holds
+        std::fs::write(&path, &bad).unwrap();
+        let (err, msg) = open_err(data);
+        assert!(matches!(err, EngineError::Corrupt { .. }), "{file}: {err:?}");
+        assert!(msg.contains(file) && msg.contains(&format!("at byte {at}")), "{file}: {msg}");
+        assert_eq!(std::fs::read(&path).unwrap(), bad, "{file}: nothing was cut");
+        std::fs::write(&path, &original).unwrap();
+    }
+    // A real tear (the last append cut short) opens with the entries before it.
+    let path = data.join("groups/offsets.log");
+    let len = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len - 5).unwrap();
+    let e = open(data);
+    let shipping = e.describe_group("shipping").unwrap();
+    assert_eq!(shipping.partitions[0].committed, Some(10), "the torn last commit (12) is gone, the rest is there");
+    assert_eq!(e.reset_history("billing").len(), 1);
+    assert_eq!(e.reset_history("audit").len(), 1);
+}

@@ -24,11 +24,70 @@ pub struct Journal {
 fn frame<T: Serialize>(entry: &T) -> Result<Vec<u8>> {
     let body =
         serde_json::to_vec(entry).map_err(|e| EngineError::InvalidArgument(format!("cannot encode entry: {e}")))?;
+    if body.len() > MAX_ENTRY {
+        return Err(EngineError::InvalidArgument(format!(
+            "a journal entry of {} bytes is larger than the {MAX_ENTRY} byte limit",
+            body.len()
+        )));
+    }
     let mut buf = Vec::with_capacity(body.len() + 8);
     buf.extend_from_slice(&(body.len() as u32).to_le_bytes());
     buf.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
     buf.extend_from_slice(&body);
     Ok(buf)
+}
+
+/// The longest entry a journal holds; a length field above it is damage, not a torn append.
+pub const MAX_ENTRY: usize = 256 << 20;
+
+/// The entry at the start of `rest`, if it is whole and valid: `(entry, frame length)`.
+fn entry_at<T: DeserializeOwned>(rest: &[u8]) -> std::result::Result<(T, usize), &'static str> {
+    if rest.len() < 8 {
+        return Err("entry header is cut short");
+    }
+    let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+    let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
+    if len > MAX_ENTRY {
+        return Err("entry length field is larger than any entry");
+    }
+    if rest.len() < 8 + len {
+        return Err("entry is cut short");
+    }
+    let body = &rest[8..8 + len];
+    if crc32c::crc32c(body) != crc {
+        return Err("entry fails its checksum");
+    }
+    serde_json::from_slice::<T>(body).map(|e| (e, 8 + len)).map_err(|_| "entry does not parse")
+}
+
+/// Reads every entry. Damage with nothing valid after it is a torn tail: the entries before it
+/// and where it starts are returned with why. Damage followed by any valid entry is an error
+/// naming the byte: a torn append only ever cuts the last entry.
+fn parse<T: DeserializeOwned>(bytes: &[u8], path: &Path) -> Result<(Vec<T>, usize, Option<&'static str>)> {
+    let mut entries = Vec::new();
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        match entry_at::<T>(&bytes[pos..]) {
+            Ok((e, n)) => {
+                entries.push(e);
+                pos += n;
+            }
+            Err(why) => {
+                let valid = (pos + 1..bytes.len()).find(|&at| entry_at::<serde::de::IgnoredAny>(&bytes[at..]).is_ok());
+                if let Some(at) = valid {
+                    return Err(EngineError::Corrupt {
+                        file: path.to_path_buf(),
+                        position: pos as u64,
+                        reason: format!(
+                            "{why}, and a valid entry follows at byte {at}, so this is not a torn append; depot will not drop the entries after it: restore the file from a copy"
+                        ),
+                    });
+                }
+                return Ok((entries, pos, Some(why)));
+            }
+        }
+    }
+    Ok((entries, pos, None))
 }
 
 impl Journal {
@@ -43,44 +102,14 @@ impl Journal {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(EngineError::io(format!("read {}", path.display()), e)),
         };
-        let mut entries = Vec::new();
-        let mut pos = 0usize;
-        let mut torn = None;
-        while pos < bytes.len() {
-            let rest = &bytes[pos..];
-            if rest.len() < 8 {
-                torn = Some("entry header is cut short");
-                break;
-            }
-            let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-            let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
-            if rest.len() < 8 + len {
-                torn = Some("entry is cut short");
-                break;
-            }
-            let body = &rest[8..8 + len];
-            let ok = crc32c::crc32c(body) == crc;
-            let last = pos + 8 + len == bytes.len();
-            let parsed = if ok { serde_json::from_slice::<T>(body).ok() } else { None };
-            match parsed {
-                Some(e) => entries.push(e),
-                None if last => {
-                    torn = Some("last entry fails its checksum");
-                    break;
-                }
-                None => {
-                    return Err(EngineError::Corrupt {
-                        file: path.to_path_buf(),
-                        position: pos as u64,
-                        reason: "journal entry fails its checksum and is followed by more entries; restore the file from a copy or remove it".into(),
-                    });
-                }
-            }
-            pos += 8 + len;
-        }
+        let (entries, pos, torn) = parse(&bytes, path)?;
         let file = storage.open(path, OpenMode::Create).ctx(|| format!("open {}", path.display()))?;
         if let Some(why) = torn {
-            tracing::warn!("{}: {why}; cut {} bytes at byte {pos}", path.display(), bytes.len() - pos);
+            tracing::warn!(
+                "{}: {why} and nothing valid follows (a torn last append); cut {} bytes at byte {pos}",
+                path.display(),
+                bytes.len() - pos
+            );
             file.set_len(pos as u64).ctx(|| format!("truncate {}", path.display()))?;
             file.sync_all().ctx(|| format!("fsync {}", path.display()))?;
         }
@@ -169,5 +198,19 @@ mod tests {
         put(&fs, &p, &bad);
         let err = Journal::open::<u32>(&fs, &p, SyncMode::Never).unwrap_err().to_string();
         assert!(err.contains("at byte 0"), "{err}");
+        // A damaged length field (the second entry's high byte) is damage, not a torn tail:
+        // valid entries follow it. The file is left as it is.
+        let mut bad = full.clone();
+        bad[9 + 3] = 0x01;
+        put(&fs, &p, &bad);
+        let err = Journal::open::<u32>(&fs, &p, SyncMode::Never).unwrap_err().to_string();
+        assert!(err.contains("at byte 9") && err.contains("valid entry follows at byte 18"), "{err}");
+        assert_eq!(fs.read(&p).unwrap(), bad);
+        // The same damage in the last entry, with nothing after it, is a torn append.
+        let mut bad = full.clone();
+        bad[18 + 3] = 0x01;
+        put(&fs, &p, &bad);
+        let (_, e) = Journal::open::<u32>(&fs, &p, SyncMode::Never).unwrap();
+        assert_eq!(e, vec![0, 1]);
     }
 }
