@@ -59,6 +59,13 @@ impl Engine {
         for d in [&topics_dir, &groups_dir] {
             storage.create_dir_all(d).ctx(|| format!("create {}", d.display()))?;
         }
+        // New directories survive a power loss only once their parents are fsynced.
+        super::segment::sync_dir(storage.as_ref(), &dir)?;
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty())
+            && let Err(e) = storage.sync_dir(parent)
+        {
+            tracing::debug!("could not fsync {}: {e}", parent.display());
+        }
         let log_config = LogConfig {
             sync: config.sync,
             segment_bytes: config.segment_bytes,

@@ -19,6 +19,8 @@ pub struct Journal {
     size: u64,
     sync: SyncMode,
     dirty: bool,
+    /// Set when a write could not be undone or an fsync failed: later writes are refused.
+    failed: Option<String>,
 }
 
 fn frame<T: Serialize>(entry: &T) -> Result<Vec<u8>> {
@@ -97,13 +99,17 @@ impl Journal {
         path: &Path,
         sync: SyncMode,
     ) -> Result<(Journal, Vec<T>)> {
-        let bytes = match storage.read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        let (bytes, new) = match storage.read(path) {
+            Ok(b) => (b, false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Vec::new(), true),
             Err(e) => return Err(EngineError::io(format!("read {}", path.display()), e)),
         };
         let (entries, pos, torn) = parse(&bytes, path)?;
         let file = storage.open(path, OpenMode::Create).ctx(|| format!("open {}", path.display()))?;
+        if new && let Some(dir) = path.parent() {
+            // The entry of a new journal must be durable before anything in it is acknowledged.
+            super::segment::sync_dir(storage.as_ref(), dir)?;
+        }
         if let Some(why) = torn {
             tracing::warn!(
                 "{}: {why} and nothing valid follows (a torn last append); cut {} bytes at byte {pos}",
@@ -113,29 +119,72 @@ impl Journal {
             file.set_len(pos as u64).ctx(|| format!("truncate {}", path.display()))?;
             file.sync_all().ctx(|| format!("fsync {}", path.display()))?;
         }
-        let j =
-            Journal { storage: storage.clone(), path: path.to_path_buf(), file, size: pos as u64, sync, dirty: false };
+        let j = Journal {
+            storage: storage.clone(),
+            path: path.to_path_buf(),
+            file,
+            size: pos as u64,
+            sync,
+            dirty: false,
+            failed: None,
+        };
         Ok((j, entries))
     }
 
     /// Appends one entry; durable before returning when the sync mode is `always` (or `force_sync`).
+    /// A failed write is cut back to the last whole entry before the error is returned, so the
+    /// next append starts there; if that cut fails too, or an fsync fails, the journal refuses
+    /// every later write until depot is restarted (open then keeps what is whole).
     pub fn append<T: Serialize>(&mut self, entry: &T, force_sync: bool) -> Result<()> {
+        self.check_writable()?;
         let buf = frame(entry)?;
-        self.file.write_all_at(&buf, self.size).ctx(|| format!("write {}", self.path.display()))?;
+        let before = self.size;
+        if let Err(e) = self.file.write_all_at(&buf, before) {
+            self.cut_back(before, &e.to_string());
+            return Err(EngineError::io(format!("write {}", self.path.display()), e));
+        }
         self.size += buf.len() as u64;
         self.dirty = true;
-        if force_sync || self.sync == SyncMode::Always {
-            self.flush()?;
+        if (force_sync || self.sync == SyncMode::Always)
+            && let Err(e) = self.flush()
+        {
+            // Not acknowledged: take the entry back out so it does not reappear after a restart.
+            self.size = before;
+            self.cut_back(before, &e.to_string());
+            return Err(e);
         }
         Ok(())
     }
 
-    /// fsyncs pending entries.
+    fn check_writable(&self) -> Result<()> {
+        match &self.failed {
+            Some(f) => Err(EngineError::Failed(format!(
+                "{} refuses writes after an earlier failure ({f}); restart depot to recover it",
+                self.path.display()
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Cuts the file back to `len` after a failed write; marks the journal failed if it cannot.
+    fn cut_back(&mut self, len: u64, why: &str) {
+        if let Err(u) = self.file.set_len(len) {
+            let what = format!("a write to {} failed ({why}) and could not be undone ({u})", self.path.display());
+            tracing::error!("{what}");
+            self.failed = Some(what);
+        }
+    }
+
+    /// fsyncs pending entries. A failure makes the journal refuse writes until restart: the page
+    /// cache can no longer be trusted to hold what was written.
     pub fn flush(&mut self) -> Result<()> {
         if self.dirty {
-            self.file
-                .sync_data()
-                .map_err(|e| EngineError::Failed(format!("fsync of {} failed: {e}", self.path.display())))?;
+            if let Err(e) = self.file.sync_data() {
+                let what = format!("fsync of {} failed: {e}", self.path.display());
+                tracing::error!("{what}");
+                self.failed = Some(what.clone());
+                return Err(EngineError::Failed(what));
+            }
             self.dirty = false;
         }
         Ok(())
@@ -145,26 +194,46 @@ impl Journal {
         self.size
     }
 
-    /// Replaces the whole journal with `entries` (write to a temporary file, fsync, rename).
+    /// Replaces the whole journal with `entries` (write to a temporary file, fsync, rename). On a
+    /// failure before the rename the journal stays as it was.
     pub fn rewrite<T: Serialize>(&mut self, entries: &[T]) -> Result<()> {
+        self.check_writable()?;
         let tmp = self.path.with_extension("tmp");
         let mut buf = Vec::new();
         for e in entries {
             buf.extend_from_slice(&frame(e)?);
         }
-        {
+        let written = (|| {
             let f = self.storage.open(&tmp, OpenMode::Truncate).ctx(|| format!("create {}", tmp.display()))?;
             f.write_all_at(&buf, 0).ctx(|| format!("write {}", tmp.display()))?;
             f.sync_all().ctx(|| format!("fsync {}", tmp.display()))?;
+            self.storage.rename(&tmp, &self.path).ctx(|| format!("replace {}", self.path.display()))
+        })();
+        if let Err(e) = written {
+            if let Err(r) = self.storage.remove_file(&tmp)
+                && r.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!("could not remove {}: {r}", tmp.display());
+            }
+            return Err(e);
         }
-        self.storage.rename(&tmp, &self.path).ctx(|| format!("replace {}", self.path.display()))?;
-        if let Some(dir) = self.path.parent() {
-            super::segment::sync_dir(self.storage.as_ref(), dir)?;
+        // Renamed: the journal is the new file now, whatever happens next.
+        let reopened = self.storage.open(&self.path, OpenMode::ReadWrite);
+        match reopened {
+            Ok(f) => self.file = f,
+            Err(e) => {
+                self.failed = Some(format!("reopening {} after compaction failed: {e}", self.path.display()));
+                return Err(EngineError::io(format!("open {}", self.path.display()), e));
+            }
         }
-        self.file =
-            self.storage.open(&self.path, OpenMode::ReadWrite).ctx(|| format!("open {}", self.path.display()))?;
         self.size = buf.len() as u64;
         self.dirty = false;
+        if let Some(dir) = self.path.parent()
+            && let Err(e) = super::segment::sync_dir(self.storage.as_ref(), dir)
+        {
+            self.failed = Some(e.to_string());
+            return Err(e);
+        }
         Ok(())
     }
 }

@@ -16,6 +16,8 @@ pub enum Fault {
     DiskFull { bytes: u64 },
     /// The `nth` write is torn: a prefix of it reaches the page cache, then it fails with EIO.
     TornWrite { nth: u64 },
+    /// The `nth` truncation (`set_len`) fails with EIO and changes nothing.
+    SetLenFails { nth: u64 },
     /// The `nth` rename is lost at the next crash unless an fsync of its directory made it durable.
     LoseRename { nth: u64 },
 }

@@ -326,6 +326,19 @@ impl StorageFile for SimFile {
     fn set_len(&self, len: u64) -> io::Result<()> {
         let mut st = self.st.lock();
         self.check(&st)?;
+        let path = &self.path;
+        let hit = st.faults.iter_mut().position(|a| match a.fault {
+            Fault::SetLenFails { nth } if a.matches(path) => {
+                a.seen += 1;
+                a.seen > nth
+            }
+            _ => false,
+        });
+        if let Some(i) = hit {
+            st.faults.remove(i);
+            st.fire(format!("truncation of {} failed (EIO)", path.display()));
+            return Err(eio("set_len"));
+        }
         let f = st.inodes.entry(self.ino).or_default();
         f.current.resize(len as usize, 0);
         f.pending.push(Pending::SetLen(len));
