@@ -833,3 +833,26 @@ fn rates_are_records_per_second_of_the_engine_clock() {
     assert_eq!((p.rate_in, p.rate_out), (0.0, 0.0));
     e.close().unwrap();
 }
+
+#[test]
+fn waits_longer_than_the_clock_can_count_wait_for_a_record_instead_of_panicking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = open(tmp.path());
+    e.create_topic("t", topic(1)).unwrap();
+    e.append("t", 0, &[val(0)], None).unwrap();
+    let got = e.fetch_wait("t", 0, 0, 10, 1 << 20, Duration::MAX).unwrap();
+    assert_eq!(got.len(), 1);
+    let m = e.join_group("g", JoinRequest::new("c", &["t"])).unwrap();
+    let d = e.poll_wait("g", &m.member_id, m.generation, 10, 1 << 20, Duration::MAX).unwrap();
+    assert_eq!(d.len(), 1);
+    // At the end of the log, a wait without a deadline returns when a record arrives.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let e2 = e.clone();
+    let waiter = std::thread::spawn(move || {
+        tx.send(()).unwrap();
+        e2.fetch_wait("t", 0, 1, 10, 1 << 20, Duration::MAX).map(|r| r.len())
+    });
+    rx.recv().unwrap();
+    e.append("t", 0, &[val(1)], None).unwrap();
+    assert_eq!(waiter.join().unwrap().unwrap(), 1);
+}

@@ -8,6 +8,22 @@ use super::segment::{Frame, FrameReader};
 use event_listener::Listener;
 use std::time::{Duration, Instant};
 
+/// When a wait of `timeout` ends; `None` for a wait longer than the clock can count (forever).
+pub(super) fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+/// Waits for the listener's notification until `deadline` (forever without one); false on timeout.
+pub(super) fn wait_until(listener: impl Listener, deadline: Option<Instant>) -> bool {
+    match deadline {
+        Some(d) => listener.wait_deadline(d).is_some(),
+        None => {
+            listener.wait();
+            true
+        }
+    }
+}
+
 impl PartitionLog {
     /// Reads up to `max_records` records (and about `max_bytes`, but always at least one record)
     /// starting at `offset`. Reading at the end returns nothing; outside the log is an error.
@@ -179,14 +195,14 @@ impl PartitionLog {
         max_bytes: usize,
         timeout: Duration,
     ) -> Result<Vec<Record>> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         loop {
             let listener = self.appended.listen();
             let got = self.read(offset, max_records, max_bytes)?;
             if !got.is_empty() {
                 return Ok(got);
             }
-            if listener.wait_deadline(deadline).is_none() {
+            if !wait_until(listener, deadline) {
                 return self.read(offset, max_records, max_bytes);
             }
         }
