@@ -73,8 +73,9 @@ impl Engine {
             clock: config.clock.clone(),
             storage: storage.clone(),
         };
-        let topics = topics::load(&topics_dir, &log_config)?;
-        let groups = GroupsState::open(&storage, &groups_dir, config.sync, &topics, config.clock.clone())?;
+        let (topics, graves) = topics::load(&topics_dir, &log_config)?;
+        let mut groups = GroupsState::open(&storage, &groups_dir, config.sync, &topics, config.clock.clone())?;
+        super::delete::finish_graves(storage.as_ref(), &topics_dir, graves, &mut groups)?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let tick = match config.sync {
             SyncMode::Interval(d) => d.min(config.maintenance_interval),

@@ -184,6 +184,13 @@ impl PartitionLog {
         if records.is_empty() {
             return Err(EngineError::InvalidArgument("a batch needs at least one record".into()));
         }
+        if producer.is_some_and(|(pid, _)| pid == 0) {
+            // The batch format stores "no producer" as id 0: a batch with id 0 would not be
+            // recognised as a retry after a restart.
+            return Err(EngineError::InvalidArgument(
+                "producer id 0 is reserved (it means \"no producer\"); use an id from 1 up, e.g. one from a new producer id".into(),
+            ));
+        }
         let size = record::batch_size(records);
         if size > record::MAX_BATCH_BYTES {
             return Err(EngineError::InvalidArgument(format!(

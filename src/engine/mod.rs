@@ -39,6 +39,7 @@ pub mod checkpoint;
 pub mod clock;
 pub mod config;
 pub mod consume;
+pub mod delete;
 #[allow(clippy::module_inception)]
 pub mod engine;
 pub mod error;

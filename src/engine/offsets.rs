@@ -34,8 +34,13 @@ pub enum OffsetEntry {
     },
     /// The group was deleted.
     DeleteGroup { group: String },
-    /// A topic was deleted: forget its offsets in every group.
-    DeleteTopic { topic: String },
+    /// A topic was deleted: forget its offsets in every group. `grave` names the directory the
+    /// topic was moved to (see `delete`), so open knows which deletions the journal has.
+    DeleteTopic {
+        topic: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grave: Option<String>,
+    },
 }
 
 /// Every group, and the journals that make their offsets and resets durable.
@@ -46,6 +51,10 @@ pub struct GroupsState {
     /// Every executed reset (and undo), oldest first.
     pub history: Vec<ResetRecord>,
     pub clock: Arc<dyn Clock>,
+    /// Journaled topic deletions whose grave directory may still exist (grave id → topic).
+    pub graves: BTreeMap<String, String>,
+    /// Deletions past their rename whose journal entry failed (grave id → topic).
+    pub graves_unjournaled: BTreeMap<String, String>,
 }
 
 impl GroupsState {
@@ -61,7 +70,15 @@ impl GroupsState {
         let (offsets, entries) = Journal::open::<OffsetEntry>(storage, &groups_dir.join("offsets.log"), sync)?;
         let (resets, history) =
             Journal::open::<ResetRecord>(storage, &groups_dir.join("resets.log"), SyncMode::Always)?;
-        let mut state = GroupsState { groups: BTreeMap::new(), offsets, resets, history, clock };
+        let mut state = GroupsState {
+            groups: BTreeMap::new(),
+            offsets,
+            resets,
+            history,
+            clock,
+            graves: BTreeMap::new(),
+            graves_unjournaled: BTreeMap::new(),
+        };
         for e in entries {
             state.apply(e);
         }
@@ -120,7 +137,10 @@ impl GroupsState {
             OffsetEntry::DeleteGroup { group } => {
                 self.groups.remove(&group);
             }
-            OffsetEntry::DeleteTopic { topic } => {
+            OffsetEntry::DeleteTopic { topic, grave } => {
+                if let Some(id) = grave {
+                    self.graves.insert(id, topic.clone());
+                }
                 for g in self.groups.values_mut() {
                     g.committed.retain(|(t, _), _| *t != topic);
                     g.redeliveries.retain(|(t, _), _| *t != topic);
@@ -146,15 +166,15 @@ impl GroupsState {
     }
 
     fn compact(&mut self) -> Result<()> {
-        let entries: Vec<OffsetEntry> = self
-            .groups
-            .values()
-            .filter(|g| !g.committed.is_empty())
-            .map(|g| {
+        // Deletions whose graves may still be on disk stay journaled, ahead of the commits.
+        let graves =
+            self.graves.iter().map(|(id, t)| OffsetEntry::DeleteTopic { topic: t.clone(), grave: Some(id.clone()) });
+        let entries: Vec<OffsetEntry> = graves
+            .chain(self.groups.values().filter(|g| !g.committed.is_empty()).map(|g| {
                 let offsets: Vec<(String, u32, u64)> =
                     g.committed.iter().map(|((t, p), o)| (t.clone(), *p, *o)).collect();
                 commit_entry(g, &offsets)
-            })
+            }))
             .collect();
         self.offsets.rewrite(&entries)
     }

@@ -1,10 +1,10 @@
 //! The engine's topics: loading them on open, create / delete / list / describe, the key
 //! partitioner, and retention (by size, and by age on the engine's clock).
 
+use super::delete::{GRAVE_PREFIX, Grave, read_grave};
 use super::engine::Engine;
 use super::error::{EngineError, IoContext, Result};
 use super::log::{LogConfig, PartitionLog};
-use super::offsets::OffsetEntry;
 use super::storage::Storage;
 use super::topic::{CONFIG_FILE, STAGING_PREFIX, Topic};
 use crate::core::names::validate_name;
@@ -13,14 +13,21 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Opens every topic in `topics_dir`, finishing interrupted deletions and creations first.
-pub(super) fn load(topics_dir: &Path, log_config: &LogConfig) -> Result<BTreeMap<String, Arc<Topic>>> {
+/// The open topics by name.
+pub(super) type Topics = BTreeMap<String, Arc<Topic>>;
+
+/// Opens every topic in `topics_dir`, removing interrupted creations; returns the topics and the
+/// graves of interrupted deletions (finished by `delete::finish_graves` once the journal is open).
+pub(super) fn load(topics_dir: &Path, log_config: &LogConfig) -> Result<(Topics, Vec<Grave>)> {
     let mut topics = BTreeMap::new();
+    let mut graves = Vec::new();
     let storage = log_config.storage.as_ref();
-    for name in storage.list_dir(topics_dir).ctx(|| format!("list {}", topics_dir.display()))? {
+    let mut names = storage.list_dir(topics_dir).ctx(|| format!("list {}", topics_dir.display()))?;
+    names.sort();
+    for name in names {
         let path = topics_dir.join(&name);
-        if name.starts_with(".deleted-") {
-            storage.remove_dir_all(&path).ctx(|| format!("finish deleting {}", path.display()))?;
+        if name.starts_with(GRAVE_PREFIX) {
+            graves.push(read_grave(storage, topics_dir, &name));
             continue;
         }
         if name.starts_with(STAGING_PREFIX) {
@@ -35,7 +42,7 @@ pub(super) fn load(topics_dir: &Path, log_config: &LogConfig) -> Result<BTreeMap
         let topic = Topic::open(&path, &name, log_config)?;
         topics.insert(name, Arc::new(topic));
     }
-    Ok(topics)
+    Ok((topics, graves))
 }
 
 /// The error for a topic directory without `topic.json`: never removed (it may hold records).
@@ -109,6 +116,7 @@ impl Engine {
         self.check_open()?;
         validate_name("topic", name)?;
         config.validate()?;
+        self.check_not_being_deleted(name)?;
         let mut topics = self.inner.topics.write();
         if topics.contains_key(name) {
             return Err(EngineError::AlreadyExists { what: format!("topic {name:?}") });
@@ -120,27 +128,6 @@ impl Engine {
         drop(topics);
         self.rebalance_all();
         Ok(topic_info(&topic))
-    }
-
-    /// Deletes a topic and its data; groups forget their offsets on it.
-    pub fn delete_topic(&self, name: &str) -> Result<()> {
-        self.check_open()?;
-        let topic = {
-            let mut topics = self.inner.topics.write();
-            topics.remove(name).ok_or_else(|| EngineError::not_found(format!("topic {name:?}")))?
-        };
-        let grave = self.inner.dir.join("topics").join(format!(".deleted-{name}-{}", self.clock().now_ms()));
-        let storage = self.inner.config.storage.as_ref();
-        storage.rename(&topic.dir, &grave).ctx(|| format!("delete {}", topic.dir.display()))?;
-        super::segment::sync_dir(storage, &self.inner.dir.join("topics"))?;
-        storage.remove_dir_all(&grave).ctx(|| format!("remove {}", grave.display()))?;
-        let mut gs = self.inner.groups.lock();
-        let entry = OffsetEntry::DeleteTopic { topic: name.to_string() };
-        gs.offsets.append(&entry, true)?;
-        gs.apply(entry);
-        drop(gs);
-        self.rebalance_all();
-        Ok(())
     }
 
     pub fn list_topics(&self) -> Vec<TopicInfo> {

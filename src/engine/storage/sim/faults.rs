@@ -16,6 +16,12 @@ pub enum Fault {
     DiskFull { bytes: u64 },
     /// The `nth` write is torn: a prefix of it reaches the page cache, then it fails with EIO.
     TornWrite { nth: u64 },
+    /// The `nth` rename fails with EIO and changes nothing.
+    RenameFails { nth: u64 },
+    /// The power goes after `after_ops` more changes (writes, truncations, fsyncs, creates,
+    /// renames, removes): every change from then on fails with EIO, as if the process had died
+    /// there, until [`super::SimStorage::crash`].
+    PowerCut { after_ops: u64 },
     /// The `nth` truncation (`set_len`) fails with EIO and changes nothing.
     SetLenFails { nth: u64 },
     /// The `nth` rename is lost at the next crash unless an fsync of its directory made it durable.

@@ -117,6 +117,42 @@ impl State {
         Ok(())
     }
 
+    /// Counts a change against a power cut: an error once the power is gone.
+    fn change(&mut self, what: &Path) -> io::Result<()> {
+        let mut cut = false;
+        let mut first = false;
+        for a in self.faults.iter_mut() {
+            if let Fault::PowerCut { after_ops } = a.fault {
+                a.seen += 1;
+                if a.seen > after_ops {
+                    cut = true;
+                    first |= a.seen == after_ops + 1;
+                }
+            }
+        }
+        if first {
+            self.fire(format!("the power went before a change to {}", what.display()));
+        }
+        if cut { Err(eio("the disk lost power")) } else { Ok(()) }
+    }
+
+    /// Counts a one-shot fault of kind `pick` on `path`; true when it fires now.
+    fn one_shot(&mut self, path: &Path, pick: fn(&Fault) -> Option<u64>) -> bool {
+        let hit = self.faults.iter_mut().position(|a| match pick(&a.fault) {
+            Some(nth) if a.matches(path) => {
+                a.seen += 1;
+                a.seen > nth
+            }
+            _ => false,
+        });
+        if let Some(i) = hit {
+            self.faults.remove(i);
+            true
+        } else {
+            false
+        }
+    }
+
     fn fire(&mut self, what: String) {
         self.stats.faults_fired += 1;
         self.fired.push(what);
@@ -304,6 +340,7 @@ impl StorageFile for SimFile {
         if !self.writable {
             return Err(io::Error::from_raw_os_error(9));
         }
+        st.change(&self.path)?;
         let cur_len = st.inodes.get(&self.ino).map_or(0, |f| f.current.len() as u64);
         let (n, err) = match st.write_fate(&self.path, buf.len(), pos, cur_len) {
             WriteFate::Whole => (buf.len(), None),
@@ -326,17 +363,9 @@ impl StorageFile for SimFile {
     fn set_len(&self, len: u64) -> io::Result<()> {
         let mut st = self.st.lock();
         self.check(&st)?;
-        let path = &self.path;
-        let hit = st.faults.iter_mut().position(|a| match a.fault {
-            Fault::SetLenFails { nth } if a.matches(path) => {
-                a.seen += 1;
-                a.seen > nth
-            }
-            _ => false,
-        });
-        if let Some(i) = hit {
-            st.faults.remove(i);
-            st.fire(format!("truncation of {} failed (EIO)", path.display()));
+        st.change(&self.path)?;
+        if st.one_shot(&self.path, |f| if let Fault::SetLenFails { nth } = f { Some(*nth) } else { None }) {
+            st.fire(format!("truncation of {} failed (EIO)", self.path.display()));
             return Err(eio("set_len"));
         }
         let f = st.inodes.entry(self.ino).or_default();
@@ -348,6 +377,7 @@ impl StorageFile for SimFile {
     fn sync_data(&self) -> io::Result<()> {
         let mut st = self.st.lock();
         self.check(&st)?;
+        st.change(&self.path)?;
         st.fsync_fault(&self.path)?;
         if let Some(f) = st.inodes.get_mut(&self.ino) {
             f.sync();
@@ -395,6 +425,7 @@ impl Storage for SimStorage {
             (Some(Node::File(ino)), _) => ino,
             (None, OpenMode::Read | OpenMode::ReadWrite) => return Err(not_found(&p)),
             (None, OpenMode::Create | OpenMode::Truncate) => {
+                st.change(&p)?;
                 let ino = st.next_ino;
                 st.tree.create(&p, Node::File(ino))?;
                 st.next_ino += 1;
@@ -402,9 +433,10 @@ impl Storage for SimStorage {
                 ino
             }
         };
-        if mode == OpenMode::Truncate {
+        if mode == OpenMode::Truncate && st.inodes.get(&ino).is_some_and(|f| !f.current.is_empty()) {
+            st.change(&p)?;
             let f = st.inodes.entry(ino).or_default();
-            if !f.current.is_empty() {
+            {
                 f.current.clear();
                 f.pending.push(Pending::SetLen(0));
             }
@@ -435,7 +467,10 @@ impl Storage for SimStorage {
     }
 
     fn create_dir(&self, path: &Path) -> io::Result<()> {
-        self.st.lock().tree.create(&norm(path), Node::Dir)
+        let p = norm(path);
+        let mut st = self.st.lock();
+        st.change(&p)?;
+        st.tree.create(&p, Node::Dir)
     }
 
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
@@ -449,7 +484,10 @@ impl Storage for SimStorage {
                 Some(Node::File(_)) => {
                     return Err(io::Error::new(io::ErrorKind::NotADirectory, format!("{} is a file", at.display())));
                 }
-                None => st.tree.create(&at, Node::Dir)?,
+                None => {
+                    st.change(&at)?;
+                    st.tree.create(&at, Node::Dir)?
+                }
             }
         }
         Ok(())
@@ -462,23 +500,22 @@ impl Storage for SimStorage {
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let (from, to) = (norm(from), norm(to));
         let mut st = self.st.lock();
-        let hit = st.faults.iter_mut().position(|a| match a.fault {
-            Fault::LoseRename { nth } if a.matches(&from) => {
-                a.seen += 1;
-                a.seen > nth
-            }
-            _ => false,
-        });
-        if let Some(i) = hit {
-            st.faults.remove(i);
+        st.change(&from)?;
+        if st.one_shot(&from, |f| if let Fault::RenameFails { nth } = f { Some(*nth) } else { None }) {
+            st.fire(format!("rename of {} failed (EIO)", from.display()));
+            return Err(eio("rename"));
+        }
+        let lose = st.one_shot(&from, |f| if let Fault::LoseRename { nth } = f { Some(*nth) } else { None });
+        if lose {
             st.fire(format!("rename of {} will be lost at the next crash", from.display()));
         }
-        st.tree.rename(&from, &to, hit.is_some())
+        st.tree.rename(&from, &to, lose)
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         let p = norm(path);
         let mut st = self.st.lock();
+        st.change(&p)?;
         match st.tree.get(&p) {
             Some(Node::File(_)) => st.tree.remove(&p).map(|_| ()),
             Some(Node::Dir) => Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory")),
@@ -489,6 +526,7 @@ impl Storage for SimStorage {
     fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
         let p = norm(path);
         let mut st = self.st.lock();
+        st.change(&p)?;
         match st.tree.get(&p) {
             Some(Node::Dir) => st.tree.remove(&p).map(|_| ()),
             Some(Node::File(_)) => Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
@@ -504,6 +542,7 @@ impl Storage for SimStorage {
             Some(Node::File(_)) => return Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
             None => return Err(not_found(&p)),
         }
+        st.change(&p)?;
         st.fsync_fault(&p)?;
         st.tree.sync_dir(&p);
         Self::gc(&mut st);
