@@ -21,7 +21,9 @@
 //!     clock          the Clock it reads: SystemClock, or ManualClock for tests and the demo
 //!     record         records and the CRC32C-framed batch format
 //!     segment, log   a partition: segments with sparse offset + time indexes; append, roll,
-//!                    retention (log), group commit (sync), reads (read), recovery, checkpoint
+//!                    retention (log), group commit (sync), reads (read), recovery, checkpoint;
+//!                    sealed (whole and contiguous), log_start, fds (an LRU of sealed handles)
+//!     delete         crash-safe topic deletion: graves, finished on open
 //!     topic          topics of N partitions; partitioner (Kafka's murmur2)
 //!     assignor, membership  range / round-robin assignment; a group's plain state
 //!     offsets, journal      committed offsets and resets journaled (small CRC-framed journals)

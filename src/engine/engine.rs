@@ -6,6 +6,7 @@
 use super::clock::Clock;
 use super::config::{EngineConfig, SyncMode};
 use super::error::{EngineError, IoContext, Result};
+use super::fds::{FdCache, OPEN_SEALED_SEGMENTS};
 use super::lock;
 use super::log::{LogConfig, PartitionLog};
 use super::offsets::GroupsState;
@@ -72,6 +73,7 @@ impl Engine {
             index_interval: config.index_interval_bytes,
             clock: config.clock.clone(),
             storage: storage.clone(),
+            fds: Arc::new(FdCache::new(storage.clone(), OPEN_SEALED_SEGMENTS)),
         };
         let (topics, graves) = topics::load(&topics_dir, &log_config)?;
         let mut groups = GroupsState::open(&storage, &groups_dir, config.sync, &topics, config.clock.clone())?;

@@ -12,6 +12,7 @@ use super::checkpoint;
 use super::clock::Clock;
 use super::config::SyncMode;
 use super::error::{EngineError, IoContext, Result};
+use super::fds::FdCache;
 use super::log_start;
 use super::producer::{Producers, SeqCheck};
 use super::rate::RateMeter;
@@ -39,6 +40,8 @@ pub struct LogConfig {
     pub clock: Arc<dyn Clock>,
     /// Where the partition's files are.
     pub storage: Arc<dyn Storage>,
+    /// The engine's open sealed segments.
+    pub fds: Arc<FdCache>,
 }
 
 /// The result of an append.
@@ -283,6 +286,8 @@ impl PartitionLog {
             return Err(EngineError::Failed(what));
         }
         st.active().seal(true)?;
+        let fds = self.cfg.fds.clone();
+        st.active().release_file(&fds);
         let next = st.next_offset;
         let seg = Segment::create(&self.cfg.storage, &self.dir, next, true)?;
         st.segments.push(seg);

@@ -21,6 +21,9 @@
 //!   [`sync`]: group commit and flush; [`read`]: reads, long-poll reads, lookups by time;
 //!   [`recovery`]: opening segments, torn-tail truncation, fail-closed on damage;
 //!   [`checkpoint`]: the checkpoint file format
+//!   [`sealed`]: opening a sealed segment (whole to its last batch, contiguous with the next);
+//!   [`log_start`]: the persisted log start; [`fds`]: the bounded cache of open sealed segments
+//! - [`delete`]: crash-safe topic deletion (graves, finished on open)
 //! - [`producer`]: producer-id state for idempotent appends
 //! - [`topic`], [`partitioner`]: a topic of N partitions (`topic.json`); Kafka's murmur2 partitioner
 //! - [`assignor`]: range and round-robin assignment of partitions to members
@@ -43,6 +46,7 @@ pub mod delete;
 #[allow(clippy::module_inception)]
 pub mod engine;
 pub mod error;
+pub mod fds;
 pub mod fetch;
 pub mod groups;
 pub mod journal;

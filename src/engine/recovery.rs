@@ -86,7 +86,7 @@ fn finish_retention(cfg: &LogConfig, dir: &Path, bases: Vec<u64>, start: u64) ->
     for (i, &b) in bases.iter().enumerate() {
         let next = bases.get(i + 1).copied();
         if next.is_some_and(|n| n <= start) {
-            let seg = Segment::open_file(&cfg.storage, dir, b)?;
+            let seg = Segment::open_sealed_file(&cfg.storage, &cfg.fds, dir, b)?;
             tracing::info!("{}: finishing the retention that deleted offsets below {start}", seg.path.display());
             seg.delete_files()?;
             continue;

@@ -21,7 +21,7 @@ enum Tail {
 
 /// Opens the sealed segment `base` of `dir`, whose records must end at `next_base`.
 pub fn open_sealed(cfg: &LogConfig, dir: &Path, base: u64, next_base: u64) -> Result<Segment> {
-    let mut seg = Segment::open_file(&cfg.storage, dir, base)?;
+    let mut seg = Segment::open_sealed_file(&cfg.storage, &cfg.fds, dir, base)?;
     let size = seg.size;
     if size == 0 {
         return Err(corrupt(
@@ -121,7 +121,7 @@ fn scan_tail(seg: &Segment) -> Result<Tail> {
 
 /// Rebuilds a sealed segment's indexes from a full, CRC-checked scan.
 fn rebuild(cfg: &LogConfig, dir: &Path, base: u64, size: u64) -> Result<Segment> {
-    let mut fresh = Segment::open_file(&cfg.storage, dir, base)?;
+    let mut fresh = Segment::open_sealed_file(&cfg.storage, &cfg.fds, dir, base)?;
     fresh.load_indexes(0, Some(0));
     let file = fresh.file.clone();
     let path = fresh.path.clone();

@@ -3,6 +3,7 @@
 //! (`.timeindex`: timestamp → relative offset), both kept in memory and appended to their files.
 
 use super::error::{EngineError, IoContext, Result};
+use super::fds::FdCache;
 use super::record::{self, BATCH_HEADER, BatchHeader, FrameError};
 use super::storage::{OpenMode, Storage, StorageFile};
 use bytes::{Bytes, BytesMut};
@@ -129,6 +130,38 @@ impl Segment {
             persisted_index: 0,
             persisted_tindex: 0,
         })
+    }
+
+    /// Opens a sealed segment without holding its file open: reads borrow a handle from `fds`.
+    pub fn open_sealed_file(storage: &Arc<dyn Storage>, fds: &Arc<FdCache>, dir: &Path, base: u64) -> Result<Segment> {
+        let path = dir.join(format!("{}.log", stem(base)));
+        let size = match storage.stat(&path).ctx(|| format!("stat {}", path.display()))? {
+            Some(st) if !st.is_dir => st.len,
+            _ => {
+                return Err(EngineError::io(
+                    format!("open segment {}", path.display()),
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory"),
+                ));
+            }
+        };
+        Ok(Segment {
+            base,
+            file: Arc::new(fds.file(path.clone())),
+            path,
+            storage: storage.clone(),
+            size,
+            next_offset: base,
+            max_ts: i64::MIN,
+            index: Vec::new(),
+            tindex: Vec::new(),
+            persisted_index: 0,
+            persisted_tindex: 0,
+        })
+    }
+
+    /// After sealing: reads go through `fds` and the segment's own handle is let go.
+    pub fn release_file(&mut self, fds: &Arc<FdCache>) {
+        self.file = Arc::new(fds.file(self.path.clone()));
     }
 
     /// Loads the index files, keeping the valid prefix of entries that point below `limit_pos`
