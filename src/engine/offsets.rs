@@ -16,6 +16,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+/// A committed offset: topic, partition, offset.
+type Row = (String, u32, u64);
+
 /// Compact the offsets journal when it grows past this.
 const OFFSETS_COMPACT_BYTES: u64 = 16 << 20;
 
@@ -82,8 +85,10 @@ impl GroupsState {
         for e in entries {
             state.apply(e);
         }
-        for g in state.groups.values_mut() {
-            for ((t, p), off) in g.committed.iter_mut() {
+        let mut clamped: Vec<(String, Vec<Row>)> = Vec::new();
+        for g in state.groups.values() {
+            let mut rows = Vec::new();
+            for ((t, p), off) in &g.committed {
                 if let Some(log) = topics.get(t).and_then(|tp| tp.partitions.get(*p as usize)) {
                     let end = log.end_offset();
                     if *off > end {
@@ -91,10 +96,18 @@ impl GroupsState {
                             "group {}: committed offset {off} of {t}/{p} is past the recovered end {end}; clamped",
                             g.name
                         );
-                        *off = end;
+                        rows.push((t.clone(), *p, end));
                     }
                 }
             }
+            if !rows.is_empty() {
+                clamped.push((g.name.clone(), rows));
+            }
+        }
+        // The clamp is journaled: left only in memory, the old offset would come back at a later
+        // open once the log has grown past it, and the group would skip the records in between.
+        for (group, rows) in clamped {
+            state.commit(&group, &rows, true)?;
         }
         if state.offsets.size() > OFFSETS_COMPACT_BYTES / 4
             && let Err(e) = state.compact()

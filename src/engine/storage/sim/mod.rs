@@ -248,6 +248,11 @@ impl SimStorage {
         std::mem::take(&mut self.st.lock().fired)
     }
 
+    /// Bytes the disk holds now (every file's length), for [`Fault::DiskFull`].
+    pub fn used_bytes(&self) -> u64 {
+        self.st.lock().used()
+    }
+
     pub fn stats(&self) -> SimStats {
         self.st.lock().stats
     }
