@@ -36,9 +36,12 @@ fn a_commit_that_hits_a_full_disk_is_cut_back_and_the_next_commit_starts_clean()
     e.append("t", 0, &recs(20, "r"), None).unwrap();
     e.commit_offsets("billing", &[("t".into(), 0, 5)]).unwrap();
     // 30 bytes of the next entry fit, then the disk is full.
+    let journal = Path::new("/data/groups/offsets.log");
+    let whole = sim.stat(journal).unwrap().unwrap().len;
     sim.inject_on(Fault::NoSpaceAfter { bytes: 30 }, "offsets.log");
     let err = e.commit_offsets("billing", &[("t".into(), 0, 7)]).unwrap_err().to_string();
     assert!(err.contains("offsets.log") && err.contains("No space left on device"), "{err}");
+    assert_eq!(sim.stat(journal).unwrap().unwrap().len, whole, "the partial entry was cut back before the error");
     assert_eq!(committed(&e, "billing", "t"), Some(5), "a failed commit is not applied");
     // Room again: the next commits are whole entries right after the last good one.
     e.commit_offsets("billing", &[("t".into(), 0, 8)]).unwrap();

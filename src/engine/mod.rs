@@ -16,7 +16,8 @@
 //! - [`clock`]: the `Clock` the engine reads (system, or manual for tests and the demo)
 //! - [`config`]: engine settings and sync modes
 //! - [`record`]: records and the CRC32C-framed batch format on disk
-//! - [`segment`]: one segment file with its sparse offset and time indexes
+//! - [`segment`]: one segment file with its sparse offset and time indexes; [`frames`]: reading
+//!   its CRC-checked batches in order
 //! - [`log`]: one partition — state and write path (append, roll, retention, close);
 //!   [`sync`]: group commit and flush; [`read`]: reads, long-poll reads, lookups by time;
 //!   [`recovery`]: opening segments, torn-tail truncation, fail-closed on damage;
@@ -48,6 +49,7 @@ pub mod engine;
 pub mod error;
 pub mod fds;
 pub mod fetch;
+pub mod frames;
 pub mod groups;
 pub mod journal;
 pub mod lock;
