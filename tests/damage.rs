@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use depot::core::{ResetSpec, TopicConfig};
-use depot::engine::record::parse_header;
+use depot::engine::record::{encode_batch, parse_header};
 use depot::engine::{Engine, EngineConfig, EngineError, JoinRequest, NewRecord, Record, SyncMode};
 use std::path::{Path, PathBuf};
 
@@ -278,6 +278,34 @@ fn an_index_entry_pointing_at_the_wrong_batch_never_makes_a_read_skip_records() 
     let m = e.join_group("g", JoinRequest::new("c", &["t"])).unwrap();
     let d = e.poll("g", &m.member_id, m.generation, 2, 1 << 20).unwrap();
     assert_eq!(d.iter().map(|d| d.record.offset).collect::<Vec<_>>(), vec![175, 176]);
+}
+
+#[test]
+fn a_log_that_disagrees_with_itself_is_refused_after_the_index_is_rebuilt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    indexed_topic(data);
+    // Batch 8 (offsets 200..225) re-encoded, with a valid checksum, as if it started at 205.
+    let seg0 = seg(data, "t", 0);
+    let mut bytes = std::fs::read(&seg0).unwrap();
+    let entries = index_entries(&part_dir(data, "t").join(format!("{:020}.index", 0)));
+    let (start, end) = (entries[8].1 as usize, entries[9].1 as usize);
+    let h = parse_header(&bytes[start..]).unwrap();
+    assert_eq!(h.base_offset, 200);
+    let recs: Vec<NewRecord> = (200..225).map(|i| NewRecord::value(format!("{i:05}-{}", "x".repeat(160)))).collect();
+    let mut forged = Vec::new();
+    encode_batch(&mut forged, &recs, 205, h.timestamp, None);
+    assert_eq!(forged.len(), end - start);
+    bytes[start..end].copy_from_slice(&forged);
+    std::fs::write(&seg0, &bytes).unwrap();
+
+    let e = open(data);
+    let err = e.fetch("t", 0, 210, 3, 1 << 20).unwrap_err();
+    assert!(matches!(err, EngineError::Corrupt { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains(&file_name(&seg0)) && msg.contains(&format!("at byte {start}")), "{msg}");
+    // What comes before the disagreement still reads.
+    assert_eq!(e.fetch("t", 0, 190, 5, 1 << 20).unwrap()[0].offset, 190);
 }
 
 // ---- 4: journals ----------------------------------------------------------------------------------
