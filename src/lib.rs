@@ -26,12 +26,16 @@
 //!                    engine settings and sync modes
 //!     record         records and the CRC32C-framed batch format
 //!     segment, log   a partition: segments with sparse offset + time indexes; append, roll,
-//!                    retention (log), group commit (sync), reads (read), recovery, checkpoint
+//!                    retention (log), group commit (sync), reads (read), recovery, checkpoint;
+//!                    sealed (whole and contiguous), log_start, fds (an LRU of sealed handles)
+//!     delete         crash-safe topic deletion: graves, finished on open
 //!     topic          topics of N partitions; partitioner (Kafka's murmur2)
 //!     assignor, membership  range / round-robin assignment; a group's plain state
 //!     offsets, journal      committed offsets and resets journaled (small CRC-framed journals)
 //!     producer, rate        idempotent-producer state; per-second rate meters
 //!     error          the engine's typed errors
+//!     storage/       every file operation: the Storage trait (mod), the real file system (fs),
+//!                    SimStorage (sim/: an in-memory disk with power loss and injected faults)
 //! src/backend/       the Backend trait family every front end speaks (in core's types)
 //!     open           the one factory: a data directory, a server, a context or an engine → a Backend
 //!     read_only      the wrapper that refuses writes, and `Call::writes`: what a write is

@@ -1143,3 +1143,24 @@ fn a_directory_locked_without_a_server_names_the_holder() {
     assert!(wait_child(&mut holder, DEADLINE, "publish t").success());
     assert_eq!(values(&d.all("t")), ["held"], "nothing from the refused publish");
 }
+
+#[test]
+fn numbers_past_what_a_setting_can_hold_are_refused_and_huge_retention_or_waits_mean_forever() {
+    let d = Depot::new();
+    let max = u64::MAX.to_string();
+    let e = d.fail(&["topic", "create", "t", "--partitions", "4294967295"]);
+    assert!(e.contains("between 1 and 10000 partitions"), "{e}");
+    let out = d.run(&["topic", "create", "t", "--partitions", "4294967296"]).failed("4294967296 partitions");
+    assert!(out.stderr.contains("4294967296 is not in"), "{}", out.stderr);
+    d.ok(&["topic", "create", "t", "--retention-ms", &max, "--retention-bytes", &max]);
+    d.run_stdin(&["publish", "t"], b"1\n2\n3\n").ok("publish");
+    // Kept forever (the maintenance of later commands would have deleted them on a wrap).
+    let out = d.ok(&["peek", "t", "--max", &max]);
+    assert_eq!(out.lines().filter(|l| !l.trim().is_empty()).count(), 4, "a header and three records: {out}");
+    let out = d.run(&["pull", "t", "--group", "g", "--max", &max, "--wait", &max]).ok("pull");
+    assert!(out.stderr.contains("pulled 3 record(s)"), "{out:?}");
+    let e = d.fail(&["reset", "g", "--topic", "t", "--by-duration", &format!("{max}sec")]);
+    assert!(e.contains("too long"), "{e}");
+    let out = d.ok(&["reset", "g", "--topic", "t", "--to-offset", &max]);
+    assert!(out.contains("clamped to 3"), "{out}");
+}

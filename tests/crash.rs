@@ -7,6 +7,7 @@
 
 use bytes::Bytes;
 use depot::core::TopicConfig;
+use depot::engine::checkpoint;
 use depot::engine::record::check_frame;
 use depot::engine::{Engine, EngineConfig, EngineError, NewRecord, Record, SyncMode};
 use std::collections::{BTreeMap, HashMap};
@@ -280,7 +281,8 @@ fn verify(dir: &Path, round: u64, acks: &[Ack], cache: &mut BatchCache) -> [u64;
     ends
 }
 
-/// Truncates partition `p`'s active segment at a random byte after its last acknowledged batch.
+/// Truncates partition `p`'s active segment at a random byte after its last acknowledged batch
+/// and after its checkpoint's fsynced position (what a power loss can lose).
 fn lose_unacknowledged_tail(dir: &Path, p: u32, acks: &[Ack], rng: &mut Rng) {
     let pdir = dir.join("topics").join(TOPIC).join(p.to_string());
     let Ok(entries) = std::fs::read_dir(&pdir) else { return };
@@ -304,6 +306,14 @@ fn lose_unacknowledged_tail(dir: &Path, p: u32, acks: &[Ack], rng: &mut Rng) {
     if acked_end > base && keep == 0 {
         panic!("partition {p}: acknowledged offsets up to {acked_end} but the active segment from {base} holds none");
     }
+    // A power loss keeps what was fsynced: never cut below the checkpoint's fsynced position
+    // (the engine refuses a segment shorter than that as damage).
+    let fsynced = std::fs::read(pdir.join("checkpoint"))
+        .ok()
+        .and_then(|b| checkpoint::decode(&b))
+        .filter(|c| c.base == base)
+        .map_or(0, |c| c.pos as usize);
+    let keep = keep.max(fsynced.min(bytes.len()));
     if bytes.len() > keep {
         let cut = keep + rng.below((bytes.len() - keep) as u64 + 1) as usize;
         std::fs::OpenOptions::new().write(true).open(&active).unwrap().set_len(cut as u64).unwrap();

@@ -348,7 +348,11 @@ fn retention_by_bytes_removes_whole_old_segments_and_moves_the_log_start() {
     assert_eq!(recs.len() as u64, 200 - after.log_start);
     assert!(recs.iter().all(|r| header(r, "i") == Some(r.offset.to_string().as_bytes())));
     let files = std::fs::read_dir(tmp.path().join("topics/t/0")).unwrap().count();
-    assert_eq!(files, after.segments * 3 + 1, "each segment has .log, .index, .timeindex; plus the checkpoint");
+    assert_eq!(
+        files,
+        after.segments * 3 + 2,
+        "each segment has .log, .index, .timeindex; plus the checkpoint and the log start"
+    );
     // A second pass has nothing to do; the topic without retention keeps everything.
     assert_eq!(e.enforce_retention().unwrap(), 0);
     assert_eq!(e.describe_topic("keep").unwrap().partitions[0].log_start, 0);
@@ -828,4 +832,27 @@ fn rates_are_records_per_second_of_the_engine_clock() {
     let p = e.describe_topic("t").unwrap().partitions[0].clone();
     assert_eq!((p.rate_in, p.rate_out), (0.0, 0.0));
     e.close().unwrap();
+}
+
+#[test]
+fn waits_longer_than_the_clock_can_count_wait_for_a_record_instead_of_panicking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = open(tmp.path());
+    e.create_topic("t", topic(1)).unwrap();
+    e.append("t", 0, &[val(0)], None).unwrap();
+    let got = e.fetch_wait("t", 0, 0, 10, 1 << 20, Duration::MAX).unwrap();
+    assert_eq!(got.len(), 1);
+    let m = e.join_group("g", JoinRequest::new("c", &["t"])).unwrap();
+    let d = e.poll_wait("g", &m.member_id, m.generation, 10, 1 << 20, Duration::MAX).unwrap();
+    assert_eq!(d.len(), 1);
+    // At the end of the log, a wait without a deadline returns when a record arrives.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let e2 = e.clone();
+    let waiter = std::thread::spawn(move || {
+        tx.send(()).unwrap();
+        e2.fetch_wait("t", 0, 1, 10, 1 << 20, Duration::MAX).map(|r| r.len())
+    });
+    rx.recv().unwrap();
+    e.append("t", 0, &[val(1)], None).unwrap();
+    assert_eq!(waiter.join().unwrap().unwrap(), 1);
 }

@@ -7,7 +7,7 @@
 //! bytes after the CRC are leftovers and ignored.
 
 use super::producer::Producers;
-use std::os::unix::fs::FileExt;
+use super::storage::{OpenMode, Storage};
 use std::path::Path;
 
 const MAGIC: &[u8; 4] = b"DCK2";
@@ -65,20 +65,15 @@ pub fn decode(b: &[u8]) -> Option<Checkpoint> {
 }
 
 /// Reads the checkpoint of the partition in `dir`, if there is a usable one.
-pub fn read(dir: &Path) -> Option<Checkpoint> {
-    decode(&std::fs::read(dir.join(FILE)).ok()?)
+pub fn read(storage: &dyn Storage, dir: &Path) -> Option<Checkpoint> {
+    decode(&storage.read(&dir.join(FILE)).ok()?)
 }
 
 /// Overwrites the checkpoint of the partition in `dir` in place. A failure is logged, not
 /// returned: the checkpoint is only a hint.
-pub fn write(dir: &Path, bytes: &[u8]) {
+pub fn write(storage: &dyn Storage, dir: &Path, bytes: &[u8]) {
     let path = dir.join(FILE);
-    let r = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .and_then(|f| f.write_all_at(bytes, 0));
+    let r = storage.open(&path, OpenMode::Create).and_then(|f| f.write_all_at(bytes, 0));
     if let Err(e) = r {
         tracing::warn!("could not write {}: {e}", path.display());
     }

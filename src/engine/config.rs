@@ -2,6 +2,7 @@
 
 use super::clock::{Clock, SystemClock};
 use super::error::{EngineError, Result};
+use super::storage::{self, Storage};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,6 +64,9 @@ pub struct EngineConfig {
     /// Where the engine reads the time (timestamps, retention by age, session timeouts, lag in
     /// time, rates, reset times). The system clock unless a test or the demo sets a manual one.
     pub clock: Arc<dyn Clock>,
+    /// Where every file of the data directory is read and written: the real file system unless
+    /// a test sets a simulated disk.
+    pub storage: Arc<dyn Storage>,
 }
 
 impl Default for EngineConfig {
@@ -73,6 +77,7 @@ impl Default for EngineConfig {
             index_interval_bytes: 4096,
             maintenance_interval: Duration::from_secs(1),
             clock: Arc::new(SystemClock),
+            storage: storage::real(),
         }
     }
 }

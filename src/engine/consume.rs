@@ -10,9 +10,8 @@ use super::log::PartitionLog;
 use super::membership::Group;
 use super::record::Record;
 use crate::core::names::validate_name;
-use event_listener::Listener;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A record handed to a group member.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,11 +97,11 @@ impl Engine {
         max_bytes: usize,
         timeout: Duration,
     ) -> Result<Vec<Delivery>> {
-        let deadline = Instant::now() + timeout;
+        let deadline = super::read::deadline_after(timeout);
         loop {
             let listener = self.inner.any_append.listen();
             let got = self.poll(group, member_id, generation, max_records, max_bytes)?;
-            if !got.is_empty() || listener.wait_deadline(deadline).is_none() {
+            if !got.is_empty() || !super::read::wait_until(listener, deadline) {
                 return if got.is_empty() {
                     self.poll(group, member_id, generation, max_records, max_bytes)
                 } else {
@@ -149,7 +148,11 @@ impl Engine {
             only_forward(g, t, *p, *o)?;
         }
         gs.commit(group, offsets, false)?;
-        gs.compact_if_large()
+        if let Err(e) = gs.compact_if_large() {
+            // The commit is journaled; compaction only makes the journal smaller.
+            tracing::warn!("could not compact the offsets journal: {e}");
+        }
+        Ok(())
     }
 
     /// Moves the member's delivery position on each of its partitions back to the committed

@@ -6,15 +6,16 @@
 use super::clock::Clock;
 use super::config::{EngineConfig, SyncMode};
 use super::error::{EngineError, IoContext, Result};
+use super::fds::{FdCache, OPEN_SEALED_SEGMENTS};
 use super::lock;
 use super::log::{LogConfig, PartitionLog};
 use super::offsets::GroupsState;
+use super::storage::StorageFile;
 use super::topic::Topic;
 use super::topics;
 use event_listener::Event;
 use parking_lot::{Condvar, Mutex, RwLock};
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -25,7 +26,7 @@ pub(super) struct Inner {
     pub dir: PathBuf,
     pub config: EngineConfig,
     pub log_config: LogConfig,
-    pub lock_file: File,
+    pub lock_file: Arc<dyn StorageFile>,
     pub topics: RwLock<BTreeMap<String, Arc<Topic>>>,
     pub groups: Mutex<GroupsState>,
     /// Notified after every append, for members waiting on any of their partitions.
@@ -51,21 +52,32 @@ impl Engine {
     /// Opens (creating if needed) the data directory `dir`.
     pub fn open(dir: impl AsRef<Path>, config: EngineConfig) -> Result<Engine> {
         let dir = dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&dir).ctx(|| format!("create data directory {}", dir.display()))?;
-        let lock_file = lock::lock_dir(&dir)?;
+        let storage = config.storage.clone();
+        storage.create_dir_all(&dir).ctx(|| format!("create data directory {}", dir.display()))?;
+        let lock_file = lock::lock_dir(storage.as_ref(), &dir)?;
         let topics_dir = dir.join("topics");
         let groups_dir = dir.join("groups");
         for d in [&topics_dir, &groups_dir] {
-            std::fs::create_dir_all(d).ctx(|| format!("create {}", d.display()))?;
+            storage.create_dir_all(d).ctx(|| format!("create {}", d.display()))?;
+        }
+        // New directories survive a power loss only once their parents are fsynced.
+        super::segment::sync_dir(storage.as_ref(), &dir)?;
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty())
+            && let Err(e) = storage.sync_dir(parent)
+        {
+            tracing::debug!("could not fsync {}: {e}", parent.display());
         }
         let log_config = LogConfig {
             sync: config.sync,
             segment_bytes: config.segment_bytes,
             index_interval: config.index_interval_bytes,
             clock: config.clock.clone(),
+            storage: storage.clone(),
+            fds: Arc::new(FdCache::new(storage.clone(), OPEN_SEALED_SEGMENTS)),
         };
-        let topics = topics::load(&topics_dir, &log_config)?;
-        let groups = GroupsState::open(&groups_dir, config.sync, &topics, config.clock.clone())?;
+        let (topics, graves) = topics::load(&topics_dir, &log_config)?;
+        let mut groups = GroupsState::open(&storage, &groups_dir, config.sync, &topics, config.clock.clone())?;
+        super::delete::finish_graves(storage.as_ref(), &topics_dir, graves, &mut groups)?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let tick = match config.sync {
             SyncMode::Interval(d) => d.min(config.maintenance_interval),
@@ -164,7 +176,7 @@ impl Inner {
             first_err.get_or_insert(e);
         }
         // Release the data directory now, not when the last handle drops, so it can be reopened.
-        if let Err(e) = lock::unlock(&self.lock_file, &self.dir) {
+        if let Err(e) = lock::unlock(self.lock_file.as_ref(), &self.dir) {
             first_err.get_or_insert(e);
         }
         first_err.map_or(Ok(()), Err)

@@ -3,27 +3,21 @@
 
 use super::engine::Engine;
 use super::error::{EngineError, IoContext, Result};
-use std::fs::File;
-use std::os::unix::fs::FileExt;
+use super::storage::{self, OpenMode, Storage, StorageFile};
 use std::path::Path;
+use std::sync::Arc;
 
 /// The lock file's name inside the data directory.
 const LOCK_FILE: &str = "depot.lock";
 
 /// Locks `dir` for this process, or says which process holds it.
-pub(super) fn lock_dir(dir: &Path) -> Result<File> {
+pub(super) fn lock_dir(storage: &dyn Storage, dir: &Path) -> Result<Arc<dyn StorageFile>> {
     let path = dir.join(LOCK_FILE);
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .ctx(|| format!("open lock file {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let file = storage.open(&path, OpenMode::Create).ctx(|| format!("open lock file {}", path.display()))?;
+    match file.try_lock(true) {
+        Ok(true) => {}
+        Ok(false) => {
+            let text = String::from_utf8_lossy(&storage.read(&path).unwrap_or_default()).into_owned();
             let (pid, addr) = parse_lock(&text);
             return Err(EngineError::Locked {
                 dir: dir.to_path_buf(),
@@ -31,13 +25,13 @@ pub(super) fn lock_dir(dir: &Path) -> Result<File> {
                 addr: addr.map(|a| format!(", serving http://{a}")).unwrap_or_default(),
             });
         }
-        Err(std::fs::TryLockError::Error(e)) => return Err(EngineError::io(format!("lock {}", path.display()), e)),
+        Err(e) => return Err(EngineError::io(format!("lock {}", path.display()), e)),
     }
-    write_lock(&file, &path, None)?;
+    write_lock(file.as_ref(), &path, None)?;
     Ok(file)
 }
 
-fn write_lock(file: &File, path: &Path, addr: Option<&str>) -> Result<()> {
+fn write_lock(file: &dyn StorageFile, path: &Path, addr: Option<&str>) -> Result<()> {
     let mut text = format!("pid={}\n", std::process::id());
     if let Some(a) = addr {
         text.push_str(&format!("addr={a}\n"));
@@ -50,7 +44,7 @@ fn write_lock(file: &File, path: &Path, addr: Option<&str>) -> Result<()> {
 }
 
 /// Releases the lock (on close, so the directory can be reopened before the last handle drops).
-pub(super) fn unlock(file: &File, dir: &Path) -> Result<()> {
+pub(super) fn unlock(file: &dyn StorageFile, dir: &Path) -> Result<()> {
     file.unlock().map_err(|e| EngineError::io(format!("unlock {}", dir.join(LOCK_FILE).display()), e))
 }
 
@@ -62,12 +56,17 @@ pub fn parse_lock(text: &str) -> (Option<String>, Option<String>) {
 
 /// Who holds a data directory: `(pid, address)` from its lock file, if another process holds it.
 pub fn lock_holder(dir: &Path) -> Option<(String, Option<String>)> {
+    lock_holder_on(storage::real().as_ref(), dir)
+}
+
+/// [`lock_holder`] on a given storage.
+pub fn lock_holder_on(storage: &dyn Storage, dir: &Path) -> Option<(String, Option<String>)> {
     let path = dir.join(LOCK_FILE);
-    let file = File::open(&path).ok()?;
-    match file.try_lock_shared() {
-        Ok(()) => None,
-        Err(_) => {
-            let text = std::fs::read_to_string(&path).ok()?;
+    let file = storage.open(&path, OpenMode::Read).ok()?;
+    match file.try_lock(false) {
+        Ok(true) => None,
+        _ => {
+            let text = String::from_utf8_lossy(&storage.read(&path).ok()?).into_owned();
             let (pid, addr) = parse_lock(&text);
             Some((pid.unwrap_or_else(|| "unknown".into()), addr))
         }
@@ -79,6 +78,6 @@ impl Engine {
     pub fn advertise(&self, addr: Option<&str>) -> Result<()> {
         // After close the lock is released and the file may belong to another process.
         self.check_open()?;
-        write_lock(&self.inner.lock_file, &self.inner.dir.join(LOCK_FILE), addr)
+        write_lock(self.inner.lock_file.as_ref(), &self.inner.dir.join(LOCK_FILE), addr)
     }
 }

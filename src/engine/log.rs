@@ -12,16 +12,17 @@ use super::checkpoint;
 use super::clock::Clock;
 use super::config::SyncMode;
 use super::error::{EngineError, IoContext, Result};
+use super::fds::FdCache;
+use super::log_start;
 use super::producer::{Producers, SeqCheck};
 use super::rate::RateMeter;
 use super::record::{self, NewRecord};
 use super::recovery::{self, Recovered};
 use super::segment::Segment;
+use super::storage::Storage;
 use super::sync::SyncState;
 use event_listener::Event;
 use parking_lot::{Condvar, Mutex};
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,6 +38,10 @@ pub struct LogConfig {
     pub index_interval: u64,
     /// Append timestamps and the rate meters read this clock.
     pub clock: Arc<dyn Clock>,
+    /// Where the partition's files are.
+    pub storage: Arc<dyn Storage>,
+    /// The engine's open sealed segments.
+    pub fds: Arc<FdCache>,
 }
 
 /// The result of an append.
@@ -56,8 +61,6 @@ pub(super) struct LogState {
     pub producers: Producers,
     pub failed: Option<String>,
     pub scratch: Vec<u8>,
-    /// Segments sealed without an fsync (`sync=never`): the next flush (a clean close) fsyncs them.
-    pub unsynced: Vec<(Arc<File>, PathBuf)>,
 }
 
 impl LogState {
@@ -118,7 +121,7 @@ impl std::fmt::Debug for PartitionLog {
 impl PartitionLog {
     /// Opens (or creates) the partition in `dir`, recovering the active segment's tail.
     pub fn open(dir: &Path, topic: &str, partition: u32, cfg: LogConfig) -> Result<(PartitionLog, RecoveryReport)> {
-        std::fs::create_dir_all(dir).ctx(|| format!("create partition directory {}", dir.display()))?;
+        cfg.storage.create_dir_all(dir).ctx(|| format!("create partition directory {}", dir.display()))?;
         let mut report = RecoveryReport::default();
         let Recovered { segments, next_offset, last_ts, producers } = recovery::open_segments(dir, &cfg, &mut report)?;
         let log_start = segments[0].base;
@@ -135,7 +138,6 @@ impl PartitionLog {
                 producers,
                 failed: None,
                 scratch: Vec::new(),
-                unsynced: Vec::new(),
             }),
             sync: Mutex::new(SyncState::default()),
             sync_cv: Condvar::new(),
@@ -184,6 +186,13 @@ impl PartitionLog {
     pub fn append(&self, records: &[NewRecord], producer: Option<(u64, u32)>) -> Result<Appended> {
         if records.is_empty() {
             return Err(EngineError::InvalidArgument("a batch needs at least one record".into()));
+        }
+        if producer.is_some_and(|(pid, _)| pid == 0) {
+            // The batch format stores "no producer" as id 0: a batch with id 0 would not be
+            // recognised as a retry after a restart.
+            return Err(EngineError::InvalidArgument(
+                "producer id 0 is reserved (it means \"no producer\"); use an id from 1 up, e.g. one from a new producer id".into(),
+            ));
         }
         let size = record::batch_size(records);
         if size > record::MAX_BATCH_BYTES {
@@ -267,23 +276,20 @@ impl PartitionLog {
     }
 
     fn roll(&self, st: &mut LogState) -> Result<()> {
-        let sync = self.cfg.sync != SyncMode::Never;
-        if sync {
-            let a = st.active();
-            if let Err(e) = a.file.sync_data() {
-                let what = format!("fsync of {} failed while rolling: {e}", a.path.display());
-                st.failed = Some(what.clone());
-                return Err(EngineError::Failed(what));
-            }
+        // Every sync mode fsyncs a segment as it is sealed (once per segment_bytes), before the
+        // next one exists: after any crash a sealed segment is whole, so a gap or a short sealed
+        // segment is damage, never a power loss.
+        let a = st.active();
+        if let Err(e) = a.file.sync_data() {
+            let what = format!("fsync of {} failed while rolling: {e}", a.path.display());
+            st.failed = Some(what.clone());
+            return Err(EngineError::Failed(what));
         }
-        st.active().seal(sync)?;
-        if !sync {
-            let a = st.active();
-            let sealed = (a.file.clone(), a.path.clone());
-            st.unsynced.push(sealed);
-        }
+        st.active().seal(true)?;
+        let fds = self.cfg.fds.clone();
+        st.active().release_file(&fds);
         let next = st.next_offset;
-        let seg = Segment::create(&self.dir, next, sync)?;
+        let seg = Segment::create(&self.cfg.storage, &self.dir, next, true)?;
         st.segments.push(seg);
         let ckpt = st.checkpoint();
         self.write_checkpoint(&ckpt);
@@ -312,7 +318,11 @@ impl PartitionLog {
             if !(too_old || too_big) {
                 break;
             }
-            first.delete_files()?;
+            // The new start is durable before the files go; open finishes an interrupted deletion.
+            let next_base = st.segments[1].base;
+            log_start::write(self.cfg.storage.as_ref(), &self.dir, next_base)?;
+            self.log_start.store(next_base, Ordering::Release);
+            st.segments[0].delete_files()?;
             let seg = st.segments.remove(0);
             tracing::info!(
                 "{}/{}: retention deleted segment {} (offsets {}..{})",
@@ -323,7 +333,6 @@ impl PartitionLog {
                 seg.next_offset
             );
             deleted += 1;
-            self.log_start.store(st.segments[0].base, Ordering::Release);
         }
         Ok(deleted)
     }

@@ -16,17 +16,23 @@
 //! - [`clock`]: the `Clock` the engine reads (system, or manual for tests and the demo)
 //! - [`config`]: engine settings and sync modes
 //! - [`record`]: records and the CRC32C-framed batch format on disk
-//! - [`segment`]: one segment file with its sparse offset and time indexes
+//! - [`segment`]: one segment file with its sparse offset and time indexes; [`frames`]: reading
+//!   its CRC-checked batches in order
 //! - [`log`]: one partition — state and write path (append, roll, retention, close);
 //!   [`sync`]: group commit and flush; [`read`]: reads, long-poll reads, lookups by time;
 //!   [`recovery`]: opening segments, torn-tail truncation, fail-closed on damage;
 //!   [`checkpoint`]: the checkpoint file format
+//!   [`sealed`]: opening a sealed segment (whole to its last batch, contiguous with the next);
+//!   [`log_start`]: the persisted log start; [`fds`]: the bounded cache of open sealed segments
+//! - [`delete`]: crash-safe topic deletion (graves, finished on open)
 //! - [`producer`]: producer-id state for idempotent appends
 //! - [`topic`], [`partitioner`]: a topic of N partitions (`topic.json`); Kafka's murmur2 partitioner
 //! - [`assignor`]: range and round-robin assignment of partitions to members
 //! - [`membership`]: a group's plain state — members, generations, positions, redeliveries
 //! - [`offsets`]: the committed-offsets and reset journals and the groups they rebuild
 //! - [`journal`]: small CRC-framed journals
+//! - [`storage`]: every file operation goes through its `Storage` trait: the real file system,
+//!   or `SimStorage` (power loss and injected faults, for the fault tests)
 //! - [`rate`]: per-second rate meters on the engine's clock
 //! - [`error`]: the engine's typed errors
 //!
@@ -37,14 +43,18 @@ pub mod checkpoint;
 pub mod clock;
 pub mod config;
 pub mod consume;
+pub mod delete;
 #[allow(clippy::module_inception)]
 pub mod engine;
 pub mod error;
+pub mod fds;
 pub mod fetch;
+pub mod frames;
 pub mod groups;
 pub mod journal;
 pub mod lock;
 pub mod log;
+pub mod log_start;
 pub mod membership;
 pub mod offsets;
 pub mod partitioner;
@@ -56,7 +66,9 @@ pub mod record;
 pub mod recovery;
 pub mod replay;
 pub mod resets;
+pub mod sealed;
 pub mod segment;
+pub mod storage;
 pub mod sync;
 pub mod topic;
 pub mod topics;

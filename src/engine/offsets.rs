@@ -8,12 +8,16 @@ use super::config::SyncMode;
 use super::error::{EngineError, Result};
 use super::journal::Journal;
 use super::membership::Group;
+use super::storage::Storage;
 use super::topic::Topic;
 use crate::core::ResetRecord;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+
+/// A committed offset: topic, partition, offset.
+type Row = (String, u32, u64);
 
 /// Compact the offsets journal when it grows past this.
 const OFFSETS_COMPACT_BYTES: u64 = 16 << 20;
@@ -33,8 +37,13 @@ pub enum OffsetEntry {
     },
     /// The group was deleted.
     DeleteGroup { group: String },
-    /// A topic was deleted: forget its offsets in every group.
-    DeleteTopic { topic: String },
+    /// A topic was deleted: forget its offsets in every group. `grave` names the directory the
+    /// topic was moved to (see `delete`), so open knows which deletions the journal has.
+    DeleteTopic {
+        topic: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grave: Option<String>,
+    },
 }
 
 /// Every group, and the journals that make their offsets and resets durable.
@@ -45,25 +54,41 @@ pub struct GroupsState {
     /// Every executed reset (and undo), oldest first.
     pub history: Vec<ResetRecord>,
     pub clock: Arc<dyn Clock>,
+    /// Journaled topic deletions whose grave directory may still exist (grave id → topic).
+    pub graves: BTreeMap<String, String>,
+    /// Deletions past their rename whose journal entry failed (grave id → topic).
+    pub graves_unjournaled: BTreeMap<String, String>,
 }
 
 impl GroupsState {
     /// Reads both journals in `groups_dir` and rebuilds the groups. After a crash in interval or
     /// never mode a commit can point past what survived of a partition: it is clamped to the end.
     pub fn open(
+        storage: &Arc<dyn Storage>,
         groups_dir: &Path,
         sync: SyncMode,
         topics: &BTreeMap<String, Arc<Topic>>,
         clock: Arc<dyn Clock>,
     ) -> Result<GroupsState> {
-        let (offsets, entries) = Journal::open::<OffsetEntry>(&groups_dir.join("offsets.log"), sync)?;
-        let (resets, history) = Journal::open::<ResetRecord>(&groups_dir.join("resets.log"), SyncMode::Always)?;
-        let mut state = GroupsState { groups: BTreeMap::new(), offsets, resets, history, clock };
+        let (offsets, entries) = Journal::open::<OffsetEntry>(storage, &groups_dir.join("offsets.log"), sync)?;
+        let (resets, history) =
+            Journal::open::<ResetRecord>(storage, &groups_dir.join("resets.log"), SyncMode::Always)?;
+        let mut state = GroupsState {
+            groups: BTreeMap::new(),
+            offsets,
+            resets,
+            history,
+            clock,
+            graves: BTreeMap::new(),
+            graves_unjournaled: BTreeMap::new(),
+        };
         for e in entries {
             state.apply(e);
         }
-        for g in state.groups.values_mut() {
-            for ((t, p), off) in g.committed.iter_mut() {
+        let mut clamped: Vec<(String, Vec<Row>)> = Vec::new();
+        for g in state.groups.values() {
+            let mut rows = Vec::new();
+            for ((t, p), off) in &g.committed {
                 if let Some(log) = topics.get(t).and_then(|tp| tp.partitions.get(*p as usize)) {
                     let end = log.end_offset();
                     if *off > end {
@@ -71,13 +96,24 @@ impl GroupsState {
                             "group {}: committed offset {off} of {t}/{p} is past the recovered end {end}; clamped",
                             g.name
                         );
-                        *off = end;
+                        rows.push((t.clone(), *p, end));
                     }
                 }
             }
+            if !rows.is_empty() {
+                clamped.push((g.name.clone(), rows));
+            }
         }
-        if state.offsets.size() > OFFSETS_COMPACT_BYTES / 4 {
-            state.compact()?;
+        // The clamp is journaled: left only in memory, the old offset would come back at a later
+        // open once the log has grown past it, and the group would skip the records in between.
+        for (group, rows) in clamped {
+            state.commit(&group, &rows, true)?;
+        }
+        if state.offsets.size() > OFFSETS_COMPACT_BYTES / 4
+            && let Err(e) = state.compact()
+        {
+            // The journal is whole as it is; compaction only makes it smaller.
+            tracing::warn!("could not compact the offsets journal on open: {e}");
         }
         Ok(state)
     }
@@ -114,7 +150,10 @@ impl GroupsState {
             OffsetEntry::DeleteGroup { group } => {
                 self.groups.remove(&group);
             }
-            OffsetEntry::DeleteTopic { topic } => {
+            OffsetEntry::DeleteTopic { topic, grave } => {
+                if let Some(id) = grave {
+                    self.graves.insert(id, topic.clone());
+                }
                 for g in self.groups.values_mut() {
                     g.committed.retain(|(t, _), _| *t != topic);
                     g.redeliveries.retain(|(t, _), _| *t != topic);
@@ -140,15 +179,15 @@ impl GroupsState {
     }
 
     fn compact(&mut self) -> Result<()> {
-        let entries: Vec<OffsetEntry> = self
-            .groups
-            .values()
-            .filter(|g| !g.committed.is_empty())
-            .map(|g| {
+        // Deletions whose graves may still be on disk stay journaled, ahead of the commits.
+        let graves =
+            self.graves.iter().map(|(id, t)| OffsetEntry::DeleteTopic { topic: t.clone(), grave: Some(id.clone()) });
+        let entries: Vec<OffsetEntry> = graves
+            .chain(self.groups.values().filter(|g| !g.committed.is_empty()).map(|g| {
                 let offsets: Vec<(String, u32, u64)> =
                     g.committed.iter().map(|((t, p), o)| (t.clone(), *p, *o)).collect();
                 commit_entry(g, &offsets)
-            })
+            }))
             .collect();
         self.offsets.rewrite(&entries)
     }

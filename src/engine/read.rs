@@ -8,6 +8,22 @@ use super::segment::{Frame, FrameReader};
 use event_listener::Listener;
 use std::time::{Duration, Instant};
 
+/// When a wait of `timeout` ends; `None` for a wait longer than the clock can count (forever).
+pub(super) fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+/// Waits for the listener's notification until `deadline` (forever without one); false on timeout.
+pub(super) fn wait_until(listener: impl Listener, deadline: Option<Instant>) -> bool {
+    match deadline {
+        Some(d) => listener.wait_deadline(d).is_some(),
+        None => {
+            listener.wait();
+            true
+        }
+    }
+}
+
 impl PartitionLog {
     /// Reads up to `max_records` records (and about `max_bytes`, but always at least one record)
     /// starting at `offset`. Reading at the end returns nothing; outside the log is an error.
@@ -27,8 +43,9 @@ impl PartitionLog {
         let mut at = offset;
         let mut bytes = 0usize;
         let mut full = false;
+        let mut reindexed = false;
         while at < end && out.len() < max_records && (bytes < max_bytes || out.is_empty()) {
-            let (file, path, pos, seg_end, chunk) = {
+            let (file, path, (pos, expect), seg_end, chunk, seg_base) = {
                 let st = self.state.lock();
                 if at < st.segments[0].base {
                     // Retention deleted the segment holding `at` since this read started: say so
@@ -57,16 +74,28 @@ impl PartitionLog {
                 let records = (s.next_offset - s.base).max(1);
                 let avg = (s.size / records).max(1) as usize;
                 let want = (max_records - out.len()).saturating_mul(avg).min(max_bytes).saturating_add(256 * 1024);
-                (s.file.clone(), s.path.clone(), s.position_for(at), s.size, want.clamp(64 * 1024, 8 << 20))
+                let chunk = want.clamp(64 * 1024, 8 << 20);
+                (s.file.clone(), s.path.clone(), s.position_for(at), s.size, chunk, s.base)
             };
             let scratch = std::mem::take(&mut *self.read_buf.lock());
-            let mut reader = FrameReader::new(&file, &path, pos, seg_end, chunk).with_scratch(scratch);
+            let mut reader = FrameReader::new(file.as_ref(), &path, pos, seg_end, chunk).with_scratch(scratch);
             let mut progressed = false;
+            let mut first = true;
+            let mut lying = false;
             loop {
                 if out.len() >= max_records || (bytes >= max_bytes && !out.is_empty()) {
                     break;
                 }
-                match reader.next_frame()? {
+                let frame = reader.next_frame()?;
+                if std::mem::take(&mut first) {
+                    // The batch the index points at must be the one it names (and so contain `at`).
+                    let named = matches!(&frame, Frame::Ok(h, _) if h.base_offset == expect);
+                    if !named && (pos > 0 || matches!(frame, Frame::Ok(..))) {
+                        lying = true;
+                        break;
+                    }
+                }
+                match frame {
                     Frame::End => break,
                     Frame::Bad(e) => {
                         return Err(EngineError::Corrupt {
@@ -112,6 +141,20 @@ impl PartitionLog {
                 }
             }
             *self.read_buf.lock() = reader.into_scratch();
+            if lying {
+                if reindexed {
+                    return Err(EngineError::Corrupt {
+                        file: path.clone(),
+                        position: pos,
+                        reason: format!(
+                            "the batch at byte {pos} is not the one holding offset {at} even after rebuilding the index from the log: the log disagrees with itself"
+                        ),
+                    });
+                }
+                reindexed = true;
+                self.reindex(seg_base, at, &path)?;
+                continue;
+            }
             if full {
                 break;
             }
@@ -128,6 +171,22 @@ impl PartitionLog {
         Ok(out)
     }
 
+    /// Rebuilds the index of the segment starting at `base` from its log, after a read found an
+    /// entry pointing at the wrong batch.
+    fn reindex(&self, base: u64, at: u64, path: &std::path::Path) -> Result<()> {
+        tracing::warn!(
+            "{}/{}: the index of {} does not point at the batch holding offset {at}; rebuilding it from the log",
+            self.topic,
+            self.partition,
+            path.display()
+        );
+        let interval = self.cfg.index_interval;
+        let mut st = self.state.lock();
+        let last = st.segments.len() - 1;
+        let Some(i) = st.segments.iter().position(|s| s.base == base) else { return Ok(()) };
+        st.segments[i].reindex(interval, i != last)
+    }
+
     /// Like [`read`](Self::read) but, at the end of the log, waits up to `timeout` for new records.
     pub fn read_wait(
         &self,
@@ -136,14 +195,14 @@ impl PartitionLog {
         max_bytes: usize,
         timeout: Duration,
     ) -> Result<Vec<Record>> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         loop {
             let listener = self.appended.listen();
             let got = self.read(offset, max_records, max_bytes)?;
             if !got.is_empty() {
                 return Ok(got);
             }
-            if listener.wait_deadline(deadline).is_none() {
+            if !wait_until(listener, deadline) {
                 return self.read(offset, max_records, max_bytes);
             }
         }

@@ -5,13 +5,13 @@
 //! refused with the file and byte position: nothing acknowledged is cut by a guess.
 
 use super::checkpoint::{self, Checkpoint};
-use super::config::SyncMode;
 use super::error::{EngineError, IoContext, Result};
 use super::log::LogConfig;
 use super::producer::Producers;
 use super::record::{self, BATCH_HEADER};
 use super::segment::{self, Frame, FrameReader, Segment, read_exact_at};
-use std::fs::File;
+use super::storage::StorageFile;
+use super::{log_start, sealed};
 use std::path::{Path, PathBuf};
 
 /// What recovery did on open, for logs and tests.
@@ -34,21 +34,43 @@ pub struct Recovered {
 
 /// Opens (or creates) the segments of the partition in `dir`.
 pub fn open_segments(dir: &Path, cfg: &LogConfig, report: &mut RecoveryReport) -> Result<Recovered> {
+    let storage = cfg.storage.as_ref();
     let mut bases = Vec::new();
-    for entry in std::fs::read_dir(dir).ctx(|| format!("list {}", dir.display()))? {
-        let entry = entry.ctx(|| format!("list {}", dir.display()))?;
-        if let Some(b) = entry.file_name().to_str().and_then(segment::parse_log_name) {
+    for name in storage.list_dir(dir).ctx(|| format!("list {}", dir.display()))? {
+        if let Some(b) = segment::parse_log_name(&name) {
             bases.push(b);
         }
     }
     bases.sort_unstable();
+    let start = log_start::read(storage, dir)?;
     let mut segments = Vec::with_capacity(bases.len().max(1));
     let Some(&last) = bases.last() else {
-        segments.push(Segment::create(dir, 0, cfg.sync != SyncMode::Never)?);
+        let ck = checkpoint::read(storage, dir);
+        if start.is_some_and(|s| s > 0) || ck.as_ref().is_some_and(|c| c.next > 0) {
+            let at = start.unwrap_or(0).max(ck.map_or(0, |c| c.base));
+            return Err(EngineError::Corrupt {
+                file: dir.join(format!("{}.log", segment::stem(at))),
+                position: 0,
+                reason: "every segment file of the partition is missing, but its log start or checkpoint says it held records; restore the files from a copy".into(),
+            });
+        }
+        segments.push(Segment::create(&cfg.storage, dir, 0, true)?);
+        if start.is_none() {
+            log_start::write(storage, dir, 0)?;
+        }
         return Ok(Recovered { segments, next_offset: 0, last_ts: i64::MIN, producers: Producers::default() });
     };
+    let bases = match start {
+        None => {
+            // A partition from before the log start was kept: its first segment is the start.
+            log_start::write(storage, dir, bases[0])?;
+            bases
+        }
+        Some(s) => finish_retention(cfg, dir, bases, s)?,
+    };
+    let last = *bases.last().unwrap_or(&last);
     for w in bases.windows(2) {
-        segments.push(open_sealed(dir, w[0], w[1], cfg.index_interval)?);
+        segments.push(sealed::open_sealed(cfg, dir, w[0], w[1])?);
     }
     let (seg, next_offset, ts, producers) = recover_active(dir, last, &segments, cfg, report)?;
     // Timestamps never go back, even when the checkpoint is gone and the active segment is empty.
@@ -57,43 +79,44 @@ pub fn open_segments(dir: &Path, cfg: &LogConfig, report: &mut RecoveryReport) -
     Ok(Recovered { segments, next_offset, last_ts, producers })
 }
 
-/// Opens a sealed segment: trusts its indexes; rebuilds them (a full, CRC-checked scan) if missing.
-fn open_sealed(dir: &Path, base: u64, next_base: u64, interval: u64) -> Result<Segment> {
-    let mut seg = Segment::open_file(dir, base)?;
-    let size = seg.size;
-    // Entries must point inside the segment: positions below its size, offsets below the next base.
-    seg.load_indexes(size, Some(next_base - base));
-    seg.next_offset = next_base;
-    let has_ts = seg.tindex.last().is_some();
-    if (seg.index.is_empty() || !has_ts) && size > 0 {
-        tracing::warn!("rebuilding the indexes of {} (missing or damaged)", seg.path.display());
-        let mut fresh = Segment::open_file(dir, base)?;
-        fresh.load_indexes(0, Some(0));
-        let file = fresh.file.clone();
-        let path = fresh.path.clone();
-        let mut reader = FrameReader::new(&file, &path, 0, size, 4 << 20);
-        loop {
-            match reader.next_frame()? {
-                Frame::End => break,
-                Frame::Bad(e) => {
-                    return Err(EngineError::Corrupt {
-                        file: path.clone(),
-                        position: reader.pos,
-                        reason: e.to_string(),
-                    });
-                }
-                Frame::Ok(h, _) => {
-                    let at = reader.pos - h.frame_len as u64;
-                    fresh.note_batch(at, &h, interval);
-                }
-            }
+/// Retention records the new log start before it deletes the segments below it: removes what a
+/// crash left of such a deletion, and refuses a first segment that starts after the log start.
+fn finish_retention(cfg: &LogConfig, dir: &Path, bases: Vec<u64>, start: u64) -> Result<Vec<u64>> {
+    let mut keep = Vec::with_capacity(bases.len());
+    for (i, &b) in bases.iter().enumerate() {
+        let next = bases.get(i + 1).copied();
+        if next.is_some_and(|n| n <= start) {
+            let seg = Segment::open_sealed_file(&cfg.storage, &cfg.fds, dir, b)?;
+            tracing::info!("{}: finishing the retention that deleted offsets below {start}", seg.path.display());
+            seg.delete_files()?;
+            continue;
         }
-        fresh.seal(true)?;
-        fresh.next_offset = next_base;
-        return Ok(fresh);
+        keep.push(b);
     }
-    seg.max_ts = seg.tindex.last().map(|t| t.ts).unwrap_or(i64::MIN);
-    Ok(seg)
+    if keep.len() < bases.len() {
+        segment::sync_dir(cfg.storage.as_ref(), dir)?;
+    }
+    if let Some(&first) = keep.first()
+        && first != start
+    {
+        let missing = dir.join(format!("{}.log", segment::stem(start)));
+        return Err(EngineError::Corrupt {
+            file: missing.clone(),
+            position: 0,
+            reason: if first > start {
+                format!(
+                    "the log starts at offset {start} but the first segment starts at {first}: {} is missing; restore it from a copy, or (to accept losing offsets {start}..{first}) write {first} as the log start by removing {}",
+                    missing.display(),
+                    dir.join(log_start::FILE).display()
+                )
+            } else {
+                format!(
+                    "the first segment starts at {first}, before the log start {start}, inside a segment: the files disagree; restore them from a copy"
+                )
+            },
+        });
+    }
+    Ok(keep)
 }
 
 /// Validates the active segment from its checkpoint to the end. A torn tail is truncated (and
@@ -105,10 +128,30 @@ fn recover_active(
     cfg: &LogConfig,
     report: &mut RecoveryReport,
 ) -> Result<(Segment, u64, i64, Producers)> {
-    let mut seg = Segment::open_file(dir, base)?;
+    let mut seg = Segment::open_file(&cfg.storage, dir, base)?;
     let len = seg.size;
-    let (ck, older) = match checkpoint::read(dir) {
-        Some(c) if c.base == base && c.pos <= len && c.next >= base => (Some(c), None),
+    let (ck, older) = match checkpoint::read(cfg.storage.as_ref(), dir) {
+        Some(c) if c.base == base && c.pos > len => {
+            return Err(EngineError::Corrupt {
+                file: seg.path.clone(),
+                position: len,
+                reason: format!(
+                    "the active segment holds {len} bytes but the checkpoint says {} were fsynced (up to offset {}): the file was cut, which no crash does; restore it from a copy",
+                    c.pos, c.next
+                ),
+            });
+        }
+        Some(c) if c.base > base => {
+            return Err(EngineError::Corrupt {
+                file: dir.join(format!("{}.log", segment::stem(c.base))),
+                position: 0,
+                reason: format!(
+                    "the checkpoint names this segment (fsynced up to byte {}, offset {}) but it is missing; restore it from a copy",
+                    c.pos, c.next
+                ),
+            });
+        }
+        Some(c) if c.base == base && c.next >= base => (Some(c), None),
         Some(c) if c.base < base => (None, Some(c)),
         _ => (None, None),
     };
@@ -135,7 +178,7 @@ fn recover_active(
     seg.max_ts = last_ts;
     let file = seg.file.clone();
     let path = seg.path.clone();
-    let mut reader = FrameReader::new(&file, &path, pos, len, 4 << 20);
+    let mut reader = FrameReader::new(file.as_ref(), &path, pos, len, 4 << 20);
     let damage = loop {
         match reader.next_frame()? {
             Frame::End => break None,
@@ -157,7 +200,7 @@ fn recover_active(
     };
     report.scanned_bytes = len - scan_start;
     if let Some(reason) = damage {
-        if let Some(valid) = find_valid_batch_after(&file, &path, pos, len)? {
+        if let Some(valid) = find_valid_batch_after(file.as_ref(), &path, pos, len)? {
             return Err(EngineError::Corrupt {
                 file: path,
                 position: pos,
@@ -192,7 +235,7 @@ fn producers_after(sealed: &[Segment], c: Checkpoint) -> (Producers, i64) {
     let (mut producers, mut last_ts) = (c.producers, c.last_ts);
     for (i, s) in sealed.iter().enumerate().skip(first) {
         let from = if i == first { c.pos } else { 0 };
-        let mut reader = FrameReader::new(&s.file, &s.path, from, s.size, 4 << 20);
+        let mut reader = FrameReader::new(s.file.as_ref(), &s.path, from, s.size, 4 << 20);
         loop {
             match reader.next_frame() {
                 Ok(Frame::Ok(h, _)) => {
@@ -219,7 +262,7 @@ fn producers_after(sealed: &[Segment], c: Checkpoint) -> (Producers, i64) {
 
 /// Looks for any valid batch strictly after `from` (up to `end`): damage followed by valid data
 /// means the damage is not a torn tail, and the engine must not truncate it away.
-pub fn find_valid_batch_after(file: &File, path: &Path, from: u64, end: u64) -> Result<Option<u64>> {
+pub fn find_valid_batch_after(file: &dyn StorageFile, path: &Path, from: u64, end: u64) -> Result<Option<u64>> {
     const CHUNK: u64 = 1 << 20;
     let mut start = from + 1;
     while start + (BATCH_HEADER as u64) <= end {

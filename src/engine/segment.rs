@@ -3,11 +3,11 @@
 //! (`.timeindex`: timestamp → relative offset), both kept in memory and appended to their files.
 
 use super::error::{EngineError, IoContext, Result};
-use super::record::{self, BATCH_HEADER, BatchHeader, FrameError};
+use super::fds::FdCache;
+pub use super::frames::{Frame, FrameReader};
+use super::record::BatchHeader;
+use super::storage::{OpenMode, Storage, StorageFile};
 use bytes::{Bytes, BytesMut};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -40,12 +40,12 @@ pub fn parse_log_name(name: &str) -> Option<u64> {
 }
 
 /// Fsyncs a directory so a new or removed entry in it survives a crash.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).ctx(|| format!("fsync directory {}", dir.display()))
+pub fn sync_dir(storage: &dyn Storage, dir: &Path) -> Result<()> {
+    storage.sync_dir(dir).ctx(|| format!("fsync directory {}", dir.display()))
 }
 
 /// Reads exactly `len` bytes at `pos`.
-pub fn read_exact_at(file: &File, path: &Path, pos: u64, len: usize) -> Result<Bytes> {
+pub fn read_exact_at(file: &dyn StorageFile, path: &Path, pos: u64, len: usize) -> Result<Bytes> {
     let mut buf = BytesMut::zeroed(len);
     file.read_exact_at(&mut buf, pos).ctx(|| format!("read {len} bytes at byte {pos} of {}", path.display()))?;
     Ok(buf.freeze())
@@ -56,7 +56,8 @@ pub fn read_exact_at(file: &File, path: &Path, pos: u64, len: usize) -> Result<B
 pub struct Segment {
     pub base: u64,
     pub path: PathBuf,
-    pub file: Arc<File>,
+    pub file: Arc<dyn StorageFile>,
+    pub storage: Arc<dyn Storage>,
     /// Valid bytes in the file.
     pub size: u64,
     /// Offset after the last record in this segment.
@@ -79,16 +80,10 @@ impl Segment {
     }
 
     /// Creates an empty segment file and fsyncs the directory (unless `sync` is false).
-    pub fn create(dir: &Path, base: u64, sync: bool) -> Result<Segment> {
+    pub fn create(storage: &Arc<dyn Storage>, dir: &Path, base: u64, sync: bool) -> Result<Segment> {
         let path = dir.join(format!("{}.log", stem(base)));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .ctx(|| format!("create segment {}", path.display()))?;
-        let size = file.metadata().ctx(|| format!("stat {}", path.display()))?.len();
+        let file = storage.open(&path, OpenMode::Create).ctx(|| format!("create segment {}", path.display()))?;
+        let size = file.len().ctx(|| format!("stat {}", path.display()))?;
         if size != 0 {
             return Err(EngineError::Corrupt {
                 file: path,
@@ -98,15 +93,16 @@ impl Segment {
         }
         for ext in ["index", "timeindex"] {
             let p = path.with_extension(ext);
-            File::create(&p).ctx(|| format!("create {}", p.display()))?;
+            storage.open(&p, OpenMode::Truncate).ctx(|| format!("create {}", p.display()))?;
         }
         if sync {
-            sync_dir(dir)?;
+            sync_dir(storage.as_ref(), dir)?;
         }
         Ok(Segment {
             base,
             path,
-            file: Arc::new(file),
+            file,
+            storage: storage.clone(),
             size: 0,
             next_offset: base,
             max_ts: i64::MIN,
@@ -118,15 +114,15 @@ impl Segment {
     }
 
     /// Opens an existing segment file without reading its contents.
-    pub fn open_file(dir: &Path, base: u64) -> Result<Segment> {
+    pub fn open_file(storage: &Arc<dyn Storage>, dir: &Path, base: u64) -> Result<Segment> {
         let path = dir.join(format!("{}.log", stem(base)));
-        let file =
-            OpenOptions::new().read(true).write(true).open(&path).ctx(|| format!("open segment {}", path.display()))?;
-        let size = file.metadata().ctx(|| format!("stat {}", path.display()))?.len();
+        let file = storage.open(&path, OpenMode::ReadWrite).ctx(|| format!("open segment {}", path.display()))?;
+        let size = file.len().ctx(|| format!("stat {}", path.display()))?;
         Ok(Segment {
             base,
             path,
-            file: Arc::new(file),
+            file,
+            storage: storage.clone(),
             size,
             next_offset: base,
             max_ts: i64::MIN,
@@ -137,10 +133,42 @@ impl Segment {
         })
     }
 
+    /// Opens a sealed segment without holding its file open: reads borrow a handle from `fds`.
+    pub fn open_sealed_file(storage: &Arc<dyn Storage>, fds: &Arc<FdCache>, dir: &Path, base: u64) -> Result<Segment> {
+        let path = dir.join(format!("{}.log", stem(base)));
+        let size = match storage.stat(&path).ctx(|| format!("stat {}", path.display()))? {
+            Some(st) if !st.is_dir => st.len,
+            _ => {
+                return Err(EngineError::io(
+                    format!("open segment {}", path.display()),
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory"),
+                ));
+            }
+        };
+        Ok(Segment {
+            base,
+            file: Arc::new(fds.file(path.clone())),
+            path,
+            storage: storage.clone(),
+            size,
+            next_offset: base,
+            max_ts: i64::MIN,
+            index: Vec::new(),
+            tindex: Vec::new(),
+            persisted_index: 0,
+            persisted_tindex: 0,
+        })
+    }
+
+    /// After sealing: reads go through `fds` and the segment's own handle is let go.
+    pub fn release_file(&mut self, fds: &Arc<FdCache>) {
+        self.file = Arc::new(fds.file(self.path.clone()));
+    }
+
     /// Loads the index files, keeping the valid prefix of entries that point below `limit_pos`
     /// (and, for the time index, below relative offset `limit_rel` when given).
     pub fn load_indexes(&mut self, limit_pos: u64, limit_rel: Option<u64>) {
-        let idx = std::fs::read(self.index_path()).unwrap_or_default();
+        let idx = self.storage.read(&self.index_path()).unwrap_or_default();
         let mut last: Option<IndexEntry> = None;
         for c in idx.chunks_exact(8) {
             let e = IndexEntry {
@@ -154,7 +182,7 @@ impl Segment {
             self.index.push(e);
             last = Some(e);
         }
-        let tidx = std::fs::read(self.tindex_path()).unwrap_or_default();
+        let tidx = self.storage.read(&self.tindex_path()).unwrap_or_default();
         let mut last_t: Option<TimeEntry> = None;
         for c in tidx.chunks_exact(12) {
             let mut ts = [0u8; 8];
@@ -173,8 +201,11 @@ impl Segment {
         if idx.len() != self.index.len() * 8 || tidx.len() != self.tindex.len() * 12 {
             self.persisted_index = 0;
             self.persisted_tindex = 0;
-            let _ = std::fs::write(self.index_path(), b"");
-            let _ = std::fs::write(self.tindex_path(), b"");
+            for p in [self.index_path(), self.tindex_path()] {
+                if let Err(e) = self.storage.open(&p, OpenMode::Truncate) {
+                    tracing::warn!("could not empty {}: {e}", p.display());
+                }
+            }
         }
     }
 
@@ -201,7 +232,7 @@ impl Segment {
                 buf.extend_from_slice(&e.rel.to_le_bytes());
                 buf.extend_from_slice(&e.pos.to_le_bytes());
             }
-            append_file(&self.index_path(), &buf, sync)?;
+            append_file(self.storage.as_ref(), &self.index_path(), &buf, self.persisted_index as u64 * 8, sync)?;
             self.persisted_index = self.index.len();
         }
         if self.persisted_tindex < self.tindex.len() {
@@ -210,7 +241,7 @@ impl Segment {
                 buf.extend_from_slice(&e.ts.to_le_bytes());
                 buf.extend_from_slice(&e.rel.to_le_bytes());
             }
-            append_file(&self.tindex_path(), &buf, sync)?;
+            append_file(self.storage.as_ref(), &self.tindex_path(), &buf, self.persisted_tindex as u64 * 12, sync)?;
             self.persisted_tindex = self.tindex.len();
         }
         Ok(())
@@ -226,11 +257,65 @@ impl Segment {
         self.persist_indexes(sync)
     }
 
-    /// Byte position to start reading from to find `offset` (the nearest index entry at or below it).
-    pub fn position_for(&self, offset: u64) -> u64 {
+    /// Byte position to start reading from to find `offset` (the nearest index entry at or below
+    /// it), and the base offset of the batch the index says starts there.
+    pub fn position_for(&self, offset: u64) -> (u64, u64) {
         let rel = offset.saturating_sub(self.base);
         let i = self.index.partition_point(|e| u64::from(e.rel) <= rel);
-        if i == 0 { 0 } else { u64::from(self.index[i - 1].pos) }
+        if i == 0 {
+            (0, self.base)
+        } else {
+            let e = self.index[i - 1];
+            (u64::from(e.pos), self.base + u64::from(e.rel))
+        }
+    }
+
+    /// Rebuilds the offset and time indexes from the log (a CRC-checked scan of the whole
+    /// segment) and rewrites their files; `sealed` adds the sealed segment's last time entry.
+    pub fn reindex(&mut self, interval: u64, sealed: bool) -> Result<()> {
+        let mut index: Vec<IndexEntry> = Vec::new();
+        let mut tindex: Vec<TimeEntry> = Vec::new();
+        let file = self.file.clone();
+        let mut reader = FrameReader::new(file.as_ref(), &self.path, 0, self.size, 4 << 20);
+        let mut expect = self.base;
+        loop {
+            match reader.next_frame()? {
+                Frame::End => break,
+                Frame::Bad(e) => {
+                    return Err(EngineError::Corrupt {
+                        file: self.path.clone(),
+                        position: reader.pos,
+                        reason: e.to_string(),
+                    });
+                }
+                Frame::Ok(h, _) => {
+                    let pos = reader.pos - h.frame_len as u64;
+                    if h.base_offset != expect {
+                        return Err(EngineError::Corrupt {
+                            file: self.path.clone(),
+                            position: pos,
+                            reason: format!("the batch starts at offset {} but {expect} was expected", h.base_offset),
+                        });
+                    }
+                    expect = h.next_offset();
+                    let rel = (h.base_offset - self.base) as u32;
+                    if index.last().is_none_or(|e| pos - u64::from(e.pos) >= interval) {
+                        index.push(IndexEntry { rel, pos: pos as u32 });
+                        if tindex.last().is_none_or(|t| h.timestamp > t.ts) {
+                            tindex.push(TimeEntry { ts: h.timestamp, rel });
+                        }
+                    }
+                }
+            }
+        }
+        self.index = index;
+        self.tindex = tindex;
+        for p in [self.index_path(), self.tindex_path()] {
+            self.storage.open(&p, OpenMode::Truncate).ctx(|| format!("rewrite {}", p.display()))?;
+        }
+        self.persisted_index = 0;
+        self.persisted_tindex = 0;
+        if sealed { self.seal(true) } else { self.persist_indexes(false) }
     }
 
     /// An offset at or before the first record with timestamp >= `ts`, to scan forward from.
@@ -242,7 +327,7 @@ impl Segment {
     /// Removes the segment's files.
     pub fn delete_files(&self) -> Result<()> {
         for p in [self.path.clone(), self.index_path(), self.tindex_path()] {
-            match std::fs::remove_file(&p) {
+            match self.storage.remove_file(&p) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(EngineError::io(format!("delete {}", p.display()), e)),
@@ -252,109 +337,11 @@ impl Segment {
     }
 }
 
-fn append_file(path: &Path, buf: &[u8], sync: bool) -> Result<()> {
-    let mut f = OpenOptions::new().append(true).create(true).open(path).ctx(|| format!("open {}", path.display()))?;
-    f.write_all(buf).ctx(|| format!("write {}", path.display()))?;
+fn append_file(storage: &dyn Storage, path: &Path, buf: &[u8], at: u64, sync: bool) -> Result<()> {
+    let f = storage.open(path, OpenMode::Create).ctx(|| format!("open {}", path.display()))?;
+    f.write_all_at(buf, at).ctx(|| format!("write {}", path.display()))?;
     if sync {
         f.sync_data().ctx(|| format!("fsync {}", path.display()))?;
     }
     Ok(())
-}
-
-/// Reads batches one after another from a file, in large chunks.
-pub struct FrameReader<'a> {
-    file: &'a File,
-    path: &'a Path,
-    /// File position of `buf[0]`.
-    buf_pos: u64,
-    buf: Bytes,
-    /// Position of the next frame.
-    pub pos: u64,
-    end: u64,
-    chunk: usize,
-    /// Memory reused across reads: once every record sliced from an earlier chunk is dropped, the
-    /// next chunk lands in the same allocation (no fresh pages to fault in for every fetch).
-    scratch: BytesMut,
-}
-
-/// What the reader found at its position.
-pub enum Frame {
-    /// A whole, CRC-checked frame (`bytes` is exactly the frame).
-    Ok(BatchHeader, Bytes),
-    /// Damage at `pos`.
-    Bad(FrameError),
-    /// Nothing more before `end`.
-    End,
-}
-
-impl<'a> FrameReader<'a> {
-    pub fn new(file: &'a File, path: &'a Path, pos: u64, end: u64, chunk: usize) -> Self {
-        FrameReader {
-            file,
-            path,
-            buf_pos: pos,
-            buf: Bytes::new(),
-            pos,
-            end,
-            chunk: chunk.max(BATCH_HEADER),
-            scratch: BytesMut::new(),
-        }
-    }
-
-    /// Reads into `scratch` (see [`FrameReader::into_scratch`]) instead of fresh memory.
-    pub fn with_scratch(mut self, scratch: BytesMut) -> Self {
-        self.scratch = scratch;
-        self
-    }
-
-    /// The reusable memory, for the next reader.
-    pub fn into_scratch(self) -> BytesMut {
-        self.scratch
-    }
-
-    /// Makes sure `[pos, pos + len)` is in the buffer (or as much of it as exists before `end`).
-    fn fill(&mut self, len: usize) -> Result<()> {
-        if self.pos >= self.buf_pos && (self.pos - self.buf_pos) as usize + len <= self.buf.len() {
-            return Ok(());
-        }
-        let want = len.max(self.chunk) as u64;
-        let n = want.min(self.end - self.pos) as usize;
-        // `reserve` takes back the whole allocation when no record still points into it.
-        self.scratch.clear();
-        self.scratch.reserve(n);
-        self.scratch.resize(n, 0);
-        let (pos, path) = (self.pos, self.path);
-        self.file
-            .read_exact_at(&mut self.scratch[..n], pos)
-            .ctx(|| format!("read {n} bytes at byte {pos} of {}", path.display()))?;
-        self.buf = self.scratch.split_to(n).freeze();
-        self.buf_pos = self.pos;
-        Ok(())
-    }
-
-    /// Reads the frame at the current position and, when whole and valid, moves past it.
-    pub fn next_frame(&mut self) -> Result<Frame> {
-        if self.pos >= self.end {
-            return Ok(Frame::End);
-        }
-        self.fill(BATCH_HEADER)?;
-        let off = (self.pos - self.buf_pos) as usize;
-        let h = match record::parse_header(&self.buf[off..]) {
-            Ok(h) => h,
-            Err(e) => return Ok(Frame::Bad(e)),
-        };
-        if self.pos + h.frame_len as u64 > self.end {
-            return Ok(Frame::Bad(FrameError::Truncated));
-        }
-        self.fill(h.frame_len)?;
-        let off = (self.pos - self.buf_pos) as usize;
-        let frame = self.buf.slice(off..off + h.frame_len);
-        match record::check_frame(&frame) {
-            Ok(h) => {
-                self.pos += h.frame_len as u64;
-                Ok(Frame::Ok(h, frame))
-            }
-            Err(e) => Ok(Frame::Bad(e)),
-        }
-    }
 }

@@ -5,7 +5,6 @@
 use super::checkpoint;
 use super::error::{EngineError, Result};
 use super::log::PartitionLog;
-use super::segment;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -138,29 +137,27 @@ impl PartitionLog {
     /// Overwrites the checkpoint file and notes when.
     pub(super) fn write_checkpoint(&self, bytes: &[u8]) {
         *self.last_checkpoint.lock() = Instant::now();
-        checkpoint::write(&self.dir, bytes);
+        checkpoint::write(self.cfg.storage.as_ref(), &self.dir, bytes);
     }
 
     /// Makes everything written so far durable (used by the interval flusher and on close).
     pub fn flush(&self) -> Result<()> {
-        // Segments rolled in `sync=never` mode were never fsynced, nor their directory entries.
-        let sealed = std::mem::take(&mut self.state.lock().unsynced);
-        if !sealed.is_empty() {
-            for (file, path) in &sealed {
-                if let Err(e) = file.sync_data() {
-                    return Err(self.fail(format!("fsync of {} failed: {e}", path.display())));
-                }
-            }
-            segment::sync_dir(&self.dir)?;
-        }
         let seq = self.written_seq.load(Ordering::Acquire);
         let synced = self.sync.lock().synced_seq;
         if seq == synced && seq != 0 {
             return Ok(());
         }
         if seq == 0 {
-            // Nothing written since open: only make sure the checkpoint exists.
-            let ckpt = self.state.lock().checkpoint();
+            // Nothing written since open: make sure the checkpoint exists. What recovery found
+            // may still be only in the page cache (a process crash), so fsync it first: a
+            // checkpoint never claims more than the disk holds.
+            let (file, path, ckpt) = {
+                let mut st = self.state.lock();
+                let ckpt = st.checkpoint();
+                let a = st.active();
+                (a.file.clone(), a.path.clone(), ckpt)
+            };
+            file.sync_data().map_err(|e| self.fail(format!("fsync of {} failed: {e}", path.display())))?;
             self.write_checkpoint(&ckpt);
             return Ok(());
         }

@@ -3,10 +3,22 @@
 use super::error::{EngineError, IoContext, Result};
 use super::log::{LogConfig, PartitionLog};
 use super::partitioner::partition_for_key;
+use super::storage::OpenMode;
 use crate::core::TopicConfig;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The settings file inside a topic directory.
+pub const CONFIG_FILE: &str = "topic.json";
+/// Prefix of a topic directory being created (never acknowledged: removed on open).
+pub const STAGING_PREFIX: &str = ".creating-";
+
+/// A staging directory name: short whatever the topic's name (it must fit in 255 bytes).
+fn staging_name(stamp: i64) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("{STAGING_PREFIX}{stamp}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
 
 /// An open topic.
 #[derive(Debug)]
@@ -27,38 +39,54 @@ impl Topic {
         c
     }
 
-    /// Creates the topic's directories, then writes `topic.json` last (a topic without it is unfinished).
-    pub fn create(dir: &Path, name: &str, config: TopicConfig, base: &LogConfig) -> Result<Topic> {
-        std::fs::create_dir_all(dir).ctx(|| format!("create {}", dir.display()))?;
-        let lc = Self::log_config(base, &config);
-        let mut partitions = Vec::new();
+    /// Creates the topic atomically: its directory is built under a staging name in `topics/`
+    /// (`.creating-<ms>-<n>`, never acknowledged, removed on open), `topic.json` is written and
+    /// fsynced, then the directory is renamed into place and `topics/` is fsynced. `dir` must not
+    /// exist (a name is never re-created on top of old records).
+    pub fn create(dir: &Path, name: &str, config: TopicConfig, base: &LogConfig, stamp: i64) -> Result<Topic> {
+        let storage = base.storage.as_ref();
+        let topics_dir = dir.parent().unwrap_or(Path::new("."));
+        if storage.stat(dir).ctx(|| format!("stat {}", dir.display()))?.is_some() {
+            return Err(EngineError::Refused(format!(
+                "{} already exists on disk but is not a topic depot has open; move it away (it may hold old records) before creating topic {name:?}",
+                dir.display()
+            )));
+        }
+        let stage = topics_dir.join(staging_name(stamp));
+        if let Err(e) = Self::build_staged(&stage, &config, base) {
+            if let Err(r) = storage.remove_dir_all(&stage)
+                && r.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!("could not remove {} after a failed create: {r}", stage.display());
+            }
+            return Err(e);
+        }
+        storage.rename(&stage, dir).ctx(|| format!("rename {} to {}", stage.display(), dir.display()))?;
+        super::segment::sync_dir(storage, topics_dir)?;
+        Self::open(dir, name, base)
+    }
+
+    /// The staging directory: `topic.json` and the empty partition directories, all fsynced.
+    fn build_staged(stage: &Path, config: &TopicConfig, base: &LogConfig) -> Result<()> {
+        let storage = base.storage.as_ref();
+        storage.create_dir(stage).ctx(|| format!("create {}", stage.display()))?;
         for p in 0..config.partitions {
-            let (log, _) = PartitionLog::open(&dir.join(p.to_string()), name, p, lc.clone())?;
-            partitions.push(Arc::new(log));
+            let d = stage.join(p.to_string());
+            storage.create_dir(&d).ctx(|| format!("create {}", d.display()))?;
         }
-        let json = serde_json::to_vec_pretty(&config)
+        let json = serde_json::to_vec_pretty(config)
             .map_err(|e| EngineError::InvalidArgument(format!("cannot encode topic config: {e}")))?;
-        let tmp = dir.join("topic.json.tmp");
-        std::fs::write(&tmp, json).ctx(|| format!("write {}", tmp.display()))?;
-        std::fs::File::open(&tmp).and_then(|f| f.sync_all()).ctx(|| format!("fsync {}", tmp.display()))?;
-        std::fs::rename(&tmp, dir.join("topic.json")).ctx(|| format!("rename {}", tmp.display()))?;
-        super::segment::sync_dir(dir)?;
-        if let Some(parent) = dir.parent() {
-            super::segment::sync_dir(parent)?;
-        }
-        Ok(Topic {
-            name: name.to_string(),
-            config,
-            dir: dir.to_path_buf(),
-            partitions,
-            next_keyless: AtomicU32::new(0),
-        })
+        let path = stage.join(CONFIG_FILE);
+        let f = storage.open(&path, OpenMode::Truncate).ctx(|| format!("create {}", path.display()))?;
+        f.write_all_at(&json, 0).ctx(|| format!("write {}", path.display()))?;
+        f.sync_all().ctx(|| format!("fsync {}", path.display()))?;
+        super::segment::sync_dir(storage, stage)
     }
 
     /// Opens an existing topic directory.
     pub fn open(dir: &Path, name: &str, base: &LogConfig) -> Result<Topic> {
-        let path = dir.join("topic.json");
-        let text = std::fs::read(&path).ctx(|| format!("read {}", path.display()))?;
+        let path = dir.join(CONFIG_FILE);
+        let text = base.storage.read(&path).ctx(|| format!("read {}", path.display()))?;
         let config: TopicConfig = serde_json::from_slice(&text).map_err(|e| EngineError::Corrupt {
             file: path.clone(),
             position: e.column() as u64,

@@ -1,37 +1,71 @@
 //! The engine's topics: loading them on open, create / delete / list / describe, the key
 //! partitioner, and retention (by size, and by age on the engine's clock).
 
+use super::delete::{GRAVE_PREFIX, Grave, read_grave};
 use super::engine::Engine;
 use super::error::{EngineError, IoContext, Result};
 use super::log::{LogConfig, PartitionLog};
-use super::offsets::OffsetEntry;
-use super::topic::Topic;
+use super::storage::Storage;
+use super::topic::{CONFIG_FILE, STAGING_PREFIX, Topic};
 use crate::core::names::validate_name;
 use crate::core::{PartitionInfo, TopicConfig, TopicInfo};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Opens every topic in `topics_dir`, finishing interrupted deletions and creations first.
-pub(super) fn load(topics_dir: &Path, log_config: &LogConfig) -> Result<BTreeMap<String, Arc<Topic>>> {
+/// The open topics by name.
+pub(super) type Topics = BTreeMap<String, Arc<Topic>>;
+
+/// Opens every topic in `topics_dir`, removing interrupted creations; returns the topics and the
+/// graves of interrupted deletions (finished by `delete::finish_graves` once the journal is open).
+pub(super) fn load(topics_dir: &Path, log_config: &LogConfig) -> Result<(Topics, Vec<Grave>)> {
     let mut topics = BTreeMap::new();
-    for entry in std::fs::read_dir(topics_dir).ctx(|| format!("list {}", topics_dir.display()))? {
-        let entry = entry.ctx(|| format!("list {}", topics_dir.display()))?;
-        let name = entry.file_name().to_string_lossy().to_string();
-        let path = entry.path();
-        if name.starts_with(".deleted-") {
-            std::fs::remove_dir_all(&path).ctx(|| format!("finish deleting {}", path.display()))?;
+    let mut graves = Vec::new();
+    let storage = log_config.storage.as_ref();
+    let mut names = storage.list_dir(topics_dir).ctx(|| format!("list {}", topics_dir.display()))?;
+    names.sort();
+    for name in names {
+        let path = topics_dir.join(&name);
+        if name.starts_with(GRAVE_PREFIX) {
+            graves.push(read_grave(storage, topics_dir, &name));
             continue;
         }
-        if !path.join("topic.json").exists() {
-            tracing::warn!("{} has no topic.json (creation was interrupted); removing it", path.display());
-            std::fs::remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
+        if name.starts_with(STAGING_PREFIX) {
+            // A topic whose creation was interrupted before its rename: never acknowledged.
+            tracing::warn!("removing {}: a topic creation that did not finish", path.display());
+            storage.remove_dir_all(&path).ctx(|| format!("remove {}", path.display()))?;
             continue;
+        }
+        if storage.stat(&path.join(CONFIG_FILE)).ctx(|| format!("stat {}", path.display()))?.is_none() {
+            return Err(missing_config(storage, &path));
         }
         let topic = Topic::open(&path, &name, log_config)?;
         topics.insert(name, Arc::new(topic));
     }
-    Ok(topics)
+    Ok((topics, graves))
+}
+
+/// The error for a topic directory without `topic.json`: never removed (it may hold records).
+fn missing_config(storage: &dyn Storage, path: &Path) -> EngineError {
+    let mut bytes = 0u64;
+    let mut files = 0usize;
+    for p in storage.list_dir(path).unwrap_or_default() {
+        let pd = path.join(&p);
+        for f in storage.list_dir(&pd).unwrap_or_default() {
+            if f.ends_with(".log") {
+                files += 1;
+                bytes += storage.stat(&pd.join(&f)).ok().flatten().map_or(0, |s| s.len);
+            }
+        }
+    }
+    EngineError::Corrupt {
+        file: path.join(CONFIG_FILE),
+        position: 0,
+        reason: format!(
+            "the topic directory {} has no {CONFIG_FILE} but holds {files} segment files ({bytes} bytes); depot will not guess its settings or delete it: restore {CONFIG_FILE} from a copy (or write one with the topic's settings, e.g. {{\"partitions\": N}}), or move the directory away to drop the topic",
+            path.display()
+        ),
+    }
 }
 
 /// A topic's description: settings and, per partition, range, size and rates.
@@ -82,36 +116,18 @@ impl Engine {
         self.check_open()?;
         validate_name("topic", name)?;
         config.validate()?;
+        self.check_not_being_deleted(name)?;
         let mut topics = self.inner.topics.write();
         if topics.contains_key(name) {
             return Err(EngineError::AlreadyExists { what: format!("topic {name:?}") });
         }
         let dir = self.inner.dir.join("topics").join(name);
-        let topic = Arc::new(Topic::create(&dir, name, config, &self.inner.log_config)?);
+        let stamp = self.clock().now_ms();
+        let topic = Arc::new(Topic::create(&dir, name, config, &self.inner.log_config, stamp)?);
         topics.insert(name.to_string(), topic.clone());
         drop(topics);
         self.rebalance_all();
         Ok(topic_info(&topic))
-    }
-
-    /// Deletes a topic and its data; groups forget their offsets on it.
-    pub fn delete_topic(&self, name: &str) -> Result<()> {
-        self.check_open()?;
-        let topic = {
-            let mut topics = self.inner.topics.write();
-            topics.remove(name).ok_or_else(|| EngineError::not_found(format!("topic {name:?}")))?
-        };
-        let grave = self.inner.dir.join("topics").join(format!(".deleted-{name}-{}", self.clock().now_ms()));
-        std::fs::rename(&topic.dir, &grave).ctx(|| format!("delete {}", topic.dir.display()))?;
-        super::segment::sync_dir(&self.inner.dir.join("topics"))?;
-        std::fs::remove_dir_all(&grave).ctx(|| format!("remove {}", grave.display()))?;
-        let mut gs = self.inner.groups.lock();
-        let entry = OffsetEntry::DeleteTopic { topic: name.to_string() };
-        gs.offsets.append(&entry, true)?;
-        gs.apply(entry);
-        drop(gs);
-        self.rebalance_all();
-        Ok(())
     }
 
     pub fn list_topics(&self) -> Vec<TopicInfo> {
