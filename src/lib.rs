@@ -33,7 +33,8 @@
 //!     assignor, membership  range / round-robin assignment; a group's plain state
 //!     offsets, journal      committed offsets and resets journaled (small CRC-framed journals)
 //!     producer, rate        idempotent-producer state; per-second rate meters
-//!     error          the engine's typed errors
+//!     error, files   the engine's typed errors; the file steps its files share (fsync a
+//!                    directory, write or replace a small file durably, remove a leftover)
 //!     storage/       every file operation: the Storage trait (mod), the real file system (fs),
 //!                    SimStorage (sim/: an in-memory disk with power loss and injected faults)
 //! src/backend/       the Backend trait family every front end speaks (in core's types)

@@ -97,18 +97,9 @@ impl Engine {
         max_bytes: usize,
         timeout: Duration,
     ) -> Result<Vec<Delivery>> {
-        let deadline = super::read::deadline_after(timeout);
-        loop {
-            let listener = self.inner.any_append.listen();
-            let got = self.poll(group, member_id, generation, max_records, max_bytes)?;
-            if !got.is_empty() || !super::read::wait_until(listener, deadline) {
-                return if got.is_empty() {
-                    self.poll(group, member_id, generation, max_records, max_bytes)
-                } else {
-                    Ok(got)
-                };
-            }
-        }
+        super::read::long_poll(&self.inner.any_append, timeout, || {
+            self.poll(group, member_id, generation, max_records, max_bytes)
+        })
     }
 
     /// A committed offset may be at most the partition's end (the next record to come).

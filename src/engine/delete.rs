@@ -12,9 +12,9 @@
 
 use super::engine::Engine;
 use super::error::{EngineError, IoContext, Result};
+use super::files::{remove_leftover, sync_dir, write_synced};
 use super::offsets::{GroupsState, OffsetEntry};
-use super::segment::sync_dir;
-use super::storage::{OpenMode, Storage};
+use super::storage::Storage;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -88,19 +88,13 @@ impl Engine {
             let topic = topics.get(name).cloned().ok_or_else(|| EngineError::not_found(format!("topic {name:?}")))?;
             let label = topic.dir.join(NAME_FILE);
             let moved = (|| {
-                let f = storage.open(&label, OpenMode::Truncate).ctx(|| format!("create {}", label.display()))?;
-                f.write_all_at(name.as_bytes(), 0).ctx(|| format!("write {}", label.display()))?;
-                f.sync_all().ctx(|| format!("fsync {}", label.display()))?;
+                write_synced(storage.as_ref(), &label, name.as_bytes())?;
                 sync_dir(storage.as_ref(), &topic.dir)?;
                 storage.rename(&topic.dir, &grave).ctx(|| format!("delete {}", topic.dir.display()))
             })();
             if let Err(e) = moved {
                 // The topic stays as it was: listed, readable, writable.
-                if let Err(r) = storage.remove_file(&label)
-                    && r.kind() != std::io::ErrorKind::NotFound
-                {
-                    tracing::warn!("could not remove {}: {r}", label.display());
-                }
+                remove_leftover(storage.as_ref(), &label, false);
                 return Err(e);
             }
             topics.remove(name);

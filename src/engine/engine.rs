@@ -61,7 +61,7 @@ impl Engine {
             storage.create_dir_all(d).ctx(|| format!("create {}", d.display()))?;
         }
         // New directories survive a power loss only once their parents are fsynced.
-        super::segment::sync_dir(storage.as_ref(), &dir)?;
+        super::files::sync_dir(storage.as_ref(), &dir)?;
         if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty())
             && let Err(e) = storage.sync_dir(parent)
         {

@@ -1,6 +1,6 @@
 //! Reading a segment file's batches one after another, in large chunks, each CRC-checked.
 
-use super::error::{IoContext, Result};
+use super::error::{EngineError, IoContext, Result};
 use super::record::{self, BATCH_HEADER, BatchHeader, FrameError};
 use super::storage::StorageFile;
 use bytes::{Bytes, BytesMut};
@@ -100,6 +100,22 @@ impl<'a> FrameReader<'a> {
                 Ok(Frame::Ok(h, frame))
             }
             Err(e) => Ok(Frame::Bad(e)),
+        }
+    }
+
+    /// The error for damage `e` found at the reader's position: corrupt data, naming the file
+    /// and the byte.
+    pub fn damage(&self, e: FrameError) -> EngineError {
+        EngineError::Corrupt { file: self.path.to_path_buf(), position: self.pos, reason: e.to_string() }
+    }
+
+    /// The next whole, valid batch with the byte it starts at; `None` at the end. Damage is an
+    /// error (see [`FrameReader::damage`]): for scans that accept nothing less than whole batches.
+    pub fn next_batch(&mut self) -> Result<Option<(u64, BatchHeader, Bytes)>> {
+        match self.next_frame()? {
+            Frame::End => Ok(None),
+            Frame::Bad(e) => Err(self.damage(e)),
+            Frame::Ok(h, frame) => Ok(Some((self.pos - h.frame_len as u64, h, frame))),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use super::config::SyncMode;
 use super::error::{EngineError, IoContext, Result};
+use super::files::{remove_leftover, replace_file, sync_dir};
 use super::storage::{OpenMode, Storage, StorageFile};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -108,7 +109,7 @@ impl Journal {
         let file = storage.open(path, OpenMode::Create).ctx(|| format!("open {}", path.display()))?;
         if new && let Some(dir) = path.parent() {
             // The entry of a new journal must be durable before anything in it is acknowledged.
-            super::segment::sync_dir(storage.as_ref(), dir)?;
+            sync_dir(storage.as_ref(), dir)?;
         }
         if let Some(why) = torn {
             tracing::warn!(
@@ -203,18 +204,8 @@ impl Journal {
         for e in entries {
             buf.extend_from_slice(&frame(e)?);
         }
-        let written = (|| {
-            let f = self.storage.open(&tmp, OpenMode::Truncate).ctx(|| format!("create {}", tmp.display()))?;
-            f.write_all_at(&buf, 0).ctx(|| format!("write {}", tmp.display()))?;
-            f.sync_all().ctx(|| format!("fsync {}", tmp.display()))?;
-            self.storage.rename(&tmp, &self.path).ctx(|| format!("replace {}", self.path.display()))
-        })();
-        if let Err(e) = written {
-            if let Err(r) = self.storage.remove_file(&tmp)
-                && r.kind() != std::io::ErrorKind::NotFound
-            {
-                tracing::warn!("could not remove {}: {r}", tmp.display());
-            }
+        if let Err(e) = replace_file(self.storage.as_ref(), &tmp, &self.path, &buf) {
+            remove_leftover(self.storage.as_ref(), &tmp, false);
             return Err(e);
         }
         // Renamed: the journal is the new file now, whatever happens next.
@@ -229,7 +220,7 @@ impl Journal {
         self.size = buf.len() as u64;
         self.dirty = false;
         if let Some(dir) = self.path.parent()
-            && let Err(e) = super::segment::sync_dir(self.storage.as_ref(), dir)
+            && let Err(e) = sync_dir(self.storage.as_ref(), dir)
         {
             self.failed = Some(e.to_string());
             return Err(e);

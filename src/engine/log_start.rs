@@ -6,9 +6,9 @@
 //! the segments below it; open finishes such a deletion. A partition created before the file
 //! existed gets one on open, from its first segment.
 
-use super::error::{EngineError, IoContext, Result};
-use super::segment::sync_dir;
-use super::storage::{OpenMode, Storage};
+use super::error::{EngineError, Result};
+use super::files::{replace_file, sync_dir};
+use super::storage::Storage;
 use std::path::Path;
 
 /// The file's name inside the partition directory.
@@ -41,9 +41,6 @@ pub fn write(storage: &dyn Storage, dir: &Path, start: u64) -> Result<()> {
     let tmp = dir.join(format!("{FILE}.tmp"));
     let mut buf = start.to_le_bytes().to_vec();
     buf.extend_from_slice(&crc32c::crc32c(&buf).to_le_bytes());
-    let f = storage.open(&tmp, OpenMode::Truncate).ctx(|| format!("create {}", tmp.display()))?;
-    f.write_all_at(&buf, 0).ctx(|| format!("write {}", tmp.display()))?;
-    f.sync_all().ctx(|| format!("fsync {}", tmp.display()))?;
-    storage.rename(&tmp, &path).ctx(|| format!("replace {}", path.display()))?;
+    replace_file(storage, &tmp, &path, &buf)?;
     sync_dir(storage, dir)
 }

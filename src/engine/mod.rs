@@ -32,7 +32,9 @@
 //! - [`offsets`]: the committed-offsets and reset journals and the groups they rebuild
 //! - [`journal`]: small CRC-framed journals
 //! - [`storage`]: every file operation goes through its `Storage` trait: the real file system,
-//!   or `SimStorage` (power loss and injected faults, for the fault tests)
+//!   or `SimStorage` (power loss and injected faults, for the fault tests); [`files`]: the file
+//!   steps the engine's files share (fsync a directory, write or replace a file durably, remove
+//!   a leftover)
 //! - [`rate`]: per-second rate meters on the engine's clock
 //! - [`error`]: the engine's typed errors
 //!
@@ -49,6 +51,7 @@ pub mod engine;
 pub mod error;
 pub mod fds;
 pub mod fetch;
+pub mod files;
 pub mod frames;
 pub mod groups;
 pub mod journal;

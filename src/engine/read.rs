@@ -5,39 +5,51 @@ use super::error::{EngineError, Result};
 use super::log::PartitionLog;
 use super::record::{self, Record};
 use super::segment::{Frame, FrameReader};
-use event_listener::Listener;
+use event_listener::{Event, Listener};
 use std::time::{Duration, Instant};
 
-/// When a wait of `timeout` ends; `None` for a wait longer than the clock can count (forever).
-pub(super) fn deadline_after(timeout: Duration) -> Option<Instant> {
-    Instant::now().checked_add(timeout)
-}
-
-/// Waits for the listener's notification until `deadline` (forever without one); false on timeout.
-pub(super) fn wait_until(listener: impl Listener, deadline: Option<Instant>) -> bool {
-    match deadline {
-        Some(d) => listener.wait_deadline(d).is_some(),
-        None => {
-            listener.wait();
-            true
+/// A long poll: `attempt` until it finds something, waiting on `event` in between, for at most
+/// `timeout` (a wait longer than the clock can count waits forever); after the timeout, one last
+/// attempt's answer, usually nothing. The listener is set up before each attempt, so a
+/// notification that comes while it runs is not missed.
+pub(super) fn long_poll<T>(
+    event: &Event,
+    timeout: Duration,
+    mut attempt: impl FnMut() -> Result<Vec<T>>,
+) -> Result<Vec<T>> {
+    let deadline = Instant::now().checked_add(timeout);
+    loop {
+        let listener = event.listen();
+        let got = attempt()?;
+        if !got.is_empty() {
+            return Ok(got);
+        }
+        let notified = match deadline {
+            Some(d) => listener.wait_deadline(d).is_some(),
+            None => {
+                listener.wait();
+                true
+            }
+        };
+        if !notified {
+            return attempt();
         }
     }
 }
 
 impl PartitionLog {
+    /// The error for a read at `requested` outside `start..end` of this partition.
+    fn out_of_range(&self, requested: u64, start: u64, end: u64) -> EngineError {
+        EngineError::OffsetOutOfRange { topic: self.topic.clone(), partition: self.partition, requested, start, end }
+    }
+
     /// Reads up to `max_records` records (and about `max_bytes`, but always at least one record)
     /// starting at `offset`. Reading at the end returns nothing; outside the log is an error.
     pub fn read(&self, offset: u64, max_records: usize, max_bytes: usize) -> Result<Vec<Record>> {
         let end = self.end_offset();
         let start = self.log_start();
         if offset < start || offset > end {
-            return Err(EngineError::OffsetOutOfRange {
-                topic: self.topic.clone(),
-                partition: self.partition,
-                requested: offset,
-                start,
-                end,
-            });
+            return Err(self.out_of_range(offset, start, end));
         }
         let mut out = Vec::new();
         let mut at = offset;
@@ -53,13 +65,7 @@ impl PartitionLog {
                     if !out.is_empty() {
                         break;
                     }
-                    return Err(EngineError::OffsetOutOfRange {
-                        topic: self.topic.clone(),
-                        partition: self.partition,
-                        requested: at,
-                        start: st.segments[0].base,
-                        end: self.end_offset(),
-                    });
+                    return Err(self.out_of_range(at, st.segments[0].base, self.end_offset()));
                 }
                 let i = st.segments.partition_point(|s| s.base <= at).saturating_sub(1);
                 let s = &st.segments[i];
@@ -97,13 +103,7 @@ impl PartitionLog {
                 }
                 match frame {
                     Frame::End => break,
-                    Frame::Bad(e) => {
-                        return Err(EngineError::Corrupt {
-                            file: path.clone(),
-                            position: reader.pos,
-                            reason: e.to_string(),
-                        });
-                    }
+                    Frame::Bad(e) => return Err(reader.damage(e)),
                     Frame::Ok(h, frame) => {
                         if h.next_offset() <= at {
                             continue;
@@ -195,17 +195,7 @@ impl PartitionLog {
         max_bytes: usize,
         timeout: Duration,
     ) -> Result<Vec<Record>> {
-        let deadline = deadline_after(timeout);
-        loop {
-            let listener = self.appended.listen();
-            let got = self.read(offset, max_records, max_bytes)?;
-            if !got.is_empty() {
-                return Ok(got);
-            }
-            if !wait_until(listener, deadline) {
-                return self.read(offset, max_records, max_bytes);
-            }
-        }
+        long_poll(&self.appended, timeout, || self.read(offset, max_records, max_bytes))
     }
 
     /// The first offset whose timestamp is at or after `ts` (the end offset when there is none).

@@ -6,10 +6,11 @@
 
 use super::checkpoint::{self, Checkpoint};
 use super::error::{EngineError, IoContext, Result};
+use super::files::{read_exact_at, sync_dir};
 use super::log::LogConfig;
 use super::producer::Producers;
-use super::record::{self, BATCH_HEADER};
-use super::segment::{self, Frame, FrameReader, Segment, read_exact_at};
+use super::record::{self, BATCH_HEADER, BatchHeader};
+use super::segment::{self, Frame, FrameReader, Segment};
 use super::storage::StorageFile;
 use super::{log_start, sealed};
 use std::path::{Path, PathBuf};
@@ -94,7 +95,7 @@ fn finish_retention(cfg: &LogConfig, dir: &Path, bases: Vec<u64>, start: u64) ->
         keep.push(b);
     }
     if keep.len() < bases.len() {
-        segment::sync_dir(cfg.storage.as_ref(), dir)?;
+        sync_dir(cfg.storage.as_ref(), dir)?;
     }
     if let Some(&first) = keep.first()
         && first != start
@@ -155,7 +156,7 @@ fn recover_active(
         Some(c) if c.base < base => (None, Some(c)),
         _ => (None, None),
     };
-    let (mut pos, mut next, mut last_ts, mut producers) = match ck {
+    let (pos, next, last_ts, mut producers) = match ck {
         Some(c) => (c.pos, c.next, c.last_ts, c.producers),
         None => {
             if len > 0 {
@@ -172,7 +173,7 @@ fn recover_active(
         }
     };
     seg.load_indexes(pos, Some(next - base));
-    let scan_start = pos;
+    // From the checkpoint on, each valid batch moves the segment's end past it.
     seg.size = pos;
     seg.next_offset = next;
     seg.max_ts = last_ts;
@@ -184,21 +185,19 @@ fn recover_active(
             Frame::End => break None,
             Frame::Bad(e) => break Some(e.to_string()),
             Frame::Ok(h, _) => {
-                if h.base_offset != next {
-                    break Some(format!("batch starts at offset {} but {next} was expected", h.base_offset));
+                if h.base_offset != seg.next_offset {
+                    break Some(format!(
+                        "batch starts at offset {} but {} was expected",
+                        h.base_offset, seg.next_offset
+                    ));
                 }
-                let at = reader.pos - h.frame_len as u64;
-                seg.note_batch(at, &h, cfg.index_interval);
-                if h.producer_id != 0 {
-                    producers.record(h.producer_id, h.base_seq, h.count, h.base_offset);
-                }
-                next = h.next_offset();
-                last_ts = last_ts.max(h.timestamp);
-                pos = reader.pos;
+                seg.note_batch(reader.pos - h.frame_len as u64, &h, cfg.index_interval);
+                replay_producer(&mut producers, &h);
             }
         }
     };
-    report.scanned_bytes = len - scan_start;
+    report.scanned_bytes = len - pos;
+    let (pos, next) = (seg.size, seg.next_offset);
     if let Some(reason) = damage {
         if let Some(valid) = find_valid_batch_after(file.as_ref(), &path, pos, len)? {
             return Err(EngineError::Corrupt {
@@ -219,10 +218,15 @@ fn recover_active(
         );
         report.truncated = Some((path.clone(), pos, cut));
     }
-    seg.size = pos;
-    seg.next_offset = next;
-    seg.max_ts = last_ts;
+    let last_ts = seg.max_ts;
     Ok((seg, next, last_ts, producers))
+}
+
+/// Replays a batch found in the log into the producer state (a batch without a producer has id 0).
+fn replay_producer(producers: &mut Producers, h: &BatchHeader) {
+    if h.producer_id != 0 {
+        producers.record(h.producer_id, h.base_seq, h.count, h.base_offset);
+    }
 }
 
 /// Rebuilds the producer state from checkpoint `c` of an older (now sealed) segment by reading the
@@ -239,9 +243,7 @@ fn producers_after(sealed: &[Segment], c: Checkpoint) -> (Producers, i64) {
         loop {
             match reader.next_frame() {
                 Ok(Frame::Ok(h, _)) => {
-                    if h.producer_id != 0 {
-                        producers.record(h.producer_id, h.base_seq, h.count, h.base_offset);
-                    }
+                    replay_producer(&mut producers, &h);
                     last_ts = last_ts.max(h.timestamp);
                 }
                 Ok(Frame::End) => break,

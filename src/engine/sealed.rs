@@ -50,9 +50,9 @@ pub fn open_sealed(cfg: &LogConfig, dir: &Path, base: u64, next_base: u64) -> Re
     } else {
         tracing::warn!("rebuilding the indexes of {} (missing or damaged)", seg.path.display());
     }
-    let fresh = rebuild(cfg, dir, base, size)?;
-    check_end(&fresh, fresh.next_offset, next_base)?;
-    Ok(fresh)
+    seg.reindex(cfg.index_interval, true)?;
+    check_end(&seg, seg.next_offset, next_base)?;
+    Ok(seg)
 }
 
 fn corrupt(seg: &Segment, position: u64, reason: String) -> EngineError {
@@ -117,39 +117,4 @@ fn scan_tail(seg: &Segment) -> Result<Tail> {
         }
     }
     Ok(end.map_or(Tail::IndexWrong, Tail::Ends))
-}
-
-/// Rebuilds a sealed segment's indexes from a full, CRC-checked scan.
-fn rebuild(cfg: &LogConfig, dir: &Path, base: u64, size: u64) -> Result<Segment> {
-    let mut fresh = Segment::open_sealed_file(&cfg.storage, &cfg.fds, dir, base)?;
-    fresh.load_indexes(0, Some(0));
-    let file = fresh.file.clone();
-    let path = fresh.path.clone();
-    let mut reader = FrameReader::new(file.as_ref(), &path, 0, size, 4 << 20);
-    let mut expect = base;
-    loop {
-        match reader.next_frame()? {
-            Frame::End => break,
-            Frame::Bad(e) => {
-                return Err(EngineError::Corrupt { file: path.clone(), position: reader.pos, reason: e.to_string() });
-            }
-            Frame::Ok(h, _) => {
-                let at = reader.pos - h.frame_len as u64;
-                if h.base_offset != expect {
-                    return Err(EngineError::Corrupt {
-                        file: path.clone(),
-                        position: at,
-                        reason: format!(
-                            "the batch starts at offset {} but {expect} was expected; restore the file from a copy",
-                            h.base_offset
-                        ),
-                    });
-                }
-                fresh.note_batch(at, &h, cfg.index_interval);
-                expect = h.next_offset();
-            }
-        }
-    }
-    fresh.seal(true)?;
-    Ok(fresh)
 }

@@ -4,10 +4,10 @@
 
 use super::error::{EngineError, IoContext, Result};
 use super::fds::FdCache;
+use super::files::sync_dir;
 pub use super::frames::{Frame, FrameReader};
 use super::record::BatchHeader;
 use super::storage::{OpenMode, Storage, StorageFile};
-use bytes::{Bytes, BytesMut};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -25,6 +25,79 @@ pub struct TimeEntry {
     pub rel: u32,
 }
 
+/// An entry as its index file stores it: `LEN` bytes, little-endian, one after another.
+trait FileEntry: Copy {
+    const LEN: usize;
+    fn encode(&self, out: &mut Vec<u8>);
+    /// Decodes exactly `LEN` bytes.
+    fn decode(b: &[u8]) -> Self;
+}
+
+impl FileEntry for IndexEntry {
+    const LEN: usize = 8;
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.rel.to_le_bytes());
+        out.extend_from_slice(&self.pos.to_le_bytes());
+    }
+    fn decode(c: &[u8]) -> Self {
+        IndexEntry {
+            rel: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+            pos: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+        }
+    }
+}
+
+impl FileEntry for TimeEntry {
+    const LEN: usize = 12;
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.ts.to_le_bytes());
+        out.extend_from_slice(&self.rel.to_le_bytes());
+    }
+    fn decode(c: &[u8]) -> Self {
+        let mut ts = [0u8; 8];
+        ts.copy_from_slice(&c[..8]);
+        TimeEntry { ts: i64::from_le_bytes(ts), rel: u32::from_le_bytes([c[8], c[9], c[10], c[11]]) }
+    }
+}
+
+/// The entries of an index file up to the first one `keep` refuses (given the entry before it).
+fn valid_prefix<E: FileEntry>(bytes: &[u8], keep: impl Fn(Option<E>, E) -> bool) -> Vec<E> {
+    let mut out: Vec<E> = Vec::new();
+    for c in bytes.chunks_exact(E::LEN) {
+        let e = E::decode(c);
+        if !keep(out.last().copied(), e) {
+            break;
+        }
+        out.push(e);
+    }
+    out
+}
+
+/// Appends the entries after the first `*persisted` (which the file at `path` holds already) to
+/// it, fsyncing when `sync`, and counts them as persisted.
+fn append_entries<E: FileEntry>(
+    storage: &dyn Storage,
+    path: &Path,
+    entries: &[E],
+    persisted: &mut usize,
+    sync: bool,
+) -> Result<()> {
+    if *persisted >= entries.len() {
+        return Ok(());
+    }
+    let mut buf = Vec::with_capacity((entries.len() - *persisted) * E::LEN);
+    for e in &entries[*persisted..] {
+        e.encode(&mut buf);
+    }
+    let f = storage.open(path, OpenMode::Create).ctx(|| format!("open {}", path.display()))?;
+    f.write_all_at(&buf, (*persisted * E::LEN) as u64).ctx(|| format!("write {}", path.display()))?;
+    if sync {
+        f.sync_data().ctx(|| format!("fsync {}", path.display()))?;
+    }
+    *persisted = entries.len();
+    Ok(())
+}
+
 /// File name stem of a segment: the base offset as 20 digits.
 pub fn stem(base: u64) -> String {
     format!("{base:020}")
@@ -37,18 +110,6 @@ pub fn parse_log_name(name: &str) -> Option<u64> {
         return None;
     }
     digits.parse().ok()
-}
-
-/// Fsyncs a directory so a new or removed entry in it survives a crash.
-pub fn sync_dir(storage: &dyn Storage, dir: &Path) -> Result<()> {
-    storage.sync_dir(dir).ctx(|| format!("fsync directory {}", dir.display()))
-}
-
-/// Reads exactly `len` bytes at `pos`.
-pub fn read_exact_at(file: &dyn StorageFile, path: &Path, pos: u64, len: usize) -> Result<Bytes> {
-    let mut buf = BytesMut::zeroed(len);
-    file.read_exact_at(&mut buf, pos).ctx(|| format!("read {len} bytes at byte {pos} of {}", path.display()))?;
-    Ok(buf.freeze())
 }
 
 /// One segment file and its indexes.
@@ -70,7 +131,30 @@ pub struct Segment {
     persisted_tindex: usize,
 }
 
+/// The `.log` file of segment `base` in `dir`.
+fn log_path(dir: &Path, base: u64) -> PathBuf {
+    dir.join(format!("{}.log", stem(base)))
+}
+
 impl Segment {
+    /// Segment `base` of `size` bytes in `file`, with nothing read from it yet: no index entries,
+    /// no records counted.
+    fn unread(storage: &Arc<dyn Storage>, path: PathBuf, file: Arc<dyn StorageFile>, base: u64, size: u64) -> Segment {
+        Segment {
+            base,
+            path,
+            file,
+            storage: storage.clone(),
+            size,
+            next_offset: base,
+            max_ts: i64::MIN,
+            index: Vec::new(),
+            tindex: Vec::new(),
+            persisted_index: 0,
+            persisted_tindex: 0,
+        }
+    }
+
     fn index_path(&self) -> PathBuf {
         self.path.with_extension("index")
     }
@@ -81,7 +165,7 @@ impl Segment {
 
     /// Creates an empty segment file and fsyncs the directory (unless `sync` is false).
     pub fn create(storage: &Arc<dyn Storage>, dir: &Path, base: u64, sync: bool) -> Result<Segment> {
-        let path = dir.join(format!("{}.log", stem(base)));
+        let path = log_path(dir, base);
         let file = storage.open(&path, OpenMode::Create).ctx(|| format!("create segment {}", path.display()))?;
         let size = file.len().ctx(|| format!("stat {}", path.display()))?;
         if size != 0 {
@@ -98,44 +182,20 @@ impl Segment {
         if sync {
             sync_dir(storage.as_ref(), dir)?;
         }
-        Ok(Segment {
-            base,
-            path,
-            file,
-            storage: storage.clone(),
-            size: 0,
-            next_offset: base,
-            max_ts: i64::MIN,
-            index: Vec::new(),
-            tindex: Vec::new(),
-            persisted_index: 0,
-            persisted_tindex: 0,
-        })
+        Ok(Segment::unread(storage, path, file, base, 0))
     }
 
     /// Opens an existing segment file without reading its contents.
     pub fn open_file(storage: &Arc<dyn Storage>, dir: &Path, base: u64) -> Result<Segment> {
-        let path = dir.join(format!("{}.log", stem(base)));
+        let path = log_path(dir, base);
         let file = storage.open(&path, OpenMode::ReadWrite).ctx(|| format!("open segment {}", path.display()))?;
         let size = file.len().ctx(|| format!("stat {}", path.display()))?;
-        Ok(Segment {
-            base,
-            path,
-            file,
-            storage: storage.clone(),
-            size,
-            next_offset: base,
-            max_ts: i64::MIN,
-            index: Vec::new(),
-            tindex: Vec::new(),
-            persisted_index: 0,
-            persisted_tindex: 0,
-        })
+        Ok(Segment::unread(storage, path, file, base, size))
     }
 
     /// Opens a sealed segment without holding its file open: reads borrow a handle from `fds`.
     pub fn open_sealed_file(storage: &Arc<dyn Storage>, fds: &Arc<FdCache>, dir: &Path, base: u64) -> Result<Segment> {
-        let path = dir.join(format!("{}.log", stem(base)));
+        let path = log_path(dir, base);
         let size = match storage.stat(&path).ctx(|| format!("stat {}", path.display()))? {
             Some(st) if !st.is_dir => st.len,
             _ => {
@@ -145,19 +205,8 @@ impl Segment {
                 ));
             }
         };
-        Ok(Segment {
-            base,
-            file: Arc::new(fds.file(path.clone())),
-            path,
-            storage: storage.clone(),
-            size,
-            next_offset: base,
-            max_ts: i64::MIN,
-            index: Vec::new(),
-            tindex: Vec::new(),
-            persisted_index: 0,
-            persisted_tindex: 0,
-        })
+        let file = Arc::new(fds.file(path.clone()));
+        Ok(Segment::unread(storage, path, file, base, size))
     }
 
     /// After sealing: reads go through `fds` and the segment's own handle is let go.
@@ -169,36 +218,22 @@ impl Segment {
     /// (and, for the time index, below relative offset `limit_rel` when given).
     pub fn load_indexes(&mut self, limit_pos: u64, limit_rel: Option<u64>) {
         let idx = self.storage.read(&self.index_path()).unwrap_or_default();
-        let mut last: Option<IndexEntry> = None;
-        for c in idx.chunks_exact(8) {
-            let e = IndexEntry {
-                rel: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
-                pos: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+        self.index = valid_prefix(&idx, |last: Option<IndexEntry>, e| {
+            let ordered = match last {
+                None => e.pos == 0,
+                Some(l) => e.rel > l.rel && e.pos > l.pos,
             };
-            let ordered = last.is_none_or(|l| e.rel > l.rel && e.pos > l.pos);
-            if !ordered || u64::from(e.pos) >= limit_pos || (last.is_none() && e.pos != 0) {
-                break;
-            }
-            self.index.push(e);
-            last = Some(e);
-        }
+            ordered && u64::from(e.pos) < limit_pos
+        });
         let tidx = self.storage.read(&self.tindex_path()).unwrap_or_default();
-        let mut last_t: Option<TimeEntry> = None;
-        for c in tidx.chunks_exact(12) {
-            let mut ts = [0u8; 8];
-            ts.copy_from_slice(&c[..8]);
-            let e = TimeEntry { ts: i64::from_le_bytes(ts), rel: u32::from_le_bytes([c[8], c[9], c[10], c[11]]) };
-            let ordered = last_t.is_none_or(|l| e.ts >= l.ts && e.rel >= l.rel);
-            if !ordered || limit_rel.is_some_and(|m| u64::from(e.rel) >= m) {
-                break;
-            }
-            self.tindex.push(e);
-            last_t = Some(e);
-        }
+        self.tindex = valid_prefix(&tidx, |last: Option<TimeEntry>, e| {
+            let ordered = last.is_none_or(|l| e.ts >= l.ts && e.rel >= l.rel);
+            ordered && limit_rel.is_none_or(|m| u64::from(e.rel) < m)
+        });
         self.persisted_index = self.index.len();
         self.persisted_tindex = self.tindex.len();
         // Rewrite the files if they held more than we kept, so later appends line up.
-        if idx.len() != self.index.len() * 8 || tidx.len() != self.tindex.len() * 12 {
+        if idx.len() != self.index.len() * IndexEntry::LEN || tidx.len() != self.tindex.len() * TimeEntry::LEN {
             self.persisted_index = 0;
             self.persisted_tindex = 0;
             for p in [self.index_path(), self.tindex_path()] {
@@ -226,25 +261,9 @@ impl Segment {
 
     /// Appends index entries not yet written to the index files (no fsync unless `sync`).
     pub fn persist_indexes(&mut self, sync: bool) -> Result<()> {
-        if self.persisted_index < self.index.len() {
-            let mut buf = Vec::with_capacity((self.index.len() - self.persisted_index) * 8);
-            for e in &self.index[self.persisted_index..] {
-                buf.extend_from_slice(&e.rel.to_le_bytes());
-                buf.extend_from_slice(&e.pos.to_le_bytes());
-            }
-            append_file(self.storage.as_ref(), &self.index_path(), &buf, self.persisted_index as u64 * 8, sync)?;
-            self.persisted_index = self.index.len();
-        }
-        if self.persisted_tindex < self.tindex.len() {
-            let mut buf = Vec::with_capacity((self.tindex.len() - self.persisted_tindex) * 12);
-            for e in &self.tindex[self.persisted_tindex..] {
-                buf.extend_from_slice(&e.ts.to_le_bytes());
-                buf.extend_from_slice(&e.rel.to_le_bytes());
-            }
-            append_file(self.storage.as_ref(), &self.tindex_path(), &buf, self.persisted_tindex as u64 * 12, sync)?;
-            self.persisted_tindex = self.tindex.len();
-        }
-        Ok(())
+        let storage = self.storage.as_ref();
+        append_entries(storage, &self.index_path(), &self.index, &mut self.persisted_index, sync)?;
+        append_entries(storage, &self.tindex_path(), &self.tindex, &mut self.persisted_tindex, sync)
     }
 
     /// Seals the segment: the time index gets a last entry with the segment's largest timestamp
@@ -271,45 +290,30 @@ impl Segment {
     }
 
     /// Rebuilds the offset and time indexes from the log (a CRC-checked scan of the whole
-    /// segment) and rewrites their files; `sealed` adds the sealed segment's last time entry.
+    /// segment, whose batches must follow on from its base offset) and rewrites their files;
+    /// `sealed` adds the sealed segment's last time entry. The segment's end offset is then the
+    /// scan's, and its largest timestamp at least the scan's. Damage or a gap is an error naming
+    /// the byte, and the segment is left as it was.
     pub fn reindex(&mut self, interval: u64, sealed: bool) -> Result<()> {
-        let mut index: Vec<IndexEntry> = Vec::new();
-        let mut tindex: Vec<TimeEntry> = Vec::new();
-        let file = self.file.clone();
-        let mut reader = FrameReader::new(file.as_ref(), &self.path, 0, self.size, 4 << 20);
-        let mut expect = self.base;
-        loop {
-            match reader.next_frame()? {
-                Frame::End => break,
-                Frame::Bad(e) => {
-                    return Err(EngineError::Corrupt {
-                        file: self.path.clone(),
-                        position: reader.pos,
-                        reason: e.to_string(),
-                    });
-                }
-                Frame::Ok(h, _) => {
-                    let pos = reader.pos - h.frame_len as u64;
-                    if h.base_offset != expect {
-                        return Err(EngineError::Corrupt {
-                            file: self.path.clone(),
-                            position: pos,
-                            reason: format!("the batch starts at offset {} but {expect} was expected", h.base_offset),
-                        });
-                    }
-                    expect = h.next_offset();
-                    let rel = (h.base_offset - self.base) as u32;
-                    if index.last().is_none_or(|e| pos - u64::from(e.pos) >= interval) {
-                        index.push(IndexEntry { rel, pos: pos as u32 });
-                        if tindex.last().is_none_or(|t| h.timestamp > t.ts) {
-                            tindex.push(TimeEntry { ts: h.timestamp, rel });
-                        }
-                    }
-                }
+        let mut scan = Segment::unread(&self.storage, self.path.clone(), self.file.clone(), self.base, 0);
+        let mut reader = FrameReader::new(self.file.as_ref(), &self.path, 0, self.size, 4 << 20);
+        while let Some((at, h, _)) = reader.next_batch()? {
+            if h.base_offset != scan.next_offset {
+                return Err(EngineError::Corrupt {
+                    file: self.path.clone(),
+                    position: at,
+                    reason: format!(
+                        "the batch starts at offset {} but {} was expected; restore the file from a copy",
+                        h.base_offset, scan.next_offset
+                    ),
+                });
             }
+            scan.note_batch(at, &h, interval);
         }
-        self.index = index;
-        self.tindex = tindex;
+        self.index = scan.index;
+        self.tindex = scan.tindex;
+        self.next_offset = scan.next_offset;
+        self.max_ts = self.max_ts.max(scan.max_ts);
         for p in [self.index_path(), self.tindex_path()] {
             self.storage.open(&p, OpenMode::Truncate).ctx(|| format!("rewrite {}", p.display()))?;
         }
@@ -335,13 +339,4 @@ impl Segment {
         }
         Ok(())
     }
-}
-
-fn append_file(storage: &dyn Storage, path: &Path, buf: &[u8], at: u64, sync: bool) -> Result<()> {
-    let f = storage.open(path, OpenMode::Create).ctx(|| format!("open {}", path.display()))?;
-    f.write_all_at(buf, at).ctx(|| format!("write {}", path.display()))?;
-    if sync {
-        f.sync_data().ctx(|| format!("fsync {}", path.display()))?;
-    }
-    Ok(())
 }

@@ -1,9 +1,9 @@
 //! A topic: its settings (`topic.json`) and its partitions (one directory each).
 
 use super::error::{EngineError, IoContext, Result};
+use super::files::{remove_leftover, sync_dir, write_synced};
 use super::log::{LogConfig, PartitionLog};
 use super::partitioner::partition_for_key;
-use super::storage::OpenMode;
 use crate::core::TopicConfig;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -54,15 +54,11 @@ impl Topic {
         }
         let stage = topics_dir.join(staging_name(stamp));
         if let Err(e) = Self::build_staged(&stage, &config, base) {
-            if let Err(r) = storage.remove_dir_all(&stage)
-                && r.kind() != std::io::ErrorKind::NotFound
-            {
-                tracing::warn!("could not remove {} after a failed create: {r}", stage.display());
-            }
+            remove_leftover(storage, &stage, true);
             return Err(e);
         }
         storage.rename(&stage, dir).ctx(|| format!("rename {} to {}", stage.display(), dir.display()))?;
-        super::segment::sync_dir(storage, topics_dir)?;
+        sync_dir(storage, topics_dir)?;
         Self::open(dir, name, base)
     }
 
@@ -76,11 +72,8 @@ impl Topic {
         }
         let json = serde_json::to_vec_pretty(config)
             .map_err(|e| EngineError::InvalidArgument(format!("cannot encode topic config: {e}")))?;
-        let path = stage.join(CONFIG_FILE);
-        let f = storage.open(&path, OpenMode::Truncate).ctx(|| format!("create {}", path.display()))?;
-        f.write_all_at(&json, 0).ctx(|| format!("write {}", path.display()))?;
-        f.sync_all().ctx(|| format!("fsync {}", path.display()))?;
-        super::segment::sync_dir(storage, stage)
+        write_synced(storage, &stage.join(CONFIG_FILE), &json)?;
+        sync_dir(storage, stage)
     }
 
     /// Opens an existing topic directory.

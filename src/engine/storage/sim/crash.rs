@@ -10,7 +10,7 @@
 //! - A file no path names any more is gone.
 
 use super::faults::Rng;
-use super::tree::{Inode, Node, Pending, Tree};
+use super::tree::{Inode, Pending, Tree, files_in};
 use std::collections::{BTreeSet, HashMap};
 
 /// Applies a power loss to `tree` and `inodes` in place; returns (writes lost or torn, changes lost).
@@ -26,8 +26,7 @@ pub fn crash(tree: &mut Tree, inodes: &mut HashMap<u64, Inode>, rng: &mut Rng) -
             lost_ops += 1;
         }
     }
-    let live: BTreeSet<u64> =
-        map.values().filter_map(|n| if let Node::File(i) = n { Some(*i) } else { None }).collect();
+    let live: BTreeSet<u64> = files_in(&map).collect();
     inodes.retain(|ino, _| live.contains(ino));
     let mut inos: Vec<u64> = inodes.keys().copied().collect();
     inos.sort_unstable();

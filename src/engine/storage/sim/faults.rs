@@ -28,6 +28,20 @@ pub enum Fault {
     LoseRename { nth: u64 },
 }
 
+impl Fault {
+    /// Which operation of its kind a counted fault fails (`nth`); `None` for the others.
+    pub fn nth(&self) -> Option<u64> {
+        match self {
+            Fault::FsyncFails { nth }
+            | Fault::TornWrite { nth }
+            | Fault::RenameFails { nth }
+            | Fault::SetLenFails { nth }
+            | Fault::LoseRename { nth } => Some(*nth),
+            Fault::NoSpaceAfter { .. } | Fault::DiskFull { .. } | Fault::PowerCut { .. } => None,
+        }
+    }
+}
+
 /// A fault waiting to fire, limited to paths containing `only` when given.
 #[derive(Clone, Debug)]
 pub struct Armed {

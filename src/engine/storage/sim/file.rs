@@ -5,7 +5,7 @@ use super::State;
 use super::faults::{Fault, WriteFate, eio};
 use super::tree::{self, Pending};
 use crate::engine::storage::StorageFile;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,11 +22,13 @@ pub struct SimFile {
 }
 
 impl SimFile {
-    fn check(&self, st: &State) -> io::Result<()> {
+    /// The disk's state, unless it lost power since this file was opened (then EIO).
+    fn live(&self) -> io::Result<MutexGuard<'_, State>> {
+        let st = self.st.lock();
         if st.epoch != self.epoch {
             return Err(eio("the disk lost power since this file was opened"));
         }
-        Ok(())
+        Ok(st)
     }
 
     fn release(&self, st: &mut State) {
@@ -52,8 +54,7 @@ impl Drop for SimFile {
 
 impl StorageFile for SimFile {
     fn read_exact_at(&self, buf: &mut [u8], pos: u64) -> io::Result<()> {
-        let st = self.st.lock();
-        self.check(&st)?;
+        let st = self.live()?;
         let data = st.inodes.get(&self.ino).map(|f| f.current.as_slice()).unwrap_or_default();
         let (start, end) = (pos as usize, pos as usize + buf.len());
         if end > data.len() {
@@ -64,8 +65,7 @@ impl StorageFile for SimFile {
     }
 
     fn write_all_at(&self, buf: &[u8], pos: u64) -> io::Result<()> {
-        let mut st = self.st.lock();
-        self.check(&st)?;
+        let mut st = self.live()?;
         if !self.writable {
             return Err(io::Error::from_raw_os_error(9));
         }
@@ -84,19 +84,14 @@ impl StorageFile for SimFile {
     }
 
     fn len(&self) -> io::Result<u64> {
-        let st = self.st.lock();
-        self.check(&st)?;
+        let st = self.live()?;
         Ok(st.inodes.get(&self.ino).map_or(0, |f| f.current.len() as u64))
     }
 
     fn set_len(&self, len: u64) -> io::Result<()> {
-        let mut st = self.st.lock();
-        self.check(&st)?;
+        let mut st = self.live()?;
         st.change(&self.path)?;
-        if st.one_shot(&self.path, |f| if let Fault::SetLenFails { nth } = f { Some(*nth) } else { None }) {
-            st.fire(format!("truncation of {} failed (EIO)", self.path.display()));
-            return Err(eio("set_len"));
-        }
+        st.fail_once(&self.path, |f| matches!(f, Fault::SetLenFails { .. }), "truncation", "set_len")?;
         let f = st.inodes.entry(self.ino).or_default();
         f.current.resize(len as usize, 0);
         f.pending.push(Pending::SetLen(len));
@@ -104,8 +99,7 @@ impl StorageFile for SimFile {
     }
 
     fn sync_data(&self) -> io::Result<()> {
-        let mut st = self.st.lock();
-        self.check(&st)?;
+        let mut st = self.live()?;
         st.change(&self.path)?;
         st.fsync_fault(&self.path)?;
         if let Some(f) = st.inodes.get_mut(&self.ino) {
@@ -119,8 +113,7 @@ impl StorageFile for SimFile {
     }
 
     fn try_lock(&self, exclusive: bool) -> io::Result<bool> {
-        let mut st = self.st.lock();
-        self.check(&st)?;
+        let mut st = self.live()?;
         let l = st.locks.entry(self.ino).or_default();
         let others_shared = l.shared.iter().any(|&h| h != self.id);
         let other_excl = l.exclusive.is_some_and(|h| h != self.id);

@@ -8,7 +8,7 @@
 //! reaches the page cache, then EIO), or lose a rename at the next crash. Nothing here produces
 //! what a POSIX file system could not: fsynced bytes and durable entries always survive.
 //!
-//! - [`tree`]: files and the namespace; [`file`]: an open file; [`crash`]: power loss;
+//! - [`tree`]: files and the namespace; [`file`](mod@file): an open file; [`crash`]: power loss;
 //!   [`faults`]: faults and the seeded RNG
 
 pub mod crash;
@@ -26,7 +26,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use tree::{Inode, Node, Op, Pending, Tree};
+use tree::{Inode, Node, Op, Pending, Tree, files_in, not_found};
 
 /// What happened on the simulated disk so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -77,34 +77,23 @@ fn norm(p: &Path) -> PathBuf {
     out
 }
 
-fn not_found(p: &Path) -> io::Error {
-    io::Error::new(io::ErrorKind::NotFound, format!("{}: No such file or directory (os error 2)", p.display()))
-}
-
 impl State {
     fn used(&self) -> u64 {
-        let mut live = BTreeSet::new();
-        for n in self.tree.now.values() {
-            if let Node::File(i) = n {
-                live.insert(*i);
-            }
-        }
+        let live: BTreeSet<u64> = files_in(&self.tree.now).collect();
         live.iter().filter_map(|i| self.inodes.get(i)).map(|f| f.current.len() as u64).sum()
     }
 
     /// Counts an fsync of `path` against the armed faults: an error when one fires.
     fn fsync_fault(&mut self, path: &Path) -> io::Result<()> {
-        let hit = self.faults.iter_mut().position(|a| match a.fault {
-            Fault::FsyncFails { nth } if a.matches(path) => {
-                a.seen += 1;
-                a.seen > nth
-            }
-            _ => false,
-        });
-        if let Some(i) = hit {
-            self.faults.remove(i);
-            self.fire(format!("fsync of {} failed (EIO)", path.display()));
-            return Err(eio("fsync"));
+        self.fail_once(path, |f| matches!(f, Fault::FsyncFails { .. }), "fsync", "fsync")
+    }
+
+    /// Counts `op` on `path` against the one-shot faults (of the kind `of` picks) that fail it:
+    /// when one fires now, it is told as "`what` of `path` failed" and `op` fails with EIO.
+    pub(super) fn fail_once(&mut self, path: &Path, of: fn(&Fault) -> bool, what: &str, op: &str) -> io::Result<()> {
+        if self.one_shot(path, of) {
+            self.fire(format!("{what} of {} failed (EIO)", path.display()));
+            return Err(eio(op));
         }
         Ok(())
     }
@@ -128,10 +117,11 @@ impl State {
         if cut { Err(eio("the disk lost power")) } else { Ok(()) }
     }
 
-    /// Counts a one-shot fault of kind `pick` on `path`; true when it fires now.
-    fn one_shot(&mut self, path: &Path, pick: fn(&Fault) -> Option<u64>) -> bool {
-        let hit = self.faults.iter_mut().position(|a| match pick(&a.fault) {
-            Some(nth) if a.matches(path) => {
+    /// Counts an operation on `path` against the armed one-shot faults of the kind `of` picks;
+    /// true when one fires now (it is then disarmed).
+    fn one_shot(&mut self, path: &Path, of: fn(&Fault) -> bool) -> bool {
+        let hit = self.faults.iter_mut().position(|a| match a.fault.nth() {
+            Some(nth) if of(&a.fault) && a.matches(path) => {
                 a.seen += 1;
                 a.seen > nth
             }
@@ -269,16 +259,22 @@ impl SimStorage {
         Arc::new(SimFile { st: self.st.clone(), ino, epoch: st.epoch, id, path: path.to_path_buf(), writable })
     }
 
+    /// Removes the file at `path`, or with `dir` the directory and everything under it.
+    fn remove(&self, path: &Path, dir: bool) -> io::Result<()> {
+        let p = norm(path);
+        let mut st = self.st.lock();
+        st.change(&p)?;
+        if dir {
+            st.tree.dir(&p)?;
+        } else {
+            st.tree.file(&p)?;
+        }
+        st.tree.remove(&p).map(|_| ())
+    }
+
     /// Drops files no path (now, durably, or in a pending change) names any more.
     fn gc(st: &mut State) {
-        let mut live = BTreeSet::new();
-        for map in [&st.tree.now, &st.tree.base] {
-            for n in map.values() {
-                if let Node::File(i) = n {
-                    live.insert(*i);
-                }
-            }
-        }
+        let mut live: BTreeSet<u64> = files_in(&st.tree.now).chain(files_in(&st.tree.base)).collect();
         for m in &st.tree.ops {
             if let Op::Create { node: Node::File(i), .. } = m.op {
                 live.insert(i);
@@ -322,11 +318,8 @@ impl Storage for SimStorage {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         let p = norm(path);
         let st = self.st.lock();
-        match st.tree.get(&p) {
-            Some(Node::File(ino)) => Ok(st.inodes.get(&ino).map(|f| f.current.clone()).unwrap_or_default()),
-            Some(Node::Dir) => Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory")),
-            None => Err(not_found(&p)),
-        }
+        let ino = st.tree.file(&p)?;
+        Ok(st.inodes.get(&ino).map(|f| f.current.clone()).unwrap_or_default())
     }
 
     fn stat(&self, path: &Path) -> io::Result<Option<Stat>> {
@@ -376,11 +369,8 @@ impl Storage for SimStorage {
         let (from, to) = (norm(from), norm(to));
         let mut st = self.st.lock();
         st.change(&from)?;
-        if st.one_shot(&from, |f| if let Fault::RenameFails { nth } = f { Some(*nth) } else { None }) {
-            st.fire(format!("rename of {} failed (EIO)", from.display()));
-            return Err(eio("rename"));
-        }
-        let lose = st.one_shot(&from, |f| if let Fault::LoseRename { nth } = f { Some(*nth) } else { None });
+        st.fail_once(&from, |f| matches!(f, Fault::RenameFails { .. }), "rename", "rename")?;
+        let lose = st.one_shot(&from, |f| matches!(f, Fault::LoseRename { .. }));
         if lose {
             st.fire(format!("rename of {} will be lost at the next crash", from.display()));
         }
@@ -388,35 +378,17 @@ impl Storage for SimStorage {
     }
 
     fn remove_file(&self, path: &Path) -> io::Result<()> {
-        let p = norm(path);
-        let mut st = self.st.lock();
-        st.change(&p)?;
-        match st.tree.get(&p) {
-            Some(Node::File(_)) => st.tree.remove(&p).map(|_| ()),
-            Some(Node::Dir) => Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory")),
-            None => Err(not_found(&p)),
-        }
+        self.remove(path, false)
     }
 
     fn remove_dir_all(&self, path: &Path) -> io::Result<()> {
-        let p = norm(path);
-        let mut st = self.st.lock();
-        st.change(&p)?;
-        match st.tree.get(&p) {
-            Some(Node::Dir) => st.tree.remove(&p).map(|_| ()),
-            Some(Node::File(_)) => Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
-            None => Err(not_found(&p)),
-        }
+        self.remove(path, true)
     }
 
     fn sync_dir(&self, path: &Path) -> io::Result<()> {
         let p = norm(path);
         let mut st = self.st.lock();
-        match st.tree.get(&p) {
-            Some(Node::Dir) => {}
-            Some(Node::File(_)) => return Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
-            None => return Err(not_found(&p)),
-        }
+        st.tree.dir(&p)?;
         st.change(&p)?;
         st.fsync_fault(&p)?;
         st.tree.sync_dir(&p);

@@ -82,8 +82,14 @@ fn parent(p: &Path) -> PathBuf {
     p.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-fn not_found(p: &Path) -> io::Error {
-    io::Error::new(io::ErrorKind::NotFound, format!("{}: no such file or directory", p.display()))
+/// The error for nothing at `p`, worded as the operating system words it.
+pub fn not_found(p: &Path) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, format!("{}: No such file or directory (os error 2)", p.display()))
+}
+
+/// The files (inodes) a namespace names.
+pub fn files_in(map: &BTreeMap<PathBuf, Node>) -> impl Iterator<Item = u64> + '_ {
+    map.values().filter_map(|n| if let Node::File(i) = n { Some(*i) } else { None })
 }
 
 impl Tree {
@@ -98,13 +104,27 @@ impl Tree {
         self.now.get(p).copied()
     }
 
+    /// The file (inode) at `p`; for a directory or nothing there, the error a file system gives.
+    pub fn file(&self, p: &Path) -> io::Result<u64> {
+        match self.get(p) {
+            Some(Node::File(ino)) => Ok(ino),
+            Some(Node::Dir) => Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory")),
+            None => Err(not_found(p)),
+        }
+    }
+
+    /// Checks that `p` is a directory; for a file or nothing there, the error a file system gives.
+    pub fn dir(&self, p: &Path) -> io::Result<()> {
+        match self.get(p) {
+            Some(Node::Dir) => Ok(()),
+            Some(Node::File(_)) => Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
+            None => Err(not_found(p)),
+        }
+    }
+
     /// Checks that `p`'s parent is a directory.
     pub fn check_parent(&self, p: &Path) -> io::Result<()> {
-        match self.now.get(&parent(p)) {
-            Some(Node::Dir) => Ok(()),
-            Some(Node::File(_)) => Err(io::Error::new(io::ErrorKind::NotADirectory, "parent is a file")),
-            None => Err(not_found(&parent(p))),
-        }
+        self.dir(&parent(p))
     }
 
     fn record(&mut self, op: Op, lose: bool) {
@@ -134,11 +154,7 @@ impl Tree {
     }
 
     pub fn children(&self, p: &Path) -> io::Result<Vec<String>> {
-        match self.now.get(p) {
-            Some(Node::Dir) => {}
-            Some(Node::File(_)) => return Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
-            None => return Err(not_found(p)),
-        }
+        self.dir(p)?;
         Ok(self
             .now
             .range(p.to_path_buf()..)
