@@ -61,3 +61,66 @@ async fn with_a_token_any_host_is_served() {
     assert_eq!((status, body.as_str()), (200, "[]"));
     h.shutdown().await;
 }
+
+/// `evil"} 1\ninjected_metric 666\n#`, percent-encoded for a path.
+const INJECTION: &str = "evil\"} 1\ninjected_metric 666\n#";
+const INJECTION_IN_PATH: &str = "evil%22%7D%201%0Ainjected_metric%20666%0A%23";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_name_the_rule_refuses_is_a_400_everywhere_it_enters() {
+    let h = Harness::remote().await;
+    let url = h.url.clone().unwrap();
+    h.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    h.engine.publish("t", vec![depot::engine::NewRecord::value("a")]).unwrap();
+    let plan = h
+        .engine
+        .plan_reset("g", "t", None, ResetSpec::ToEarliest)
+        .map(|mut p| {
+            p.group = INJECTION.into();
+            serde_json::json!({ "plan": p })
+        })
+        .unwrap();
+    let c = reqwest::Client::new();
+    let g = INJECTION_IN_PATH;
+    let calls: Vec<(reqwest::Method, String, Option<serde_json::Value>)> = vec![
+        (reqwest::Method::GET, format!("/v1/groups/{g}"), None),
+        (reqwest::Method::DELETE, format!("/v1/groups/{g}"), None),
+        (reqwest::Method::POST, format!("/v1/groups/{g}/pull"), Some(serde_json::json!({"topic": "t"}))),
+        (
+            reqwest::Method::POST,
+            format!("/v1/groups/{g}/commit"),
+            Some(serde_json::json!({"offsets": [{"topic": "t", "partition": 0, "offset": 1}]})),
+        ),
+        (reqwest::Method::GET, format!("/v1/groups/{g}/resets"), None),
+        (
+            reqwest::Method::POST,
+            format!("/v1/groups/{g}/resets/plan"),
+            Some(serde_json::json!({"topic": "t", "spec": {"mode": "to-earliest"}})),
+        ),
+        (reqwest::Method::POST, format!("/v1/groups/{g}/resets/execute"), Some(plan.clone())),
+        (reqwest::Method::POST, format!("/v1/groups/{g}/resets/undo-plan"), Some(serde_json::json!({}))),
+        // The name inside the plan, sent to a valid group's path.
+        (reqwest::Method::POST, "/v1/groups/g/resets/execute".into(), Some(plan)),
+    ];
+    for (method, path, body) in calls {
+        let mut r = c.request(method.clone(), format!("{url}{path}"));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{method} {path}: {text}");
+        assert!(text.contains("group name") || text.contains("was sent to group"), "{method} {path}: {text}");
+    }
+    assert!(h.engine.list_groups().is_empty(), "no group was created");
+    let metrics = c.get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("injected_metric"), "{metrics}");
+    // The engine refuses the name itself too, whoever calls it.
+    let mut forged = h.engine.plan_reset("g", "t", None, ResetSpec::ToEarliest).unwrap();
+    forged.group = INJECTION.into();
+    let e = h.engine.execute_reset(&forged, false).unwrap_err();
+    assert!(matches!(e, depot::engine::EngineError::InvalidArgument(_)), "{e:?}");
+    assert!(h.engine.list_groups().is_empty() && h.engine.reset_history(INJECTION).is_empty());
+    h.shutdown().await;
+}

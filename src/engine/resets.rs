@@ -63,6 +63,7 @@ impl Engine {
     /// committed offsets changed since the plan was made. Journaled durably before it is applied.
     pub fn execute_reset(&self, plan: &ResetPlan, force: bool) -> Result<ResetRecord> {
         self.check_open()?;
+        validate_name("group", &plan.group)?;
         self.expire_members();
         let at_ms = self.clock().now_ms();
         let mut gs = self.inner.groups.lock();
@@ -115,6 +116,7 @@ impl Engine {
 
     /// Plans undoing the group's most recent reset that has not been undone yet.
     pub fn plan_undo(&self, group: &str) -> Result<ResetPlan> {
+        validate_name("group", group)?;
         let last = {
             let gs = self.inner.groups.lock();
             let undone: Vec<u64> = gs.history.iter().filter_map(|h| h.undo_of).collect();

@@ -3,7 +3,7 @@
 //! hands the call to the backend.
 
 use super::AppState;
-use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, GroupName, TopicName};
 use super::{metrics, openapi};
 use crate::backend::wire;
 use crate::backend::*;
@@ -74,13 +74,16 @@ pub(super) async fn create_topic(
     Ok((StatusCode::CREATED, axum::Json(t)).into_response())
 }
 
-pub(super) async fn describe_topic(State(s): State<AppState>, ApiPath(topic): ApiPath<String>) -> ApiResult<TopicInfo> {
+pub(super) async fn describe_topic(
+    State(s): State<AppState>,
+    ApiPath(TopicName(topic)): ApiPath<TopicName>,
+) -> ApiResult<TopicInfo> {
     ok(s.backend.describe_topic(&topic).await?)
 }
 
 pub(super) async fn delete_topic(
     State(s): State<AppState>,
-    ApiPath(topic): ApiPath<String>,
+    ApiPath(TopicName(topic)): ApiPath<TopicName>,
 ) -> Result<StatusCode, ApiError> {
     s.backend.delete_topic(&topic).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -88,7 +91,7 @@ pub(super) async fn delete_topic(
 
 pub(super) async fn publish(
     State(s): State<AppState>,
-    ApiPath(topic): ApiPath<String>,
+    ApiPath(TopicName(topic)): ApiPath<TopicName>,
     ApiJson(req): ApiJson<PublishRequest>,
 ) -> ApiResult<wire::Acks> {
     ok(wire::Acks { acks: s.backend.publish(&topic, req).await? })
@@ -110,7 +113,7 @@ pub(super) struct PeekQuery {
 
 pub(super) async fn peek(
     State(s): State<AppState>,
-    ApiPath(topic): ApiPath<String>,
+    ApiPath(TopicName(topic)): ApiPath<TopicName>,
     ApiQuery(q): ApiQuery<PeekQuery>,
 ) -> ApiResult<wire::Messages> {
     let given = [q.offset.is_some(), q.from_time.is_some(), q.last.is_some(), q.from.is_some()];
@@ -149,7 +152,7 @@ pub(super) struct FetchQuery {
 
 pub(super) async fn fetch(
     State(s): State<AppState>,
-    ApiPath((topic, partition)): ApiPath<(String, u32)>,
+    ApiPath((TopicName(topic), partition)): ApiPath<(TopicName, u32)>,
     ApiQuery(q): ApiQuery<FetchQuery>,
 ) -> ApiResult<wire::Messages> {
     let max = q.max.unwrap_or(100);
@@ -167,13 +170,16 @@ pub(super) async fn list_groups(State(s): State<AppState>) -> ApiResult<Vec<Grou
     ok(s.backend.list_groups().await?)
 }
 
-pub(super) async fn describe_group(State(s): State<AppState>, ApiPath(group): ApiPath<String>) -> ApiResult<GroupInfo> {
+pub(super) async fn describe_group(
+    State(s): State<AppState>,
+    ApiPath(GroupName(group)): ApiPath<GroupName>,
+) -> ApiResult<GroupInfo> {
     ok(s.backend.describe_group(&group).await?)
 }
 
 pub(super) async fn delete_group(
     State(s): State<AppState>,
-    ApiPath(group): ApiPath<String>,
+    ApiPath(GroupName(group)): ApiPath<GroupName>,
 ) -> Result<StatusCode, ApiError> {
     s.backend.delete_group(&group).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -181,7 +187,7 @@ pub(super) async fn delete_group(
 
 pub(super) async fn pull(
     State(s): State<AppState>,
-    ApiPath(group): ApiPath<String>,
+    ApiPath(GroupName(group)): ApiPath<GroupName>,
     ApiJson(req): ApiJson<PullRequest>,
 ) -> ApiResult<PullResult> {
     if req.max == 0 || req.max > 10_000 {
@@ -195,7 +201,7 @@ pub(super) async fn pull(
 
 pub(super) async fn commit(
     State(s): State<AppState>,
-    ApiPath(group): ApiPath<String>,
+    ApiPath(GroupName(group)): ApiPath<GroupName>,
     ApiJson(req): ApiJson<wire::Commit>,
 ) -> Result<StatusCode, ApiError> {
     s.backend.commit(&group, req.offsets).await?;
@@ -204,14 +210,14 @@ pub(super) async fn commit(
 
 pub(super) async fn reset_history(
     State(s): State<AppState>,
-    ApiPath(group): ApiPath<String>,
+    ApiPath(GroupName(group)): ApiPath<GroupName>,
 ) -> ApiResult<Vec<ResetRecord>> {
     ok(s.backend.reset_history(&group).await?)
 }
 
 pub(super) async fn plan_reset(
     State(s): State<AppState>,
-    ApiPath(group): ApiPath<String>,
+    ApiPath(GroupName(group)): ApiPath<GroupName>,
     ApiJson(req): ApiJson<ResetRequest>,
 ) -> ApiResult<ResetPlan> {
     ok(s.backend.plan_reset(&group, req).await?)
@@ -219,7 +225,7 @@ pub(super) async fn plan_reset(
 
 pub(super) async fn execute_reset(
     State(s): State<AppState>,
-    ApiPath(group): ApiPath<String>,
+    ApiPath(GroupName(group)): ApiPath<GroupName>,
     ApiJson(req): ApiJson<wire::ExecuteReset>,
 ) -> ApiResult<ResetRecord> {
     if req.plan.group != group {
@@ -232,7 +238,10 @@ pub(super) async fn execute_reset(
     ok(s.backend.execute_reset(req.plan, req.force).await?)
 }
 
-pub(super) async fn plan_undo(State(s): State<AppState>, ApiPath(group): ApiPath<String>) -> ApiResult<ResetPlan> {
+pub(super) async fn plan_undo(
+    State(s): State<AppState>,
+    ApiPath(GroupName(group)): ApiPath<GroupName>,
+) -> ApiResult<ResetPlan> {
     ok(s.backend.plan_undo(&group).await?)
 }
 
