@@ -124,3 +124,58 @@ async fn a_group_name_the_rule_refuses_is_a_400_everywhere_it_enters() {
     assert!(h.engine.list_groups().is_empty() && h.engine.reset_history(INJECTION).is_empty());
     h.shutdown().await;
 }
+
+/// Runs the real `depot` binary against a server; its exit status and stderr + stdout.
+fn depot_cli(url: &str, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_depot"))
+        .args(["--connect", url])
+        .args(args)
+        .output()
+        .expect("run depot");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_never_become_paths_queries_or_fragments_of_a_url() {
+    let h = Harness::remote().await;
+    let url = h.url.clone().unwrap();
+    h.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    h.engine.publish("t", vec![depot::engine::NewRecord::value("a")]).unwrap();
+    h.engine.commit_offsets("billing", &[("t".into(), 0, 1)]).unwrap();
+    let u = url.clone();
+    let runs = tokio::task::spawn_blocking(move || {
+        [
+            depot_cli(&u, &["topic", "delete", "../groups/billing"]),
+            depot_cli(&u, &["topic", "describe", "t?x=1"]),
+            depot_cli(&u, &["topic", "describe", "t#frag"]),
+            depot_cli(&u, &["group", "describe", "billing/../../topics/t"]),
+        ]
+    })
+    .await
+    .unwrap();
+    for (ok, text) in runs {
+        assert!(!ok, "succeeded: {text}");
+        assert!(text.contains("name") && text.contains("is not allowed"), "{text}");
+        assert!(!text.contains("deleted") && !text.contains("PARTITION"), "{text}");
+    }
+    assert_eq!(h.engine.describe_group("billing").unwrap().partitions[0].committed, Some(1), "billing survives");
+    assert_eq!(h.engine.list_topics().len(), 1, "t survives");
+    // The server refuses such names from any client, encoded or not.
+    let addr = addr_of(&url);
+    let raw = tokio::task::spawn_blocking(move || {
+        [
+            request(addr, "DELETE /v1/topics/..%2Fgroups%2Fbilling HTTP/1.1\r\nHost: localhost", ""),
+            request(addr, "DELETE /v1/groups/%2e%2e HTTP/1.1\r\nHost: localhost", ""),
+            request(addr, "GET /v1/topics/t%3Fx=1 HTTP/1.1\r\nHost: localhost", ""),
+        ]
+    })
+    .await
+    .unwrap();
+    for (status, body) in raw {
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("is not allowed"), "{body}");
+    }
+    assert!(h.engine.describe_group("billing").is_ok());
+    h.shutdown().await;
+}
