@@ -241,7 +241,10 @@ impl ReplayApi for Remote {
         self.post(&["v1", "replays", "plan"], &req).await
     }
     async fn execute_replay(&self, plan: ReplayPlan) -> BResult<ReplayResult> {
-        self.post(&["v1", "replays", "execute"], &wire::ExecuteReplay { plan }).await
+        // The server stops a replay whose client went away, so wait for as long as a big one
+        // takes: the ordinary timeout plus a millisecond per 10 records planned.
+        let timeout = REQUEST_TIMEOUT.saturating_add(Duration::from_millis(plan.total / 10));
+        self.call(Method::POST, &["v1", "replays", "execute"], &[], Some(&wire::ExecuteReplay { plan }), timeout).await
     }
 }
 
