@@ -4,6 +4,8 @@
 use super::support::{self, Start};
 use super::*;
 use crate::engine::{Engine, JoinRequest, NewRecord, Record};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// A backend over an [`Engine`] in this process. (Read-only is a wrapper around it:
@@ -251,8 +253,21 @@ impl ReplayApi for Embedded {
         })
         .await
     }
+    /// The copy runs on the blocking pool and stops between batches once this future is dropped
+    /// (the HTTP client went away, the server is stopping) or the engine closes.
     async fn execute_replay(&self, plan: ReplayPlan) -> BResult<ReplayResult> {
-        self.run(move |e| Ok(e.execute_replay(&plan)?)).await
+        let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+        let flag = stop.0.clone();
+        self.run(move |e| Ok(e.execute_replay_until(&plan, &flag)?)).await
+    }
+}
+
+/// Sets its flag when dropped: how blocking work learns that nobody waits for it any more.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
     }
 }
 
