@@ -56,6 +56,9 @@
 //! src/cli/           the scripting verbs and `serve`, their arguments (args), the engine and HTTP
 //!                    benchmarks
 //! themes/            colour themes (dark is embedded); assets/scenarios/: the demo scenarios
+//! src/fuzzing/       hooks for the fuzz targets (hidden): damaged data directories on a simulated
+//!                    disk, HTTP bodies through the router, batches and TOML files, console keys
+//! fuzz/              the cargo-fuzz crate (outside this package): one target per hook, seeds
 //! tests/             integration tests: crash recovery, the backend conformance suite (embedded
 //!                    and remote), read-only on every backend, server, CLI, console (update,
 //!                    snapshots, tmux), demo
@@ -82,4 +85,6 @@ pub mod console;
 pub mod core;
 pub mod demo;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod server;

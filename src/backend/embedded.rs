@@ -111,7 +111,7 @@ pub fn peek_on(engine: &Engine, topic: &str, req: &PeekRequest) -> BResult<Vec<M
             Start::At(o) => o,
             Start::Time(ts) => engine.offset_for_time(topic, p, ts)?,
         };
-        let recs = engine.fetch(topic, p, start, max, 8 << 20)?;
+        let recs = engine.fetch_all(topic, p, start, max)?;
         out.extend(recs.into_iter().map(|r| message(topic, p, r)));
     }
     Ok(support::merge_peeked(out, &req.from, max))

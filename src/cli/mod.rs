@@ -3,7 +3,8 @@
 //! `console::bench`): `src/main.rs` hands those to them and everything else to [`run`].
 //!
 //! - `topics`: `topics`, `topic create|describe|delete`, and the overview (no verb, no terminal)
-//! - `publish`: `publish`; `read`: `peek`, `pull`, `export`, `import`
+//! - `publish`: `publish`; `read`: `peek`, `pull`, `export`, `import`; `records`: how they print
+//!   records (JSON lines, or a table cut to the terminal's width)
 //! - `groups`: `groups`, `group describe|delete`, `reset`, `undo`; `replay`: `replay`
 //! - `serve`: `serve` (the embedded engine over HTTP)
 //! - [`bench`](mod@bench), [`bench_http`]: `bench engine`, `bench http`
@@ -28,6 +29,7 @@ pub mod bench_http;
 mod groups;
 mod publish;
 mod read;
+mod records;
 mod replay;
 mod serve;
 mod topics;

@@ -111,6 +111,33 @@ pub async fn publish_and_peek_roundtrip(b: &dyn Backend) {
     assert!(matches!(nopart, BackendError::NotFound(_) | BackendError::BadRequest(_)), "{nopart:?}");
 }
 
+/// A peek pages past any one read's byte bound: 40 records of 300 KiB (12 MiB) come back whole
+/// for `max 40`, and `last 20` are the newest 20, not the first 20 after the cut.
+pub async fn large_peeks_page_to_max_and_last_is_the_newest(b: &dyn Backend) {
+    let n = Names::new();
+    let t = n.t("big");
+    b.create_topic(&t, TopicConfig::with_partitions(1)).await.unwrap();
+    let value = |i: usize| format!("{i:02}{}", "x".repeat(300 << 10));
+    let mut offsets = Vec::new();
+    for i in 0..40 {
+        let req = PublishRequest { records: vec![OutRecord::text(&value(i))], producer: None };
+        offsets.push(b.publish(&t, req).await.unwrap()[0].offset);
+    }
+    let got = |m: &[Message]| m.iter().map(|m| m.offset).collect::<Vec<_>>();
+    for partition in [Some(0), None] {
+        let all = b.peek(&t, PeekRequest { partition, from: PeekFrom::Earliest, max: 40 }).await.unwrap();
+        assert_eq!(got(&all), offsets, "max 40 over 12 MiB ({partition:?})");
+        for (i, m) in all.iter().enumerate() {
+            assert_eq!(m.value.as_text(), Some(value(i).as_str()), "record {i} whole");
+        }
+        let last = b.peek(&t, PeekRequest { partition, from: PeekFrom::Latest(20), max: 20 }).await.unwrap();
+        assert_eq!(got(&last), offsets[20..], "last 20 ({partition:?})");
+        let newest = b.peek(&t, PeekRequest { partition, from: PeekFrom::Latest(20), max: 5 }).await.unwrap();
+        assert_eq!(got(&newest), offsets[35..], "last 20 cut to max 5 ({partition:?})");
+    }
+    b.delete_topic(&t).await.unwrap();
+}
+
 pub async fn keyed_records_stay_in_order_on_one_partition(b: &dyn Backend) {
     let n = Names::new();
     let c = b.capabilities().await.unwrap();
@@ -329,6 +356,7 @@ macro_rules! conformance_suite {
     ($(#[$attr:meta])* $kind:literal, $make:expr) => {
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, topics_lifecycle);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, publish_and_peek_roundtrip);
+        $crate::conformance_suite!(@one [$(#[$attr])*] $make, large_peeks_page_to_max_and_last_is_the_newest);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, keyed_records_stay_in_order_on_one_partition);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, long_poll_fetch_wakes_on_publish);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, pull_commit_lag_and_redelivery);
