@@ -571,6 +571,30 @@ fn pull_without_commit_counts_redeliveries_across_processes() {
     assert_eq!(desc["partitions"][0]["redeliveries"], 2, "{desc}");
 }
 
+#[test]
+fn one_shot_pulls_take_from_every_partition() {
+    // Each `depot pull` is a new member in a new process; still every pull of 5 over 3 partitions
+    // of 10 takes from all three (2, 2 and 1, taking turns), and nothing comes twice.
+    let d = Depot::new();
+    d.create("t", 3);
+    let values: Vec<String> = (0..10).map(|i| format!("v{i}")).collect();
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    for p in 0..3 {
+        d.fill("t", p, &refs);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..3 {
+        let got = d.json_lines(&["pull", "t", "--group", "g", "--max", "5"]);
+        assert_eq!(got.len(), 5, "pull {i}");
+        let parts: std::collections::BTreeSet<u64> = got.iter().map(|m| m["partition"].as_u64().unwrap()).collect();
+        assert_eq!(parts.into_iter().collect::<Vec<_>>(), [0, 1, 2], "pull {i} served {:?}", pov(&got));
+        for (p, o, _) in pov(&got) {
+            assert!(seen.insert((p, o)), "pull {i} handed out {p}/{o} again");
+        }
+    }
+    assert_eq!(d.committed("g", "t"), [Some(5), Some(5), Some(5)]);
+}
+
 // ---- reset and undo ----------------------------------------------------------------------------
 
 #[test]

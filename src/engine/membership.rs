@@ -22,8 +22,6 @@ pub struct Member {
     /// When the member was last heard from (the engine clock's monotonic ms).
     pub last_seen: u64,
     pub assignment: Vec<Tp>,
-    /// Rotates the partition a poll starts with (fairness between the member's partitions).
-    pub poll_turn: usize,
 }
 
 impl Member {
@@ -122,7 +120,6 @@ impl Group {
                 session_timeout,
                 last_seen: now,
                 assignment: Vec::new(),
-                poll_turn: 0,
             },
         );
         self.rebalance(partitions);

@@ -217,6 +217,32 @@ pub async fn pull_commit_lag_and_redelivery(b: &dyn Backend) {
     assert!(b.list_groups().await.unwrap().iter().any(|x| x.name == g));
 }
 
+/// A pull of N shares N out over the partitions with records (like a Kafka fetch): three pulls of
+/// 5 over 3 partitions × 10 records each take from every partition and never hand a record out
+/// twice. One-partition engines get the same 30 records in their one partition.
+pub async fn pulls_take_from_every_partition(b: &dyn Backend) {
+    let n = Names::new();
+    let c = b.capabilities().await.unwrap();
+    let (t, g) = (n.t("fair"), n.t("fair-g"));
+    let np = parts(&c, 3);
+    b.create_topic(&t, TopicConfig::with_partitions(np)).await.unwrap();
+    for p in 0..np {
+        let records = (0..30 / np).map(|i| OutRecord { partition: Some(p), ..OutRecord::text(&format!("{p}-{i}")) });
+        b.publish(&t, PublishRequest { records: records.collect(), producer: None }).await.unwrap();
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..3 {
+        let got = b.pull(&g, PullRequest { topic: t.clone(), max: 5, commit: true, wait_ms: 5_000 }).await.unwrap();
+        assert_eq!(got.messages.len(), 5, "pull {i}: {:?}", got.messages);
+        let touched: std::collections::BTreeSet<u32> = got.messages.iter().map(|m| m.partition).collect();
+        assert_eq!(touched, (0..np).collect(), "pull {i} takes from every partition with records");
+        for m in &got.messages {
+            assert!(seen.insert((m.partition, m.offset)), "pull {i} handed out {}/{} again", m.partition, m.offset);
+        }
+    }
+    assert_eq!(b.describe_group(&g).await.unwrap().total_lag(), 15, "every pulled record is committed");
+}
+
 pub async fn resets_plan_execute_and_undo(b: &dyn Backend) {
     let n = Names::new();
     let c = b.capabilities().await.unwrap();
@@ -360,6 +386,7 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, keyed_records_stay_in_order_on_one_partition);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, long_poll_fetch_wakes_on_publish);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, pull_commit_lag_and_redelivery);
+        $crate::conformance_suite!(@one [$(#[$attr])*] $make, pulls_take_from_every_partition);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, resets_plan_execute_and_undo);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, replay_copies_with_origin_headers);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, idempotent_producer_retries_are_not_duplicated);
