@@ -5,7 +5,8 @@
 //! targets still measured), and ctrl-c (the partial table, no topic left behind).
 //!
 //! External engines: `DEPOT_TEST_NATS_URL=nats://127.0.0.1:4222 DEPOT_TEST_REDIS_URL=redis://127.0.0.1:6379
-//! cargo test --test bench -- --ignored` (`.ci/run` starts both).
+//! DEPOT_TEST_KAFKA_BROKERS=127.0.0.1:9092 cargo test --test bench -- --ignored` (`.ci/run` starts
+//! all three; its Kafka is tansu).
 //!
 //! Nothing waits a fixed time: children are awaited with a deadline, readiness is polled for.
 
@@ -442,6 +443,7 @@ fn env_or_skip(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| panic!("set {var} (see the module doc), or run without --ignored"))
 }
 
+/// The embedded engine beside the engine of `kind`, whose context's `field` comes from `var`.
 fn external(kind: &str, field: &str, var: &str) {
     let d = Dirs::new();
     let url = env_or_skip(var);
@@ -465,4 +467,10 @@ fn bench_run_counts_every_record_once_on_nats_jetstream() {
 #[ignore = "needs redis-server 7: set DEPOT_TEST_REDIS_URL=redis://127.0.0.1:6379 (.ci/run starts one)"]
 fn bench_run_counts_every_record_once_on_redis_streams() {
     external("redis", "url", "DEPOT_TEST_REDIS_URL");
+}
+
+#[test]
+#[ignore = "needs a Kafka-protocol broker: set DEPOT_TEST_KAFKA_BROKERS=127.0.0.1:19092 (.ci/run starts tansu)"]
+fn bench_run_counts_every_record_once_on_kafka() {
+    external("kafka", "brokers", "DEPOT_TEST_KAFKA_BROKERS");
 }
