@@ -7,7 +7,8 @@
 //!   records (JSON lines, or a table cut to the terminal's width)
 //! - `groups`: `groups`, `group describe|delete`, `reset`, `undo`; `replay`: `replay`
 //! - `serve`: `serve` (the embedded engine over HTTP)
-//! - [`bench`](mod@bench), [`bench_http`]: `bench engine`, `bench http`
+//! - [`bench`](mod@bench): `bench run` (one workload on any engines, side by side), `bench engine`,
+//!   `bench http`
 //!
 //! Every verb speaks the [`Backend`] vocabulary through the one factory (`backend::open`), so it
 //! works the same on the embedded engine (`--data DIR`), a depot server (`--connect URL`) or a
@@ -25,7 +26,6 @@ macro_rules! outln {
 
 pub mod args;
 pub mod bench;
-pub mod bench_http;
 mod groups;
 mod publish;
 mod read;
@@ -105,8 +105,11 @@ async fn verb(cli: Cli) -> Result<()> {
     };
     match verb {
         Verb::Serve(a) => serve::run(g, &a).await,
-        Verb::Bench { what: BenchWhat::Engine(a) } => tokio::task::spawn_blocking(move || bench::run(&a)).await?,
-        Verb::Bench { what: BenchWhat::Http(a) } => bench_http::run(&a).await,
+        Verb::Bench { what: BenchWhat::Run(a) } => bench::run::run(g, &a).await,
+        Verb::Bench { what: BenchWhat::Engine(a) } => {
+            tokio::task::spawn_blocking(move || bench::engine::run(&a)).await?
+        }
+        Verb::Bench { what: BenchWhat::Http(a) } => bench::http::run(&a).await,
         Verb::Demo(_) | Verb::Bench { what: BenchWhat::Console(_) } => {
             anyhow::bail!("`demo` and `bench console` run the console: the depot binary starts them, not cli::run")
         }
