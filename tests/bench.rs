@@ -326,10 +326,22 @@ fn an_unreachable_context_is_a_failed_row_and_the_other_targets_still_run() {
     let d = Dirs::new();
     d.contexts(
         "[contexts.gone-nats]\nkind = \"nats\"\nurl = \"nats://127.0.0.1:1\"\n\n\
-         [contexts.gone-redis]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:1\"\n",
+         [contexts.gone-redis]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:1\"\n\n\
+         [contexts.look-only]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:1\"\nread_only = true\n",
     );
     let data = d.path("embedded").display().to_string();
-    let targets = ["--data", &data, "--context", "gone-nats", "--context", "gone-redis", "--context", "missing"];
+    let targets = [
+        "--data",
+        &data,
+        "--context",
+        "gone-nats",
+        "--context",
+        "gone-redis",
+        "--context",
+        "missing",
+        "--context",
+        "look-only",
+    ];
     let out = bench(&d, &targets, &[]);
     assert!(!out.status.success(), "failed targets make the run fail");
     let report = json(&out);
@@ -339,6 +351,7 @@ fn an_unreachable_context_is_a_failed_row_and_the_other_targets_still_run() {
     assert!(err(1).contains("context gone-nats") && err(1).contains("127.0.0.1:1"), "{}", err(1));
     assert!(err(2).contains("context gone-redis") && err(2).contains("127.0.0.1:1"), "{}", err(2));
     assert!(err(3).contains("no context named missing"), "{}", err(3));
+    assert!(err(4).contains("context look-only is read-only"), "{}", err(4));
     assert!(out.stderr.contains("gone-nats: not measured"), "said while running: {}", out.stderr);
     // The text table shows them as failed rows with the reason below.
     let targets = ["--data", &data, "--context", "gone-nats"];
@@ -386,6 +399,8 @@ fn bad_numbers_are_refused_before_anything_runs() {
         let out = run(d.cmd(&args), flag);
         assert!(!out.status.success() && out.stderr.contains(says), "{flag} {value}: {}", out.stderr);
     }
+    let out = run(d.cmd(&["--read-only", "--data", &data, "bench", "run"]), "bench run --read-only");
+    assert!(!out.status.success() && out.stderr.contains("drop --read-only"), "{}", out.stderr);
     let out = run(d.cmd(&["bench", "run"]), "bench run without targets");
     assert!(!out.status.success() && out.stderr.contains("name what to measure"), "{}", out.stderr);
     assert!(!d.path("embedded").exists(), "nothing was opened");
