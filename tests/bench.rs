@@ -406,13 +406,14 @@ fn bad_numbers_are_refused_before_anything_runs() {
     assert!(!d.path("embedded").exists(), "nothing was opened");
 }
 
-#[test]
-fn ctrl_c_prints_the_partial_table_and_removes_the_topic() {
-    let d = Dirs::new();
-    let data = d.path("embedded").display().to_string();
+/// Starts a long run on `targets`, interrupts it with SIGINT once publishing has made progress,
+/// and checks the partial table; the caller then checks no topic is left behind.
+fn interrupt(d: &Dirs, targets: &[&str], row: &str) {
+    let mut args = targets.to_vec();
     // Far more than a test waits for: the run is interrupted while publishing.
+    args.extend_from_slice(&["bench", "run", "--count", "100000000", "--seconds", "0"]);
     let mut child = d
-        .cmd(&["--data", &data, "bench", "run", "--count", "100000000", "--seconds", "0"])
+        .cmd(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -446,10 +447,26 @@ fn ctrl_c_prints_the_partial_table_and_removes_the_topic() {
     let rest: Vec<String> = rx.try_iter().collect();
     assert!(!status.success(), "an interrupted run is no success");
     assert!(rest.iter().any(|l| l.contains("interrupted")), "{rest:?}");
-    let row = table_rows(&stdout).into_iter().find(|l| l.starts_with("embedded")).unwrap_or_default();
-    assert!(row.contains("interrupted"), "the partial table: {stdout}");
+    assert!(!rest.iter().any(|l| l.contains("may be left behind")), "{rest:?}");
+    let line = table_rows(&stdout).into_iter().find(|l| l.starts_with(row)).unwrap_or_default();
+    assert!(line.contains("interrupted"), "the partial table: {stdout}");
     assert!(stdout.contains("interrupted: the figures above are what was finished"), "{stdout}");
+}
+
+#[test]
+fn ctrl_c_prints_the_partial_table_and_removes_the_topic() {
+    let d = Dirs::new();
+    let data = d.path("embedded").display().to_string();
+    interrupt(&d, &["--data", &data], "embedded");
     assert_eq!(topics(&d, &["--data", &data]), Vec::<String>::new(), "the temporary topic is gone");
+}
+
+#[test]
+fn ctrl_c_removes_the_topic_from_a_depot_server_too() {
+    let d = Dirs::new();
+    let server = Server::start(&d, "served", &[]);
+    interrupt(&d, &["--connect", &server.url], "depot-http");
+    assert_eq!(topics(&d, &["--connect", &server.url]), Vec::<String>::new(), "the temporary topic is gone");
 }
 
 // ---- external engines ---------------------------------------------------------------------------
