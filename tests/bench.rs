@@ -475,7 +475,8 @@ fn env_or_skip(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| panic!("set {var} (see the module doc), or run without --ignored"))
 }
 
-/// The embedded engine beside the engine of `kind`, whose context's `field` comes from `var`.
+/// The embedded engine beside the engine of `kind`, whose context's `field` comes from `var`;
+/// then a run on it alone interrupted by ctrl-c.
 fn external(kind: &str, field: &str, var: &str) {
     let d = Dirs::new();
     let url = env_or_skip(var);
@@ -487,6 +488,9 @@ fn external(kind: &str, field: &str, var: &str) {
     assert_exactly_once(&report, "embedded", 2);
     assert_exactly_once(&report, kind, 2);
     assert_eq!(topics(&d, &["--context", kind]), Vec::<String>::new(), "no stream is left behind");
+    // Nor after ctrl-c.
+    interrupt(&d, &["--context", kind], kind);
+    assert_eq!(topics(&d, &["--context", kind]), Vec::<String>::new(), "no stream is left behind after ctrl-c");
 }
 
 #[test]
