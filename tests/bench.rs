@@ -326,10 +326,22 @@ fn an_unreachable_context_is_a_failed_row_and_the_other_targets_still_run() {
     let d = Dirs::new();
     d.contexts(
         "[contexts.gone-nats]\nkind = \"nats\"\nurl = \"nats://127.0.0.1:1\"\n\n\
-         [contexts.gone-redis]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:1\"\n",
+         [contexts.gone-redis]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:1\"\n\n\
+         [contexts.look-only]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:1\"\nread_only = true\n",
     );
     let data = d.path("embedded").display().to_string();
-    let targets = ["--data", &data, "--context", "gone-nats", "--context", "gone-redis", "--context", "missing"];
+    let targets = [
+        "--data",
+        &data,
+        "--context",
+        "gone-nats",
+        "--context",
+        "gone-redis",
+        "--context",
+        "missing",
+        "--context",
+        "look-only",
+    ];
     let out = bench(&d, &targets, &[]);
     assert!(!out.status.success(), "failed targets make the run fail");
     let report = json(&out);
@@ -339,6 +351,7 @@ fn an_unreachable_context_is_a_failed_row_and_the_other_targets_still_run() {
     assert!(err(1).contains("context gone-nats") && err(1).contains("127.0.0.1:1"), "{}", err(1));
     assert!(err(2).contains("context gone-redis") && err(2).contains("127.0.0.1:1"), "{}", err(2));
     assert!(err(3).contains("no context named missing"), "{}", err(3));
+    assert!(err(4).contains("context look-only is read-only"), "{}", err(4));
     assert!(out.stderr.contains("gone-nats: not measured"), "said while running: {}", out.stderr);
     // The text table shows them as failed rows with the reason below.
     let targets = ["--data", &data, "--context", "gone-nats"];
@@ -386,18 +399,21 @@ fn bad_numbers_are_refused_before_anything_runs() {
         let out = run(d.cmd(&args), flag);
         assert!(!out.status.success() && out.stderr.contains(says), "{flag} {value}: {}", out.stderr);
     }
+    let out = run(d.cmd(&["--read-only", "--data", &data, "bench", "run"]), "bench run --read-only");
+    assert!(!out.status.success() && out.stderr.contains("drop --read-only"), "{}", out.stderr);
     let out = run(d.cmd(&["bench", "run"]), "bench run without targets");
     assert!(!out.status.success() && out.stderr.contains("name what to measure"), "{}", out.stderr);
     assert!(!d.path("embedded").exists(), "nothing was opened");
 }
 
-#[test]
-fn ctrl_c_prints_the_partial_table_and_removes_the_topic() {
-    let d = Dirs::new();
-    let data = d.path("embedded").display().to_string();
+/// Starts a long run on `targets`, interrupts it with SIGINT once publishing has made progress,
+/// and checks the partial table; the caller then checks no topic is left behind.
+fn interrupt(d: &Dirs, targets: &[&str], row: &str) {
+    let mut args = targets.to_vec();
     // Far more than a test waits for: the run is interrupted while publishing.
+    args.extend_from_slice(&["bench", "run", "--count", "100000000", "--seconds", "0"]);
     let mut child = d
-        .cmd(&["--data", &data, "bench", "run", "--count", "100000000", "--seconds", "0"])
+        .cmd(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -431,10 +447,26 @@ fn ctrl_c_prints_the_partial_table_and_removes_the_topic() {
     let rest: Vec<String> = rx.try_iter().collect();
     assert!(!status.success(), "an interrupted run is no success");
     assert!(rest.iter().any(|l| l.contains("interrupted")), "{rest:?}");
-    let row = table_rows(&stdout).into_iter().find(|l| l.starts_with("embedded")).unwrap_or_default();
-    assert!(row.contains("interrupted"), "the partial table: {stdout}");
+    assert!(!rest.iter().any(|l| l.contains("may be left behind")), "{rest:?}");
+    let line = table_rows(&stdout).into_iter().find(|l| l.starts_with(row)).unwrap_or_default();
+    assert!(line.contains("interrupted"), "the partial table: {stdout}");
     assert!(stdout.contains("interrupted: the figures above are what was finished"), "{stdout}");
+}
+
+#[test]
+fn ctrl_c_prints_the_partial_table_and_removes_the_topic() {
+    let d = Dirs::new();
+    let data = d.path("embedded").display().to_string();
+    interrupt(&d, &["--data", &data], "embedded");
     assert_eq!(topics(&d, &["--data", &data]), Vec::<String>::new(), "the temporary topic is gone");
+}
+
+#[test]
+fn ctrl_c_removes_the_topic_from_a_depot_server_too() {
+    let d = Dirs::new();
+    let server = Server::start(&d, "served", &[]);
+    interrupt(&d, &["--connect", &server.url], "depot-http");
+    assert_eq!(topics(&d, &["--connect", &server.url]), Vec::<String>::new(), "the temporary topic is gone");
 }
 
 // ---- external engines ---------------------------------------------------------------------------
@@ -443,7 +475,8 @@ fn env_or_skip(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| panic!("set {var} (see the module doc), or run without --ignored"))
 }
 
-/// The embedded engine beside the engine of `kind`, whose context's `field` comes from `var`.
+/// The embedded engine beside the engine of `kind`, whose context's `field` comes from `var`;
+/// then a run on it alone interrupted by ctrl-c.
 fn external(kind: &str, field: &str, var: &str) {
     let d = Dirs::new();
     let url = env_or_skip(var);
@@ -455,6 +488,9 @@ fn external(kind: &str, field: &str, var: &str) {
     assert_exactly_once(&report, "embedded", 2);
     assert_exactly_once(&report, kind, 2);
     assert_eq!(topics(&d, &["--context", kind]), Vec::<String>::new(), "no stream is left behind");
+    // Nor after ctrl-c.
+    interrupt(&d, &["--context", kind], kind);
+    assert_eq!(topics(&d, &["--context", kind]), Vec::<String>::new(), "no stream is left behind after ctrl-c");
 }
 
 #[test]

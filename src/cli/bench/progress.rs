@@ -34,16 +34,20 @@ impl Progress {
     pub fn phase(&self, label: String, total: u64, count: Count) -> Phase {
         let started = Instant::now();
         if self.bars {
-            let style =
-                ProgressStyle::with_template("{prefix:<32} {bar:30} {pos:>10}/{len:<10} {per_sec:>14} {elapsed:>4}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style = ProgressStyle::with_template(
+                "{prefix:<36} {bar:30} {human_pos:>11}/{human_len:<11} {msg:>12} {elapsed:>4}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
             let bar = ProgressBar::new(total).with_style(style).with_prefix(label.clone());
             let (b, c) = (bar.clone(), count.clone());
             let ticker = tokio::spawn(async move {
                 let mut every = tokio::time::interval(Duration::from_millis(100));
                 loop {
                     every.tick().await;
-                    b.set_position(c().min(total));
+                    let n = c().min(total);
+                    b.set_position(n);
+                    let per_s = n as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                    b.set_message(format!("{}/s", group(per_s as u64)));
                 }
             });
             return Phase { label, total, count, started, bar: Some(bar), ticker };

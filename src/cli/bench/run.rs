@@ -120,6 +120,11 @@ async fn open(spec: &Spec, g: &Global) -> Result<Box<dyn BenchTarget>> {
         }
         Spec::Context(c) => {
             let named = |e: anyhow::Error| anyhow!("context {}: {e:#}", c.name);
+            anyhow::ensure!(
+                !c.read_only,
+                "context {} is read-only, and bench run creates, fills and deletes a topic on each target",
+                c.name
+            );
             c.check_env().map_err(|e| named(e.into()))?;
             let t: Box<dyn BenchTarget> = match c.kind {
                 Kind::Depot => match c.get("url") {
@@ -238,6 +243,7 @@ async fn round(t: &dyn BenchTarget, rd: Round<'_>, name: &str, round: usize, sto
 
 /// Runs the benchmark and prints the table (or the JSON) and, with `--plot`, writes the SVG.
 pub async fn run(g: &Global, a: &BenchRunArgs) -> Result<()> {
+    anyhow::ensure!(!g.read_only, "bench run creates, fills and deletes a topic on each target: drop --read-only");
     let w = workload(a)?;
     let named = targets(g);
     anyhow::ensure!(

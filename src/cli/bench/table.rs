@@ -92,6 +92,21 @@ fn median_row(s: &Summary) -> Vec<String> {
     ]
 }
 
+/// Copies the consumers got beyond the first of a record, and records that were none of the
+/// round's: said in the row, next to what the engine says it redelivered.
+fn delivery_note(r: &RunResult) -> Option<String> {
+    let c = r.consume.as_ref()?;
+    let copies = c.duplicates + r.latency.as_ref().map_or(0, |l| l.duplicates);
+    let mut parts = Vec::new();
+    if copies > 0 || c.redelivered > 0 {
+        parts.push(format!("{} duplicates ({} redelivered)", group(copies), group(c.redelivered)));
+    }
+    if c.foreign > 0 {
+        parts.push(format!("{} not this round's", group(c.foreign)));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 /// The whole text report.
 pub fn render(rep: &Report) -> String {
     let w = &rep.workload;
@@ -146,6 +161,7 @@ pub fn render(rep: &Report) -> String {
                 notes.push(format!("{} round {}: {e}", r.target, r.round));
                 note.push(format!("failed ({})", notes.len()));
             }
+            note.extend(delivery_note(r));
             if let Some(e) = &r.cleanup_error {
                 notes.push(format!("{} round {}: topic {} not removed: {e}", r.target, r.round, r.topic));
                 note.push(format!("cleanup failed ({})", notes.len()));
@@ -171,7 +187,19 @@ pub fn render(rep: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::report::{Consumed, Latency};
     use super::*;
+
+    #[test]
+    fn copies_and_strangers_are_said_in_the_row_and_a_clean_round_says_nothing() {
+        let mut r = RunResult::new("t", 1, "topic");
+        assert_eq!(delivery_note(&r), None, "nothing consumed");
+        r.consume = Some(Consumed::default());
+        assert_eq!(delivery_note(&r), None, "every record once");
+        r.consume = Some(Consumed { duplicates: 1200, redelivered: 1500, foreign: 3, ..Consumed::default() });
+        r.latency = Some(Latency { duplicates: 2, ..Latency::default() });
+        assert_eq!(delivery_note(&r).as_deref(), Some("1,202 duplicates (1,500 redelivered), 3 not this round's"));
+    }
 
     #[test]
     fn milliseconds_keep_three_significant_digits() {
