@@ -1,5 +1,6 @@
 //! The in-process depot engine as a [`Backend`]. Engine calls block (disk IO, fsync), so each one
-//! runs on tokio's blocking pool; long-poll fetches wait on the partition's append event.
+//! runs on tokio's blocking pool; long-poll fetches and pulls wait for an append event on the
+//! async runtime, holding no thread while they wait.
 
 use super::support::{self, Start};
 use super::*;
@@ -117,32 +118,79 @@ pub fn peek_on(engine: &Engine, topic: &str, req: &PeekRequest) -> BResult<Vec<M
     Ok(support::merge_peeked(out, &req.from, max))
 }
 
-/// Joins, pulls, commits if asked, leaves.
-pub fn pull_on(engine: &Engine, group: &str, req: &PullRequest) -> BResult<PullResult> {
-    let mut join = JoinRequest::new("depot-pull", &[req.topic.as_str()]);
-    join.session_timeout = Duration::from_secs(30);
-    let m = engine.join_group(group, join)?;
-    let result = (|| {
-        let got = engine.poll_wait(
-            group,
-            &m.member_id,
-            m.generation,
-            support::clamp_max(req.max),
-            8 << 20,
-            support::clamp_wait(req.wait_ms),
-        )?;
+/// A one-off member of a group (a pull's): it leaves the group when dropped, also when the pull
+/// is abandoned midway (its HTTP client went away, the server is stopping).
+struct OneOff {
+    engine: Engine,
+    group: String,
+    member_id: String,
+    generation: u64,
+}
+
+impl Drop for OneOff {
+    fn drop(&mut self) {
+        let (engine, group, id) =
+            (self.engine.clone(), std::mem::take(&mut self.group), std::mem::take(&mut self.member_id));
+        let leave = move || {
+            if let Err(e) = engine.leave_group(&group, &id) {
+                tracing::warn!("leaving group {group} after a pull: {e}");
+            }
+        };
+        // Leaving appends to the offsets journal: off the async threads when there are some.
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn_blocking(leave)),
+            Err(_) => leave(),
+        }
+    }
+}
+
+impl Embedded {
+    /// Joins, polls (waiting up to `wait_ms` for records on the async runtime, holding no thread:
+    /// only the short engine calls run on the blocking pool), commits if asked, leaves.
+    async fn pull_waiting(&self, group: &str, req: PullRequest) -> BResult<PullResult> {
+        let wait = support::clamp_wait(req.wait_ms);
+        let (g, topic) = (group.to_string(), req.topic.clone());
+        let m = self
+            .run(move |e| {
+                let mut join = JoinRequest::new("depot-pull", &[topic.as_str()]);
+                // Alive for the whole wait, and 30 s beyond it.
+                join.session_timeout = Duration::from_secs(30) + wait;
+                Ok(e.join_group(&g, join)?)
+            })
+            .await?;
+        let member = OneOff {
+            engine: self.engine.clone(),
+            group: group.to_string(),
+            member_id: m.member_id,
+            generation: m.generation,
+        };
+        let deadline = tokio::time::Instant::now() + wait;
+        let max = support::clamp_max(req.max);
+        let got = loop {
+            let appended = self.engine.listen_appends();
+            let got = self.poll_member(&member, max).await?;
+            if !got.is_empty() || tokio::time::Instant::now() >= deadline {
+                break got;
+            }
+            if tokio::time::timeout_at(deadline, appended).await.is_err() {
+                break self.poll_member(&member, max).await?;
+            }
+        };
         let messages: Vec<Message> = got.into_iter().map(|d| message(&d.topic, d.partition, d.record)).collect();
         let offsets = support::next_offsets(&messages);
         if req.commit && !offsets.is_empty() {
             let o: Vec<(String, u32, u64)> = offsets.iter().map(|c| (c.topic.clone(), c.partition, c.offset)).collect();
-            engine.commit(group, &m.member_id, m.generation, &o)?;
+            let (g, id, generation) = (member.group.clone(), member.member_id.clone(), member.generation);
+            self.run(move |e| Ok(e.commit(&g, &id, generation, &o)?)).await?;
         }
         Ok(PullResult { group: group.to_string(), messages, offsets, committed: req.commit })
-    })();
-    if let Err(e) = engine.leave_group(group, &m.member_id) {
-        tracing::warn!("leaving group {group} after a pull: {e}");
     }
-    result
+
+    /// One poll as the member, on the blocking pool.
+    async fn poll_member(&self, m: &OneOff, max: usize) -> BResult<Vec<crate::engine::Delivery>> {
+        let (g, id, generation) = (m.group.clone(), m.member_id.clone(), m.generation);
+        self.run(move |e| Ok(e.poll(&g, &id, generation, max, 8 << 20)?)).await
+    }
 }
 
 #[async_trait]
@@ -204,8 +252,7 @@ impl GroupsApi for Embedded {
         self.run(move |e| Ok(e.describe_group(&name)?)).await
     }
     async fn pull(&self, group: &str, req: PullRequest) -> BResult<PullResult> {
-        let group = group.to_string();
-        self.run(move |e| pull_on(&e, &group, &req)).await
+        self.pull_waiting(group, req).await
     }
     async fn commit(&self, group: &str, offsets: Vec<CommitOffset>) -> BResult<()> {
         let group = group.to_string();

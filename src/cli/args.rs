@@ -154,6 +154,32 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR")]
     pub listen: String,
+    /// Connections served at once (lowered to fit the open-file limit); at the limit the idlest
+    /// connection makes room for a new one.
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+    /// Pulls and fetches waiting for records at once; beyond it 503 with Retry-After.
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_waiters: u32,
+    /// A request's headers must arrive within this (also how long an idle connection is kept).
+    #[arg(long, default_value_t = 10_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub header_timeout_ms: u64,
+    /// On SIGINT/SIGTERM, how long in-flight requests may take to finish before their connections are closed.
+    #[arg(long, default_value_t = 5_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub shutdown_grace_ms: u64,
+}
+
+impl ServeArgs {
+    /// The server's limits, as asked for (the connection limit before the open-file limit lowers it).
+    pub fn limits(&self) -> crate::server::Limits {
+        use std::time::Duration;
+        crate::server::Limits {
+            max_connections: self.max_connections as usize,
+            header_timeout: Duration::from_millis(self.header_timeout_ms),
+            max_waiters: self.max_waiters as usize,
+            shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

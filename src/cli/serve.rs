@@ -45,15 +45,19 @@ pub async fn run(g: &Global, a: &ServeArgs) -> Result<()> {
     engine.advertise(Some(&local.to_string()))?;
     // The server refuses writes itself when read-only (with a 403 naming the server).
     let backend = open(&Target::Engine(engine.clone()), false).await?.backend;
-    let app = server::router(backend, ServeOptions { token: g.token.clone(), read_only: g.read_only });
+    let mut limits = a.limits();
+    limits.max_connections = server::connection_limit(limits.max_connections, server::raise_open_file_limit());
+    let opts = ServeOptions { token: g.token.clone(), read_only: g.read_only, limits: limits.clone() };
+    let app = server::router(backend, opts);
     eprintln!(
-        "depot serving {} on http://{local}{}{} (sync {}); Ctrl-C stops",
+        "depot serving {} on http://{local}{}{} (sync {}, up to {} connections); Ctrl-C stops",
         engine.dir().display(),
         if g.token.is_some() { ", token required" } else { "" },
         if g.read_only { ", read-only" } else { "" },
-        engine.config().sync
+        engine.config().sync,
+        limits.max_connections
     );
-    server::serve(listener, app, shutdown_signal()).await.context("HTTP server failed")?;
+    server::serve_with(listener, app, &limits, shutdown_signal()).await.context("HTTP server failed")?;
     eprintln!("depot: shutting down; syncing data");
     engine.close()?;
     Ok(())

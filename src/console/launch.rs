@@ -129,7 +129,10 @@ async fn serve_alongside(
         .map_err(|e| format!("not serving HTTP on {addr}: {e} (use --listen ADDR or --listen off)"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     opened.advertise(&local.to_string()).map_err(|e| e.to_string())?;
-    let app = server::router(opened.backend.clone(), ServeOptions { token: o.token.clone(), read_only: o.read_only });
+    let app = server::router(
+        opened.backend.clone(),
+        ServeOptions { token: o.token.clone(), read_only: o.read_only, ..ServeOptions::default() },
+    );
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         if let Err(e) = server::serve(listener, app, async {

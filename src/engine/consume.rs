@@ -119,6 +119,12 @@ impl Engine {
         })
     }
 
+    /// A listener that fires after the next append to any partition: how a caller on an async
+    /// runtime waits for records without holding a thread (listen, then poll, then await it).
+    pub fn listen_appends(&self) -> event_listener::EventListener {
+        self.inner.any_append.listen()
+    }
+
     /// A committed offset may be at most the partition's end (the next record to come).
     fn check_commit_range(&self, offsets: &[(String, u32, u64)]) -> Result<()> {
         for (t, p, o) in offsets {

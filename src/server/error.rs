@@ -9,8 +9,8 @@ use crate::core::names::validate_name;
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -39,8 +39,14 @@ impl From<BackendError> for ApiError {
 }
 
 impl IntoResponse for ApiError {
+    /// The JSON error; a 503 (a limit reached, shutting down, the engine failing) says when to
+    /// retry with `Retry-After`.
     fn into_response(self) -> Response {
-        (self.0, axum::Json(ErrorBody { error: self.1 })).into_response()
+        let mut resp = (self.0, axum::Json(ErrorBody { error: self.1 })).into_response();
+        if self.0 == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        resp
     }
 }
 

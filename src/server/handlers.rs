@@ -4,11 +4,13 @@
 
 use super::AppState;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, GroupName, TopicName};
+use super::waiters::{Stopping, unless_stopping};
 use super::{metrics, openapi};
 use crate::backend::wire;
 use crate::backend::*;
 use crate::core::time::parse_instant;
 use crate::core::*;
+use axum::Extension;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -152,6 +154,7 @@ pub(super) struct FetchQuery {
 
 pub(super) async fn fetch(
     State(s): State<AppState>,
+    stopping: Option<Extension<Stopping>>,
     ApiPath((TopicName(topic), partition)): ApiPath<(TopicName, u32)>,
     ApiQuery(q): ApiQuery<FetchQuery>,
 ) -> ApiResult<wire::Messages> {
@@ -163,7 +166,9 @@ pub(super) async fn fetch(
     if wait > 60_000 {
         return Err(BackendError::BadRequest(format!("wait_ms={wait}: wait at most 60000 ms")).into());
     }
-    ok(wire::Messages { messages: s.backend.fetch(&topic, partition, q.offset, max, wait).await? })
+    let _waiting = (wait > 0).then(|| s.waiters.admit()).transpose()?;
+    let messages = unless_stopping(stopping, s.backend.fetch(&topic, partition, q.offset, max, wait)).await?;
+    ok(wire::Messages { messages })
 }
 
 pub(super) async fn list_groups(State(s): State<AppState>) -> ApiResult<Vec<GroupInfo>> {
@@ -187,6 +192,7 @@ pub(super) async fn delete_group(
 
 pub(super) async fn pull(
     State(s): State<AppState>,
+    stopping: Option<Extension<Stopping>>,
     ApiPath(GroupName(group)): ApiPath<GroupName>,
     ApiJson(req): ApiJson<PullRequest>,
 ) -> ApiResult<PullResult> {
@@ -196,7 +202,8 @@ pub(super) async fn pull(
     if req.wait_ms > 60_000 {
         return Err(BackendError::BadRequest(format!("wait_ms={}: wait at most 60000 ms", req.wait_ms)).into());
     }
-    ok(s.backend.pull(&group, req).await?)
+    let _waiting = (req.wait_ms > 0).then(|| s.waiters.admit()).transpose()?;
+    ok(unless_stopping(stopping, s.backend.pull(&group, req)).await?)
 }
 
 pub(super) async fn commit(
@@ -254,7 +261,8 @@ pub(super) async fn plan_replay(
 
 pub(super) async fn execute_replay(
     State(s): State<AppState>,
+    stopping: Option<Extension<Stopping>>,
     ApiJson(req): ApiJson<wire::ExecuteReplay>,
 ) -> ApiResult<ReplayResult> {
-    ok(s.backend.execute_replay(req.plan).await?)
+    ok(unless_stopping(stopping, s.backend.execute_replay(req.plan)).await?)
 }

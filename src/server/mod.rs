@@ -2,17 +2,28 @@
 //! OpenAPI document. Loopback by default; a token is required to listen anywhere else. This file
 //! holds the options, the routes and the router; the bodies are `backend::wire`'s.
 //!
+//! - [`listen`]: the accept loop (connection limit, header timeout, bounded shutdown) on hyper;
+//!   [`conns`]: which connections are busy, and which is idlest
+//! - [`limits`]: every limit and what a client sees at it;
+//!   [`waiters`]: how many may wait for records, and shutdown as a request sees it
 //! - [`guard`]: the token, loopback `Host`/`Origin` without a token, read-only
 //! - [`handlers`]: one function per route
 //! - [`error`]: failures as HTTP answers, and extractors whose rejections answer the same way
 //! - [`metrics`]: the `/metrics` text (engine gauges, request counts and latencies)
 //! - [`openapi`]: the OpenAPI document of [`ROUTES`]
 
+mod conns;
 pub mod error;
 pub mod guard;
 mod handlers;
+pub mod limits;
+pub mod listen;
 pub mod metrics;
 pub mod openapi;
+mod waiters;
+
+pub use limits::Limits;
+pub use listen::{connection_limit, raise_open_file_limit, serve_with};
 
 use crate::backend::read_only::{Call, ReadOnly, Why};
 use crate::backend::*;
@@ -35,6 +46,8 @@ pub struct ServeOptions {
     pub token: Option<String>,
     /// Refuse every write with 403.
     pub read_only: bool,
+    /// Waiters (the router's); the accept loop's are given to [`serve_with`].
+    pub limits: Limits,
 }
 
 #[derive(Clone)]
@@ -42,6 +55,7 @@ struct AppState {
     backend: Arc<dyn Backend>,
     http: Arc<metrics::HttpMetrics>,
     opts: Arc<ServeOptions>,
+    waiters: Arc<waiters::Waiters>,
 }
 
 /// Refuses to listen beyond loopback without a token.
@@ -93,7 +107,8 @@ pub fn router(backend: Arc<dyn Backend>, opts: ServeOptions) -> Router {
     let backend: Arc<dyn Backend> =
         if opts.read_only { Arc::new(ReadOnly::new(backend, Why::Server)) } else { backend };
     let http = Arc::new(metrics::HttpMetrics::default());
-    let state = AppState { backend, http: http.clone(), opts: Arc::new(opts) };
+    let waiters = Arc::new(waiters::Waiters::new(opts.limits.max_waiters));
+    let state = AppState { backend, http: http.clone(), opts: Arc::new(opts), waiters };
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
@@ -121,11 +136,12 @@ pub fn router(backend: Arc<dyn Backend>, opts: ServeOptions) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves; in-flight requests finish first.
+/// Serves `app` on `listener` with the default [`Limits`] until `shutdown` resolves (see
+/// [`serve_with`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    serve_with(listener, app, &Limits::default(), shutdown).await
 }

@@ -4,6 +4,7 @@
 
 pub mod conformance;
 pub mod raw;
+pub mod serve;
 
 use depot::backend::embedded::Embedded;
 use depot::backend::remote::Remote;
