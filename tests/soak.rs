@@ -107,7 +107,7 @@ async fn soak_over_http_keeps_memory_and_fds_flat_and_loses_nothing() {
     let stop_consuming = Arc::new(AtomicBool::new(false));
     let acked: Arc<parking_lot::Mutex<Vec<String>>> = Arc::default();
     let publish_errors = Arc::new(AtomicU64::new(0));
-    let pull_errors = Arc::new(AtomicU64::new(0));
+    let pull_errors: Arc<parking_lot::Mutex<HashMap<String, u64>>> = Arc::default();
     let mut tasks = Vec::new();
     for p in 0..PRODUCERS {
         let (b, stop, acked, errors) = (b.clone(), stop_producing.clone(), acked.clone(), publish_errors.clone());
@@ -144,10 +144,12 @@ async fn soak_over_http_keeps_memory_and_fds_flat_and_loses_nothing() {
                                 *s.entry(id).or_insert(0) += 1;
                             }
                         }
-                        Err(_) => {
-                            // A rebalance by another pull of the group (its commit is refused and
-                            // the records go to the next pull): counted, then tried again.
-                            errors.fetch_add(1, Ordering::Relaxed);
+                        Err(e) => {
+                            // Mostly a rebalance by another pull of the same group (this pull's
+                            // generation is gone, so its records go to the next pull): counted
+                            // by kind, then tried again.
+                            let kind: String = e.to_string().chars().take(48).collect();
+                            *errors.lock().entry(kind).or_insert(0) += 1;
                         }
                     }
                 }
@@ -218,13 +220,15 @@ async fn soak_over_http_keeps_memory_and_fds_flat_and_loses_nothing() {
     let fds_first = warm[..half.max(1).min(warm.len())].iter().map(|s| s.2).max().unwrap_or(0);
     let fds_last = warm[half..].iter().map(|s| s.2).max().unwrap_or(0);
     println!(
-        "soak: produced for {:.0} s, {} records acknowledged ({} publish errors), drained in {:.1} s, {} pull errors",
+        "soak: produced for {:.0} s, {} records acknowledged ({} publish errors), drained in {:.1} s",
         produced_for.as_secs_f64(),
         acked.len(),
         publish_errors.load(Ordering::Relaxed),
         drain_start.elapsed().as_secs_f64(),
-        pull_errors.load(Ordering::Relaxed)
     );
+    let mut kinds: Vec<(String, u64)> = pull_errors.lock().clone().into_iter().collect();
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
+    println!("soak: pull errors by kind: {kinds:?}");
     for r in &report {
         println!("soak: {r}");
     }
