@@ -5,7 +5,14 @@
 //! (duplicates are counted and explained). Pass: RSS flat within ±10 % after warm-up, fds not
 //! growing.
 //!
-//! `#[ignore]`d: `DEPOT_SOAK_MINUTES=10 cargo test --release --test soak -- --ignored --nocapture`
+//! Each pull is `POST /v1/groups/G/pull`: the server joins the group as a new member, polls,
+//! commits and leaves, so the 4 pulls of a group rebalance it all the time. A pull whose
+//! generation another pull's join replaced fails (its commit is refused) and hands out nothing;
+//! the engine counts the records it had polled as redelivered when the next pull gets them. So
+//! the consumers see no duplicates although the engine reports redeliveries; a duplicate would
+//! mean a record handed out by a pull that committed, and then again.
+//!
+//! `#[ignore]`d: `DEPOT_SOAK_MINUTES=10 cargo test --test soak -- --ignored --nocapture`
 //! (`.ci/run` runs 10 minutes; 1 minute by default by hand).
 
 use depot::backend::Backend;
@@ -66,21 +73,61 @@ fn serve(data: &std::path::Path) -> (Server, String) {
     (Server(child), url)
 }
 
-/// (VmRSS in KiB, open fds) of a process.
-fn sample(pid: u32) -> (u64, usize) {
+/// One look at the server: seconds since the start, VmRSS and its anonymous part (RssAnon, the
+/// heap; the rest is mapped files) in KiB, open fds.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    at: f64,
+    rss: u64,
+    anon: u64,
+    fds: usize,
+}
+
+fn sample(pid: u32, at: f64) -> Sample {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let kib = |field: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0);
-    (rss, fds)
+    Sample { at, rss: kib("VmRSS:"), anon: kib("RssAnon:"), fds }
+}
+
+/// An error's kind: its text with every number masked, so one rebalance error is one kind
+/// whatever the member and generation.
+fn kind(e: &impl std::fmt::Display) -> String {
+    let mut out = String::new();
+    for c in e.to_string().chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('#') {
+            out.push('#');
+        }
+    }
+    out
 }
 
 /// What the consumers of one group saw: record id → times consumed.
 type Seen = Arc<parking_lot::Mutex<HashMap<String, u32>>>;
+
+/// Bytes on disk under `dir` by file extension (`log`, `index`, `timeindex`, ...).
+fn disk_use(dir: &std::path::Path, out: &mut std::collections::BTreeMap<String, u64>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = e.path();
+        match e.metadata() {
+            Ok(m) if m.is_dir() => disk_use(&path, out),
+            Ok(m) => {
+                let ext = path.extension().map(|x| x.to_string_lossy().into_owned()).unwrap_or_default();
+                *out.entry(ext).or_insert(0) += m.len();
+            }
+            Err(_) => {}
+        }
+    }
+}
 
 fn median(mut v: Vec<u64>) -> u64 {
     v.sort_unstable();
@@ -88,7 +135,7 @@ fn median(mut v: Vec<u64>) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a soak of minutes: DEPOT_SOAK_MINUTES=N cargo test --release --test soak -- --ignored --nocapture"]
+#[ignore = "a soak of minutes: DEPOT_SOAK_MINUTES=N cargo test --test soak -- --ignored --nocapture"]
 async fn soak_over_http_keeps_memory_and_fds_flat_and_loses_nothing() {
     let minutes: f64 = std::env::var("DEPOT_SOAK_MINUTES").ok().and_then(|m| m.parse().ok()).unwrap_or(1.0);
     let run_for = Duration::from_secs_f64(minutes * 60.0);
@@ -107,7 +154,8 @@ async fn soak_over_http_keeps_memory_and_fds_flat_and_loses_nothing() {
     let stop_consuming = Arc::new(AtomicBool::new(false));
     let acked: Arc<parking_lot::Mutex<Vec<String>>> = Arc::default();
     let publish_errors = Arc::new(AtomicU64::new(0));
-    let pull_errors = Arc::new(AtomicU64::new(0));
+    let pull_errors: Arc<parking_lot::Mutex<HashMap<String, u64>>> = Arc::default();
+    let pulls_answered = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for p in 0..PRODUCERS {
         let (b, stop, acked, errors) = (b.clone(), stop_producing.clone(), acked.clone(), publish_errors.clone());
@@ -132,11 +180,13 @@ async fn soak_over_http_keeps_memory_and_fds_flat_and_loses_nothing() {
     for (g, group) in GROUPS.iter().enumerate() {
         for _ in 0..CONSUMERS_PER_GROUP {
             let (b, stop, seen, errors) = (b.clone(), stop_consuming.clone(), seen[g].clone(), pull_errors.clone());
+            let answered = pulls_answered.clone();
             tasks.push(tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
                     let req = PullRequest { topic: TOPIC.into(), max: 200, commit: true, wait_ms: 500 };
                     match b.pull(group, req).await {
                         Ok(r) => {
+                            answered.fetch_add(1, Ordering::Relaxed);
                             let mut s = seen.lock();
                             for m in &r.messages {
                                 let text = m.value.as_text().unwrap_or_default();
@@ -144,10 +194,11 @@ async fn soak_over_http_keeps_memory_and_fds_flat_and_loses_nothing() {
                                 *s.entry(id).or_insert(0) += 1;
                             }
                         }
-                        Err(_) => {
-                            // A rebalance by another pull of the group (its commit is refused and
-                            // the records go to the next pull): counted, then tried again.
-                            errors.fetch_add(1, Ordering::Relaxed);
+                        Err(e) => {
+                            // Mostly a rebalance by another pull of the same group (this pull's
+                            // generation is gone, so its records go to the next pull): counted
+                            // by kind, then tried again.
+                            *errors.lock().entry(kind(&e)).or_insert(0) += 1;
                         }
                     }
                 }
@@ -157,10 +208,9 @@ async fn soak_over_http_keeps_memory_and_fds_flat_and_loses_nothing() {
 
     // Sample while the producers run.
     let start = Instant::now();
-    let mut samples: Vec<(f64, u64, usize)> = Vec::new();
+    let mut samples: Vec<Sample> = Vec::new();
     while start.elapsed() < run_for {
-        let (rss, fds) = sample(pid);
-        samples.push((start.elapsed().as_secs_f64(), rss, fds));
+        samples.push(sample(pid, start.elapsed().as_secs_f64()));
         tokio::time::sleep(SAMPLE_EVERY.min(run_for.saturating_sub(start.elapsed()))).await;
     }
     stop_producing.store(true, Ordering::Relaxed);
@@ -185,8 +235,8 @@ async fn soak_over_http_keeps_memory_and_fds_flat_and_loses_nothing() {
     for t in tasks {
         t.await.expect("task");
     }
-    let (rss_end, fds_end) = sample(pid);
-    samples.push((start.elapsed().as_secs_f64(), rss_end, fds_end));
+    let end = sample(pid, start.elapsed().as_secs_f64());
+    samples.push(end);
 
     // Accounting.
     let acked = acked.lock().clone();
@@ -210,20 +260,26 @@ async fn soak_over_http_keeps_memory_and_fds_flat_and_loses_nothing() {
 
     // Memory and fds after warm-up (the first fifth of the run, at least 20 s).
     let warm_up = (produced_for.as_secs_f64() / 5.0).max(20.0);
-    let warm: Vec<&(f64, u64, usize)> = samples.iter().filter(|s| s.0 >= warm_up).collect();
-    let rss: Vec<u64> = warm.iter().map(|s| s.1).collect();
+    let warm: Vec<&Sample> = samples.iter().filter(|s| s.at >= warm_up).collect();
+    let rss: Vec<u64> = warm.iter().map(|s| s.rss).collect();
     let base = median(rss.clone()).max(1);
     let (lo, hi) = (rss.iter().min().copied().unwrap_or(0), rss.iter().max().copied().unwrap_or(0));
     let half = warm.len() / 2;
-    let fds_first = warm[..half.max(1).min(warm.len())].iter().map(|s| s.2).max().unwrap_or(0);
-    let fds_last = warm[half..].iter().map(|s| s.2).max().unwrap_or(0);
+    let fds_first = warm[..half.max(1).min(warm.len())].iter().map(|s| s.fds).max().unwrap_or(0);
+    let fds_last = warm[half..].iter().map(|s| s.fds).max().unwrap_or(0);
     println!(
-        "soak: produced for {:.0} s, {} records acknowledged ({} publish errors), drained in {:.1} s, {} pull errors",
+        "soak: produced for {:.0} s, {} records acknowledged ({} publish errors), drained in {:.1} s",
         produced_for.as_secs_f64(),
         acked.len(),
         publish_errors.load(Ordering::Relaxed),
         drain_start.elapsed().as_secs_f64(),
-        pull_errors.load(Ordering::Relaxed)
+    );
+    let mut kinds: Vec<(String, u64)> = pull_errors.lock().clone().into_iter().collect();
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
+    println!(
+        "soak: {} pulls answered, {} failed (tried again); by kind: {kinds:?}",
+        pulls_answered.load(Ordering::Relaxed),
+        kinds.iter().map(|k| k.1).sum::<u64>()
     );
     for r in &report {
         println!("soak: {r}");
@@ -233,13 +289,25 @@ async fn soak_over_http_keeps_memory_and_fds_flat_and_loses_nothing() {
         (lo as f64 / base as f64 - 1.0) * 100.0,
         (hi as f64 / base as f64 - 1.0) * 100.0
     );
+    let at_warm = warm.first().copied().copied().unwrap_or(end);
+    let first = samples.first().copied().unwrap_or(end);
     println!(
-        "soak: fds: max {fds_first} in the first half after warm-up, {fds_last} in the second, {fds_end} at the end"
+        "soak: RSS (anonymous) at the start {} ({}) KiB, after warm-up {} ({}) KiB, at the end {} ({}) KiB",
+        first.rss, first.anon, at_warm.rss, at_warm.anon, end.rss, end.anon
     );
     println!(
-        "soak: samples (s, RSS KiB, fds): {:?}",
-        samples.iter().map(|s| (s.0 as u64, s.1, s.2)).collect::<Vec<_>>()
+        "soak: fds: {} at the start, max {fds_first} in the first half after warm-up, {fds_last} in the second, {} at the end",
+        first.fds, end.fds
     );
+    println!(
+        "soak: samples (s, RSS KiB, anonymous KiB, fds): {:?}",
+        samples.iter().map(|s| (s.at as u64, s.rss, s.anon, s.fds)).collect::<Vec<_>>()
+    );
+    // What the heap holds that grows with the log: each segment keeps its sparse offset and time
+    // indexes (one entry per ~4 KiB appended) in memory; their files hold the same entries.
+    let mut disk = std::collections::BTreeMap::new();
+    disk_use(dir.path(), &mut disk);
+    println!("soak: the data directory by file extension (bytes): {disk:?}");
 
     assert!(!acked.is_empty(), "nothing was published");
     assert_eq!(missing_total, 0, "records lost: {report:?}");

@@ -24,21 +24,25 @@ pub async fn peek(b: &dyn Backend, g: &Global, a: PeekArgs) -> Result<()> {
         bail!("--max must be at least 1");
     }
     let req = PeekRequest { partition: a.partition, from, max: a.max };
-    let msgs = b.peek(&a.topic, req.clone()).await.map_err(backend_err)?;
+    // What the log holds before the peek: the peek sees at least that much.
+    let there = records_there(b, &a.topic, &req).await?;
+    let msgs = b.peek(&a.topic, req).await.map_err(backend_err)?;
     print_messages(&msgs, g.json)?;
     if msgs.is_empty() && !g.json {
         eprintln!("no records there");
     }
     if msgs.len() < a.max {
         // Fewer than asked: say so when the log held more (a server's bound), never silently.
-        if let Some(there) = records_there(b, &a.topic, &req).await?
+        if let Some(there) = there
             && there > msgs.len() as u64
         {
+            let rest = match (a.partition, msgs.last()) {
+                (Some(p), Some(m)) => format!("; peek --partition {p} --offset {} for the rest", m.offset + 1),
+                _ => String::new(),
+            };
             eprintln!(
-                "note: {} of the {there} record(s) asked for came back: the backend bounds one answer; \
-                 peek again from offset {} for the rest",
-                msgs.len(),
-                msgs.last().map(|m| m.offset + 1).unwrap_or(0)
+                "note: {} of the {there} record(s) asked for came back: the backend bounds one answer{rest}",
+                msgs.len()
             );
         }
     }

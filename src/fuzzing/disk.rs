@@ -8,7 +8,7 @@
 use super::Bytes;
 use crate::core::{ResetSpec, TopicConfig};
 use crate::engine::storage::{OpenMode, SimStorage, Storage};
-use crate::engine::{Engine, EngineConfig, JoinRequest, NewRecord, SyncMode};
+use crate::engine::{Engine, EngineConfig, JoinRequest, NewRecord, Record, SyncMode};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -18,6 +18,17 @@ const DATA: &str = "/data";
 
 /// Every file of the fixture: path and contents.
 type Files = Vec<(PathBuf, Vec<u8>)>;
+
+/// The fixture: its files, and the records each partition of `t` holds (by offset from 0).
+struct Fixture {
+    files: Files,
+    records: Vec<Vec<Record>>,
+}
+
+/// The committed offsets group `g` and `h` ever had on `t`/0 and `t`/1, in the fixture's order:
+/// a journal cut back to a whole prefix may give any of them, nothing else.
+const EVER_COMMITTED: &[(&str, u32, &[Option<u64>])] =
+    &[("g", 0, &[None, Some(30)]), ("g", 1, &[None, Some(12)]), ("h", 0, &[None, Some(50), Some(9)])];
 
 fn config(storage: &SimStorage) -> EngineConfig {
     EngineConfig {
@@ -32,9 +43,9 @@ fn config(storage: &SimStorage) -> EngineConfig {
 
 /// Builds the fixture once: `t` (2 partitions, ~6 segments each, sealed and active), groups `g`
 /// (a member's commits) and `h` (a reset, so the reset journal holds an entry).
-fn fixture() -> Option<&'static Files> {
-    static FILES: OnceLock<Option<Files>> = OnceLock::new();
-    FILES
+fn fixture() -> Option<&'static Fixture> {
+    static FIXTURE: OnceLock<Option<Fixture>> = OnceLock::new();
+    FIXTURE
         .get_or_init(|| {
             let sim = SimStorage::new(1);
             let e = Engine::open(DATA, config(&sim)).ok()?;
@@ -51,11 +62,12 @@ fn fixture() -> Option<&'static Files> {
             e.commit_offsets("h", &[("t".into(), 0, 50)]).ok()?;
             let plan = e.plan_reset("h", "t", None, ResetSpec::ToOffset(9)).ok()?;
             e.execute_reset(&plan, true).ok()?;
+            let records = (0..2).map(|p| e.fetch_all("t", p, 0, 1000)).collect::<Result<Vec<_>, _>>().ok()?;
             e.close().ok()?;
             let mut files = Vec::new();
             walk(&sim, Path::new(DATA), &mut files);
             files.sort();
-            Some(files)
+            Some(Fixture { files, records })
         })
         .as_ref()
 }
@@ -73,7 +85,7 @@ fn walk(sim: &SimStorage, dir: &Path, out: &mut Files) {
 
 /// The fixture's files whose path contains one of `parts`, with the edits the input asks for.
 fn damaged(data: &[u8], parts: &[&str]) -> Option<Files> {
-    let mut files = fixture()?.clone();
+    let mut files = fixture()?.files.clone();
     let targets: Vec<usize> =
         (0..files.len()).filter(|&i| parts.iter().any(|p| files[i].0.to_string_lossy().contains(p))).collect();
     if targets.is_empty() {
@@ -139,8 +151,11 @@ fn disk(files: &Files) -> Option<SimStorage> {
     Some(sim)
 }
 
-/// Reads every partition the engine describes, checking what it serves.
+/// Reads every partition the engine describes, checking what it serves: dense offsets inside
+/// the log it describes, and for `t` exactly the records that were appended at those offsets (a
+/// damaged file is refused or cut at a torn tail, never served as other records).
 fn check_served(e: &Engine) {
+    let original = fixture().map(|f| &f.records[..]).unwrap_or_default();
     for t in e.list_topics() {
         for p in &t.partitions {
             assert!(p.log_start <= p.end_offset, "{}/{}: log {}..{}", t.name, p.partition, p.log_start, p.end_offset);
@@ -150,6 +165,16 @@ fn check_served(e: &Engine) {
                 let Some(last) = recs.last() else { break };
                 for (k, r) in recs.iter().enumerate() {
                     assert_eq!(r.offset, at + k as u64, "{}/{}: offsets are dense from {at}", t.name, p.partition);
+                    if t.name == "t"
+                        && let Some(o) = original.get(p.partition as usize).and_then(|rs| rs.get(r.offset as usize))
+                    {
+                        assert!(
+                            o.key == r.key && o.value == r.value && o.headers == r.headers,
+                            "t/{}@{}: served {r:?}, appended {o:?}",
+                            p.partition,
+                            r.offset
+                        );
+                    }
                 }
                 assert!(
                     last.offset < p.end_offset,
@@ -182,6 +207,12 @@ pub fn journal(data: &[u8]) {
     let Some(files) = damaged(data, &["offsets.log", "resets.log"]) else { return };
     let Some(sim) = disk(&files) else { return };
     if let Ok(e) = Engine::open(DATA, config(&sim)) {
+        for (group, p, ever) in EVER_COMMITTED {
+            let now = e.describe_group(group).ok().and_then(|d| {
+                d.partitions.iter().find(|r| r.topic == "t" && r.partition == *p).and_then(|r| r.committed)
+            });
+            assert!(ever.contains(&now), "{group} t/{p}: committed {now:?}, which it never had ({ever:?})");
+        }
         for g in e.list_groups() {
             let _ = e.describe_group(&g.name);
             let _ = e.reset_history(&g.name);
@@ -205,7 +236,7 @@ mod tests {
 
     #[test]
     fn the_fixture_builds_and_an_undamaged_copy_opens_whole() {
-        let files = fixture().expect("fixture");
+        let files = &fixture().expect("fixture").files;
         assert!(files.iter().filter(|(p, _)| p.extension().is_some_and(|x| x == "log")).count() > 6, "{files:?}");
         assert!(files.iter().any(|(p, b)| p.ends_with("groups/resets.log") && !b.is_empty()), "a reset is journaled");
         let sim = disk(files).expect("disk");
