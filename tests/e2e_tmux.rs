@@ -423,7 +423,7 @@ fn console_end_to_end_in_tmux() {
     t.wait_rows(&["depot ▸ Groups ▸ group billing"], &[&["orders", "1", "-", "2", "4", "2"]]);
     t.keys(&["j", "Enter"]);
     t.wait_for("the backlog of billing on orders/1: the 2 records it has not consumed", |s| {
-        s.contains("▸ orders/1 messages")
+        s.contains("▸ group billing ▸ orders/1 backlog ")
             && s.contains("orders/1 · backlog of billing · offsets 2..=3")
             && s.matches("plain text").count() == 2
     });

@@ -1,22 +1,57 @@
 //! Where things go on screen, as pure geometry of the state and its terminal size: the screen's
 //! bands, each view's panes, the rows of the current list, and the text whose wrapping sizes a
-//! band (the Group view's reason line). Drawing (`view`) and the state
+//! band (the status line's message, the Group view's reason line). Drawing (`view`) and the state
 //! machine (`update`: how far a page moves, which row a click lands on) both use it.
 
-use super::state::{State, View};
+use super::state::{Level, State, View};
 use ratatui::layout::{Constraint, Layout, Rect};
 
-/// Header, body, the side panel (empty unless one is shown), status line, footer.
+/// Rows the body keeps however long the status line's message is.
+const MIN_BODY: u16 = 3;
+
+/// Header, body, the side panel (empty unless one is shown), status line (as many rows as its
+/// message needs, so an error is never cut off), footer.
 pub fn screen(area: Rect, s: &State) -> [Rect; 5] {
     let panel = if s.panel.is_some() { (area.height / 3).min(12) } else { 0 };
+    let status = status_lines(s, area.width, status_room(area, panel)).len().max(1) as u16;
     Layout::vertical([
         Constraint::Length(1),
-        Constraint::Min(3),
+        Constraint::Min(MIN_BODY),
         Constraint::Length(panel),
-        Constraint::Length(1),
+        Constraint::Length(status),
         Constraint::Length(1),
     ])
     .areas(area)
+}
+
+/// Rows the status line may take: all but the header, the footer, the panel and the body's least.
+fn status_room(area: Rect, panel: u16) -> usize {
+    area.height.saturating_sub(2 + panel + MIN_BODY).max(1) as usize
+}
+
+/// What the status line says, if anything but the view's own description: the last message, else
+/// why the backend is away.
+pub fn status_message(s: &State) -> Option<(Level, &str)> {
+    match (&s.ui.status, &s.refresh.backend_error) {
+        (Some(st), _) => Some((st.level, st.text.as_str())),
+        (None, Some(e)) => Some((Level::Error, e.as_str())),
+        (None, None) => None,
+    }
+}
+
+/// The status line's message wrapped to `width` columns after its three-column mark (" ✗ "), at
+/// most `max` lines (the last one then ends in "…"); empty when there is no message.
+pub fn status_lines(s: &State, width: u16, max: usize) -> Vec<String> {
+    let Some((_, text)) = status_message(s) else { return Vec::new() };
+    let mut lines = wrap(text, (width as usize).saturating_sub(3).max(1));
+    if lines.len() > max {
+        lines.truncate(max);
+        if let Some(last) = lines.last_mut() {
+            let keep = last.chars().count().min((width as usize).saturating_sub(4));
+            *last = last.chars().take(keep).collect::<String>() + "…";
+        }
+    }
+    lines
 }
 
 /// Words wrapped to lines of at most `width` characters; a word longer than a line is cut across
