@@ -52,7 +52,7 @@ impl Watch {
         for p in &g.partitions {
             let w = self.windows.entry((p.topic.clone(), p.partition)).or_default();
             let at_ms = w.back().map(|s| s.at_ms + 1_000).unwrap_or(0);
-            health::push(w, Sample { at_ms, committed: p.committed, lag: p.lag, members: g.members.len() });
+            health::push(w, Sample::new(at_ms, p.committed, p.lag, g.members.len()));
         }
     }
     fn verdicts(&self) -> Vec<Verdict> {

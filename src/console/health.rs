@@ -39,6 +39,16 @@ pub struct Sample {
     pub lag: u64,
     /// The group's live members when it was taken.
     pub members: usize,
+    /// Since when (ms) the committed offset has had this value, as far as the samples go back:
+    /// [`push`] carries it over from the sample before, so it outlives the window.
+    pub since_ms: i64,
+}
+
+impl Sample {
+    /// A sample taken at `at_ms`; [`push`] sets how long its committed offset has stood.
+    pub fn new(at_ms: i64, committed: Option<u64>, lag: u64, members: usize) -> Sample {
+        Sample { at_ms, committed, lag, members, since_ms: at_ms }
+    }
 }
 
 /// A verdict, worst last.
@@ -109,7 +119,8 @@ pub fn judge(window: &VecDeque<Sample>, others_moved: bool) -> Judgement {
     let (Some(first), Some(last)) = (window.front(), window.back()) else {
         return Judgement::new(Verdict::Pending, "not sampled yet");
     };
-    let span = duration_ms(last.at_ms.saturating_sub(first.at_ms).max(0) as u64);
+    // How long the committed offset has stood where it is (used only where it stood all window).
+    let span = duration_ms(last.at_ms.saturating_sub(last.since_ms.min(first.at_ms)).max(0) as u64);
     let full = window.len() >= WINDOW;
     let lagging = window.iter().all(|s| s.lag > 0);
     if last.committed.is_none() {
@@ -205,7 +216,10 @@ pub fn group_verdict(partitions: &[Verdict]) -> (Verdict, Verdict) {
 }
 
 /// Pushes a sample, keeping the window's length.
-pub fn push(window: &mut VecDeque<Sample>, s: Sample) {
+pub fn push(window: &mut VecDeque<Sample>, mut s: Sample) {
+    if let Some(prev) = window.back().filter(|p| p.committed == s.committed) {
+        s.since_ms = prev.since_ms.min(s.at_ms);
+    }
     window.push_back(s);
     while window.len() > WINDOW {
         window.pop_front();
@@ -219,11 +233,7 @@ mod tests {
     /// A window of (committed, lag) samples 2 s apart, with `members` live members.
     fn w(samples: &[(Option<u64>, u64)], members: usize) -> VecDeque<Sample> {
         let at = |i: usize| i as i64 * 2_000;
-        samples
-            .iter()
-            .enumerate()
-            .map(|(i, &(committed, lag))| Sample { at_ms: at(i), committed, lag, members })
-            .collect()
+        samples.iter().enumerate().map(|(i, &(committed, lag))| Sample::new(at(i), committed, lag, members)).collect()
     }
 
     fn c(samples: &[(u64, u64)]) -> Vec<(Option<u64>, u64)> {
@@ -295,13 +305,26 @@ mod tests {
         assert_eq!(group_verdict(&[New, Pending]), (Pending, New));
         let mut win = VecDeque::new();
         for i in 0..20 {
-            push(&mut win, Sample { at_ms: 0, committed: Some(i), lag: 1, members: 0 });
+            push(&mut win, Sample::new(0, Some(i), 1, 0));
         }
         assert_eq!(win.len(), WINDOW);
         assert_eq!(win[0].committed, Some(10));
         assert!(advanced(&win));
-        let back: VecDeque<Sample> =
-            [50, 40, 40].map(|c| Sample { at_ms: 0, committed: Some(c), lag: 1, members: 0 }).into();
+        let back: VecDeque<Sample> = [50, 40, 40].map(|c| Sample::new(0, Some(c), 1, 0)).into();
         assert!(!advanced(&back), "a rewind is not consumption");
+    }
+
+    #[test]
+    fn how_long_an_offset_stood_outlives_the_window() {
+        // Committed 43 for 15 refreshes 2 s apart: the window holds the last ten (18 s of them),
+        // the offset has stood for 28 s.
+        let mut win = VecDeque::new();
+        push(&mut win, Sample::new(-2_000, Some(40), 60, 0));
+        for i in 0..15 {
+            push(&mut win, Sample::new(i * 2_000, Some(43), 57, 0));
+        }
+        assert_eq!(judge(&win, false).text(), "STOP: committed 43 unchanged for 28s, no members");
+        push(&mut win, Sample::new(30_000, Some(44), 56, 0));
+        assert_eq!(win.back().map(|s| s.since_ms), Some(30_000), "a move starts the count again");
     }
 }

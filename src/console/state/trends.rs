@@ -69,7 +69,7 @@ impl Trends {
             push_trend(self.group_lag.entry(g.name.clone()).or_default(), g.total_lag(), TREND);
             for p in &g.partitions {
                 let key = (g.name.clone(), p.topic.clone(), p.partition);
-                let sample = Sample { at_ms, committed: p.committed, lag: p.lag, members: g.members.len() };
+                let sample = Sample::new(at_ms, p.committed, p.lag, g.members.len());
                 health::push(self.windows.entry(key.clone()).or_default(), sample);
                 push_trend(self.partition_lag.entry(key).or_default(), p.lag, TREND);
             }
