@@ -179,7 +179,10 @@ pub fn judge(window: &VecDeque<Sample>, others_moved: bool) -> Judgement {
         return Judgement::new(Verdict::Ok, format!("lag falling {} → {} over {n} samples", first.lag, last.lag));
     }
     let from = first.committed.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
-    Judgement::new(Verdict::Ok, format!("committing {from} → {committed}, lag {}", last.lag))
+    // Lag up and down while committing (Burrow's OK): say where it went, up or not.
+    let lag =
+        if first.lag == last.lag { format!("lag {}", last.lag) } else { format!("lag {} → {}", first.lag, last.lag) };
+    Judgement::new(Verdict::Ok, format!("committing {from} → {committed}, {lag}"))
 }
 
 /// The latest move back of the committed offset that it has not made up since: (from, to).
@@ -276,6 +279,7 @@ mod tests {
         assert_eq!(why(&[(1, 0), (2, 0), (3, 0)], 1), "OK: caught up");
         assert_eq!(why(&[(1, 0), (2, 3), (3, 5)], 1), "OK: caught up 4s ago, lag 5 now");
         assert_eq!(why(&[(1, 9), (5, 6), (9, 3)], 1), "OK: lag falling 9 → 3 over 3 samples");
+        assert_eq!(why(&[(1, 9), (5, 12), (9, 10)], 0), "OK: committing 1 → 9, lag 9 → 10", "up and down, but up");
         assert_eq!(why(&[(1, 4)], 1), "not enough samples yet (1 of 3)");
         assert_eq!(why(&[(7, 5); 4], 0), "committed 7 unchanged for 6s, lag 5: judged after 10 samples (4 so far)");
     }
