@@ -12,7 +12,8 @@
 //!                    contexts (the backends'); imports nothing of depot
 //! src/core/          the vocabulary every layer speaks (imports nothing of depot)
 //!     topic, group   topic settings and descriptions; groups, members, lag, committed offsets
-//!     message        binary-safe payloads, messages, publish / peek / pull requests
+//!     message        binary-safe payloads, messages, publish / peek / pull requests, and how
+//!                    a pull shares out over partitions (fair_shares)
 //!     reset, replay  ResetMode (kafka-consumer-groups' words), plans, two-phase reset targets;
 //!                    replay ranges and the depot.origin.* headers
 //!     caps, names    Capabilities; the topic and group name rule
@@ -49,7 +50,8 @@
 //!                    conns), limits, waiters (a cap on waiting requests, shutdown as seen by one)
 //! src/console/       the TUI: msg, effect, state (in parts), a pure update (by area), dialogs/
 //!                    (one file per dialog: open, keys, submit, draw), typed forms, layout,
-//!                    views, the side-panel hook, driver, theme, keymap, Burrow health;
+//!                    views, the side-panel hook, driver, theme, keymap, Burrow health
+//!                    (verdicts with their reasons, over a window of samples);
 //!                    launch (`depot` with no verb), bench (`depot bench console`)
 //! src/demo/          workshop scenarios: simulated producers and consumers on the real engine,
 //!                    their knobs and narration, shown through the console's side-panel hook;

@@ -595,6 +595,31 @@ fn one_shot_pulls_take_from_every_partition() {
     assert_eq!(d.committed("g", "t"), [Some(5), Some(5), Some(5)]);
 }
 
+#[test]
+fn group_describe_says_what_one_sample_shows_and_gives_no_verdict() {
+    let d = Depot::new();
+    d.create("t", 3);
+    d.fill("t", 0, &["a", "b"]);
+    d.fill("t", 1, &["c"]);
+    let health = |out: &str, p: &str| -> String {
+        let row = out.lines().find(|l| l.split_whitespace().take(2).eq(["t", p])).unwrap_or_default();
+        row.split("  ").filter(|c| !c.trim().is_empty()).last().unwrap_or_default().trim().to_string()
+    };
+    // Pulled without commit: never committed anywhere, lag or not — not "OK, lag 0".
+    d.json_lines(&["pull", "t", "--group", "g", "--no-commit"]);
+    let out = d.ok(&["group", "describe", "g"]);
+    assert!(out.lines().nth(1).unwrap_or_default().trim_end().ends_with("HEALTH"), "{out}");
+    assert_eq!(health(&out, "0"), "no commits yet", "{out}");
+    assert_eq!(health(&out, "2"), "no commits yet, nothing to consume", "{out}");
+    // One commit each on 0 and 1: 0 is behind (no verdict from one look), 1 caught up.
+    d.json_lines(&["pull", "t", "--group", "g", "--max", "2"]);
+    let out = d.ok(&["group", "describe", "g"]);
+    assert_eq!(health(&out, "0"), "behind: no verdict from one sample", "{out}");
+    assert_eq!(health(&out, "1"), "caught up", "{out}");
+    assert!(out.contains("health verdicts need samples over time"), "{out}");
+    assert!(!out.contains(" OK"), "{out}");
+}
+
 // ---- reset and undo ----------------------------------------------------------------------------
 
 #[test]

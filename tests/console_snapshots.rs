@@ -274,3 +274,19 @@ fn messages_after_year_9999_render_without_a_panic() {
         assert!(detail.contains(&format!("{} ({ts})", depot::core::time::fmt_ms(ts))), "{detail}");
     }
 }
+
+#[test]
+fn a_long_error_wraps_over_the_status_area() {
+    // As a remote engine says it: longer than one line at 80 and at 60 columns.
+    let long = "pull failed: joining consumer group billing on kafka-1.prod.example.com:9092 gave no \
+        partitions of orders within 10 s (last error: Broker: Coordinator not available); other members may \
+        hold all 12 partition(s), or the group coordinator is slow";
+    let mut s = group_view();
+    s.ui.say(Level::Error, long);
+    for (w, h) in [(80, 24), (60, 20)] {
+        let screen = render_to_string(&s, w, h);
+        insta::with_settings!({ snapshot_suffix => format!("{w}x{h}"), omit_expression => true }, {
+            insta::assert_snapshot!("long_error", screen);
+        });
+    }
+}

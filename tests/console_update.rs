@@ -11,7 +11,6 @@ use depot::console::dialogs::pull::PullField;
 use depot::console::dialogs::replay::ReplayField;
 use depot::console::dialogs::reset::ResetField;
 use depot::console::effect::Effect;
-use depot::console::health::Verdict;
 use depot::console::layout;
 use depot::console::msg::Loaded;
 use depot::console::render_to_string;
@@ -982,94 +981,7 @@ fn a_read_only_server_disables_writes_too() {
     assert!(status(&s).1.starts_with("read-only"));
 }
 
-// ---- Burrow health --------------------------------------------------------------------------
-
-fn one_partition_group(name: &str, members: bool, committed: u64, lag: u64) -> GroupInfo {
-    GroupInfo {
-        name: name.into(),
-        state: if members { "stable".into() } else { "empty".into() },
-        generation: 1,
-        assignor: "range".into(),
-        members: if members { vec![member("m-1", "worker", &[("orders", 0)])] } else { Vec::new() },
-        partitions: vec![PartitionLag {
-            topic: "orders".into(),
-            partition: 0,
-            committed: Some(committed),
-            log_start: 0,
-            end_offset: committed + lag,
-            lag,
-            lag_ms: 5_000,
-            owner: None,
-            redeliveries: 0,
-        }],
-        consume_rate: 1.0,
-    }
-}
-
-fn verdicts(s: &State, name: &str) -> (Verdict, Verdict) {
-    s.trends.group_verdict(s.data.group(name).expect("group"))
-}
-
-#[test]
-fn burrow_verdicts_come_from_the_sampled_window() {
-    let mut s = loaded();
-    let samples = [(100, 10, 200, 10), (110, 15, 200, 12), (120, 20, 200, 15)];
-    for (i, &(moving, growing, stuck, stuck_lag)) in samples.iter().enumerate() {
-        let gs = vec![
-            one_partition_group("behind", true, moving, growing),
-            one_partition_group("stuck", true, stuck, stuck_lag),
-            one_partition_group("gone", false, stuck, stuck_lag),
-            one_partition_group("fine", true, moving, 30 - growing),
-        ];
-        feed(&mut s, Loaded::Groups(Ok(gs)));
-        if i < 2 {
-            assert_eq!(verdicts(&s, "stuck"), (Verdict::Ok, Verdict::Ok), "too few samples to judge");
-        }
-    }
-    assert_eq!(verdicts(&s, "behind"), (Verdict::Warn, Verdict::Warn), "offsets move but lag grows");
-    assert_eq!(verdicts(&s, "stuck"), (Verdict::Err, Verdict::Stall), "offsets still, members present");
-    assert_eq!(verdicts(&s, "gone"), (Verdict::Err, Verdict::Stop), "offsets still, nobody consuming");
-    assert_eq!(verdicts(&s, "fine"), (Verdict::Ok, Verdict::Ok), "lag shrinking");
-
-    press(&mut s, KeyCode::Char('2'));
-    let screen = render_to_string(&s, 120, 40);
-    let row = |name: &str| {
-        let l = screen.lines().find(|l| l.contains(name)).unwrap_or_default();
-        l.trim_end().trim_end_matches('│').trim_end().to_string()
-    };
-    assert!(row("behind").ends_with("WARN"), "{screen}");
-    assert!(row("stuck").ends_with("ERR STALL"), "{screen}");
-    assert!(row("gone").ends_with("ERR STOP"), "{screen}");
-    assert!(row("fine").ends_with("OK"), "{screen}");
-
-    // Catching up once in the window clears the verdict.
-    feed(&mut s, Loaded::Groups(Ok(vec![one_partition_group("stuck", true, 215, 0)])));
-    assert_eq!(verdicts(&s, "stuck"), (Verdict::Ok, Verdict::Ok));
-}
-
-#[test]
-fn a_failed_refresh_adds_no_samples_to_trends_or_health() {
-    let mut s = loaded();
-    for _ in 0..12 {
-        feed(&mut s, Loaded::Topics(Err(BackendError::Unavailable("away".into()))));
-        feed(&mut s, Loaded::Groups(Err(BackendError::Unavailable("away".into()))));
-    }
-    // Stale numbers repeated would read as "offsets not moving": STALL for billing, STOP for analytics.
-    assert_eq!(verdicts(&s, "billing"), (Verdict::Ok, Verdict::Ok));
-    assert_eq!(verdicts(&s, "analytics"), (Verdict::Ok, Verdict::Ok));
-    assert_eq!(s.trends.topic_rates["orders"].len(), 1);
-    assert_eq!(s.trends.group_lag["billing"].len(), 1);
-    assert_eq!(s.trends.windows[&("billing".to_string(), "orders".to_string(), 0)].len(), 1);
-}
-
-#[test]
-fn a_rewound_group_is_flagged() {
-    let mut s = loaded();
-    for committed in [300, 100, 110] {
-        feed(&mut s, Loaded::Groups(Ok(vec![one_partition_group("rewound", true, committed, 50)])));
-    }
-    assert_eq!(verdicts(&s, "rewound"), (Verdict::Warn, Verdict::Rewind));
-}
+// Burrow health: tests/console_health.rs.
 
 // ---- messages -------------------------------------------------------------------------------
 

@@ -51,11 +51,12 @@ impl Watch {
     fn sample(&mut self, g: &GroupInfo) {
         for p in &g.partitions {
             let w = self.windows.entry((p.topic.clone(), p.partition)).or_default();
-            health::push(w, Sample { committed: p.committed.unwrap_or(p.log_start), lag: p.lag });
+            let at_ms = w.back().map(|s| s.at_ms + 1_000).unwrap_or(0);
+            health::push(w, Sample::new(at_ms, p.committed, p.lag, g.members.len()));
         }
     }
-    fn verdicts(&self, live: bool) -> Vec<Verdict> {
-        self.windows.values().map(|w| health::partition_verdict(w, live)).collect()
+    fn verdicts(&self) -> Vec<Verdict> {
+        self.windows.values().map(|w| health::judge(w, false).verdict).collect()
     }
 }
 
@@ -72,7 +73,7 @@ fn lag_grows_turns_warn_then_drains_when_consumers_speed_up() {
     }
     assert!(lags.windows(2).all(|w| w[1] >= w[0]), "lag never shrinks while the producer is faster: {lags:?}");
     assert!(lags[9] > lags[2] + 100, "lag grows: {lags:?}");
-    let (status, _) = health::group_verdict(&watch.verdicts(true));
+    let (status, _) = health::group_verdict(&watch.verdicts());
     assert_eq!(status, Verdict::Warn, "Burrow says WARN when lag keeps growing while the group consumes");
     // Two key presses: faster consumers (20/s → 80/s against 40/s produced).
     sim.command(Knob::Faster(None)).unwrap();
@@ -173,7 +174,7 @@ fn poison_stalls_a_partition_until_it_is_skipped() {
     let stalled: Vec<_> = g
         .partitions
         .iter()
-        .filter(|p| health::partition_verdict(&watch.windows[&(p.topic.clone(), p.partition)], true) == Verdict::Stall)
+        .filter(|p| health::judge(&watch.windows[&(p.topic.clone(), p.partition)], false).verdict == Verdict::Stall)
         .map(|p| p.partition)
         .collect();
     assert_eq!(stalled.len(), 1, "exactly the poisoned partition stalls: {:?}", g.partitions);

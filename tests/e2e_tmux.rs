@@ -334,15 +334,16 @@ fn console_end_to_end_in_tmux() {
     t.type_text("3");
     t.wait_rows(&["Pull by hand"], &[&["group", "billing"], &["count", "3█"]]);
     t.keys(&["Tab", "Enter"]);
-    // (Nothing is committed before `c`: the topic still has no group.)
+    // (Nothing is committed before `c`: the group that took the records shows, with no commits.)
     t.wait_rows(
+        &["pulled 3 record(s) as group billing", "commit (orders/0→1 orders/1→2)", "don't commit"],
         &[
-            "pulled 3 record(s) as group billing",
-            "commit (orders/0→1 orders/1→2)",
-            "don't commit",
-            "no group consumes this topic yet",
+            &["0", "0", "k1", "{\"id\":"],
+            &["1", "0", "plain", "text"],
+            &["1", "1", "plain", "text"],
+            &["billing", "0", "-", "1"],
+            &["billing", "1", "-", "4"],
         ],
-        &[&["0", "0", "k1", "{\"id\":"], &["1", "0", "plain", "text"], &["1", "1", "plain", "text"]],
     );
     t.keys(&["c"]);
     t.wait_rows(&["✓ committed", "consumer groups"], &[&["billing", "0", "1", "0"], &["billing", "1", "2", "2"]]);
@@ -423,7 +424,7 @@ fn console_end_to_end_in_tmux() {
     t.wait_rows(&["depot ▸ Groups ▸ group billing"], &[&["orders", "1", "-", "2", "4", "2"]]);
     t.keys(&["j", "Enter"]);
     t.wait_for("the backlog of billing on orders/1: the 2 records it has not consumed", |s| {
-        s.contains("▸ orders/1 messages")
+        s.contains("▸ group billing ▸ orders/1 backlog ")
             && s.contains("orders/1 · backlog of billing · offsets 2..=3")
             && s.matches("plain text").count() == 2
     });

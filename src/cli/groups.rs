@@ -46,8 +46,19 @@ pub async fn describe(b: &dyn Backend, g: &Global, name: &str) -> Result<()> {
         x.total_lag(),
         duration_ms(x.max_lag_ms())
     )?;
-    let mut t =
-        Table::new(&["TOPIC", ">PARTITION", ">COMMITTED", ">END", ">LAG", ">LAG-TIME", ">REDELIVERED", "OWNER"]);
+    // One describe is one sample: the health column says what that shows, not a verdict (those
+    // need a window over time: the console's Group view judges one).
+    let mut t = Table::new(&[
+        "TOPIC",
+        ">PARTITION",
+        ">COMMITTED",
+        ">END",
+        ">LAG",
+        ">LAG-TIME",
+        ">REDELIVERED",
+        "OWNER",
+        "HEALTH",
+    ]);
     for p in &x.partitions {
         t.row(vec![
             p.topic.clone(),
@@ -58,9 +69,16 @@ pub async fn describe(b: &dyn Backend, g: &Global, name: &str) -> Result<()> {
             duration_ms(p.lag_ms),
             p.redeliveries.to_string(),
             p.owner.clone().unwrap_or_else(|| "-".into()),
+            p.at_a_glance().to_string(),
         ]);
     }
     outln!("{}", t.render())?;
+    if x.partitions.is_empty() {
+        outln!("no partitions: the group has no commits yet and consumes nothing now")?;
+    }
+    if x.partitions.iter().any(|p| p.committed.is_some() && p.lag > 0) {
+        outln!("health verdicts need samples over time: watch the group in the console (`depot`, then 2)")?;
+    }
     if !x.members.is_empty() {
         outln!()?;
         let mut m = Table::new(&["MEMBER", "CLIENT", "ASSIGNMENT", ">LAST-SEEN"]);

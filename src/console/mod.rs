@@ -9,7 +9,7 @@
 //! - [`view`]: drawing, a pure function of the state
 //! - [`panel`]: the side-panel hook a front end (the demo) fills: text, lines, log, keys
 //! - [`driver`]: terminal, event channel, effects in background tasks, redraw on change
-//! - [`health`]: Burrow's consumer health rules; [`theme`], [`keymap`]
+//! - [`health`]: Burrow's consumer health rules, each verdict with its reason; [`theme`], [`keymap`]
 //! - [`launch`]: `depot` with no verb: opens the backend, loads theme and keys, runs the driver
 //! - [`bench`](mod@bench): `depot bench console`, frame times with a big fixture
 

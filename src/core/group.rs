@@ -30,6 +30,20 @@ pub struct PartitionLag {
     pub redeliveries: u64,
 }
 
+impl PartitionLag {
+    /// What one description of the partition says about its health on its own. A verdict
+    /// (Burrow's OK, WARN, STALL, STOP, REWIND) needs a window of samples over time, so from a
+    /// single look only the facts: never committed, caught up, or behind with no verdict yet.
+    pub fn at_a_glance(&self) -> &'static str {
+        match (self.committed, self.lag) {
+            (None, 0) => "no commits yet, nothing to consume",
+            (None, _) => "no commits yet",
+            (Some(_), 0) => "caught up",
+            (Some(_), _) => "behind: no verdict from one sample",
+        }
+    }
+}
+
 /// A consumer group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupInfo {

@@ -81,10 +81,13 @@ impl Group {
         }
     }
 
-    /// Topics the group's members subscribe to or that it has committed offsets for.
+    /// Topics the group's members subscribe to, that it has committed offsets for, or that it was
+    /// handed records of (a group that pulled without ever committing still consumes them: its
+    /// lag there is all of it, not nothing).
     pub fn topics(&self) -> Vec<String> {
         let mut t: Vec<String> = self.members.values().flat_map(|m| m.topics.iter().cloned()).collect();
         t.extend(self.committed.keys().map(|(t, _)| t.clone()));
+        t.extend(self.delivered.keys().map(|(t, _)| t.clone()));
         t.sort();
         t.dedup();
         t

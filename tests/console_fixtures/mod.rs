@@ -33,7 +33,12 @@ pub fn fresh() -> State {
 }
 
 pub fn fresh_with(settings: Settings, theme: Theme) -> State {
-    let mut s = State::new(settings, Keymap::default(), theme, NOW);
+    fresh_at(settings, theme, NOW)
+}
+
+/// Like [`fresh_with`], with the clock at `now`.
+pub fn fresh_at(settings: Settings, theme: Theme, now: i64) -> State {
+    let mut s = State::new(settings, Keymap::default(), theme, now);
     let fx = start(&mut s);
     assert_eq!(fx, vec![Effect::LoadCaps, Effect::LoadTopics, Effect::LoadGroups]);
     s
@@ -51,34 +56,42 @@ pub fn loaded_with(settings: Settings, theme: Theme) -> State {
     s
 }
 
-/// Like [`loaded`] after three refreshes, so trends and health verdicts have a window: billing
-/// falls behind on orders/1 (WARN), analytics has stopped (ERR STOP), archiver is caught up.
-/// The last samples are exactly [`topics`] and [`groups`].
+/// Refreshes in [`watched`]: a full health window, so every verdict can be given.
+pub const WATCHED: u64 = depot::console::health::WINDOW as u64;
+
+/// Like [`loaded`] after a full health window of refreshes, one [`REFRESH`] apart and the last at
+/// [`NOW`], so trends and health verdicts have a window: billing falls behind on orders/1 (WARN),
+/// analytics has stopped (ERR STOP), archiver is caught up. The last samples are exactly
+/// [`topics`] and [`groups`].
 pub fn watched() -> State {
-    let mut s = fresh();
-    for i in 0..3 {
+    let first = NOW - (WATCHED as i64 - 1) * REFRESH;
+    let mut s = fresh_at(settings(false), Theme::dark(), first);
+    for i in 0..WATCHED {
+        if i > 0 {
+            tick(&mut s, first + i as i64 * REFRESH);
+        }
         feed(&mut s, Loaded::Topics(Ok(topics_at(i))));
         feed(&mut s, Loaded::Groups(Ok(groups_at(i))));
     }
     s
 }
 
-/// The topics as sampled `2 - i` refreshes ago (rates ramping up).
+/// The topics as sampled `WATCHED - 1 - i` refreshes ago (rates ramping up).
 pub fn topics_at(i: u64) -> Vec<TopicInfo> {
     let mut ts = topics();
     for t in &mut ts {
         for p in &mut t.partitions {
-            p.rate_in = p.rate_in * (i + 1) as f64 / 3.0;
+            p.rate_in = p.rate_in * (i + 1) as f64 / WATCHED as f64;
         }
     }
     ts
 }
 
-/// The groups as sampled `2 - i` refreshes ago.
+/// The groups as sampled `WATCHED - 1 - i` refreshes ago.
 pub fn groups_at(i: u64) -> Vec<GroupInfo> {
     let mut gs = groups();
     let billing = &mut gs[0].partitions;
-    let back = 2 - i;
+    let back = WATCHED - 1 - i;
     // orders/0 and /2 drain; orders/1 moves but its lag stays.
     billing[0].committed = Some(1150 - 10 * back);
     billing[0].lag = 50 + 10 * back;

@@ -3,8 +3,9 @@
 use super::{Dialog, forms};
 use crate::console::effect::Effect;
 use crate::console::form::{Field, Form, FormField};
-use crate::console::state::{MsgMode, Overlay, State, View};
+use crate::console::state::{Level, MsgMode, Overlay, State, View};
 use crate::console::update::PAGE;
+use crate::core::time::fmt_ms;
 use crate::core::{PeekFrom, PeekRequest};
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
@@ -49,12 +50,20 @@ fn submit(s: &mut State, f: &Form<JumpField>) -> Result<Vec<Effect>, String> {
         Err(_) => PeekFrom::Time(forms::parse_time(s, v)?),
     };
     let seq = s.ui.next_seq();
+    // Until the records arrive (and say which offset a time is at), browse from where the view is.
+    let shown = m.items.first().map(|r| r.offset).unwrap_or(0);
     if let Some(m) = s.data.messages.as_mut() {
         m.seq = seq;
         m.loading = true;
-        m.mode = MsgMode::Browse { from: if let PeekFrom::Offset(o) = from { o } else { 0 } };
+        m.mode = MsgMode::Browse { from: if let PeekFrom::Offset(o) = from { o } else { shown } };
     }
     s.nav.to_first_row();
+    // What the status line said (tail on, say) was about the records before the jump.
+    match from {
+        PeekFrom::Offset(o) => s.ui.say(Level::Info, format!("jumped to offset {o}")),
+        PeekFrom::Time(ts) => s.ui.say(Level::Info, format!("jumped to the first record at or after {}", fmt_ms(ts))),
+        _ => s.ui.clear_status(),
+    }
     Ok(vec![Effect::LoadMessages { seq, topic, req: PeekRequest { partition: Some(partition), from, max: PAGE } }])
 }
 

@@ -2,7 +2,7 @@
 //! partition (for sparklines), Burrow windows (for health verdicts), and per topic the group with
 //! the most lag.
 
-use crate::console::health::{self, Sample, Verdict};
+use crate::console::health::{self, Judgement, Sample, Verdict};
 use crate::core::*;
 use std::collections::{HashMap, VecDeque};
 
@@ -62,14 +62,15 @@ impl Trends {
         }
     }
 
-    /// One sample of every group's lag and every partition's committed offset and lag.
-    pub fn sample_groups(&mut self, groups: &[GroupInfo]) {
+    /// One sample, taken at `at_ms`, of every group's lag and every partition's committed offset,
+    /// lag and the group's live members.
+    pub fn sample_groups(&mut self, groups: &[GroupInfo], at_ms: i64) {
         for g in groups {
             push_trend(self.group_lag.entry(g.name.clone()).or_default(), g.total_lag(), TREND);
             for p in &g.partitions {
                 let key = (g.name.clone(), p.topic.clone(), p.partition);
-                let committed = p.committed.unwrap_or(p.log_start);
-                health::push(self.windows.entry(key.clone()).or_default(), Sample { committed, lag: p.lag });
+                let sample = Sample::new(at_ms, p.committed, p.lag, g.members.len());
+                health::push(self.windows.entry(key.clone()).or_default(), sample);
                 push_trend(self.partition_lag.entry(key).or_default(), p.lag, TREND);
             }
         }
@@ -83,12 +84,39 @@ impl Trends {
         self.topic_rates.clear();
     }
 
-    /// Burrow verdict of one partition of a group.
-    pub fn partition_verdict(&self, g: &GroupInfo, p: &PartitionLag) -> Verdict {
-        match self.windows.get(&(g.name.clone(), p.topic.clone(), p.partition)) {
-            Some(w) => health::partition_verdict(w, !g.members.is_empty()),
-            None => Verdict::Ok,
+    fn window(&self, g: &GroupInfo, p: &PartitionLag) -> Option<&VecDeque<Sample>> {
+        self.windows.get(&(g.name.clone(), p.topic.clone(), p.partition))
+    }
+
+    /// Whether the group's committed offset moved forward on any of its partitions within their
+    /// windows (the group consumes, whether or not it had members when it was sampled).
+    pub fn group_moved(&self, g: &GroupInfo) -> bool {
+        g.partitions.iter().any(|p| self.window(g, p).is_some_and(health::advanced))
+    }
+
+    /// Whether every partition of the group that has lag had its committed offset move forward
+    /// within its window: only then can the lag clear at the current rates (a standing one never
+    /// does).
+    pub fn lagging_partitions_move(&self, g: &GroupInfo) -> bool {
+        g.partitions.iter().filter(|p| p.lag > 0).all(|p| self.window(g, p).is_some_and(health::advanced))
+    }
+
+    /// Burrow's verdict on one partition of a group, and why.
+    pub fn judge(&self, g: &GroupInfo, p: &PartitionLag) -> Judgement {
+        let others_moved = g
+            .partitions
+            .iter()
+            .filter(|o| (&o.topic, o.partition) != (&p.topic, p.partition))
+            .any(|o| self.window(g, o).is_some_and(health::advanced));
+        match self.window(g, p) {
+            Some(w) => health::judge(w, others_moved),
+            None => health::judge(&VecDeque::new(), others_moved),
         }
+    }
+
+    /// Burrow's verdict on one partition of a group.
+    pub fn partition_verdict(&self, g: &GroupInfo, p: &PartitionLag) -> Verdict {
+        self.judge(g, p).verdict
     }
 
     /// (group status, worst partition status).

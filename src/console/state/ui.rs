@@ -1,6 +1,8 @@
 //! The terminal's side of the state: its size, whether to redraw, whether to quit, the status
 //! line, the clock, and the counter that tells answers to the messages view apart.
 
+use crate::console::effect::Kind;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
     Info,
@@ -15,6 +17,8 @@ pub struct Status {
     pub text: String,
     pub level: Level,
     pub at_ms: i64,
+    /// The load it reports on (its failure), so that load's next answer can take it back.
+    pub about: Option<Kind>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,8 +41,30 @@ impl Ui {
 
     /// Shows a status line.
     pub fn say(&mut self, level: Level, text: impl Into<String>) {
-        self.status = Some(Status { text: text.into(), level, at_ms: self.now_ms });
+        self.status = Some(Status { text: text.into(), level, at_ms: self.now_ms, about: None });
         self.dirty = true;
+    }
+
+    /// Shows a status line about a load (its failure): the load's next answer takes it back.
+    pub fn say_about(&mut self, kind: Kind, level: Level, text: impl Into<String>) {
+        self.say(level, text);
+        if let Some(st) = self.status.as_mut() {
+            st.about = Some(kind);
+        }
+    }
+
+    /// The screen changed: what the status line said belongs to the screen before.
+    pub fn clear_status(&mut self) {
+        if self.status.take().is_some() {
+            self.dirty = true;
+        }
+    }
+
+    /// A load of `kind` answered: a status line about its last failure is old news.
+    pub fn clear_about(&mut self, kind: Kind) {
+        if self.status.as_ref().is_some_and(|st| st.about == Some(kind)) {
+            self.clear_status();
+        }
     }
 
     /// A new messages request's number.

@@ -7,6 +7,8 @@ use crate::console::effect::Effect;
 use crate::console::state::{Level, Overlay, Refresh, State, Switched, Trends, View};
 
 pub fn command(s: &mut State, line: &str) -> Vec<Effect> {
+    // A new command: whatever the last one said (its error, say) is not about this one.
+    s.ui.clear_status();
     let mut words = line.split_whitespace();
     let cmd = words.next().unwrap_or("");
     let arg = words.next();

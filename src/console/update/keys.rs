@@ -22,6 +22,10 @@ pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
         return panel::key(s, &k);
     };
     s.ui.dirty = true;
+    if changes_view(action) {
+        // What the status line said was about the screen before this one.
+        s.ui.clear_status();
+    }
     match action {
         Action::Quit => {
             if s.nav.stack.len() == 1 {
@@ -82,4 +86,23 @@ pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
         Action::Pull => return pull::open(s),
     }
     Vec::new()
+}
+
+/// Whether an action changes what is on screen (another view, another mode, another page), so an
+/// old status line would describe something no longer shown. Moving the cursor, refreshing and
+/// opening help, a prompt or a dialog keep it (a dialog says its own outcome).
+fn changes_view(a: Action) -> bool {
+    matches!(
+        a,
+        Action::Quit
+            | Action::Back
+            | Action::Topics
+            | Action::Groups
+            | Action::Enter
+            | Action::Messages
+            | Action::Tail
+            | Action::Backlog
+            | Action::PageUp
+            | Action::PageDown
+    )
 }

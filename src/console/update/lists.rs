@@ -119,7 +119,7 @@ pub fn groups(s: &mut State, r: BResult<Vec<GroupInfo>>) -> Vec<Effect> {
     // Repeated stale samples would make a moving group look stalled.
     if ok {
         s.trends.recompute_topic_lag(&s.data.groups);
-        s.trends.sample_groups(&s.data.groups);
+        s.trends.sample_groups(&s.data.groups, s.ui.now_ms);
     }
     super::clamp_cursor(s);
     Vec::new()

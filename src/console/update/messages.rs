@@ -60,6 +60,10 @@ pub fn loaded(s: &mut State, seq: u64, result: BResult<Vec<Message>>) -> Vec<Eff
     m.loading = false;
     match result {
         Ok(items) => {
+            // Browsing names the offset it shows from (a jump to a time learns it here).
+            if let (MsgMode::Browse { from }, Some(first)) = (&mut m.mode, items.first()) {
+                *from = first.offset;
+            }
             if m.items != items {
                 m.items = items;
                 s.ui.dirty = true;
@@ -69,8 +73,9 @@ pub fn loaded(s: &mut State, seq: u64, result: BResult<Vec<Message>>) -> Vec<Eff
                 s.nav.screen_mut().selected = n.saturating_sub(1);
             }
             clamp_cursor(s);
+            s.ui.clear_about(Kind::Messages);
         }
-        Err(e) => s.ui.say(Level::Error, e.to_string()),
+        Err(e) => s.ui.say_about(Kind::Messages, Level::Error, e.to_string()),
     }
     Vec::new()
 }

@@ -14,8 +14,19 @@ fn crumb(s: &State, v: &View) -> String {
         View::Groups => "Groups".into(),
         View::Topic(t) => format!("topic {t}"),
         View::Group(g) => format!("group {g}"),
+        // What the view shows of the partition, so the header never names a mode it left.
         View::Messages => match &s.data.messages {
-            Some(m) => format!("{}/{} messages", m.topic, m.partition),
+            Some(m) => match &m.mode {
+                MsgMode::Browse { .. } => format!("{}/{} messages", m.topic, m.partition),
+                MsgMode::Tail => format!("{}/{} live tail", m.topic, m.partition),
+                // From the group's own view the crumb before already names it.
+                MsgMode::Backlog { group }
+                    if s.nav.stack.iter().any(|x| matches!(&x.view, View::Group(g) if g == group)) =>
+                {
+                    format!("{}/{} backlog", m.topic, m.partition)
+                }
+                MsgMode::Backlog { group } => format!("{}/{} backlog of {group}", m.topic, m.partition),
+            },
             None => "messages".into(),
         },
     }
@@ -60,20 +71,28 @@ pub fn header(f: &mut Frame, area: Rect, s: &State) {
     f.render_widget(Paragraph::new(Line::from(left)), area);
 }
 
+/// The status line: the last message (or why the backend is away), wrapped over as many rows as
+/// the layout gave it, else what the view shows.
 pub fn status(f: &mut Frame, area: Rect, s: &State) {
     let t = &s.theme;
-    let line = match &s.ui.status {
-        Some(st) => {
-            let (mark, color) = match st.level {
+    let message = crate::console::layout::status_message(s);
+    let lines = match message {
+        Some((level, _)) => {
+            let (mark, color) = match level {
                 Level::Info => ("·", t.text),
                 Level::Ok => ("✓", t.ok),
                 Level::Warn => ("!", t.warn),
                 Level::Error => ("✗", t.error),
             };
-            Line::from(vec![
-                Span::styled(format!(" {mark} "), t.bold(color)),
-                Span::styled(st.text.clone(), t.style(color)),
-            ])
+            let wrapped = crate::console::layout::status_lines(s, area.width, area.height.max(1) as usize);
+            wrapped
+                .into_iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    let lead = if i == 0 { format!(" {mark} ") } else { "   ".into() };
+                    Line::from(vec![Span::styled(lead, t.bold(color)), Span::styled(text, t.style(color))])
+                })
+                .collect()
         }
         None => {
             let mut parts = Vec::new();
@@ -98,10 +117,10 @@ pub fn status(f: &mut Frame, area: Rect, s: &State) {
                     parts.push(note.clone());
                 }
             }
-            Line::from(Span::styled(format!(" {}", parts.join(" · ")), t.style(t.muted)))
+            vec![Line::from(Span::styled(format!(" {}", parts.join(" · ")), t.style(t.muted)))]
         }
     };
-    f.render_widget(Paragraph::new(line), area);
+    f.render_widget(Paragraph::new(lines), area);
 }
 
 /// What a hint's key is: one of the console's actions, or the side panel's key at an index.

@@ -15,6 +15,7 @@ use ratatui::widgets::Paragraph;
 pub fn verdict_color(s: &State, v: Verdict) -> Color {
     match v {
         Verdict::Ok => s.theme.ok,
+        Verdict::Pending | Verdict::New => s.theme.muted,
         Verdict::Warn | Verdict::Rewind => s.theme.warn,
         Verdict::Stop | Verdict::Stall => s.theme.error,
         Verdict::Err => s.theme.danger,
@@ -93,27 +94,22 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
         return empty(f, area, s, block(s, format!("group {name}")), gone);
     };
     let (gv, worst) = s.trends.group_verdict(g);
-    let [summary, parts, members] = layout::group(area, s, name);
-    let clear = match s.data.time_to_clear_ms(g) {
-        Some(0) => "caught up".to_string(),
-        Some(ms) => format!("clears in ~{}", duration_ms(ms)),
-        None if g.members.is_empty() => "nobody is consuming".to_string(),
-        None => "not clearing at the current rates".to_string(),
-    };
+    let [summary, reason, parts, members] = layout::group(area, s, name);
+    let clear = clearing(s, g, gv);
     // Most telling first; on a narrow terminal whole items go from the end, not half words.
     let badge = format!(" {} ", verdict_text(gv, worst));
     let items = [
-        format!("lag {} ({})", g.total_lag(), duration_ms(g.max_lag_ms())),
-        format!("consuming {}", rate(g.consume_rate)),
+        Some(format!("lag {} ({})", g.total_lag(), duration_ms(g.max_lag_ms()))),
+        Some(format!("consuming {}", rate(g.consume_rate))),
         clear,
-        g.state.clone(),
-        format!("{} member(s)", g.members.len()),
-        format!("generation {}", g.generation),
-        g.assignor.clone(),
+        Some(g.state.clone()),
+        Some(format!("{} member(s)", g.members.len())),
+        Some(format!("generation {}", g.generation)),
+        Some(g.assignor.clone()),
     ];
     let mut text = String::new();
     let room = (summary.width as usize).saturating_sub(badge.chars().count() + 2);
-    for item in items {
+    for item in items.into_iter().flatten() {
         let sep = if text.is_empty() { "" } else { " · " };
         if text.chars().count() + sep.chars().count() + item.chars().count() > room && !text.is_empty() {
             break;
@@ -126,6 +122,7 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
         Span::styled(format!("  {text}"), t.style(t.text)),
     ]);
     f.render_widget(Paragraph::new(line), summary);
+    reason_line(f, reason, s, g);
     // Under 100 columns the trend goes and the numbers get narrower, so topic and owner still show.
     let wide = parts.width >= 100;
     let widths: Vec<Constraint> = if wide {
@@ -187,4 +184,47 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
         table(s, &["MEMBER", "CLIENT", "PARTITIONS", " LAST SEEN"], &widths, rows, None, 0).block(b),
         members,
     );
+}
+
+/// How the group's lag is going, for the summary: caught up, an estimate of when it clears (only
+/// beside a verdict it does not contradict, and only while every partition with lag commits), or
+/// who is (not) consuming. Nothing beside STALL or STOP: the reason line says what is wrong.
+fn clearing(s: &State, g: &crate::core::GroupInfo, gv: Verdict) -> Option<String> {
+    let moved = s.trends.group_moved(g);
+    let all_move = s.trends.lagging_partitions_move(g);
+    match s.data.time_to_clear_ms(g) {
+        Some(0) => Some("caught up".into()),
+        _ if gv == Verdict::Err => None,
+        Some(ms) if all_move && matches!(gv, Verdict::Ok | Verdict::Rewind | Verdict::Pending) => {
+            Some(format!("clears in ~{}", duration_ms(ms)))
+        }
+        _ if g.members.is_empty() && moved => Some("committing with no live members (one-shot pulls)".into()),
+        _ if g.members.is_empty() => Some("nobody is consuming".into()),
+        _ => Some("not clearing at the current rates".into()),
+    }
+}
+
+/// The selected partition's verdict and why, wrapped over the rows the layout gave it.
+fn reason_line(f: &mut Frame, area: Rect, s: &State, g: &crate::core::GroupInfo) {
+    let t = &s.theme;
+    let (Some(text), Some(p)) = (layout::group_reason(s, g), g.partitions.get(s.nav.screen().selected)) else {
+        return;
+    };
+    let color = verdict_color(s, s.trends.partition_verdict(g, p));
+    // The partition's name in the text colour, the verdict and its reason in the verdict's.
+    let name_len = format!("{}/{}", p.topic, p.partition).chars().count();
+    let mut lines = Vec::new();
+    for (i, l) in layout::wrap(&text, layout::reason_width(area)).into_iter().take(area.height as usize).enumerate() {
+        let mut spans = vec![Span::raw(" ")];
+        if i == 0 && l.chars().count() >= name_len {
+            let (name, rest): (String, String) =
+                (l.chars().take(name_len).collect(), l.chars().skip(name_len).collect());
+            spans.push(Span::styled(name, t.bold(t.text)));
+            spans.push(Span::styled(rest, t.style(color)));
+        } else {
+            spans.push(Span::styled(l, t.style(color)));
+        }
+        lines.push(Line::from(spans));
+    }
+    f.render_widget(Paragraph::new(lines), area);
 }
