@@ -12,6 +12,11 @@
 //!
 //! A group is ERR when any partition is STOP or STALL, WARN when any is WARN or REWIND, else OK.
 //! Fewer than [`MIN_SAMPLES`] samples give no verdict yet (shown as OK).
+//!
+//! PAUSED is not Burrow's: a side panel's provider (the demo's `x`) paused the group on purpose,
+//! so the WARN, STALL or STOP its standing offsets earn is shown as what it is (see
+//! [`Trends::partition_verdict`](super::state::Trends::partition_verdict)); a group with a paused
+//! partition and nothing worse reads PAUSED.
 
 use std::collections::VecDeque;
 
@@ -31,6 +36,7 @@ pub struct Sample {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Verdict {
     Ok,
+    Paused,
     Rewind,
     Warn,
     Stop,
@@ -47,6 +53,7 @@ impl Verdict {
             Verdict::Stop => "STOP",
             Verdict::Stall => "STALL",
             Verdict::Rewind => "REWIND",
+            Verdict::Paused => "PAUSED",
         }
     }
 }
@@ -79,6 +86,7 @@ pub fn group_verdict(partitions: &[Verdict]) -> (Verdict, Verdict) {
     let group = match worst {
         Verdict::Stop | Verdict::Stall | Verdict::Err => Verdict::Err,
         Verdict::Warn | Verdict::Rewind => Verdict::Warn,
+        Verdict::Paused => Verdict::Paused,
         Verdict::Ok => Verdict::Ok,
     };
     (group, worst)
@@ -117,6 +125,8 @@ mod tests {
         assert_eq!(group_verdict(&[Verdict::Ok, Verdict::Stall]), (Verdict::Err, Verdict::Stall));
         assert_eq!(group_verdict(&[Verdict::Rewind, Verdict::Ok]), (Verdict::Warn, Verdict::Rewind));
         assert_eq!(group_verdict(&[]), (Verdict::Ok, Verdict::Ok));
+        assert_eq!(group_verdict(&[Verdict::Ok, Verdict::Paused]), (Verdict::Paused, Verdict::Paused));
+        assert_eq!(group_verdict(&[Verdict::Paused, Verdict::Warn]), (Verdict::Warn, Verdict::Warn));
         let mut win = VecDeque::new();
         for i in 0..20 {
             push(&mut win, Sample { committed: i, lag: 1 });

@@ -23,6 +23,8 @@ pub struct DemoPanel {
     pub lines: Vec<String>,
     /// Recent events, newest first.
     pub log: Vec<String>,
+    /// Groups paused with the `x` knob.
+    pub paused_groups: Vec<String>,
 }
 
 impl Sim {
@@ -68,6 +70,7 @@ impl Sim {
             step_mode: self.step_mode,
             lines,
             log: self.log.iter().rev().take(5).cloned().collect(),
+            paused_groups: self.groups.iter().filter(|g| g.paused).map(|g| g.spec.name.clone()).collect(),
         }
     }
 }
@@ -91,6 +94,8 @@ pub fn side_panel(d: &DemoPanel) -> SidePanel {
             })
             .collect(),
         keys_title: "demo knobs (group knobs act on the group in view, else all):".into(),
+        clock_ms: Some((d.t_s * 1000.0).round() as u64),
+        paused_groups: d.paused_groups.clone(),
     }
 }
 
