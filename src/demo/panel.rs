@@ -9,6 +9,7 @@ use super::sim::Sim;
 use crate::console::driver::PanelLink;
 use crate::console::keymap::Key;
 use crate::console::panel::{PanelAction, PanelKey, SidePanel};
+use std::thread::JoinHandle;
 
 /// What the narration panel shows (sent by the simulation after every step).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -100,16 +101,17 @@ pub fn side_panel(d: &DemoPanel) -> SidePanel {
 }
 
 /// Starts the scenario beside the console: its reports become the side panel, the panel's keys
-/// turn its knobs.
-pub fn link(sim: Sim) -> Result<PanelLink, String> {
+/// turn its knobs. The thread it runs on ends once the link is dropped.
+pub fn link(sim: Sim) -> Result<(PanelLink, JoinHandle<()>), String> {
     let (panel_tx, panels) = tokio::sync::mpsc::unbounded_channel::<SidePanel>();
-    let knobs = runner::spawn(sim, move |st| {
+    let running = runner::spawn(sim, move |st| {
         let _ = panel_tx.send(side_panel(&st));
     })?;
+    let knobs = running.knobs;
     let actions = Box::new(move |a: PanelAction| {
         if let Some(k) = Knob::from_action(&a) {
             let _ = knobs.send(k);
         }
     });
-    Ok(PanelLink { actions, panels })
+    Ok((PanelLink { actions, panels }, running.thread))
 }
