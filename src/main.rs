@@ -9,7 +9,7 @@ use depot::cli::Cli;
 use depot::cli::args::{BenchWhat, ConsoleArgs, ConsoleBenchArgs, DemoArgs, Global, Verb};
 use depot::console::{bench, launch};
 use depot::demo;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 /// Logs go to stderr for verbs; for the console (which owns the screen) to a file.
 fn init_logging(console: bool) {
@@ -50,7 +50,8 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("depot: {e:#}");
+            // Not eprintln!: with the terminal gone (a hangup) it would panic.
+            let _ = writeln!(std::io::stderr(), "depot: {e:#}");
             std::process::ExitCode::FAILURE
         }
     }

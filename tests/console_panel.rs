@@ -38,6 +38,7 @@ fn panel() -> SidePanel {
             key('z', "start-over", "lab_reset", None, true),
         ],
         keys_title: "lab keys:".into(),
+        ..SidePanel::default()
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use depot::console::effect::Effect;
+use depot::console::health::Verdict;
 use depot::console::keymap::Keymap;
 use depot::console::msg::{Loaded, Msg};
 use depot::console::panel::SidePanel;
@@ -63,6 +64,8 @@ fn every_scenario_screen() {
             for _ in 0..10 {
                 sim.step().unwrap();
             }
+            // The simulation reports after every step; the console samples on its clock.
+            update(&mut s, Msg::Panel(panel(&sim)));
             update(&mut s, Msg::Tick(NOW + i * 1000));
             update(&mut s, Msg::Loaded(Loaded::Topics(Ok(engine.list_topics()))));
             update(&mut s, Msg::Loaded(Loaded::Groups(Ok(engine.list_groups()))));
@@ -132,4 +135,109 @@ fn knobs_become_panel_effects_only_while_a_demo_runs() {
     for label in ["faster-consumers", "add-member", "crash-member", "step-mode", "restart", "idempotent"] {
         assert!(help.contains(label), "help lacks {label}:\n{help}");
     }
+}
+
+/// One refresh as the driver makes it during a demo: the panel as the simulation last reported
+/// it, a wall-clock tick, the groups from the engine.
+fn refresh(s: &mut State, sim: &Sim, wall: i64) {
+    update(s, Msg::Panel(panel(sim)));
+    update(s, Msg::Tick(wall));
+    update(s, Msg::Loaded(Loaded::Groups(Ok(sim.engine.list_groups()))));
+}
+
+/// Every partition's verdict as the console judges it now.
+fn verdicts(s: &State) -> Vec<(u32, Verdict)> {
+    let mut out = Vec::new();
+    for g in &s.data.groups {
+        out.extend(g.partitions.iter().map(|p| (p.partition, s.trends.partition_verdict(g, p))));
+    }
+    out
+}
+
+fn stalled(s: &State) -> bool {
+    verdicts(s).iter().any(|(_, v)| matches!(v, Verdict::Stall | Verdict::Stop | Verdict::Err))
+}
+
+#[test]
+fn step_mode_and_pauses_are_judged_on_the_demos_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim = Sim::open(dir.path(), scenario::load("lag").unwrap(), 42).unwrap();
+    let mut s = state();
+    let mut wall = NOW;
+    // Eight seconds at full speed, refreshed twice a second: billing falls behind, WARN at worst.
+    for _ in 0..16 {
+        for _ in 0..5 {
+            sim.step().unwrap();
+        }
+        wall += 500;
+        refresh(&mut s, &sim, wall);
+    }
+    let running = verdicts(&s);
+    assert!(running.iter().any(|(_, v)| *v == Verdict::Warn), "the lesson's WARN: {running:?}");
+    assert!(!stalled(&s), "{running:?}");
+    // Step mode: the world stands still while the console keeps refreshing on the wall clock.
+    // A still world is not a stalled one: the verdicts stay what they were.
+    sim.command(knob(&key(&mut s, '.')).unwrap()).unwrap();
+    for _ in 0..30 {
+        wall += 500;
+        refresh(&mut s, &sim, wall);
+    }
+    assert_eq!(verdicts(&s), running, "30 refreshes of a world in step mode change no verdict");
+    // One step at a time (n): samples follow the simulated time, one per half second of it.
+    let before = s.trends.group_lag["billing"].len();
+    for _ in 0..20 {
+        sim.command(knob(&key(&mut s, 'n')).unwrap()).unwrap();
+        for _ in 0..3 {
+            wall += 500;
+            refresh(&mut s, &sim, wall);
+        }
+    }
+    assert_eq!(s.trends.group_lag["billing"].len(), before + 4, "20 steps of 100 ms: 4 samples");
+    assert!(!stalled(&s), "stepping: {:?}", verdicts(&s));
+    // Back to real time, producers paused (z): billing drains, nothing stalls on the way.
+    sim.command(knob(&key(&mut s, '.')).unwrap()).unwrap();
+    sim.command(knob(&key(&mut s, 'z')).unwrap()).unwrap();
+    for _ in 0..20 {
+        for _ in 0..5 {
+            sim.step().unwrap();
+        }
+        wall += 500;
+        refresh(&mut s, &sim, wall);
+        assert!(!stalled(&s), "producers paused: {:?}", verdicts(&s));
+    }
+}
+
+#[test]
+fn a_group_the_demo_paused_reads_paused_not_stall() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim = Sim::open(dir.path(), scenario::load("lag").unwrap(), 42).unwrap();
+    let mut s = state();
+    let mut wall = NOW;
+    let mut run = |s: &mut State, sim: &mut Sim, refreshes: usize| {
+        for _ in 0..refreshes {
+            for _ in 0..5 {
+                sim.step().unwrap();
+            }
+            wall += 500;
+            refresh(s, sim, wall);
+        }
+    };
+    run(&mut s, &mut sim, 6);
+    key(&mut s, '2');
+    update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    // x on the Groups view pauses billing: its committed offsets stand while its lag grows. That
+    // is a real stop, and the demo's doing: it reads PAUSED.
+    sim.command(knob(&key(&mut s, 'x')).unwrap()).unwrap();
+    run(&mut s, &mut sim, 12);
+    let paused = verdicts(&s);
+    assert!(paused.iter().all(|(_, v)| *v == Verdict::Paused), "{paused:?}");
+    let g = s.data.group("billing").unwrap();
+    assert_eq!(s.trends.group_verdict(g).0, Verdict::Paused);
+    let screen = depot::console::render_to_string(&s, 80, 24);
+    assert!(screen.contains("PAUSED") && !screen.contains("STALL"), "{screen}");
+    // x again: the group moves on, and is judged as any other.
+    sim.command(knob(&key(&mut s, 'x')).unwrap()).unwrap();
+    run(&mut s, &mut sim, 4);
+    assert!(verdicts(&s).iter().all(|(_, v)| *v != Verdict::Paused), "{:?}", verdicts(&s));
+    assert!(!stalled(&s), "{:?}", verdicts(&s));
 }

@@ -21,9 +21,26 @@ struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
-        ratatui::restore();
+        restore();
     }
+}
+
+/// Lets go of the terminal, each step whatever became of the one before. Failures are ignored:
+/// with the terminal gone (a hangup) there is nothing to restore, and reporting it with
+/// `eprintln!` (as `ratatui::restore` and the panic hook `ratatui::init` installs do) panics on
+/// the closed stderr, which in a panic hook aborts and skips the rest of the cleanup.
+fn restore() {
+    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::terminal::LeaveAlternateScreen);
+}
+
+/// Raw mode, the alternate screen, and a terminal drawing on stdout (what `ratatui::try_init`
+/// does, without its panic hook: ours is installed by [`run`]).
+fn init() -> std::io::Result<ratatui::DefaultTerminal> {
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
 }
 
 fn now_ms() -> i64 {
@@ -65,11 +82,10 @@ pub async fn run(backend: Arc<dyn Backend>, mut state: State, extras: Extras) ->
     // Restore the terminal before any panic message is printed, then chain to the previous hook.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
-        ratatui::restore();
+        restore();
         previous(info);
     }));
-    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    let mut terminal = init().context("cannot set up the terminal")?;
     let _guard = TerminalGuard;
     crossterm::execute!(std::io::stdout(), EnableMouseCapture).context("cannot enable the mouse")?;
 

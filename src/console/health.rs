@@ -20,6 +20,11 @@
 //! A group is ERR when any partition is STOP or STALL, WARN when any is WARN or REWIND, NEW when
 //! every partition is (or it has none: it never committed anything), not judged yet (…) while
 //! any partition is, else OK.
+//!
+//! PAUSED is not Burrow's: a side panel's provider (the demo's `x`) paused the group on purpose,
+//! so the WARN, STALL or STOP its standing offsets earn is shown as what it is (see
+//! [`Trends::judge`](super::state::Trends::judge)); a group with a paused partition and nothing
+//! worse reads PAUSED.
 
 use crate::core::format::duration_ms;
 use std::collections::VecDeque;
@@ -59,6 +64,8 @@ pub enum Verdict {
     Pending,
     /// The group has never committed here.
     New,
+    /// A side panel's provider (the demo) paused the group on purpose.
+    Paused,
     Rewind,
     Warn,
     Stop,
@@ -77,6 +84,7 @@ impl Verdict {
             Verdict::Stop => "STOP",
             Verdict::Stall => "STALL",
             Verdict::Rewind => "REWIND",
+            Verdict::Paused => "PAUSED",
         }
     }
 }
@@ -211,6 +219,7 @@ pub fn group_verdict(partitions: &[Verdict]) -> (Verdict, Verdict) {
     let group = match worst {
         Verdict::Stop | Verdict::Stall | Verdict::Err => Verdict::Err,
         Verdict::Warn | Verdict::Rewind => Verdict::Warn,
+        Verdict::Paused => Verdict::Paused,
         Verdict::New if partitions.iter().all(|v| *v == Verdict::New) => Verdict::New,
         Verdict::New | Verdict::Pending if partitions.contains(&Verdict::Pending) => Verdict::Pending,
         Verdict::New | Verdict::Pending | Verdict::Ok => Verdict::Ok,
@@ -307,6 +316,9 @@ mod tests {
         assert_eq!(group_verdict(&[New, New]), (New, New));
         assert_eq!(group_verdict(&[New, Ok]), (Ok, New));
         assert_eq!(group_verdict(&[New, Pending]), (Pending, New));
+        assert_eq!(group_verdict(&[Ok, Paused]), (Paused, Paused));
+        assert_eq!(group_verdict(&[Paused, Warn]), (Warn, Warn));
+        assert_eq!(group_verdict(&[Pending, Paused]), (Paused, Paused));
         let mut win = VecDeque::new();
         for i in 0..20 {
             push(&mut win, Sample::new(0, Some(i), 1, 0));

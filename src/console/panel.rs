@@ -3,6 +3,11 @@
 //! lists its keys in the footer and the help overlay, and turns a press of one of them into
 //! [`Effect::Panel`](super::effect::Effect::Panel), which the driver forwards to whoever provides
 //! the panel. The console knows nothing of what those keys mean.
+//!
+//! A provider that runs its own clock (the demo's simulated time) says so in
+//! [`SidePanel::clock_ms`]: the console then takes its health and trend samples on that clock, so
+//! a world that stands still (step mode) is not judged stalled. It can also name the groups it
+//! paused on purpose (their health reads PAUSED, not STALL).
 
 use super::keymap::Key;
 
@@ -20,6 +25,10 @@ pub struct SidePanel {
     pub keys: Vec<PanelKey>,
     /// The heading of the keys' list in the help overlay.
     pub keys_title: String,
+    /// The provider's clock in ms (a demo's simulated time), when its world runs on one of its own.
+    pub clock_ms: Option<u64>,
+    /// Groups the provider paused on purpose: their standing offsets read PAUSED, not STALL/STOP.
+    pub paused_groups: Vec<String>,
 }
 
 /// One key of a panel.

@@ -12,7 +12,7 @@ mod ui;
 pub use data::{Data, Messages, MsgMode, group_topics};
 pub use nav::{Nav, Screen, TopicSort, View};
 pub use refresh::Refresh;
-pub use trends::{PartitionKey, TREND, Trends, push_trend};
+pub use trends::{PartitionKey, TREND, Trends, push_trend, sample_due};
 pub use ui::{Level, Status, Ui};
 
 use super::dialogs::Dialog;
@@ -97,6 +97,12 @@ impl State {
 
     pub fn read_only(&self) -> bool {
         self.data.caps.read_only || self.settings.read_only
+    }
+
+    /// The clock health and trends are sampled on: the side panel's own (a demo's simulated
+    /// time) when it runs one, else None for the wall clock (one sample per refresh).
+    pub fn sample_clock(&self) -> Option<u64> {
+        self.panel.as_ref().and_then(|p| p.clock_ms)
     }
 
     /// Topics after the filter, sorted.

@@ -1,7 +1,10 @@
 //! `depot demo [SCENARIO]`: the console on a fresh embedded engine with a scenario running in it
 //! (or, headless, the scenario's state printed every simulated second; or the list of scenarios).
+//! A fresh data directory is temporary: removed when the demo ends, however it ends short of
+//! SIGKILL (`q`, the terminal closing, SIGTERM, SIGINT).
 
 use super::sim::Sim;
+use super::stop::Stop;
 use super::{knobs, panel, scenario};
 use crate::Launch;
 use crate::backend::open::{Opened, Target, open};
@@ -70,12 +73,19 @@ async fn demo(a: Options) -> Result<()> {
     if !a.headless && (!std::io::stdout().is_terminal() || !std::io::stdin().is_terminal()) {
         anyhow::bail!("the demo needs a terminal; `depot demo {name} --headless` runs it without one");
     }
+    tracing::info!("demo {name}: data in {}", dir.display());
+    // Closing the terminal, SIGTERM or SIGINT end the demo as `q` does, so `tmp` is removed.
+    let mut stop = Stop::listen().context("listen for SIGHUP, SIGTERM and SIGINT")?;
     // The engine runs on the simulation's clock, so lag in time and sessions follow the demo.
     let mut sim = Sim::open(&dir, sc, a.seed).map_err(anyhow::Error::msg)?;
     let engine = sim.engine.clone();
     if a.headless {
         let per_second = (1000 / sim.scenario.tick_ms.max(1)).max(1);
         for _ in 0..a.seconds {
+            if let Some(signal) = stop.arrived() {
+                tracing::warn!("demo {name}: {signal}: stopping");
+                break;
+            }
             for _ in 0..per_second {
                 sim.step().map_err(anyhow::Error::msg)?;
             }
@@ -89,7 +99,7 @@ async fn demo(a: Options) -> Result<()> {
         return Ok(());
     }
     let Opened { backend, .. } = open(&Target::Engine(engine.clone()), false).await?;
-    let link = panel::link(sim).map_err(anyhow::Error::msg)?;
+    let (link, sim_thread) = panel::link(sim).map_err(anyhow::Error::msg)?;
     let settings = Settings {
         target: format!("demo {name} · {}", dir.display()),
         context: None,
@@ -103,9 +113,19 @@ async fn demo(a: Options) -> Result<()> {
     if !problems.is_empty() {
         state.ui.say(Level::Warn, problems.join(" · "));
     }
-    let result = driver::run(backend, state, driver::Extras { panel: Some(link), switcher: None }).await;
-    // The simulation thread ends when it sees the command channel close; a step it is still in
-    // when the engine closes fails harmlessly (and is logged).
+    let console = driver::run(backend, state, driver::Extras { panel: Some(link), switcher: None });
+    let result = tokio::select! {
+        r = console => r,
+        signal = stop.wait() => {
+            tracing::warn!("demo {name}: {signal}: stopping");
+            Ok(())
+        }
+    };
+    // A hangup also fails the console's next draw; that error is the signal's doing.
+    let result = if stop.arrived().is_some() { Ok(()) } else { result };
+    // The console (and the link with it) is dropped: the simulation thread ends at its next look
+    // at the knobs. Wait for it, so nothing writes in the data directory while it is removed.
+    let _ = tokio::task::spawn_blocking(move || sim_thread.join()).await;
     engine.close()?;
     result
 }

@@ -8,6 +8,7 @@
 //! - [`panel`]: what the console's side panel shows of a running demo, and the link to it
 //! - [`runner`]: runs a simulation beside the console in real time
 //! - [`launch`]: `depot demo`: lists the scenarios, runs one headless, or in the console
+//! - [`stop`]: the signals that end a demo (so its temporary data directory is removed)
 
 pub mod knobs;
 pub mod launch;
@@ -15,3 +16,4 @@ pub mod panel;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
+pub mod stop;

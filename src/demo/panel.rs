@@ -9,6 +9,7 @@ use super::sim::Sim;
 use crate::console::driver::PanelLink;
 use crate::console::keymap::Key;
 use crate::console::panel::{PanelAction, PanelKey, SidePanel};
+use std::thread::JoinHandle;
 
 /// What the narration panel shows (sent by the simulation after every step).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -23,6 +24,8 @@ pub struct DemoPanel {
     pub lines: Vec<String>,
     /// Recent events, newest first.
     pub log: Vec<String>,
+    /// Groups paused with the `x` knob.
+    pub paused_groups: Vec<String>,
 }
 
 impl Sim {
@@ -68,6 +71,7 @@ impl Sim {
             step_mode: self.step_mode,
             lines,
             log: self.log.iter().rev().take(5).cloned().collect(),
+            paused_groups: self.groups.iter().filter(|g| g.paused).map(|g| g.spec.name.clone()).collect(),
         }
     }
 }
@@ -91,20 +95,23 @@ pub fn side_panel(d: &DemoPanel) -> SidePanel {
             })
             .collect(),
         keys_title: "demo knobs (group knobs act on the group in view, else all):".into(),
+        clock_ms: Some((d.t_s * 1000.0).round() as u64),
+        paused_groups: d.paused_groups.clone(),
     }
 }
 
 /// Starts the scenario beside the console: its reports become the side panel, the panel's keys
-/// turn its knobs.
-pub fn link(sim: Sim) -> Result<PanelLink, String> {
+/// turn its knobs. The thread it runs on ends once the link is dropped.
+pub fn link(sim: Sim) -> Result<(PanelLink, JoinHandle<()>), String> {
     let (panel_tx, panels) = tokio::sync::mpsc::unbounded_channel::<SidePanel>();
-    let knobs = runner::spawn(sim, move |st| {
+    let running = runner::spawn(sim, move |st| {
         let _ = panel_tx.send(side_panel(&st));
     })?;
+    let knobs = running.knobs;
     let actions = Box::new(move |a: PanelAction| {
         if let Some(k) = Knob::from_action(&a) {
             let _ = knobs.send(k);
         }
     });
-    Ok(PanelLink { actions, panels })
+    Ok((PanelLink { actions, panels }, running.thread))
 }

@@ -5,22 +5,30 @@ use super::knobs::Knob;
 use super::panel::DemoPanel;
 use super::sim::Sim;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// A simulation running on its own thread: its knobs, and the thread (which ends once every
+/// sender of knobs is dropped; join it before removing the data directory under it).
+pub struct Running {
+    pub knobs: Sender<Knob>,
+    pub thread: JoinHandle<()>,
+}
+
 /// Warms `sim` up and starts its thread. Statuses go to `report`; commands come from the
-/// returned sender. The thread ends when the command sender is dropped.
-pub fn spawn(mut sim: Sim, report: impl Fn(DemoPanel) + Send + 'static) -> Result<Sender<Knob>, String> {
+/// returned sender.
+pub fn spawn(mut sim: Sim, report: impl Fn(DemoPanel) + Send + 'static) -> Result<Running, String> {
     let (tx, rx) = std::sync::mpsc::channel::<Knob>();
     let warmup = (sim.scenario.warmup_s * 1000.0) as u64 / sim.scenario.tick_ms.max(1);
     for _ in 0..warmup {
         sim.step()?;
     }
     report(sim.status());
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("depot-demo".into())
         .spawn(move || run(&mut sim, &rx, &report))
         .map_err(|e| format!("cannot start the demo thread: {e}"))?;
-    Ok(tx)
+    Ok(Running { knobs: tx, thread })
 }
 
 fn run(sim: &mut Sim, rx: &Receiver<Knob>, report: &dyn Fn(DemoPanel)) {

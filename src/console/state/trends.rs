@@ -1,10 +1,11 @@
 //! What the console remembers across refreshes: in-rate per topic and lag per group and
 //! partition (for sparklines), Burrow windows (for health verdicts), and per topic the group with
-//! the most lag.
+//! the most lag. Samples are taken on the wall clock (one per refresh), or on a side panel's own
+//! clock when it runs one (see [`sample_due`]).
 
 use crate::console::health::{self, Judgement, Sample, Verdict};
 use crate::core::*;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 /// Samples kept for sparklines.
 pub const TREND: usize = 30;
@@ -24,6 +25,27 @@ pub struct Trends {
     pub partition_lag: HashMap<PartitionKey, VecDeque<u64>>,
     /// Per topic, the group with the most lag: (group, records, ms); recomputed when groups load.
     pub topic_lag: HashMap<String, (String, u64, u64)>,
+    /// The slot of the side panel's clock the last topics and groups samples were taken in.
+    pub topics_slot: Option<u64>,
+    pub groups_slot: Option<u64>,
+    /// Groups the side panel's provider paused on purpose.
+    pub paused: BTreeSet<String>,
+}
+
+/// Whether a sample is due. On the wall clock (`clock` None) every refresh is one. On a side
+/// panel's clock (a demo's simulated time) one per `every_ms` of it: time is cut in slots of
+/// `every_ms` and a slot gets one sample, so while that clock stands still (step mode) no sample
+/// repeats the last — a still world is not judged stalled — and a window spans the same
+/// simulated time however fast or slow the steps come. A clock that went back (a restart) starts
+/// over.
+pub fn sample_due(slot: &mut Option<u64>, clock: Option<u64>, every_ms: i64) -> bool {
+    let Some(now) = clock else { return true };
+    let this = now / every_ms.max(1) as u64;
+    if *slot == Some(this) {
+        return false;
+    }
+    *slot = Some(this);
+    true
 }
 
 impl Trends {
@@ -82,6 +104,8 @@ impl Trends {
         self.group_lag.clear();
         self.partition_lag.clear();
         self.topic_rates.clear();
+        self.topics_slot = None;
+        self.groups_slot = None;
     }
 
     fn window(&self, g: &GroupInfo, p: &PartitionLag) -> Option<&VecDeque<Sample>> {
@@ -108,9 +132,16 @@ impl Trends {
             .iter()
             .filter(|o| (&o.topic, o.partition) != (&p.topic, p.partition))
             .any(|o| self.window(g, o).is_some_and(health::advanced));
-        match self.window(g, p) {
+        let j = match self.window(g, p) {
             Some(w) => health::judge(w, others_moved),
             None => health::judge(&VecDeque::new(), others_moved),
+        };
+        match j.verdict {
+            Verdict::Warn | Verdict::Stall | Verdict::Stop if self.paused.contains(&g.name) => Judgement {
+                verdict: Verdict::Paused,
+                reason: format!("the demo holds this group (x resumes it), lag {}", p.lag),
+            },
+            _ => j,
         }
     }
 

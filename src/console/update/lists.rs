@@ -4,7 +4,7 @@
 
 use crate::backend::BResult;
 use crate::console::effect::{Effect, Kind};
-use crate::console::state::{Data, Level, MsgMode, State, View};
+use crate::console::state::{Data, Level, MsgMode, State, View, sample_due};
 use crate::core::*;
 
 /// Loads the lists now (those not already in flight) and schedules the next refresh.
@@ -106,8 +106,10 @@ pub fn caps(s: &mut State, r: BResult<Capabilities>) -> Vec<Effect> {
 
 pub fn topics(s: &mut State, r: BResult<Vec<TopicInfo>>) -> Vec<Effect> {
     let ok = refreshed(s, Kind::Topics, r, |d| (&mut d.topics, &mut d.loaded_topics));
-    // Only fresh numbers make a sample: a failed refresh would repeat stale ones.
-    if ok {
+    // Only fresh numbers make a sample: a failed refresh would repeat stale ones (and so would a
+    // refresh while a demo's clock stands still).
+    let clock = s.sample_clock();
+    if ok && sample_due(&mut s.trends.topics_slot, clock, s.settings.refresh_ms) {
         s.trends.sample_topics(&s.data.topics);
     }
     super::clamp_cursor(s);
@@ -119,7 +121,13 @@ pub fn groups(s: &mut State, r: BResult<Vec<GroupInfo>>) -> Vec<Effect> {
     // Repeated stale samples would make a moving group look stalled.
     if ok {
         s.trends.recompute_topic_lag(&s.data.groups);
-        s.trends.sample_groups(&s.data.groups, s.ui.now_ms);
+        let clock = s.sample_clock();
+        if sample_due(&mut s.trends.groups_slot, clock, s.settings.refresh_ms) {
+            // On a side panel's clock (the demo's), the samples' times are that clock's too, so
+            // "unchanged for 18s" means 18 simulated seconds.
+            let at_ms = clock.map_or(s.ui.now_ms, |c| i64::try_from(c).unwrap_or(i64::MAX));
+            s.trends.sample_groups(&s.data.groups, at_ms);
+        }
     }
     super::clamp_cursor(s);
     Vec::new()

@@ -1,5 +1,6 @@
-//! The side panel: its provider's news replace what it shows; a press of one of its keys becomes
-//! [`Effect::Panel`] with the group in view, and the lists refresh to show what it changed.
+//! The side panel: its provider's news replace what it shows (and say which groups it paused); a
+//! press of one of its keys becomes [`Effect::Panel`] with the group in view, and the lists
+//! refresh to show what it changed.
 
 use super::lists::refresh;
 use crate::console::effect::Effect;
@@ -11,6 +12,7 @@ use crossterm::event::KeyEvent;
 /// The provider sent what to show.
 pub fn show(s: &mut State, panel: SidePanel) -> Vec<Effect> {
     if s.panel.as_ref() != Some(&panel) {
+        s.trends.paused = panel.paused_groups.iter().cloned().collect();
         s.panel = Some(panel);
         s.ui.dirty = true;
     }

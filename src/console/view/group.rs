@@ -16,7 +16,7 @@ pub fn verdict_color(s: &State, v: Verdict) -> Color {
     match v {
         Verdict::Ok => s.theme.ok,
         Verdict::Pending | Verdict::New => s.theme.muted,
-        Verdict::Warn | Verdict::Rewind => s.theme.warn,
+        Verdict::Warn | Verdict::Rewind | Verdict::Paused => s.theme.warn,
         Verdict::Stop | Verdict::Stall => s.theme.error,
         Verdict::Err => s.theme.danger,
     }
