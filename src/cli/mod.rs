@@ -3,7 +3,7 @@
 //! `console::bench`): `src/main.rs` hands those to them and everything else to [`run`].
 //!
 //! - `topics`: `topics`, `topic create|describe|delete`, and the overview (no verb, no terminal)
-//! - `publish`: `publish`; `read`: `peek`, `pull`, `export`, `import`
+//! - `publish`: `publish`; `read`: `peek`, `pull`, `export`, `import`; `search`: `search`
 //! - `groups`: `groups`, `group describe|delete`, `reset`, `undo`; `replay`: `replay`
 //! - `serve`: `serve` (the embedded engine over HTTP)
 //! - [`bench`](mod@bench), [`bench_http`]: `bench engine`, `bench http`
@@ -29,6 +29,7 @@ mod groups;
 mod publish;
 mod read;
 mod replay;
+mod search;
 mod serve;
 mod topics;
 
@@ -135,6 +136,7 @@ async fn dispatch(b: &dyn Backend, g: &Global, verb: Verb) -> Result<()> {
         Verb::Publish(a) => publish::run(b, g, a).await,
         Verb::Peek(a) => read::peek(b, g, a).await,
         Verb::Pull(a) => read::pull(b, g, a).await,
+        Verb::Search(a) => search::run(b, g, a).await,
         Verb::Export(a) => read::export(b, a).await,
         Verb::Import(a) => read::import(b, g, a).await,
         Verb::Groups => groups::list(b, g).await,

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::io::{BufRead, Write};
 
-fn print_messages(msgs: &[Message], json: bool) -> Result<()> {
+pub(super) fn print_messages(msgs: &[Message], json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         for m in msgs {

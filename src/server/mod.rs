@@ -71,6 +71,7 @@ pub const ROUTES: &[(&str, &str, Option<Call>)] = &[
     ("GET", "/v1/topics/{topic}/records", Some(Call::Peek)),
     ("POST", "/v1/topics/{topic}/records", Some(Call::Publish)),
     ("GET", "/v1/topics/{topic}/partitions/{partition}/records", Some(Call::Fetch)),
+    ("POST", "/v1/topics/{topic}/search", Some(Call::Search)),
     ("GET", "/v1/groups", Some(Call::ListGroups)),
     ("GET", "/v1/groups/{group}", Some(Call::DescribeGroup)),
     ("DELETE", "/v1/groups/{group}", Some(Call::DeleteGroup)),
@@ -105,6 +106,7 @@ pub fn router(backend: Arc<dyn Backend>, opts: ServeOptions) -> Router {
         .route("/v1/topics/{topic}", get(describe_topic).delete(delete_topic))
         .route("/v1/topics/{topic}/records", get(peek).post(publish))
         .route("/v1/topics/{topic}/partitions/{partition}/records", get(fetch))
+        .route("/v1/topics/{topic}/search", post(search))
         .route("/v1/groups", get(list_groups))
         .route("/v1/groups/{group}", get(describe_group).delete(delete_group))
         .route("/v1/groups/{group}/pull", post(pull))
@@ -302,6 +304,18 @@ async fn fetch(
         return Err(BackendError::BadRequest(format!("wait_ms={wait}: wait at most 60000 ms")).into());
     }
     ok(wire::Messages { messages: s.backend.fetch(&topic, partition, q.offset, max, wait).await? })
+}
+
+/// `POST /v1/topics/{topic}/search`: the topic's name is checked by the rule every name follows;
+/// the request's numbers by [`SearchRequest::compile`] (the backend checks them again).
+async fn search(
+    State(s): State<AppState>,
+    ApiPath(topic): ApiPath<String>,
+    ApiJson(req): ApiJson<SearchRequest>,
+) -> ApiResult<SearchResult> {
+    crate::core::names::validate_name("topic", &topic).map_err(BackendError::from)?;
+    req.compile().map_err(BackendError::from)?;
+    ok(s.backend.search(&topic, req).await?)
 }
 
 async fn list_groups(State(s): State<AppState>) -> ApiResult<Vec<GroupInfo>> {
