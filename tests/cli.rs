@@ -812,14 +812,20 @@ fn export_json_and_csv_and_import_it_back() {
     assert_eq!(parse(out.stdout.trim_end(), "import -")["imported"], 6);
     assert_eq!(d.all("copy").len(), 12);
 
-    // CSV: a header line, then partition,offset,timestamp,key,value with quoting.
+    // CSV: a header line, then partition,offset,timestamp,key,value,headers with quoting; the
+    // headers column is empty without headers, else their JSON array (quoted, quotes doubled).
     let csv = d.ok(&["export", "src", "--format", "csv"]);
     let rows: Vec<&str> = csv.lines().collect();
-    assert_eq!(rows[0], "partition,offset,timestamp,key,value");
+    assert_eq!(rows[0], "partition,offset,timestamp,key,value,headers");
     assert_eq!(rows.len(), 7, "{csv}");
-    assert!(rows.iter().any(|r| r.starts_with("1,") && r.ends_with(",,\"comma, here\"")), "{csv}");
-    assert!(rows.iter().any(|r| r.ends_with(",\"quote \"\"q\"\"\"")), "{csv}");
-    assert!(rows.iter().any(|r| r.ends_with(",k1,one")), "{csv}");
+    assert!(rows.iter().any(|r| r.starts_with("1,") && r.ends_with(",,\"comma, here\",")), "{csv}");
+    assert!(rows.iter().any(|r| r.ends_with(",\"quote \"\"q\"\"\",")), "{csv}");
+    assert!(
+        rows.iter().any(|r| r.ends_with(",k1,one,\"[{\"\"name\"\":\"\"h\"\",\"\"value\"\":\"\"1\"\"}]\"")),
+        "{csv}"
+    );
+    let help = d.ok(&["export", "--help"]);
+    assert!(help.contains("headers column is empty when a record has none"), "{help}");
 }
 
 #[test]
@@ -946,7 +952,15 @@ fn bad_flag_values_fail_and_change_nothing() {
     assert_eq!(d.committed("g", "t"), group);
     // --read-only still reads.
     assert_eq!(d.json_lines(&["--read-only", "peek", "t"]).len(), 3);
-    assert!(d.ok(&["--read-only", "reset", "g", "--topic", "t", "--to-earliest"]).contains("dry run"));
+    let dry = d.ok(&["--read-only", "reset", "g", "--topic", "t", "--to-earliest"]);
+    assert!(
+        dry.contains("dry run: nothing changed. It cannot be applied here: depot is read-only (--read-only)"),
+        "{dry}"
+    );
+    assert!(!dry.contains("--execute"), "a read-only dry run does not say to add --execute: {dry}");
+    let dry = d.ok(&["--read-only", "replay", "t", "--from-offset", "0", "--to-offset", "1"]);
+    assert!(dry.contains("nothing copied. It cannot be applied here") && !dry.contains("--execute"), "{dry}");
+    assert!(d.ok(&["reset", "g", "--topic", "t", "--to-earliest"]).contains("Add --execute to apply."));
 }
 
 #[test]

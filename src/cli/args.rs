@@ -353,6 +353,11 @@ pub enum ExportFormat {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     pub topic: String,
+    /// json: one record per line, as peek --json prints it (import reads it back). csv: a header
+    /// line, then partition,offset,timestamp,key,value,headers; keys and values are text, or
+    /// base64:... for other bytes; the headers column is empty when a record has none, else a JSON
+    /// array of {"name": ..., "value": ...} (a value is a string when it is UTF-8 text, else
+    /// {"base64": "..."}). Fields with a comma, quote or newline are quoted, quotes doubled.
     #[arg(long, value_enum, default_value = "json")]
     pub format: ExportFormat,
     #[arg(long)]

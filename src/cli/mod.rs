@@ -38,6 +38,7 @@ use args::{BenchWhat, Global, GroupAction, Verb};
 
 use crate::Launch;
 use crate::backend::open::{Target, open};
+use crate::backend::read_only::Why;
 use crate::backend::{Backend, BackendError};
 use crate::core::table::Table;
 use anyhow::Result;
@@ -77,6 +78,29 @@ pub fn print_list<T: Serialize>(g: &Global, items: &[T], table: fn(&[T]) -> Tabl
         eprintln!("{none}");
     }
     Ok(())
+}
+
+/// Why writes are refused here, if they are: `--read-only`, a read-only context, or a read-only
+/// server (its capabilities say so).
+pub async fn read_only_why(b: &dyn Backend, g: &Global) -> Option<Why> {
+    if g.read_only {
+        return Some(Why::Flag);
+    }
+    if let Ok(Target::Context { context, .. }) = g.target()
+        && context.read_only
+    {
+        return Some(Why::Context(context.name.clone()));
+    }
+    b.capabilities().await.ok().filter(|c| c.read_only).map(|_| Why::Server)
+}
+
+/// The last line of a dry run: `nothing` (what did not happen), then how to apply it, or, when
+/// writes are refused here, that it cannot be applied here and why.
+pub async fn dry_run_end(b: &dyn Backend, g: &Global, nothing: &str, apply: &str) -> String {
+    match read_only_why(b, g).await {
+        None => format!("dry run: {nothing}. {apply}"),
+        Some(why) => format!("dry run: {nothing}. It cannot be applied here: {}.", why.refusal()),
+    }
 }
 
 /// Turns a backend error into a message that says where it came from.
