@@ -569,6 +569,8 @@ fn replay_copies_records_with_origin_headers_to_another_topic_and_to_the_same_to
         assert!((1..4).contains(&origin_o));
         let original = &e.fetch("src", origin_p, origin_o, 1, 1 << 20).unwrap()[0];
         assert_eq!((&copy.key, &copy.value), (&original.key, &original.value));
+        let ts = original.timestamp.to_string();
+        assert_eq!(header(&copy, "depot.origin.timestamp"), Some(ts.as_bytes()), "the original's time travels");
         assert_eq!(header(&copy, "orig"), Some(&b"yes"[..]));
         if let Some(k) = &copy.key {
             assert_eq!(p, partition_for_key(k, 3), "a keyed copy goes to its key's partition in the target");

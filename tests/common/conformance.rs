@@ -264,6 +264,9 @@ pub async fn replay_copies_with_origin_headers(b: &dyn Backend) {
     let origin: Vec<_> = got[0].headers.iter().map(|h| (h.name.as_str(), h.value.display())).collect();
     assert!(origin.contains(&("depot.origin.topic", src.clone())), "{origin:?}");
     assert!(origin.contains(&("depot.origin.offset", acks[1].offset.to_string())), "{origin:?}");
+    let original =
+        b.peek(&src, PeekRequest { partition: Some(0), from: PeekFrom::Offset(acks[1].offset), max: 1 }).await.unwrap();
+    assert!(origin.contains(&("depot.origin.timestamp", original[0].timestamp.to_string())), "{origin:?}");
 }
 
 /// Search finds the same records on every engine (or is refused as Unsupported where declared),
