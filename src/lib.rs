@@ -16,12 +16,13 @@
 //!                    a pull shares out over partitions (fair_shares)
 //!     reset, replay  ResetMode (kafka-consumer-groups' words), plans, two-phase reset targets;
 //!                    replay ranges and the depot.origin.* headers
+//!     search         bounded search requests, cursors, and the one Scan every engine drives
 //!     caps, names    Capabilities; the topic and group name rule
 //!     time, format   time parsing and formatting that cannot panic; sizes, rates, ages
 //!     table, error   plain-text tables (the CLI's listings, the demo's scenario list); Invalid
 //! src/engine/        the embedded engine (knows nothing of HTTP, terminals or other engines)
 //!     engine         the façade: open (lock, load), flush, close, the maintenance thread; one
-//!                    file per area of its API: lock, topics, produce, fetch, groups, consume,
+//!                    file per area of its API: lock, topics, produce, fetch, search, groups, consume,
 //!                    resets (plan → execute → journal → undo), replay
 //!     clock, config  the Clock it reads (SystemClock, or ManualClock for tests and the demo);
 //!                    engine settings and sync modes

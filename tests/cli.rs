@@ -909,14 +909,20 @@ fn export_json_and_csv_and_import_it_back() {
     assert_eq!(parse(out.stdout.trim_end(), "import -")["imported"], 6);
     assert_eq!(d.all("copy").len(), 12);
 
-    // CSV: a header line, then partition,offset,timestamp,key,value with quoting.
+    // CSV: a header line, then partition,offset,timestamp,key,value,headers with quoting; the
+    // headers column is empty without headers, else their JSON array (quoted, quotes doubled).
     let csv = d.ok(&["export", "src", "--format", "csv"]);
     let rows: Vec<&str> = csv.lines().collect();
-    assert_eq!(rows[0], "partition,offset,timestamp,key,value");
+    assert_eq!(rows[0], "partition,offset,timestamp,key,value,headers");
     assert_eq!(rows.len(), 7, "{csv}");
-    assert!(rows.iter().any(|r| r.starts_with("1,") && r.ends_with(",,\"comma, here\"")), "{csv}");
-    assert!(rows.iter().any(|r| r.ends_with(",\"quote \"\"q\"\"\"")), "{csv}");
-    assert!(rows.iter().any(|r| r.ends_with(",k1,one")), "{csv}");
+    assert!(rows.iter().any(|r| r.starts_with("1,") && r.ends_with(",,\"comma, here\",")), "{csv}");
+    assert!(rows.iter().any(|r| r.ends_with(",\"quote \"\"q\"\"\",")), "{csv}");
+    assert!(
+        rows.iter().any(|r| r.ends_with(",k1,one,\"[{\"\"name\"\":\"\"h\"\",\"\"value\"\":\"\"1\"\"}]\"")),
+        "{csv}"
+    );
+    let help = d.ok(&["export", "--help"]);
+    assert!(help.contains("headers column is empty when a record has none"), "{help}");
 }
 
 #[test]
@@ -1043,7 +1049,15 @@ fn bad_flag_values_fail_and_change_nothing() {
     assert_eq!(d.committed("g", "t"), group);
     // --read-only still reads.
     assert_eq!(d.json_lines(&["--read-only", "peek", "t"]).len(), 3);
-    assert!(d.ok(&["--read-only", "reset", "g", "--topic", "t", "--to-earliest"]).contains("dry run"));
+    let dry = d.ok(&["--read-only", "reset", "g", "--topic", "t", "--to-earliest"]);
+    assert!(
+        dry.contains("dry run: nothing changed. It cannot be applied here: depot is read-only (--read-only)"),
+        "{dry}"
+    );
+    assert!(!dry.contains("--execute"), "a read-only dry run does not say to add --execute: {dry}");
+    let dry = d.ok(&["--read-only", "replay", "t", "--from-offset", "0", "--to-offset", "1"]);
+    assert!(dry.contains("nothing copied. It cannot be applied here") && !dry.contains("--execute"), "{dry}");
+    assert!(d.ok(&["reset", "g", "--topic", "t", "--to-earliest"]).contains("Add --execute to apply."));
 }
 
 #[test]
@@ -1260,4 +1274,70 @@ fn numbers_past_what_a_setting_can_hold_are_refused_and_huge_retention_or_waits_
     assert!(e.contains("too long"), "{e}");
     let out = d.ok(&["reset", "g", "--topic", "t", "--to-offset", &max]);
     assert!(out.contains("clamped to 3"), "{out}");
+}
+
+// ---- search ------------------------------------------------------------------------------------
+
+#[test]
+fn search_matches_by_value_key_header_and_range_and_says_how_far_it_got() {
+    let d = Depot::new();
+    d.create("s", 2);
+    let lines: String = (0..50)
+        .map(|i| if i % 10 == 3 { format!("payment {i} declined\n") } else { format!("payment {i} ok\n") })
+        .collect();
+    d.run_stdin(
+        &["publish", "s", "--partition", "0", "--key", "acct-1", "--header", "region=eu-west"],
+        lines.as_bytes(),
+    )
+    .ok("publish p0");
+    d.fill("s", 1, &["payment 0 declined", "refund 1 ok"]);
+
+    let r = d.json(&["search", "s", "--value", "declined"]);
+    let got: Vec<(u64, u64)> = r["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["partition"].as_u64().unwrap(), m["offset"].as_u64().unwrap()))
+        .collect();
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(sorted, [(0, 3), (0, 13), (0, 23), (0, 33), (0, 43), (1, 0)]);
+    assert_eq!((r["scanned"].as_u64(), r["stopped"].is_null()), (Some(52), true));
+
+    let hdr = d.json(&["search", "s", "--partition", "0", "--header", "region=eu", "--regex", "^payment 1[0-9] "]);
+    assert_eq!(hdr["matches"].as_array().unwrap().len(), 10);
+    let key =
+        d.json(&["search", "s", "--key", "acct-1", "--value", "declined", "--from-offset", "10", "--to-offset", "30"]);
+    let offs: Vec<u64> = key["matches"].as_array().unwrap().iter().map(|m| m["offset"].as_u64().unwrap()).collect();
+    assert_eq!(offs, [13, 23], "the key, the value and the offset range all hold");
+
+    // Bounded: the table, then on stderr what stopped it and how to continue; --resume continues.
+    let out = d.run(&["search", "s", "--partition", "0", "--value", "declined", "--max", "2"]).ok("search --max 2");
+    let rows: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(rows.len(), 3, "{}", out.stdout);
+    assert!(rows[1].contains("payment 3 declined") && rows[2].contains("payment 13 declined"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("2 matches in 14 records")
+            && out.stderr.contains("stopped at the match limit: continue with --resume 0:14"),
+        "{}",
+        out.stderr
+    );
+    let rest = d.json(&["search", "s", "--partition", "0", "--value", "declined", "--resume", "0:14"]);
+    let offs: Vec<u64> = rest["matches"].as_array().unwrap().iter().map(|m| m["offset"].as_u64().unwrap()).collect();
+    assert_eq!(offs, [23, 33, 43]);
+    let out = d.run(&["search", "s", "--partition", "0", "--value", "declined", "--max-bytes", "100"]).ok("max-bytes");
+    assert!(out.stderr.contains("stopped at the byte limit"), "{}", out.stderr);
+    let out = d.run(&["search", "s", "--value", "nothing like it"]).ok("no match");
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains("0 matches in 52 records") && out.stderr.contains("the whole range was searched"),
+        "{}",
+        out.stderr
+    );
+
+    // Wrong requests fail with the reason.
+    assert!(d.fail(&["search", "s", "--regex", "("]).contains("is not a usable regex"));
+    assert!(d.fail(&["search", "s", "--header", "novalue"]).contains("name=value"));
+    assert!(d.fail(&["search", "s", "--partition", "5"]).contains("partition 5"));
+    assert!(d.fail(&["search", "nope"]).contains("nope"));
 }

@@ -609,7 +609,7 @@ fn create_topic_confirms_then_creates() {
 }
 
 #[test]
-fn delete_asks_with_danger_and_n_keeps_the_topic() {
+fn delete_asks_with_danger_and_runs_only_once_the_name_is_typed() {
     let mut s = loaded();
     select_topic(&mut s, "payments");
     press(&mut s, KeyCode::Char('D'));
@@ -618,17 +618,31 @@ fn delete_asks_with_danger_and_n_keeps_the_topic() {
             assert!(c.danger);
             assert!(c.text.contains("Delete topic payments") && c.text.contains("cannot be undone"), "{}", c.text);
             assert_eq!(c.effect, Effect::DeleteTopic("payments".into()));
+            assert_eq!(c.typed.as_deref(), Some("payments"));
         }
         other => panic!("{other:?}"),
     }
-    press(&mut s, KeyCode::Char('x'));
-    assert!(matches!(dialog(&s), Dialog::Confirm(_)), "other keys do not answer");
-    assert!(press(&mut s, KeyCode::Char('n')).is_empty());
+    // Enter alone, y, or a wrong name never delete: the name must be typed.
+    assert!(press(&mut s, KeyCode::Enter).is_empty(), "enter alone does not delete");
+    assert!(status(&s).1.contains("type payments to confirm"), "{:?}", status(&s));
+    for c in "paymentz".chars() {
+        assert!(press(&mut s, KeyCode::Char(c)).is_empty());
+    }
+    assert!(press(&mut s, KeyCode::Enter).is_empty(), "a wrong name does not delete");
+    assert!(status(&s).1.contains("that is not the name"), "{:?}", status(&s));
+    assert!(render_to_string(&s, 80, 24).contains("> paymentz"));
+    assert!(press(&mut s, KeyCode::Esc).is_empty());
     assert!(s.overlay.is_none());
+    assert_eq!(status(&s).1, "cancelled; nothing changed");
 
-    // From inside the topic: delete, then the view it was on goes away.
+    // From inside the topic: delete by its name, then the view it was on goes away.
     press(&mut s, KeyCode::Enter);
     press(&mut s, KeyCode::Char('D'));
+    for c in "paymentx".chars() {
+        press(&mut s, KeyCode::Char(c));
+    }
+    press(&mut s, KeyCode::Backspace);
+    press(&mut s, KeyCode::Char('s'));
     assert_eq!(press(&mut s, KeyCode::Enter), vec![Effect::DeleteTopic("payments".into())]);
     feed(&mut s, Loaded::TopicDeleted("payments".into(), Ok(())));
     assert_eq!(views(&s), [View::Topics]);
@@ -678,7 +692,12 @@ fn reset_plans_previews_and_refuses_live_members_unless_forced() {
     press(&mut s, KeyCode::Char('f'));
     assert!(matches!(dialog(&s), Dialog::ResetPreview(p) if !p.force), "f toggles");
     press(&mut s, KeyCode::Char('f'));
-    assert_eq!(press(&mut s, KeyCode::Enter), vec![Effect::ExecuteReset { plan: reset_plan(true), force: true }]);
+    // Forced under live members, enter alone does not run it: y does.
+    assert!(press(&mut s, KeyCode::Enter).is_empty(), "enter alone never forces a reset");
+    assert!(matches!(dialog(&s), Dialog::ResetPreview(p) if p.force));
+    assert!(status(&s).1.contains("press y to execute"), "{:?}", status(&s));
+    assert!(render_to_string(&s, 120, 40).contains("y execute under the live members"));
+    assert_eq!(press(&mut s, KeyCode::Char('y')), vec![Effect::ExecuteReset { plan: reset_plan(true), force: true }]);
 
     let rec = ResetRecord {
         id: 4,
@@ -1207,4 +1226,19 @@ fn what_the_engine_cannot_do_is_explained_not_attempted() {
     assert!(status(&s).1.contains("cannot create topics"));
     assert!(press(&mut s, KeyCode::Char('R')).is_empty());
     assert!(s.overlay.is_none(), "no dialog opens for what the engine cannot do");
+}
+
+#[test]
+fn a_reset_this_engine_cannot_undo_needs_y_not_enter() {
+    let mut s = loaded();
+    s.data.caps.undo = false;
+    press(&mut s, KeyCode::Char('2'));
+    press(&mut s, KeyCode::Char('j'));
+    press(&mut s, KeyCode::Char('o'));
+    press_ev(&mut s, ctrl('s'));
+    feed(&mut s, Loaded::ResetPlanned(Ok(reset_plan(false))));
+    assert!(render_to_string(&s, 120, 40).contains("y execute (this engine cannot undo it)"));
+    assert!(press(&mut s, KeyCode::Enter).is_empty(), "enter alone does not run what cannot be undone");
+    assert!(matches!(dialog(&s), Dialog::ResetPreview(_)));
+    assert_eq!(press(&mut s, KeyCode::Char('y')), vec![Effect::ExecuteReset { plan: reset_plan(false), force: false }]);
 }

@@ -569,6 +569,8 @@ fn replay_copies_records_with_origin_headers_to_another_topic_and_to_the_same_to
         assert!((1..4).contains(&origin_o));
         let original = &e.fetch("src", origin_p, origin_o, 1, 1 << 20).unwrap()[0];
         assert_eq!((&copy.key, &copy.value), (&original.key, &original.value));
+        let ts = original.timestamp.to_string();
+        assert_eq!(header(&copy, "depot.origin.timestamp"), Some(ts.as_bytes()), "the original's time travels");
         assert_eq!(header(&copy, "orig"), Some(&b"yes"[..]));
         if let Some(k) = &copy.key {
             assert_eq!(p, partition_for_key(k, 3), "a keyed copy goes to its key's partition in the target");
@@ -855,4 +857,93 @@ fn waits_longer_than_the_clock_can_count_wait_for_a_record_instead_of_panicking(
     rx.recv().unwrap();
     e.append("t", 0, &[val(1)], None).unwrap();
     assert_eq!(waiter.join().unwrap().unwrap(), 1);
+}
+
+#[test]
+fn search_stops_at_its_bounds_says_so_and_continues_where_it_stopped() {
+    use depot::core::{HeaderMatch, SearchBound, SearchRequest};
+    let d = tempfile::tempdir().unwrap();
+    let e = open(d.path());
+    e.create_topic("s", topic(2)).unwrap();
+    // 600 records per partition; every 7th value says "error"; values are 12 bytes or so.
+    for p in 0..2u32 {
+        let recs: Vec<NewRecord> = (0..600u64)
+            .map(|i| {
+                let v = if i % 7 == 0 { format!("error {i:05}") } else { format!("fine  {i:05}") };
+                NewRecord::value(v).with_header("trace", format!("t{}", i % 10))
+            })
+            .collect();
+        e.append("s", p, &recs, None).unwrap();
+    }
+    let want: usize = 2 * (0..600).filter(|i| i % 7 == 0).count();
+    let base = SearchRequest { value: Some("error".into()), max_bytes: 1 << 30, ..SearchRequest::default() };
+
+    // Unbounded enough: every match, the whole range, nothing cut short.
+    let all = e.search("s", &SearchRequest { max_matches: 10_000, ..base.clone() }).unwrap();
+    assert_eq!(all.matches.len(), want);
+    assert_eq!(all.stopped, None);
+    assert_eq!(all.scanned, 1200);
+    assert!(all.next.iter().all(|c| c.done && c.offset == 600), "{:?}", all.next);
+
+    // M matches: cut short, says so; continuing from its cursors finds the rest, none twice.
+    let mut seen = Vec::new();
+    let mut req = SearchRequest { max_matches: 25, ..base.clone() };
+    let mut rounds = 0;
+    loop {
+        let r = e.search("s", &req).unwrap();
+        rounds += 1;
+        seen.extend(r.matches.iter().map(|m| (m.partition, m.offset)));
+        if r.stopped.is_none() {
+            break;
+        }
+        assert_eq!(r.stopped, Some(SearchBound::Matches));
+        assert_eq!(r.matches.len(), 25);
+        req.resume = r.next;
+        assert!(rounds < 20, "the search makes progress");
+    }
+    let mut expect: Vec<(u32, u64)> = all.matches.iter().map(|m| (m.partition, m.offset)).collect();
+    expect.sort();
+    seen.sort();
+    assert_eq!(seen, expect, "continued searches find each match exactly once");
+    assert_eq!(rounds, want.div_ceil(25));
+
+    // S bytes on one partition: stops once that much was scanned, and says where it stands.
+    let one = SearchRequest { partition: Some(1), max_bytes: 1000, ..base.clone() };
+    let r = e.search("s", &one).unwrap();
+    assert_eq!(r.stopped, Some(SearchBound::Bytes));
+    assert!(r.scanned_bytes >= 1000 && r.scanned_bytes < 1000 + 40, "{}", r.scanned_bytes);
+    assert_eq!(r.next.len(), 1);
+    let next = r.next[0];
+    assert_eq!((next.partition, next.offset, next.done), (1, r.scanned, false));
+    assert!(r.matches.iter().all(|m| m.partition == 1 && m.offset < next.offset));
+    let rest = e.search("s", &SearchRequest { resume: r.next.clone(), max_bytes: 1 << 30, ..one.clone() }).unwrap();
+    assert_eq!(r.matches.len() + rest.matches.len(), want / 2);
+    assert_eq!(rest.matches.first().map(|m| m.offset), Some(next.offset.div_ceil(7) * 7));
+
+    // Backwards from a cursor: the nearest match below it first.
+    let back = SearchRequest {
+        partition: Some(0),
+        backward: true,
+        max_matches: 2,
+        resume: vec![depot::core::SearchCursor { partition: 0, offset: 100, done: false }],
+        ..base.clone()
+    };
+    let r = e.search("s", &back).unwrap();
+    assert_eq!(r.matches.iter().map(|m| m.offset).collect::<Vec<_>>(), [98, 91]);
+    assert_eq!((r.next[0].offset, r.stopped), (91, Some(SearchBound::Matches)));
+
+    // Header and key criteria, an offset range, and a refused regex.
+    let hdr = SearchRequest {
+        partition: Some(0),
+        header: Some(HeaderMatch::parse("trace=t3").unwrap()),
+        from_offset: Some(100),
+        to_offset: Some(200),
+        ..SearchRequest::default()
+    };
+    let r = e.search("s", &hdr).unwrap();
+    assert_eq!(r.matches.iter().map(|m| m.offset).collect::<Vec<_>>(), (103..200).step_by(10).collect::<Vec<_>>());
+    assert_eq!(r.scanned, 100, "only the range is scanned");
+    let bad = e.search("s", &SearchRequest { regex: Some("(".into()), ..SearchRequest::default() }).unwrap_err();
+    assert!(matches!(bad, EngineError::InvalidArgument(_)), "{bad:?}");
+    assert!(e.search("s", &SearchRequest { partition: Some(2), ..base }).is_err());
 }

@@ -644,6 +644,8 @@ async fn replay_copies_entries_with_origin_headers() {
     let got = b.peek(&dst, PeekRequest { partition: Some(0), from: PeekFrom::Earliest, max: 10 }).await.unwrap();
     assert_eq!(got.iter().map(text).collect::<Vec<_>>(), vec!["b", "c"]);
     assert_eq!(got[0].key, Some(Payload::text("k")));
+    let one = PeekRequest { partition: Some(0), from: PeekFrom::Offset(1), max: 1 };
+    let original = b.peek(&src, one).await.unwrap()[0].timestamp;
     let h: Vec<(&str, String)> = got[0].headers.iter().map(|h| (h.name.as_str(), h.value.display())).collect();
     assert_eq!(
         h,
@@ -651,7 +653,8 @@ async fn replay_copies_entries_with_origin_headers() {
             ("trace", "b".to_string()),
             ("depot.origin.topic", src.clone()),
             ("depot.origin.partition", "0".into()),
-            ("depot.origin.offset", "1".into())
+            ("depot.origin.offset", "1".into()),
+            ("depot.origin.timestamp", original.to_string())
         ]
     );
     let mut con = raw().await;

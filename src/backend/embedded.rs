@@ -240,6 +240,10 @@ impl MessagesApi for Embedded {
             }
         }
     }
+    async fn search(&self, topic: &str, req: SearchRequest) -> BResult<SearchResult> {
+        let topic = topic.to_string();
+        self.run(move |e| Ok(e.search(&topic, &req)?)).await
+    }
 }
 
 #[async_trait]

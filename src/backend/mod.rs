@@ -88,13 +88,17 @@ pub trait TopicsApi {
     async fn delete_topic(&self, name: &str) -> BResult<()>;
 }
 
-/// Messages: publish, peek (read without committing), fetch one partition with long-poll.
+/// Messages: publish, peek (read without committing), fetch one partition with long-poll, search.
 #[async_trait]
 pub trait MessagesApi {
     async fn publish(&self, topic: &str, req: PublishRequest) -> BResult<Vec<Ack>>;
     async fn peek(&self, topic: &str, req: PeekRequest) -> BResult<Vec<Message>>;
     /// Records of one partition from `offset`; with `wait_ms > 0`, waits that long for new ones.
     async fn fetch(&self, topic: &str, partition: u32, offset: u64, max: usize, wait_ms: u64) -> BResult<Vec<Message>>;
+    /// Searches one partition or the whole topic by the engine (key, header, value text or
+    /// regex, offsets, time), bounded by matches, bytes scanned and time; the answer says how far
+    /// it got, so a second call with its cursors continues.
+    async fn search(&self, topic: &str, req: SearchRequest) -> BResult<SearchResult>;
 }
 
 /// Consumer groups: describe, pull as a member, commit, delete.

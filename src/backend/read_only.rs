@@ -41,6 +41,7 @@ pub enum Call {
     Publish,
     Peek,
     Fetch,
+    Search,
     ListGroups,
     DescribeGroup,
     Pull,
@@ -56,7 +57,7 @@ pub enum Call {
 
 impl Call {
     /// Every call, once.
-    pub const ALL: [Call; 19] = [
+    pub const ALL: [Call; 20] = [
         Call::Capabilities,
         Call::ListTopics,
         Call::DescribeTopic,
@@ -65,6 +66,7 @@ impl Call {
         Call::Publish,
         Call::Peek,
         Call::Fetch,
+        Call::Search,
         Call::ListGroups,
         Call::DescribeGroup,
         Call::Pull,
@@ -149,6 +151,10 @@ impl<B: Backend + ?Sized> MessagesApi for ReadOnly<B> {
     async fn fetch(&self, topic: &str, partition: u32, offset: u64, max: usize, wait_ms: u64) -> BResult<Vec<Message>> {
         self.allow(Call::Fetch)?;
         self.inner.fetch(topic, partition, offset, max, wait_ms).await
+    }
+    async fn search(&self, topic: &str, req: SearchRequest) -> BResult<SearchResult> {
+        self.allow(Call::Search)?;
+        self.inner.search(topic, req).await
     }
 }
 

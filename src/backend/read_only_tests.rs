@@ -45,6 +45,9 @@ impl MessagesApi for Recorder {
     async fn fetch(&self, _: &str, _: u32, _: u64, _: usize, _: u64) -> BResult<Vec<Message>> {
         self.got(Call::Fetch)
     }
+    async fn search(&self, _: &str, _: SearchRequest) -> BResult<SearchResult> {
+        self.got(Call::Search)
+    }
 }
 
 #[async_trait]
@@ -147,6 +150,7 @@ async fn invoke(b: &dyn Backend, call: Call) -> BResult<()> {
         }
         Call::Peek => b.peek("t", peek).await.map(drop),
         Call::Fetch => b.fetch("t", 0, 0, 1, 0).await.map(drop),
+        Call::Search => b.search("t", SearchRequest::default()).await.map(drop),
         Call::ListGroups => b.list_groups().await.map(drop),
         Call::DescribeGroup => b.describe_group("g").await.map(drop),
         Call::Pull => b.pull("g", pull).await.map(drop),

@@ -103,6 +103,8 @@ pub enum Verb {
     Publish(PublishArgs),
     /// Read records without committing anything.
     Peek(PeekArgs),
+    /// Search a topic by the engine: key, header, value text or regex, offsets, time; bounded.
+    Search(SearchArgs),
     /// Pull records as a member of a consumer group (commits unless --no-commit).
     Pull(PullArgs),
     /// List consumer groups with their lag.
@@ -238,6 +240,54 @@ pub struct PeekArgs {
     pub max: usize,
 }
 
+/// `depot search`: every criterion given must hold. The search stops after --max matches or
+/// --max-bytes scanned (or --max-time) and says so, with the --resume that continues it.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    pub topic: String,
+    /// One partition (default: every partition, in turn).
+    #[arg(long)]
+    pub partition: Option<u32>,
+    /// The key, exactly.
+    #[arg(long, value_name = "K")]
+    pub key: Option<String>,
+    /// A header: the name exactly, the value containing the text.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub header: Option<String>,
+    /// Text the value contains.
+    #[arg(long, value_name = "TEXT", conflicts_with = "regex")]
+    pub value: Option<String>,
+    /// A regex the value matches.
+    #[arg(long, value_name = "RE")]
+    pub regex: Option<String>,
+    #[arg(long, value_name = "A")]
+    pub from_offset: Option<u64>,
+    /// Stop before this offset (exclusive).
+    #[arg(long, value_name = "B")]
+    pub to_offset: Option<u64>,
+    /// Records at or after this time: RFC 3339, ms since the epoch, or -DURATION ago (-15m).
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub since: Option<String>,
+    /// Records before this time.
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub until: Option<String>,
+    /// From the end towards the start (the newest match first).
+    #[arg(long)]
+    pub backward: bool,
+    /// Continue a search where it stopped: P:OFFSET,... as the last one printed.
+    #[arg(long, value_name = "P:OFFSET,...")]
+    pub resume: Option<String>,
+    /// Stop after this many matches (at most 10000).
+    #[arg(long, value_name = "M", default_value_t = 100)]
+    pub max: usize,
+    /// Stop after scanning this many bytes of keys, values and headers (k, M, G suffixes).
+    #[arg(long, value_name = "S", default_value = "256M")]
+    pub max_bytes: String,
+    /// Stop after this long (at most 60s).
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub max_time: String,
+}
+
 #[derive(Debug, Args)]
 pub struct PullArgs {
     pub topic: String,
@@ -335,6 +385,11 @@ pub enum ExportFormat {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     pub topic: String,
+    /// json: one record per line, as peek --json prints it (import reads it back). csv: a header
+    /// line, then partition,offset,timestamp,key,value,headers; keys and values are text, or
+    /// base64:... for other bytes; the headers column is empty when a record has none, else a JSON
+    /// array of {"name": ..., "value": ...} (a value is a string when it is UTF-8 text, else
+    /// {"base64": "..."}). Fields with a comma, quote or newline are quoted, quotes doubled.
     #[arg(long, value_enum, default_value = "json")]
     pub format: ExportFormat,
     #[arg(long)]

@@ -162,7 +162,7 @@ async fn execute_or_preview(b: &dyn Backend, g: &Global, plan: ResetPlan, execut
             return print_json(&plan);
         }
         print_plan(&plan)?;
-        outln!("dry run: nothing changed. Add --execute to apply.")?;
+        outln!("{}", super::dry_run_end(b, g, "nothing changed", "Add --execute to apply.").await)?;
         return Ok(());
     }
     let rec = b.execute_reset(plan.clone(), force).await.map_err(backend_err)?;

@@ -3,8 +3,8 @@
 //! `console::bench`): `src/main.rs` hands those to them and everything else to [`run`].
 //!
 //! - `topics`: `topics`, `topic create|describe|delete`, and the overview (no verb, no terminal)
-//! - `publish`: `publish`; `read`: `peek`, `pull`, `export`, `import`; `records`: how they print
-//!   records (JSON lines, or a table cut to the terminal's width)
+//! - `publish`: `publish`; `read`: `peek`, `pull`, `export`, `import`; `search`: `search`;
+//!   `records`: how they print records (JSON lines, or a table cut to the terminal's width)
 //! - `groups`: `groups`, `group describe|delete`, `reset`, `undo`; `replay`: `replay`
 //! - `serve`: `serve` (the embedded engine over HTTP)
 //! - [`bench`](mod@bench): `bench run` (one workload on any engines, side by side), `bench engine`,
@@ -31,6 +31,7 @@ mod publish;
 mod read;
 mod records;
 mod replay;
+mod search;
 mod serve;
 mod topics;
 
@@ -39,6 +40,7 @@ use args::{BenchWhat, Global, GroupAction, Verb};
 
 use crate::Launch;
 use crate::backend::open::{Target, open};
+use crate::backend::read_only::Why;
 use crate::backend::{Backend, BackendError};
 use crate::core::table::Table;
 use anyhow::Result;
@@ -78,6 +80,29 @@ pub fn print_list<T: Serialize>(g: &Global, items: &[T], table: fn(&[T]) -> Tabl
         eprintln!("{none}");
     }
     Ok(())
+}
+
+/// Why writes are refused here, if they are: `--read-only`, a read-only context, or a read-only
+/// server (its capabilities say so).
+pub async fn read_only_why(b: &dyn Backend, g: &Global) -> Option<Why> {
+    if g.read_only {
+        return Some(Why::Flag);
+    }
+    if let Ok(Target::Context { context, .. }) = g.target()
+        && context.read_only
+    {
+        return Some(Why::Context(context.name.clone()));
+    }
+    b.capabilities().await.ok().filter(|c| c.read_only).map(|_| Why::Server)
+}
+
+/// The last line of a dry run: `nothing` (what did not happen), then how to apply it, or, when
+/// writes are refused here, that it cannot be applied here and why.
+pub async fn dry_run_end(b: &dyn Backend, g: &Global, nothing: &str, apply: &str) -> String {
+    match read_only_why(b, g).await {
+        None => format!("dry run: {nothing}. {apply}"),
+        Some(why) => format!("dry run: {nothing}. It cannot be applied here: {}.", why.refusal()),
+    }
 }
 
 /// Turns a backend error into a message that says where it came from.
@@ -140,6 +165,7 @@ async fn dispatch(b: &dyn Backend, g: &Global, verb: Verb) -> Result<()> {
         Verb::Publish(a) => publish::run(b, g, a).await,
         Verb::Peek(a) => read::peek(b, g, a).await,
         Verb::Pull(a) => read::pull(b, g, a).await,
+        Verb::Search(a) => search::run(b, g, a).await,
         Verb::Export(a) => read::export(b, a).await,
         Verb::Import(a) => read::import(b, g, a).await,
         Verb::Groups => groups::list(b, g).await,

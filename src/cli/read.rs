@@ -96,6 +96,13 @@ fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
+/// The CSV export's `headers` column: empty when there are none, else the headers as the JSON
+/// export writes them, a JSON array of `{"name": ..., "value": ...}` (a value is a string when it
+/// is UTF-8 text, else `{"base64": "..."}`).
+fn csv_headers(headers: &[Header]) -> Result<String> {
+    if headers.is_empty() { Ok(String::new()) } else { Ok(serde_json::to_string(headers)?) }
+}
+
 pub async fn export(b: &dyn Backend, a: ExportArgs) -> Result<()> {
     let info = b.describe_topic(&a.topic).await.map_err(backend_err)?;
     let parts: Vec<u32> = match a.partition {
@@ -108,7 +115,7 @@ pub async fn export(b: &dyn Backend, a: ExportArgs) -> Result<()> {
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if matches!(a.format, ExportFormat::Csv) {
-        writeln!(out, "partition,offset,timestamp,key,value")?;
+        writeln!(out, "partition,offset,timestamp,key,value,headers")?;
     }
     for p in parts {
         let pi = &info.partitions[p as usize];
@@ -122,12 +129,13 @@ pub async fn export(b: &dyn Backend, a: ExportArgs) -> Result<()> {
                     ExportFormat::Json => writeln!(out, "{}", serde_json::to_string(m)?)?,
                     ExportFormat::Csv => writeln!(
                         out,
-                        "{},{},{},{},{}",
+                        "{},{},{},{},{},{}",
                         m.partition,
                         m.offset,
                         m.timestamp,
                         csv_field(&m.key.as_ref().map(|k| k.display()).unwrap_or_default()),
-                        csv_field(&m.value.display())
+                        csv_field(&m.value.display()),
+                        csv_field(&csv_headers(&m.headers)?)
                     )?,
                 }
             }

@@ -28,7 +28,7 @@ pub async fn run(b: &dyn Backend, g: &Global, a: ReplayArgs) -> Result<()> {
             t.row(vec![r.partition.to_string(), r.from.to_string(), r.to.to_string(), r.count.to_string()]);
         }
         outln!("{}", t.render())?;
-        outln!("dry run: nothing copied. Add --execute to replay.")?;
+        outln!("{}", super::dry_run_end(b, g, "nothing copied", "Add --execute to replay.").await)?;
         return Ok(());
     }
     let res = b.execute_replay(plan).await.map_err(backend_err)?;

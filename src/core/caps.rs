@@ -21,6 +21,9 @@ pub struct Capabilities {
     pub reset_modes: Vec<ResetMode>,
     pub undo: bool,
     pub replay: bool,
+    /// Search by the engine (`MessagesApi::search`); every engine scans with its own reads.
+    #[serde(default)]
+    pub search: bool,
     pub idempotent_producers: bool,
     pub redeliveries: bool,
     /// Sizes in bytes are real (not estimated or missing).
@@ -45,6 +48,7 @@ impl Capabilities {
             reset_modes: ResetMode::ALL.to_vec(),
             undo: true,
             replay: true,
+            search: true,
             idempotent_producers: true,
             redeliveries: true,
             sizes: true,

@@ -86,6 +86,23 @@ pub fn opt(o: Option<u64>) -> String {
     o.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
 }
 
+/// "1048576", "64k", "64KiB", "256MB", "1g": a size in bytes (units are powers of 1024).
+pub fn parse_bytes(s: &str) -> Result<u64, super::Invalid> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(super::Invalid(format!("{s:?} is not a size: give bytes, or a number with k, M, G or T"))),
+    };
+    let n: u64 = digits.parse().map_err(|_| super::Invalid(format!("{s:?} is not a size: it needs a number")))?;
+    n.checked_mul(1u64 << shift).ok_or_else(|| super::Invalid(format!("{s:?} is too large a size")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +121,17 @@ mod tests {
         let p = preview(&"\u{e9}".repeat(100), 20);
         assert_eq!(p.chars().count(), 20, "{p}");
         assert!(p.starts_with('\u{e9}'), "{p}");
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_bytes("1048576"), Ok(1 << 20));
+        assert_eq!(parse_bytes("64k"), Ok(64 << 10));
+        assert_eq!(parse_bytes("256MiB"), Ok(256 << 20));
+        assert_eq!(parse_bytes("2 GB"), Ok(2 << 30));
+        assert!(parse_bytes("12 parsecs").is_err());
+        assert!(parse_bytes("k").is_err());
+        assert!(parse_bytes("99999999999T").is_err());
     }
 
     #[test]

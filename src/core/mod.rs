@@ -9,6 +9,8 @@
 //! - [`reset`]: `ResetMode` (kafka-consumer-groups' words), `ResetSpec`, plans and records, and
 //!   the two-phase target computation every backend uses
 //! - [`replay`]: ranges, plans, results and the `depot.origin.*` header names
+//! - [`search`]: searching a topic by its engine: requests, bounds, cursors, and the one `Scan`
+//!   every backend drives with its own reads
 //! - [`caps`]: `Capabilities`, what an engine can do
 //! - [`names`]: the topic and group name rule
 //! - [`time`]: RFC 3339 and `-15m` parsing, durations, and a formatter for every `i64` of ms
@@ -23,6 +25,7 @@ pub mod message;
 pub mod names;
 pub mod replay;
 pub mod reset;
+pub mod search;
 pub mod table;
 pub mod time;
 pub mod topic;
@@ -36,4 +39,5 @@ pub use message::{
 };
 pub use replay::{ReplayPlan, ReplayRange, ReplayRequest, ReplayResult, ReplayRow};
 pub use reset::{ResetMode, ResetPlan, ResetRecord, ResetRequest, ResetRow, ResetSpec};
+pub use search::{HeaderMatch, SearchBound, SearchCursor, SearchRequest, SearchResult};
 pub use topic::{PartitionInfo, TopicConfig, TopicInfo};

@@ -10,6 +10,19 @@ pub const ORIGIN_PREFIX: &str = "depot.origin.";
 pub const ORIGIN_TOPIC: &str = "depot.origin.topic";
 pub const ORIGIN_PARTITION: &str = "depot.origin.partition";
 pub const ORIGIN_OFFSET: &str = "depot.origin.offset";
+/// The original record's timestamp, in milliseconds since the epoch (decimal text).
+pub const ORIGIN_TIMESTAMP: &str = "depot.origin.timestamp";
+
+/// The origin headers of a copy of `source/partition@offset` written at `timestamp` (ms), as
+/// (name, text value) in this order; every engine's replay adds exactly these.
+pub fn origin(source: &str, partition: u32, offset: u64, timestamp: i64) -> [(&'static str, String); 4] {
+    [
+        (ORIGIN_TOPIC, source.to_string()),
+        (ORIGIN_PARTITION, partition.to_string()),
+        (ORIGIN_OFFSET, offset.to_string()),
+        (ORIGIN_TIMESTAMP, timestamp.to_string()),
+    ]
+}
 
 /// What to replay, per partition.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,7 +96,14 @@ mod tests {
         assert_eq!(ORIGIN_TOPIC, "depot.origin.topic");
         assert_eq!(ORIGIN_PARTITION, "depot.origin.partition");
         assert_eq!(ORIGIN_OFFSET, "depot.origin.offset");
-        assert!([ORIGIN_TOPIC, ORIGIN_PARTITION, ORIGIN_OFFSET].iter().all(|h| h.starts_with(ORIGIN_PREFIX)));
+        assert_eq!(ORIGIN_TIMESTAMP, "depot.origin.timestamp");
+        assert!(
+            [ORIGIN_TOPIC, ORIGIN_PARTITION, ORIGIN_OFFSET, ORIGIN_TIMESTAMP]
+                .iter()
+                .all(|h| h.starts_with(ORIGIN_PREFIX))
+        );
+        let o = origin("orders", 2, 41, -5);
+        assert_eq!(o.map(|(_, v)| v), ["orders", "2", "41", "-5"].map(String::from));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`topics`]: create / delete / list / describe topics, the key partitioner, retention
 //! - [`produce`]: append (idempotent with producer id + sequence), publish, producer ids
 //! - [`fetch`]: fetch, long-poll fetch, offset for a time, the partition log for async waits
+//! - [`search`]: a bounded search of a topic in the read path (core's `Scan` over the logs)
 //! - [`groups`]: join, heartbeat, leave, session expiry, describe / list / delete groups, lag
 //! - [`consume`]: poll, long-poll, commits (only forward), commit delivered, seek to committed
 //! - [`resets`]: plan, execute (journaled), undo and history of offset resets
@@ -70,6 +71,7 @@ pub mod recovery;
 pub mod replay;
 pub mod resets;
 pub mod sealed;
+pub mod search;
 pub mod segment;
 pub mod storage;
 pub mod sync;

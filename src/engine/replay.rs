@@ -5,7 +5,7 @@ use super::engine::Engine;
 use super::error::{EngineError, Result};
 use super::record::NewRecord;
 use super::topic::Topic;
-use crate::core::replay::{ORIGIN_OFFSET, ORIGIN_PARTITION, ORIGIN_TOPIC};
+use crate::core::replay::origin;
 use crate::core::{ReplayPlan, ReplayRange, ReplayResult, ReplayRow};
 use bytes::Bytes;
 use std::collections::BTreeMap;
@@ -89,9 +89,10 @@ impl Engine {
                         }
                     };
                     let mut headers = r.headers.clone();
-                    headers.push((ORIGIN_TOPIC.into(), Bytes::from(plan.source.clone())));
-                    headers.push((ORIGIN_PARTITION.into(), Bytes::from(row.partition.to_string())));
-                    headers.push((ORIGIN_OFFSET.into(), Bytes::from(r.offset.to_string())));
+                    headers.extend(
+                        origin(&plan.source, row.partition, r.offset, r.timestamp)
+                            .map(|(name, v)| (name.to_string(), Bytes::from(v))),
+                    );
                     by_part.entry(p).or_default().push(NewRecord {
                         key: r.key.clone(),
                         value: r.value.clone(),

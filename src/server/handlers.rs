@@ -171,6 +171,18 @@ pub(super) async fn fetch(
     ok(wire::Messages { messages })
 }
 
+/// `POST /v1/topics/{topic}/search`: the request's numbers are checked by
+/// [`SearchRequest::compile`] (the backend checks them again); a search stops with the server.
+pub(super) async fn search(
+    State(s): State<AppState>,
+    stopping: Option<Extension<Stopping>>,
+    ApiPath(TopicName(topic)): ApiPath<TopicName>,
+    ApiJson(req): ApiJson<SearchRequest>,
+) -> ApiResult<SearchResult> {
+    req.compile().map_err(BackendError::from)?;
+    ok(unless_stopping(stopping, s.backend.search(&topic, req)).await?)
+}
+
 pub(super) async fn list_groups(State(s): State<AppState>) -> ApiResult<Vec<GroupInfo>> {
     ok(s.backend.list_groups().await?)
 }

@@ -83,6 +83,7 @@ pub const ROUTES: &[(&str, &str, Option<Call>)] = &[
     ("GET", "/v1/topics/{topic}/records", Some(Call::Peek)),
     ("POST", "/v1/topics/{topic}/records", Some(Call::Publish)),
     ("GET", "/v1/topics/{topic}/partitions/{partition}/records", Some(Call::Fetch)),
+    ("POST", "/v1/topics/{topic}/search", Some(Call::Search)),
     ("GET", "/v1/groups", Some(Call::ListGroups)),
     ("GET", "/v1/groups/{group}", Some(Call::DescribeGroup)),
     ("DELETE", "/v1/groups/{group}", Some(Call::DeleteGroup)),
@@ -118,6 +119,7 @@ pub fn router(backend: Arc<dyn Backend>, opts: ServeOptions) -> Router {
         .route("/v1/topics/{topic}", get(describe_topic).delete(delete_topic))
         .route("/v1/topics/{topic}/records", get(peek).post(publish))
         .route("/v1/topics/{topic}/partitions/{partition}/records", get(fetch))
+        .route("/v1/topics/{topic}/search", post(search))
         .route("/v1/groups", get(list_groups))
         .route("/v1/groups/{group}", get(describe_group).delete(delete_group))
         .route("/v1/groups/{group}/pull", post(pull))

@@ -87,6 +87,27 @@ fn schemas() -> Value {
         "ReplayRequest": {"type": "object", "required": ["source", "range"], "additionalProperties": false, "properties": {
             "source": {"type": "string"}, "partitions": {"type": "array", "items": {"type": "integer"}},
             "range": {"$ref": "#/components/schemas/ReplayRange"}, "target": {"type": "string"}}},
+        "SearchRequest": {"type": "object", "additionalProperties": false,
+            "description": "every criterion given must hold; bounded by max_matches, max_bytes and max_ms",
+            "properties": {
+            "partition": {"type": "integer", "minimum": 0, "description": "one partition (default: every partition)"},
+            "key": {"type": "string", "description": "the key, exactly"},
+            "header": {"type": "object", "required": ["name", "value"], "additionalProperties": false,
+                "description": "a header with this name whose value contains this text",
+                "properties": {"name": {"type": "string", "minLength": 1}, "value": {"type": "string"}}},
+            "value": {"type": "string", "description": "text the value contains"},
+            "regex": {"type": "string", "description": "a regex the value matches (instead of value); compiled with a 1 MiB size limit"},
+            "from_offset": {"type": "integer", "minimum": 0},
+            "to_offset": {"type": "integer", "minimum": 0, "description": "exclusive"},
+            "since_ms": {"type": "integer", "description": "ms since the epoch, inclusive"},
+            "until_ms": {"type": "integer", "description": "ms since the epoch, exclusive"},
+            "backward": {"type": "boolean", "default": false, "description": "from the end of the range (or the cursors) towards its start"},
+            "resume": {"type": "array", "description": "a previous answer's next: where to continue, per partition",
+                "items": {"type": "object", "required": ["partition", "offset"],
+                    "properties": {"partition": {"type": "integer"}, "offset": {"type": "integer"}, "done": {"type": "boolean"}}}},
+            "max_matches": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0, "description": "0: 100"},
+            "max_bytes": {"type": "integer", "minimum": 0, "maximum": crate::core::search::MAX_BYTES, "default": 0, "description": "bytes of keys, values and headers to scan; 0: 256 MiB"},
+            "max_ms": {"type": "integer", "minimum": 0, "maximum": 60000, "default": 0, "description": "0: 5000"}}},
         "ExecuteReplay": {"type": "object", "required": ["plan"], "additionalProperties": false, "properties": {
             "plan": {"type": "object", "description": "a plan exactly as returned by replays/plan"}}}
     })
@@ -160,6 +181,9 @@ pub fn document() -> Value {
                     query_param("max", "integer", "1..10000, default 100"),
                     query_param("wait_ms", "integer", "0..60000, default 0"),
                 ], None, "200")
+            },
+            "/v1/topics/{topic}/search": {
+                "post": op("Search the topic by the engine; the answer has the matches, how far the scan got per partition (next), bytes scanned, and the bound that stopped it (stopped)", vec![topic()], Some("SearchRequest"), "200")
             },
             "/v1/groups": {"get": op("List consumer groups with lag", vec![], None, "200")},
             "/v1/groups/{group}": {

@@ -317,6 +317,72 @@ pub async fn replay_copies_with_origin_headers(b: &dyn Backend) {
     let origin: Vec<_> = got[0].headers.iter().map(|h| (h.name.as_str(), h.value.display())).collect();
     assert!(origin.contains(&("depot.origin.topic", src.clone())), "{origin:?}");
     assert!(origin.contains(&("depot.origin.offset", acks[1].offset.to_string())), "{origin:?}");
+    let original =
+        b.peek(&src, PeekRequest { partition: Some(0), from: PeekFrom::Offset(acks[1].offset), max: 1 }).await.unwrap();
+    assert!(origin.contains(&("depot.origin.timestamp", original[0].timestamp.to_string())), "{origin:?}");
+}
+
+/// Search finds the same records on every engine (or is refused as Unsupported where declared),
+/// stops at its match bound, and continues from its cursors.
+pub async fn search_finds_the_same_records_and_continues(b: &dyn Backend) {
+    let n = Names::new();
+    let c = b.capabilities().await.unwrap();
+    let t = n.t("search");
+    b.create_topic(&t, TopicConfig::with_partitions(1)).await.unwrap();
+    let records: Vec<OutRecord> = (0..40)
+        .map(|i| OutRecord {
+            key: Some(Payload::text(&format!("k{}", i % 4))),
+            value: Payload::text(&if i % 5 == 0 { format!("order {i} failed") } else { format!("order {i} ok") }),
+            headers: if c.headers {
+                vec![Header { name: "tenant".into(), value: Payload::text(if i % 2 == 0 { "acme" } else { "globex" }) }]
+            } else {
+                Vec::new()
+            },
+            partition: None,
+        })
+        .collect();
+    let acks = b.publish(&t, PublishRequest { records, producer: None }).await.unwrap();
+    let first = acks[0].offset;
+    let req = SearchRequest { value: Some("failed".into()), ..SearchRequest::default() };
+    let r = b.search(&t, req.clone()).await;
+    if !c.search {
+        assert!(matches!(r, Err(BackendError::Unsupported(_))), "{r:?}");
+        return;
+    }
+    let r = r.unwrap();
+    let rel = |r: &SearchResult| r.matches.iter().map(|m| m.offset - first).collect::<Vec<_>>();
+    assert_eq!(rel(&r), [0, 5, 10, 15, 20, 25, 30, 35]);
+    assert_eq!((r.scanned, r.stopped), (40, None));
+    assert_eq!(text(&r.matches[1]), "order 5 failed");
+
+    let by_key = SearchRequest { key: Some("k2".into()), regex: Some("^order [0-9]*0 ".into()), ..Default::default() };
+    assert_eq!(rel(&b.search(&t, by_key).await.unwrap()), [10, 30]);
+    if c.headers {
+        let hdr = SearchRequest { header: Some(HeaderMatch::parse("tenant=glob").unwrap()), ..req.clone() };
+        assert_eq!(rel(&b.search(&t, hdr).await.unwrap()), [5, 15, 25, 35]);
+    }
+    let ranged = SearchRequest { from_offset: Some(first + 6), to_offset: Some(first + 21), ..req.clone() };
+    let r = b.search(&t, ranged).await.unwrap();
+    assert_eq!((rel(&r), r.scanned), (vec![10, 15, 20], 15));
+
+    // Bounded by matches: says so, and the cursors continue it without a gap or a repeat.
+    let r = b.search(&t, SearchRequest { max_matches: 3, ..req.clone() }).await.unwrap();
+    assert_eq!((rel(&r), r.stopped), (vec![0, 5, 10], Some(SearchBound::Matches)));
+    assert_eq!(r.next[0].offset, first + 11);
+    let rest = b.search(&t, SearchRequest { resume: r.next, ..req.clone() }).await.unwrap();
+    assert_eq!((rel(&rest), rest.stopped), (vec![15, 20, 25, 30, 35], None));
+    // Backwards from offset 25: the nearest first.
+    let back = SearchRequest {
+        backward: true,
+        max_matches: 2,
+        resume: vec![SearchCursor { partition: 0, offset: first + 25, done: false }],
+        ..req.clone()
+    };
+    assert_eq!(rel(&b.search(&t, back).await.unwrap()), [20, 15]);
+    let e = b.search(&t, SearchRequest { regex: Some("(".into()), ..Default::default() }).await.unwrap_err();
+    assert!(matches!(e, BackendError::BadRequest(_)), "{e:?}");
+    let e = b.search(&n.t("missing"), req).await.unwrap_err();
+    assert!(matches!(e, BackendError::NotFound(_)), "{e:?}");
 }
 
 pub async fn idempotent_producer_retries_are_not_duplicated(b: &dyn Backend) {
@@ -389,6 +455,7 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, pulls_take_from_every_partition);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, resets_plan_execute_and_undo);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, replay_copies_with_origin_headers);
+        $crate::conformance_suite!(@one [$(#[$attr])*] $make, search_finds_the_same_records_and_continues);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, idempotent_producer_retries_are_not_duplicated);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, errors_are_typed_and_say_what_to_do);
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

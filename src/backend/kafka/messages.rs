@@ -7,7 +7,7 @@ use super::conn::{READ_TIMEOUT, create, kerr, reader_config};
 use super::topics::{offsets_for_time, topic_partitions, watermarks};
 use crate::backend::support::{self, Start};
 use crate::backend::{BResult, BackendError, MessagesApi};
-use crate::core::{Ack, Message, OutRecord, PeekFrom, PeekRequest, PublishRequest};
+use crate::core::{Ack, Message, OutRecord, PeekFrom, PeekRequest, PublishRequest, SearchRequest, SearchResult};
 use async_trait::async_trait;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -287,5 +287,8 @@ impl MessagesApi for Kafka {
             Ok(out)
         })
         .await
+    }
+    async fn search(&self, topic: &str, req: SearchRequest) -> BResult<SearchResult> {
+        support::search::scan(self, topic, req, "").await
     }
 }

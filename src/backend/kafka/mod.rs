@@ -222,6 +222,8 @@ fn capabilities() -> Capabilities {
         // depot keeps no journal of the resets it makes on Kafka.
         undo: false,
         replay: true,
+        // Search is scanned with ordinary fetches from the search's offsets.
+        search: true,
         // Kafka's idempotence belongs to one producer session, not to a request.
         idempotent_producers: false,
         // Kafka does not count redeliveries.

@@ -100,7 +100,7 @@ impl ReplayApi for Kafka {
                             Some(row.partition % target_parts.max(1))
                         };
                         let mut headers = m.headers;
-                        headers.extend(support::origin_headers(&plan.source, row.partition, m.offset));
+                        headers.extend(support::origin_headers(&plan.source, row.partition, m.offset, m.timestamp));
                         (partition, OutRecord { key: m.key, value: m.value, headers, partition })
                     })
                     .collect();

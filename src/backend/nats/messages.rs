@@ -9,7 +9,7 @@ use super::topics::publish_subject;
 use crate::backend::support::{self, Start};
 use crate::backend::{BResult, BackendError, MessagesApi};
 use crate::core::time::fmt_ms;
-use crate::core::{Ack, Message, PeekRequest, PublishRequest};
+use crate::core::{Ack, Message, PeekRequest, PublishRequest, SearchRequest, SearchResult};
 use async_nats::jetstream::{self, stream};
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -214,5 +214,8 @@ impl MessagesApi for Nats {
         let seq = first.info().map(|i| i.stream_sequence).unwrap_or(offset);
         let end = offsets(&self.stream_info(topic).await?.state).1;
         self.read_range(topic, seq, end, max).await
+    }
+    async fn search(&self, topic: &str, req: SearchRequest) -> BResult<SearchResult> {
+        support::search::scan(self, topic, req, ONE_PARTITION).await
     }
 }

@@ -205,6 +205,8 @@ fn capabilities() -> Capabilities {
         // JetStream keeps no history of consumer resets.
         undo: false,
         replay: true,
+        // Search is scanned with ordinary reads of the stream by sequence.
+        search: true,
         // Nats-Msg-Id within the stream's duplicate window.
         idempotent_producers: true,
         redeliveries: true,

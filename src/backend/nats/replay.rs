@@ -52,7 +52,7 @@ impl ReplayApi for Nats {
                         .filter(|h| !h.name.to_ascii_lowercase().starts_with("nats-"))
                         .cloned()
                         .collect();
-                    headers.extend(support::origin_headers(&plan.source, 0, m.offset));
+                    headers.extend(support::origin_headers(&plan.source, 0, m.offset, m.timestamp));
                     let rec = OutRecord { key: m.key.clone(), value: m.value.clone(), headers, partition: None };
                     let mut out = jetstream::message::PublishMessage::build().payload(m.value.0.clone());
                     if let Some(h) = record_headers(&rec, &[])? {

@@ -7,7 +7,7 @@ use super::codec::{Entry, Sid, Snap, to_fields, to_message, vsid, xadd, xread_en
 use super::walk::Bound;
 use crate::backend::support::{self, Start};
 use crate::backend::{BResult, BackendError, MessagesApi};
-use crate::core::{Ack, Message, PeekFrom, PeekRequest, PublishRequest};
+use crate::core::{Ack, Message, PeekFrom, PeekRequest, PublishRequest, SearchRequest, SearchResult};
 use ::redis::Value;
 use async_trait::async_trait;
 use std::time::Duration;
@@ -119,5 +119,8 @@ impl MessagesApi for RedisStreams {
         }
         let entries = self.wait_for(topic, s.last_generated, max, support::clamp_wait(wait_ms)).await?;
         Ok(entries.iter().enumerate().map(|(i, e)| to_message(topic, end + i as u64, e)).collect())
+    }
+    async fn search(&self, topic: &str, req: SearchRequest) -> BResult<SearchResult> {
+        support::search::scan(self, topic, req, ONE_PARTITION).await
     }
 }

@@ -199,6 +199,8 @@ fn capabilities() -> Capabilities {
         // Resets are journaled in Redis (depot:reset-journal:<group>).
         undo: true,
         replay: true,
+        // Search is scanned with XRANGE reads of the stream.
+        search: true,
         idempotent_producers: false,
         redeliveries: true,
         // MEMORY USAGE is a sampled estimate of the key's memory, not the bytes of its records.

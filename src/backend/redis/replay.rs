@@ -55,7 +55,11 @@ impl ReplayApi for RedisStreams {
                 p.ignore_errors();
                 for (i, e) in page.iter().enumerate() {
                     let mut fields = e.fields.clone().unwrap_or_default();
-                    fields.extend(support::origin_headers(src, 0, at + i as u64).iter().map(header_field));
+                    fields.extend(
+                        support::origin_headers(src, 0, at + i as u64, i64::try_from(e.id.ms).unwrap_or(i64::MAX))
+                            .iter()
+                            .map(header_field),
+                    );
                     p.add_command(xadd(&plan.target, &fields));
                 }
                 for r in self.run("replaying", &p).await? {

@@ -6,11 +6,13 @@
 //! - [`reads`]: where a peek starts, merging peeked partitions, the offsets that commit a pull
 //! - [`plans`]: "changed since the plan", undo rows clamped to the log, replay rows, origin headers
 //! - [`rates`]: records per second from two samples of a counter
+//! - [`search`]: search by scanning with a backend's own reads (engines without a search)
 
 pub mod checks;
 pub mod plans;
 pub mod rates;
 pub mod reads;
+pub mod search;
 
 pub use checks::*;
 pub use plans::*;

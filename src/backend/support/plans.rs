@@ -3,7 +3,7 @@
 //! rows clamped to the log, and the `depot.origin.*` headers a replayed copy carries.
 
 use crate::backend::{BResult, BackendError};
-use crate::core::replay::{ORIGIN_OFFSET, ORIGIN_PARTITION, ORIGIN_TOPIC};
+use crate::core::replay::origin;
 use crate::core::{Header, Payload, ReplayPlan, ReplayRange, ReplayRow, ResetRow};
 
 fn show(o: Option<u64>) -> String {
@@ -53,18 +53,16 @@ pub fn replay_plan(source: String, target: String, range: ReplayRange, rows: Vec
     ReplayPlan { source, target, range, rows, total }
 }
 
-/// The headers that say where a replayed copy came from.
-pub fn origin_headers(source: &str, partition: u32, offset: u64) -> [Header; 3] {
-    [
-        Header { name: ORIGIN_TOPIC.into(), value: Payload::text(source) },
-        Header { name: ORIGIN_PARTITION.into(), value: Payload::text(&partition.to_string()) },
-        Header { name: ORIGIN_OFFSET.into(), value: Payload::text(&offset.to_string()) },
-    ]
+/// The headers that say where a replayed copy came from: the original's topic, partition,
+/// offset and timestamp (`core::replay::origin`).
+pub fn origin_headers(source: &str, partition: u32, offset: u64, timestamp: i64) -> [Header; 4] {
+    origin(source, partition, offset, timestamp).map(|(name, v)| Header { name: name.into(), value: Payload::text(&v) })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::replay::{ORIGIN_OFFSET, ORIGIN_PARTITION, ORIGIN_TIMESTAMP, ORIGIN_TOPIC};
 
     #[test]
     fn a_plan_holds_only_while_its_offsets_do() {
@@ -109,8 +107,16 @@ mod tests {
 
     #[test]
     fn origin_headers_name_topic_partition_and_offset() {
-        let h = origin_headers("orders", 2, 41);
+        let h = origin_headers("orders", 2, 41, 1_700_000_000_123);
         let got: Vec<(&str, &str)> = h.iter().map(|h| (h.name.as_str(), h.value.as_text().unwrap_or(""))).collect();
-        assert_eq!(got, [(ORIGIN_TOPIC, "orders"), (ORIGIN_PARTITION, "2"), (ORIGIN_OFFSET, "41")]);
+        assert_eq!(
+            got,
+            [
+                (ORIGIN_TOPIC, "orders"),
+                (ORIGIN_PARTITION, "2"),
+                (ORIGIN_OFFSET, "41"),
+                (ORIGIN_TIMESTAMP, "1700000000123")
+            ]
+        );
     }
 }

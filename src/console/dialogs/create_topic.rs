@@ -69,6 +69,8 @@ fn submit(s: &mut State, f: &Form<CreateTopicField>) -> Result<Vec<Effect>, Stri
             working: format!("creating topic {name}…"),
             effect: Effect::CreateTopic { name, config },
             danger: false,
+            typed: None,
+            input: String::new(),
         },
     );
     Ok(Vec::new())

@@ -1,4 +1,5 @@
-//! Delete a topic: a confirmation in the danger colour; once deleted, the views of it close.
+//! Delete a topic: a confirmation in the danger colour that runs only once the topic's name is
+//! typed; once deleted, the views of it close.
 
 use super::confirm::{self, Confirm};
 use super::working;
@@ -18,8 +19,10 @@ pub fn open(s: &mut State) -> Vec<Effect> {
             title: "Delete topic".into(),
             text: format!("Delete topic {t} and all its records? This cannot be undone."),
             working: format!("deleting topic {t}…"),
-            effect: Effect::DeleteTopic(t),
+            effect: Effect::DeleteTopic(t.clone()),
             danger: true,
+            typed: Some(t),
+            input: String::new(),
         },
     );
     Vec::new()

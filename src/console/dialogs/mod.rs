@@ -32,7 +32,8 @@ use ratatui::layout::Rect;
 pub enum Dialog {
     Publish(publish::Publish),
     CreateTopic(Form<create_topic::CreateTopicField>),
-    Confirm(confirm::Confirm),
+    /// Boxed: it carries the effect it runs and what has been typed.
+    Confirm(Box<confirm::Confirm>),
     Reset(reset::Reset),
     ResetPreview(reset::Preview),
     Replay(replay::Replay),
@@ -50,7 +51,7 @@ pub fn key(s: &mut State, d: Dialog, k: KeyEvent) -> Vec<Effect> {
     match d {
         Dialog::Publish(d) => publish::key(s, d, k),
         Dialog::CreateTopic(form) => create_topic::key(s, form, k),
-        Dialog::Confirm(c) => confirm::key(s, c, k),
+        Dialog::Confirm(c) => confirm::key(s, *c, k),
         Dialog::Reset(d) => reset::key(s, d, k),
         Dialog::ResetPreview(p) => reset::preview_key(s, p, k),
         Dialog::Replay(d) => replay::key(s, d, k),

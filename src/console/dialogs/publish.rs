@@ -106,6 +106,8 @@ fn submit(s: &mut State, topic: &str, f: &Form<PublishField>) -> Result<Vec<Effe
             text: format!("Publish {what} to {topic}?"),
             effect,
             danger: false,
+            typed: None,
+            input: String::new(),
             working: doing,
         },
     );

@@ -115,11 +115,17 @@ pub fn planned(s: &mut State, r: BResult<ResetPlan>) -> Vec<Effect> {
 /// Enter executes (unless live members refuse it), f toggles force, esc cancels.
 pub fn preview_key(s: &mut State, p: Preview, k: KeyEvent) -> Vec<Effect> {
     let reopen = |s: &mut State, p: Preview| s.overlay = Some(Overlay::Dialog(Dialog::ResetPreview(p)));
+    let enter_runs = enter_executes(s, &p);
     match k.code {
         KeyCode::Enter | KeyCode::Char('y') => {
             if !p.plan.live_members.is_empty() && !p.force {
                 reopen(s, p);
                 s.ui.say(Level::Warn, "the group has live members: press f to force, or stop them first");
+                return Vec::new();
+            }
+            if k.code == KeyCode::Enter && !enter_runs {
+                reopen(s, p);
+                s.ui.say(Level::Warn, "enter alone does not run this reset: press y to execute it, esc to cancel");
                 return Vec::new();
             }
             working::show(s, "resetting…");
@@ -138,6 +144,12 @@ pub fn preview_key(s: &mut State, p: Preview, k: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// Whether enter alone executes the plan: only when nothing is forced under live members and the
+/// engine journals resets (u undoes it); otherwise only y does.
+fn enter_executes(s: &State, p: &Preview) -> bool {
+    p.plan.live_members.is_empty() && s.data.caps.undo
 }
 
 /// The reset (or undo) ran: what it did, and how to undo it.
@@ -214,8 +226,12 @@ pub fn draw_preview(f: &mut Frame, area: Rect, s: &State, p: &Preview) {
         lines.push(Line::from(Span::styled("nothing has changed yet: this is the plan", t.style(t.muted))));
     }
     // While it would be refused, enter is not offered: f is what moves it on.
-    let mut keys = if plan.live_members.is_empty() || force {
+    let mut keys = if enter_executes(s, p) {
         key_hint(s, "enter", t.danger, "execute (journaled; u undoes)   ").to_vec()
+    } else if force {
+        key_hint(s, "y", t.danger, "execute under the live members   ").to_vec()
+    } else if plan.live_members.is_empty() {
+        key_hint(s, "y", t.danger, "execute (this engine cannot undo it)   ").to_vec()
     } else {
         Vec::new()
     };

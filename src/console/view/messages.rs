@@ -137,4 +137,11 @@ mod tests {
         assert!(hex.starts_with("0000  ff 41"), "{hex}");
         assert!(hex.trim_end().ends_with(".A"), "{hex}");
     }
+
+    #[test]
+    fn json_keeps_the_record_s_key_order() {
+        let (v, _) = render_value(&Payload::text(r#"{"zeta":1,"alpha":{"y":2,"b":3},"mid":[{"q":1,"a":2}]}"#));
+        let keys: Vec<&str> = v.lines().filter_map(|l| l.trim().split('"').nth(1)).collect();
+        assert_eq!(keys, ["zeta", "alpha", "y", "b", "mid", "q", "a"], "{v}");
+    }
 }
