@@ -200,7 +200,7 @@ impl MessagesApi for Remote {
         // The server stops by the request's time bound; this waits a little longer than that.
         let budget = if req.max_ms == 0 { search::DEFAULT_MS } else { req.max_ms.min(search::MAX_MS) };
         let timeout = REQUEST_TIMEOUT + Duration::from_millis(budget);
-        self.call(Method::POST, &format!("/v1/topics/{topic}/search"), &[], Some(&req), timeout).await
+        self.call(Method::POST, &["v1", "topics", self::topic(topic)?, "search"], &[], Some(&req), timeout).await
     }
 }
 
