@@ -206,6 +206,13 @@ fn one_shot_pulls_are_consumption_not_nobody_consuming() {
             group_of("starved", 0, &[(Some(c), lag), (Some(c), lag), (Some(100), 30)]),
         ];
         refresh(&mut s, i as i64, gs);
+        if i == 0 {
+            // One sample, no members, nothing moved yet: too soon to say nobody consumes.
+            open_group(&mut s, "scripted");
+            let screen = render_to_string(&s, 120, 40);
+            assert!(!screen.contains("nobody is consuming") && !screen.contains("not clearing"), "{screen}");
+            assert!(screen.contains("orders/0 not enough samples yet (1 of 3)"), "{screen}");
+        }
     }
     for p in 0..3 {
         assert_ne!(judged(&s, "scripted", p).verdict, Verdict::Stop, "partition {p} moves: it is consumed");

@@ -7,6 +7,7 @@ mod console_fixtures;
 use console_fixtures::*;
 use crossterm::event::KeyCode;
 use depot::backend::BackendError;
+use depot::console::dialogs::Dialog;
 use depot::console::effect::Effect;
 use depot::console::layout;
 use depot::console::msg::Loaded;
@@ -151,4 +152,30 @@ fn a_long_error_wraps_and_is_never_cut_off() {
     let with = layout::body_rows(&s);
     s.ui.status = None;
     assert_eq!(layout::body_rows(&s), with + 3, "four status rows at 80 columns, one without");
+}
+
+#[test]
+fn a_long_error_in_a_form_wraps_inside_the_dialog() {
+    let mut s = orders_0();
+    press(&mut s, KeyCode::Char('J'));
+    typ(&mut s, "yesterday-at-noon-please-or-maybe-the-day-before");
+    assert!(press_ev(&mut s, ctrl('s')).is_empty(), "not a time: nothing loads");
+    let error = match &s.overlay {
+        Some(Overlay::Dialog(Dialog::Jump(form))) => form.error.clone().unwrap_or_default(),
+        other => panic!("the jump dialog stays open with its error, got {other:?}"),
+    };
+    assert!(error.chars().count() > 80 && error.contains("is not a time"), "{error}");
+    let words = error.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (w, h) in [(80, 24), (60, 20)] {
+        let screen = render_to_string(&s, w, h);
+        // The dialog's lines from the error's mark to its bottom border, inside the borders.
+        let inner: Vec<String> = screen
+            .lines()
+            .skip_while(|l| !l.contains('✗'))
+            .take_while(|l| !l.contains('╰'))
+            .map(|l| l.trim_matches(|c: char| c == '│' || c == ' ').to_string())
+            .collect();
+        let shown = inner.join(" ").replace('✗', "");
+        assert_eq!(shown.split_whitespace().collect::<Vec<_>>().join(" "), words, "all of it at {w}×{h}:\n{screen}");
+    }
 }

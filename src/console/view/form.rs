@@ -63,7 +63,12 @@ pub fn draw<F: FormField>(f: &mut Frame, area: Rect, s: &State, form: &Form<F>) 
         Span::styled("  tab: next field · ctrl-s: submit · esc: cancel", t.style(t.muted)),
     ]));
     if let Some(e) = &form.error {
-        lines.push(Line::from(Span::styled(format!(" ✗ {e}"), t.bold(t.error))));
+        // Wrapped inside the border after " ✗ ", never cut off at the dialog's edge.
+        let width = (popup(area, 84, 1).width as usize).saturating_sub(2 + 3);
+        for (k, l) in crate::console::layout::wrap(e, width).into_iter().enumerate() {
+            let lead = if k == 0 { " ✗ " } else { "   " };
+            lines.push(Line::from(Span::styled(format!("{lead}{l}"), t.bold(t.error))));
+        }
     }
     let r = popup(area, 84, lines.len() as u16 + 2);
     f.render_widget(Clear, r);

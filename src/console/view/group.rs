@@ -198,6 +198,8 @@ fn clearing(s: &State, g: &crate::core::GroupInfo, gv: Verdict) -> Option<String
         Some(ms) if all_move && matches!(gv, Verdict::Ok | Verdict::Rewind | Verdict::Pending) => {
             Some(format!("clears in ~{}", duration_ms(ms)))
         }
+        // The first refreshes cannot tell a stopped group from one that commits now and then.
+        _ if gv == Verdict::Pending && !moved => None,
         _ if g.members.is_empty() && moved => Some("committing with no live members (one-shot pulls)".into()),
         _ if g.members.is_empty() => Some("nobody is consuming".into()),
         _ => Some("not clearing at the current rates".into()),
