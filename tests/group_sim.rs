@@ -29,9 +29,11 @@ const TOPIC: &str = "t";
 const PARTITIONS: u32 = 4;
 const GROUPS: [&str; 2] = ["ga", "gb"];
 const MAX_MEMBERS: usize = 4;
-/// Seeds that once found a bug, run first every time: 0 and 1 (a member id from before a restart
-/// named a member after it, so a stalled consumer's commit with a matching generation was taken).
-const REGRESSIONS: &[u64] = &[0, 1];
+/// Seeds that find a bug fixed since, run first every time: 13 (a member id from before a restart
+/// named a member after it, so a stalled consumer's commit with a matching generation was taken;
+/// with member ids that repeat across restarts, seed 13 fails at step 560 and every other seed
+/// below 240 passes).
+const REGRESSIONS: &[u64] = &[13];
 
 /// splitmix64: small, seedable, the same everywhere.
 struct Rng(u64);
@@ -552,7 +554,7 @@ fn seeds(slice: u64) {
     }
 }
 
-/// What seeds 0 and 1 found, as a plain case: an engine reopened on the same directory hands
+/// What seed 13 finds, as a plain case: an engine reopened on the same directory hands
 /// out member ids (and generations) from the start again, so a consumer stalled across the
 /// restart committed as the new member that happened to get its old id.
 #[test]
