@@ -108,3 +108,36 @@ fn a_body_that_does_not_arrive_in_time_gets_408() {
     let topics = common::raw::request(server.addr, "GET /v1/topics HTTP/1.1\r\nHost: localhost", "");
     assert_eq!(topics, (200, "[]".to_string()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordinary_bodies_at_once_all_fit_the_budget() {
+    let server = Served::start(&[], None);
+    let url = server.url();
+    let c = reqwest::Client::new();
+    let r = c.post(format!("{url}/v1/topics")).json(&serde_json::json!({"name": "t"})).send().await.unwrap();
+    assert!(r.status().is_success());
+    // 16 bodies of 2,000 records of 1 KiB: about 4.5 MiB each to handle, 72 MiB in all.
+    let value = "v".repeat(1024);
+    let records: Vec<_> = (0..2000).map(|_| serde_json::json!({"value": value})).collect();
+    let body = bytes::Bytes::from(serde_json::json!({"records": records}).to_string());
+    let mut sends = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (c, url, body) = (c.clone(), url.clone(), body.clone());
+        sends.spawn(async move {
+            let r = c
+                .post(format!("{url}/v1/topics/t/records"))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        });
+    }
+    while let Some(r) = sends.join_next().await {
+        let (status, text) = r.unwrap();
+        assert_eq!(status, reqwest::StatusCode::OK, "{}", &text[..text.len().min(300)]);
+    }
+    let v: serde_json::Value = reqwest::get(format!("{url}/v1/topics/t")).await.unwrap().json().await.unwrap();
+    assert_eq!(v["partitions"][0]["end_offset"], serde_json::json!(32_000));
+}
