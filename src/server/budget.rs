@@ -146,7 +146,7 @@ pub(super) async fn admit(State(budget): State<Arc<Budget>>, req: Request, next:
     Response::from_parts(parts, Body::new(body))
 }
 
-/// Reads a body that is refused and drops its bytes as they come (within the body timeout, and
+/// Reads a body that is refused (too large, or no room for it) and drops its bytes as they come (within the body timeout, and
 /// only when it is at most a few times the limit: a larger one is cut off by closing its
 /// connection), so that its client can read the answer.
 async fn drain(mut body: Body, budget: &Budget, declared: usize) {
@@ -160,9 +160,15 @@ async fn drain(mut body: Body, budget: &Budget, declared: usize) {
 /// Reads a body into one buffer within the body timeout, taking its room in the reading budget
 /// first (all of it by `declared`, else as the bytes arrive).
 async fn read(budget: &Budget, body: Body, declared: Option<usize>) -> Result<(Bytes, OwnedSemaphorePermit), ApiError> {
-    let mut permit = budget.reading.take(declared.unwrap_or(1)).await?;
-    let mut buf = BytesMut::with_capacity(declared.unwrap_or(0));
     let mut body = body;
+    let mut permit = match budget.reading.take(declared.unwrap_or(1)).await {
+        Ok(p) => p,
+        Err(e) => {
+            drain(body, budget, declared.unwrap_or(0)).await;
+            return Err(e);
+        }
+    };
+    let mut buf = BytesMut::with_capacity(declared.unwrap_or(0));
     let deadline = tokio::time::Instant::now() + budget.body_timeout;
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
@@ -192,7 +198,14 @@ async fn read(budget: &Budget, body: Body, declared: Option<usize>) -> Result<(B
         }
         let need = (buf.len() + data.len()).min(budget.reading.total);
         if need > permit.num_permits() {
-            permit.merge(budget.reading.take(need - permit.num_permits()).await?);
+            match budget.reading.take(need - permit.num_permits()).await {
+                Ok(more) => permit.merge(more),
+                Err(e) => {
+                    drop((buf, permit));
+                    drain(body, budget, 0).await;
+                    return Err(e);
+                }
+            }
         }
         buf.extend_from_slice(&data);
     }
