@@ -48,7 +48,8 @@
 //!     context        named connections from the config file (kubeconfig-style)
 //! src/server/        axum HTTP API over a Backend: /v1 (routes, guard, handlers), /healthz,
 //!                    error, metrics (/metrics), openapi; the accept loop on hyper (listen,
-//!                    conns), limits, waiters (a cap on waiting requests, shutdown as seen by one)
+//!                    conns), limits, waiters (a cap on waiting requests, shutdown as seen by one),
+//!                    budget (the memory for request bodies)
 //! src/console/       the TUI: msg, effect, state (in parts), a pure update (by area), dialogs/
 //!                    (one file per dialog: open, keys, submit, draw), typed forms, layout,
 //!                    views, the side-panel hook, driver, theme, keymap, Burrow health

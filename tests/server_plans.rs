@@ -1,6 +1,7 @@
 //! Plans sent back to execute, against the real server on 127.0.0.1:0: a forged reset or replay
 //! plan is refused with a 4xx naming the bad row and changes nothing; a replay copies exactly
-//! what its plan counted, also into its own topic; a replay whose client goes away stops.
+//! what its plan counted, also into its own topic; a replay whose client goes away, or whose
+//! server shuts down, stops.
 
 mod common;
 
@@ -146,13 +147,13 @@ async fn a_replay_copies_exactly_what_its_plan_counted() {
     h.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replay_stops_when_its_client_goes_away() {
+/// A server with `n` records in topic `big`, and a replay of all of them into `copy` under way
+/// (the copy has begun), its client a task.
+async fn replay_under_way(n: u64) -> (Harness, tokio::task::JoinHandle<(reqwest::StatusCode, String)>) {
     let h = Harness::remote().await;
     let url = h.url.clone().unwrap();
     h.engine.create_topic("big", TopicConfig::with_partitions(1)).unwrap();
     h.engine.create_topic("copy", TopicConfig::with_partitions(1)).unwrap();
-    let n = 1_000_000u64;
     for chunk in 0..n / 10_000 {
         h.engine.publish("big", (0..10_000).map(|i| NewRecord::value(format!("{chunk}-{i}"))).collect()).unwrap();
     }
@@ -160,22 +161,48 @@ async fn a_replay_stops_when_its_client_goes_away() {
     assert_eq!(plan.total, n);
     let body = json!({ "plan": plan });
     let client = tokio::spawn(async move { post(&url, "/v1/replays/execute", &body).await });
-    // Wait until the copy is under way, then hang up.
     let mut tick = tokio::time::interval(Duration::from_millis(5));
     while end(&h, "copy") == 0 {
         assert!(!client.is_finished(), "the replay ended before it was seen copying: {:?}", client.await);
         tick.tick().await;
     }
-    client.abort();
-    // The end offset stops growing: unchanged over 20 looks 10 ms apart (a running copy appends a
-    // batch of 1,000 every few milliseconds).
+    (h, client)
+}
+
+/// The end offset of `copy` once it has stopped growing: unchanged over 20 looks 10 ms apart (a
+/// running copy appends a batch of 1,000 every few milliseconds).
+async fn settled_copy(h: &Harness) -> u64 {
     let mut tick = tokio::time::interval(Duration::from_millis(10));
-    let (mut last, mut same) = (end(&h, "copy"), 0);
+    let (mut last, mut same) = (end(h, "copy"), 0);
     while same < 20 {
         tick.tick().await;
-        let now = end(&h, "copy");
+        let now = end(h, "copy");
         (last, same) = (now, if now == last { same + 1 } else { 0 });
     }
+    last
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_stops_when_its_client_goes_away() {
+    let n = 1_000_000u64;
+    let (h, client) = replay_under_way(n).await;
+    client.abort();
+    let last = settled_copy(&h).await;
     assert!(last < n, "the replay ran to the end ({last} records) after its client left");
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_stops_when_its_server_shuts_down() {
+    let n = 2_000_000u64;
+    let (mut h, client) = replay_under_way(n).await;
+    let start = std::time::Instant::now();
+    h.stop_server().await;
+    assert!(start.elapsed() < Duration::from_secs(5), "the shutdown took {:?}", start.elapsed());
+    let (status, text) = client.await.unwrap();
+    assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    assert!(text.contains("shutting down"), "{text}");
+    let last = settled_copy(&h).await;
+    assert!(last < n, "the replay ran to the end ({last} records) after its server stopped");
     h.shutdown().await;
 }

@@ -118,8 +118,9 @@ pub fn peek_on(engine: &Engine, topic: &str, req: &PeekRequest) -> BResult<Vec<M
     Ok(support::merge_peeked(out, &req.from, max))
 }
 
-/// A one-off member of a group (a pull's): it leaves the group when dropped, also when the pull
-/// is abandoned midway (its HTTP client went away, the server is stopping).
+/// A one-off member of a group (a pull's). A pull that ends leaves the group before it answers
+/// ([`OneOff::leave`]); one abandoned midway (its HTTP client went away, the server is stopping)
+/// leaves it when the member is dropped.
 struct OneOff {
     engine: Engine,
     group: String,
@@ -127,8 +128,22 @@ struct OneOff {
     generation: u64,
 }
 
+impl OneOff {
+    /// Leaves the group now, and waits until it has.
+    async fn leave(mut self, on: &Embedded) {
+        let (group, id) = (std::mem::take(&mut self.group), std::mem::take(&mut self.member_id));
+        let g = group.clone();
+        if let Err(e) = on.run(move |e| Ok(e.leave_group(&g, &id)?)).await {
+            tracing::warn!("leaving group {group} after a pull: {e}");
+        }
+    }
+}
+
 impl Drop for OneOff {
     fn drop(&mut self) {
+        if self.member_id.is_empty() {
+            return;
+        }
         let (engine, group, id) =
             (self.engine.clone(), std::mem::take(&mut self.group), std::mem::take(&mut self.member_id));
         let leave = move || {
@@ -164,16 +179,23 @@ impl Embedded {
             member_id: m.member_id,
             generation: m.generation,
         };
+        let result = self.pull_as(&member, req, wait).await;
+        member.leave(self).await;
+        result
+    }
+
+    /// Polls as `member` until records come or `wait` is up; commits them if asked.
+    async fn pull_as(&self, member: &OneOff, req: PullRequest, wait: Duration) -> BResult<PullResult> {
         let deadline = tokio::time::Instant::now() + wait;
         let max = support::clamp_max(req.max);
         let got = loop {
             let appended = self.engine.listen_appends();
-            let got = self.poll_member(&member, max).await?;
+            let got = self.poll_member(member, max).await?;
             if !got.is_empty() || tokio::time::Instant::now() >= deadline {
                 break got;
             }
             if tokio::time::timeout_at(deadline, appended).await.is_err() {
-                break self.poll_member(&member, max).await?;
+                break self.poll_member(member, max).await?;
             }
         };
         let messages: Vec<Message> = got.into_iter().map(|d| message(&d.topic, d.partition, d.record)).collect();
@@ -183,7 +205,7 @@ impl Embedded {
             let (g, id, generation) = (member.group.clone(), member.member_id.clone(), member.generation);
             self.run(move |e| Ok(e.commit(&g, &id, generation, &o)?)).await?;
         }
-        Ok(PullResult { group: group.to_string(), messages, offsets, committed: req.commit })
+        Ok(PullResult { group: member.group.clone(), messages, offsets, committed: req.commit })
     }
 
     /// One poll as the member, on the blocking pool.

@@ -163,9 +163,16 @@ pub struct ServeArgs {
     /// Pulls and fetches waiting for records at once; beyond it 503 with Retry-After.
     #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_waiters: u32,
+    /// MiB of request bodies read at once (4× that for bodies being decoded and answered); a body
+    /// that does not fit waits 2 s, then gets 503.
+    #[arg(long, default_value_t = 64, value_name = "MIB", value_parser = clap::value_parser!(u32).range(16..=4095))]
+    pub body_budget_mib: u32,
     /// A request's headers must arrive within this (also how long an idle connection is kept).
     #[arg(long, default_value_t = 10_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
     pub header_timeout_ms: u64,
+    /// A request's body must arrive within this once its headers have; else 408.
+    #[arg(long, default_value_t = 30_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub body_timeout_ms: u64,
     /// On SIGINT/SIGTERM, how long in-flight requests may take to finish before their connections are closed.
     #[arg(long, default_value_t = 5_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub shutdown_grace_ms: u64,
@@ -178,8 +185,11 @@ impl ServeArgs {
         crate::server::Limits {
             max_connections: self.max_connections as usize,
             header_timeout: Duration::from_millis(self.header_timeout_ms),
+            body_timeout: Duration::from_millis(self.body_timeout_ms),
             max_waiters: self.max_waiters as usize,
+            body_budget: (self.body_budget_mib as usize) << 20,
             shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
+            ..crate::server::Limits::default()
         }
     }
 }

@@ -15,9 +15,17 @@ pub struct Limits {
     /// for them: on a new connection and after each answer, so it is also how long an idle
     /// keep-alive connection is kept. Then the connection is closed.
     pub header_timeout: Duration,
+    /// A request's body must arrive within this once its headers have; else 408.
+    pub body_timeout: Duration,
     /// Requests waiting for records at once (pulls and fetches with `wait_ms`); beyond it 503 with
     /// `Retry-After`.
     pub max_waiters: usize,
+    /// Bytes of request bodies being read at once; bodies being decoded, handled and answered
+    /// may cost 4 × this, estimated (see `server::budget`). A body that does not fit waits up to
+    /// [`Limits::budget_wait`], then gets 503 with `Retry-After`.
+    pub body_budget: usize,
+    /// How long a body waits for room in the budget.
+    pub budget_wait: Duration,
     /// On shutdown, in-flight requests get this long to finish (waiting ones answer at once);
     /// idle connections close at once; whatever is left is closed when it is up.
     pub shutdown_grace: Duration,
@@ -28,7 +36,10 @@ impl Default for Limits {
         Limits {
             max_connections: 1024,
             header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
             max_waiters: 1024,
+            body_budget: 64 << 20,
+            budget_wait: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(5),
         }
     }

@@ -4,7 +4,7 @@
 //!
 //! - [`listen`]: the accept loop (connection limit, header timeout, bounded shutdown) on hyper;
 //!   [`conns`]: which connections are busy, and which is idlest
-//! - [`limits`]: every limit and what a client sees at it;
+//! - [`limits`]: every limit and what a client sees at it; [`budget`]: the memory for bodies;
 //!   [`waiters`]: how many may wait for records, and shutdown as a request sees it
 //! - [`guard`]: the token, loopback `Host`/`Origin` without a token, read-only
 //! - [`handlers`]: one function per route
@@ -12,6 +12,7 @@
 //! - [`metrics`]: the `/metrics` text (engine gauges, request counts and latencies)
 //! - [`openapi`]: the OpenAPI document of [`ROUTES`]
 
+mod budget;
 mod conns;
 pub mod error;
 pub mod guard;
@@ -46,7 +47,7 @@ pub struct ServeOptions {
     pub token: Option<String>,
     /// Refuse every write with 403.
     pub read_only: bool,
-    /// Waiters (the router's); the accept loop's are given to [`serve_with`].
+    /// Waiters and the body budget (the router's); the accept loop's are given to [`serve_with`].
     pub limits: Limits,
 }
 
@@ -108,6 +109,7 @@ pub fn router(backend: Arc<dyn Backend>, opts: ServeOptions) -> Router {
     let backend: Arc<dyn Backend> =
         if opts.read_only { Arc::new(ReadOnly::new(backend, Why::Server)) } else { backend };
     let http = Arc::new(metrics::HttpMetrics::default());
+    let budget = budget::Budget::new(&opts.limits);
     let waiters = Arc::new(waiters::Waiters::new(opts.limits.max_waiters));
     let state = AppState { backend, http: http.clone(), opts: Arc::new(opts), waiters };
     Router::new()
@@ -132,6 +134,7 @@ pub fn router(backend: Arc<dyn Backend>, opts: ServeOptions) -> Router {
         .route("/v1/replays/execute", post(execute_replay))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(budget, budget::admit))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(middleware::from_fn_with_state(http, metrics::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

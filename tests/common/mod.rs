@@ -65,13 +65,18 @@ impl Harness {
     }
 
     pub async fn shutdown(mut self) {
+        self.stop_server().await;
+        self.engine.close().expect("close");
+    }
+
+    /// Shuts the server down (as SIGTERM does) and waits until it has stopped; the engine stays open.
+    pub async fn stop_server(&mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
         if let Some(s) = self.server.take() {
             s.await.expect("server task").expect("server result");
         }
-        self.engine.close().expect("close");
     }
 }
 
