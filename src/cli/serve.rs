@@ -1,4 +1,5 @@
-//! `depot serve`: the embedded engine over HTTP until SIGINT/SIGTERM, then a clean close.
+//! `depot serve`: the embedded engine over HTTP (and to Kafka clients with `--kafka-listen`) until
+//! SIGINT/SIGTERM, then a clean close.
 
 use super::args::{Global, ServeArgs};
 use crate::backend::open::{Target, open};
@@ -46,15 +47,29 @@ pub async fn run(g: &Global, a: &ServeArgs) -> Result<()> {
     // The server refuses writes itself when read-only (with a 403 naming the server).
     let backend = open(&Target::Engine(engine.clone()), false).await?.backend;
     let app = server::router(backend, ServeOptions { token: g.token.clone(), read_only: g.read_only });
+    let kafka = match &a.kafka.kafka_listen {
+        Some(listen) => Some(
+            server::kafka::start(listen, engine.clone(), a.kafka.options(g))
+                .await
+                .map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
+    };
     eprintln!(
-        "depot serving {} on http://{local}{}{} (sync {}); Ctrl-C stops",
+        "depot serving {} on http://{local}{}{}{} (sync {}); Ctrl-C stops",
         engine.dir().display(),
+        kafka.as_ref().map(|k| format!(" and to Kafka clients on {}", k.addr)).unwrap_or_default(),
         if g.token.is_some() { ", token required" } else { "" },
         if g.read_only { ", read-only" } else { "" },
         engine.config().sync
     );
-    server::serve(listener, app, shutdown_signal()).await.context("HTTP server failed")?;
+    let served = server::serve(listener, app, shutdown_signal()).await.context("HTTP server failed");
+    if let Some(k) = kafka {
+        k.stop().await;
+    }
+    served?;
     eprintln!("depot: shutting down; syncing data");
     engine.close()?;
     Ok(())
 }
+

@@ -6,8 +6,10 @@
 //! - [`error`]: failures as HTTP answers, and extractors whose rejections answer the same way
 //! - [`metrics`]: the `/metrics` text (engine gauges, request counts and latencies)
 //! - [`openapi`]: the OpenAPI document of [`ROUTES`]
+//! - [`kafka`]: the Kafka wire protocol on the embedded engine (`--kafka-listen`), beside the API
 
 pub mod error;
+pub mod kafka;
 pub mod metrics;
 pub mod openapi;
 

@@ -1,0 +1,5 @@
+//! (filled in below)
+
+use super::dispatch::Api;
+
+pub const APIS: &[Api] = &[];
