@@ -39,19 +39,23 @@ pub fn load(dir: Option<&Path>) -> (ConfigFile, Vec<String>) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (ConfigFile::default(), Vec::new()),
         Err(e) => return (ConfigFile::default(), vec![format!("cannot read {}: {e}; using defaults", path.display())]),
     };
-    match toml::from_str::<ConfigFile>(&text) {
+    parse(&text, &path.display().to_string())
+}
+
+/// Parses the text of a config file (`origin` names it in the problems): the settings and any
+/// problems found; defaults when it does not parse.
+pub fn parse(text: &str, origin: &str) -> (ConfigFile, Vec<String>) {
+    match toml::from_str::<ConfigFile>(text) {
         Ok(c) => {
             let mut problems = Vec::new();
             if let Some(r) = c.refresh_ms
                 && !(500..=60_000).contains(&r)
             {
-                problems.push(format!("{}: refresh_ms = {r} is outside 500..60000; using 2000", path.display()));
+                problems.push(format!("{origin}: refresh_ms = {r} is outside 500..60000; using 2000"));
             }
             (c, problems)
         }
-        Err(e) => {
-            (ConfigFile::default(), vec![format!("{}: {}; using defaults", path.display(), e.to_string().trim())])
-        }
+        Err(e) => (ConfigFile::default(), vec![format!("{origin}: {}; using defaults", e.to_string().trim())]),
     }
 }
 

@@ -53,12 +53,18 @@
 //! src/demo/          workshop scenarios: simulated producers and consumers on the real engine,
 //!                    their knobs and narration, shown through the console's side-panel hook;
 //!                    launch (`depot demo`)
-//! src/cli/           the scripting verbs and `serve`, their arguments (args), the engine and HTTP
-//!                    benchmarks
+//! src/cli/           the scripting verbs and `serve`, their arguments (args)
+//!     bench/         `bench run` (one workload on the embedded engine, a depot server, Kafka, NATS
+//!                    and Redis side by side: harness, phases, one file per target kind, records and
+//!                    their tally, latency, CPU, report, table, plot, progress); `bench engine`,
+//!                    `bench http`
 //! themes/            colour themes (dark is embedded); assets/scenarios/: the demo scenarios
+//! src/fuzzing/       hooks for the fuzz targets (hidden): damaged data directories on a simulated
+//!                    disk, HTTP bodies through the router, batches and TOML files, console keys
+//! fuzz/              the cargo-fuzz crate (outside this package): one target per hook, seeds
 //! tests/             integration tests: crash recovery, the backend conformance suite (embedded
 //!                    and remote), read-only on every backend, server, CLI, console (update,
-//!                    snapshots, tmux), demo
+//!                    snapshots, tmux), demo, bench (`bench run` as a real binary)
 //! ```
 //!
 //! Arrows point one way: `cli`, `console`, `server`, `demo` → `backend` → `engine` → `core`, and
@@ -82,4 +88,6 @@ pub mod console;
 pub mod core;
 pub mod demo;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod server;

@@ -462,6 +462,54 @@ fn peek_from_offsets_times_and_the_end() {
     assert!(rows[1].contains("b0") && rows[2].contains("b1"));
 }
 
+#[test]
+fn peek_tables_cut_huge_values_and_json_keeps_them_whole() {
+    let d = Depot::new();
+    d.create("t", 1);
+    let big = format!("{}\n", "x".repeat(4 << 20));
+    d.run_stdin(&["publish", "t", "--header", "src=shell"], big.as_bytes()).ok("publish 4 MiB");
+    let small: String = (1..1000).map(|i| format!("{i}\n")).collect();
+    d.run_stdin(&["publish", "t", "--header", "src=shell"], small.as_bytes()).ok("publish 999");
+
+    // Not a terminal and COLUMNS unset: cut to 120 columns, so the output grows with the rows.
+    let mut cmd = d.cmd(&["peek", "t", "--max", "1000"]);
+    cmd.env_remove("COLUMNS");
+    let out = run(cmd, None, "peek --max 1000").ok("peek --max 1000").stdout;
+    assert_eq!(out.lines().count(), 1001, "a header and 1000 rows");
+    assert!(out.len() < 1001 * 121, "{} bytes for 1000 rows", out.len());
+    assert!(out.lines().all(|l| l.chars().count() <= 120), "a line over 120 columns");
+    let first = out.lines().nth(1).unwrap_or_default();
+    assert!(first.contains("\u{2026} (4.0 MiB)") && first.contains("src=shell"), "{first}");
+    assert!(out.lines().nth(2).unwrap_or_default().contains("src=shell"));
+
+    // COLUMNS is obeyed.
+    let mut cmd = d.cmd(&["peek", "t", "--max", "3"]);
+    cmd.env("COLUMNS", "80");
+    let narrow = run(cmd, None, "peek COLUMNS=80").ok("peek COLUMNS=80").stdout;
+    assert!(narrow.lines().all(|l| l.chars().count() <= 80), "{narrow}");
+    assert!(narrow.lines().nth(1).unwrap_or_default().contains("\u{2026} (4.0 MiB)"), "{narrow}");
+
+    // --json prints the value whole.
+    let json = d.json_lines(&["peek", "t", "--max", "1"]);
+    assert_eq!(json[0]["value"].as_str().map(str::len), Some(4 << 20));
+}
+
+#[test]
+fn peek_pages_past_the_read_bound_and_last_is_the_newest() {
+    let d = Depot::new();
+    d.create("t", 1);
+    let input: String = (0..40).map(|i| format!("{i:02}{}\n", "x".repeat((1 << 20) - 2))).collect();
+    d.run_stdin(&["publish", "t"], input.as_bytes()).ok("publish 40 MiB");
+    let offsets = |m: &[Value]| m.iter().map(|m| m["offset"].as_u64().unwrap()).collect::<Vec<_>>();
+    let out = d.run(&["--json", "peek", "t", "--max", "40"]).ok("peek --max 40");
+    assert_eq!(offsets(&lines_of(&out.stdout, "peek")), (0..40).collect::<Vec<_>>());
+    assert!(out.stderr.is_empty(), "nothing left out, nothing to say: {}", out.stderr);
+    let last = d.json_lines(&["peek", "t", "--last", "20", "--max", "20"]);
+    assert_eq!(offsets(&last), (20..40).collect::<Vec<_>>());
+    let newest = d.json_lines(&["peek", "t", "--last", "20", "--max", "3"]);
+    assert_eq!(offsets(&newest), [37, 38, 39]);
+}
+
 // ---- pull and groups ---------------------------------------------------------------------------
 
 #[test]
@@ -521,6 +569,30 @@ fn pull_without_commit_counts_redeliveries_across_processes() {
     d.json_lines(&["pull", "t", "--group", "g"]);
     let desc = d.json(&["group", "describe", "g"]);
     assert_eq!(desc["partitions"][0]["redeliveries"], 2, "{desc}");
+}
+
+#[test]
+fn one_shot_pulls_take_from_every_partition() {
+    // Each `depot pull` is a new member in a new process; still every pull of 5 over 3 partitions
+    // of 10 takes from all three (2, 2 and 1, taking turns), and nothing comes twice.
+    let d = Depot::new();
+    d.create("t", 3);
+    let values: Vec<String> = (0..10).map(|i| format!("v{i}")).collect();
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    for p in 0..3 {
+        d.fill("t", p, &refs);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..3 {
+        let got = d.json_lines(&["pull", "t", "--group", "g", "--max", "5"]);
+        assert_eq!(got.len(), 5, "pull {i}");
+        let parts: std::collections::BTreeSet<u64> = got.iter().map(|m| m["partition"].as_u64().unwrap()).collect();
+        assert_eq!(parts.into_iter().collect::<Vec<_>>(), [0, 1, 2], "pull {i} served {:?}", pov(&got));
+        for (p, o, _) in pov(&got) {
+            assert!(seen.insert((p, o)), "pull {i} handed out {p}/{o} again");
+        }
+    }
+    assert_eq!(d.committed("g", "t"), [Some(5), Some(5), Some(5)]);
 }
 
 // ---- reset and undo ----------------------------------------------------------------------------

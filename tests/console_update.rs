@@ -331,6 +331,21 @@ fn colon_commands_switch_views_and_open_by_name() {
 }
 
 #[test]
+fn ctx_names_the_known_contexts_or_says_there_are_none() {
+    let mut s = loaded();
+    assert!(command(&mut s, "ctx nope").is_empty());
+    let (level, text) = status(&s);
+    assert_eq!(level, Level::Error);
+    assert!(text.contains("no context named nope") && text.contains("defines none"), "{text}");
+    assert!(!text.contains("known: )"), "{text}");
+
+    s.settings.contexts = vec!["prod".into(), "staging".into()];
+    assert!(command(&mut s, "ctx nope").is_empty());
+    assert_eq!(status(&s), (Level::Error, "no context named nope (known: prod, staging)".into()));
+    assert_eq!(command(&mut s, "ctx prod"), vec![Effect::SwitchContext("prod".into())]);
+}
+
+#[test]
 fn question_mark_opens_help_and_any_key_closes_it() {
     let mut s = loaded();
     press(&mut s, KeyCode::Char('?'));

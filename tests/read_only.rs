@@ -132,7 +132,7 @@ async fn a_depot_server_refuses_writes_under_the_flag_and_when_it_is_read_only_i
     h.finish().await;
 
     // The server itself read-only: no flag here, the server says no (a 403 naming the server).
-    let h = Harness::remote_with(ServeOptions { token: None, read_only: true }, None).await;
+    let h = Harness::remote_with(ServeOptions { read_only: true, ..ServeOptions::default() }, None).await;
     let engine_side = depot::backend::embedded::Embedded::new(h.engine.clone());
     seed(&engine_side, "t", "g").await;
     refuses_every_write(h.b(), "t", "g", &Why::Server).await;

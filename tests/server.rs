@@ -178,7 +178,7 @@ fn serve_refuses_a_public_address_without_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_required_on_every_request() {
-    let opts = ServeOptions { token: Some("s3cret".into()), read_only: false };
+    let opts = ServeOptions { token: Some("s3cret".into()), ..ServeOptions::default() };
     let h = Harness::remote_with(opts, Some("s3cret")).await;
     let url = h.url.clone().unwrap();
     for (method, path, _) in ROUTES {
@@ -200,7 +200,7 @@ async fn tokens_are_required_on_every_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_refuses_every_write_with_403() {
-    let h = Harness::remote_with(ServeOptions { token: None, read_only: true }, None).await;
+    let h = Harness::remote_with(ServeOptions { read_only: true, ..ServeOptions::default() }, None).await;
     let url = h.url.clone().unwrap();
     // Seed data directly in the engine (the server refuses writes).
     h.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();

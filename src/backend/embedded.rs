@@ -4,6 +4,8 @@
 use super::support::{self, Start};
 use super::*;
 use crate::engine::{Engine, JoinRequest, NewRecord, Record};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// A backend over an [`Engine`] in this process. (Read-only is a wrapper around it:
@@ -109,7 +111,7 @@ pub fn peek_on(engine: &Engine, topic: &str, req: &PeekRequest) -> BResult<Vec<M
             Start::At(o) => o,
             Start::Time(ts) => engine.offset_for_time(topic, p, ts)?,
         };
-        let recs = engine.fetch(topic, p, start, max, 8 << 20)?;
+        let recs = engine.fetch_all(topic, p, start, max)?;
         out.extend(recs.into_iter().map(|r| message(topic, p, r)));
     }
     Ok(support::merge_peeked(out, &req.from, max))
@@ -251,8 +253,21 @@ impl ReplayApi for Embedded {
         })
         .await
     }
+    /// The copy runs on the blocking pool and stops between batches once this future is dropped
+    /// (the HTTP client went away, the server is stopping) or the engine closes.
     async fn execute_replay(&self, plan: ReplayPlan) -> BResult<ReplayResult> {
-        self.run(move |e| Ok(e.execute_replay(&plan)?)).await
+        let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+        let flag = stop.0.clone();
+        self.run(move |e| Ok(e.execute_replay_until(&plan, &flag)?)).await
+    }
+}
+
+/// Sets its flag when dropped: how blocking work learns that nobody waits for it any more.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
     }
 }
 

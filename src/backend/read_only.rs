@@ -21,7 +21,7 @@ impl Why {
     /// The error every write gets.
     pub fn refusal(&self) -> BackendError {
         BackendError::Refused(match self {
-            Why::Flag => "depot is read-only (--read-only): writes are disabled".into(),
+            Why::Flag => "started with --read-only: writes are disabled".into(),
             Why::Context(name) => {
                 format!("context {name} is read-only (read_only = true in the config file): writes are disabled")
             }

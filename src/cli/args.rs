@@ -55,9 +55,9 @@ pub struct Global {
     /// Talk to a depot server instead of an embedded engine, e.g. http://127.0.0.1:7878.
     #[arg(long, global = true, env = "DEPOT_CONNECT", value_name = "URL")]
     pub connect: Option<String>,
-    /// A named connection from the config file's [contexts.NAME] (kubeconfig-style).
+    /// A named connection from the config file's [contexts.NAME] (kubeconfig-style); `bench run` takes several.
     #[arg(long, global = true, env = "DEPOT_CONTEXT", value_name = "NAME")]
-    pub context: Option<String>,
+    pub context: Vec<String>,
     /// Token for the server (sent as `Authorization: Bearer TOKEN`); `serve` requires it from clients.
     #[arg(long, global = true, env = "DEPOT_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -89,8 +89,14 @@ impl Global {
     /// What the options name: `--context`, else `--connect`, else the data directory.
     pub fn target(&self) -> Result<Target> {
         let sync = self.sync_mode()?;
-        if let Some(name) = &self.context {
-            return Ok(Target::Context { context: context::find(name)?, sync });
+        match self.context.as_slice() {
+            [] => {}
+            [name] => return Ok(Target::Context { context: context::find(name)?, sync }),
+            names => anyhow::bail!(
+                "--context is given {} times ({}): only `bench run` measures several targets at once",
+                names.len(),
+                names.join(", ")
+            ),
         }
         if let Some(url) = &self.connect {
             return Ok(Target::Remote { url: url.clone(), token: self.token.clone() });
@@ -148,7 +154,7 @@ pub enum Verb {
     Import(ImportArgs),
     /// Workshop mode: the console on a fresh engine with simulated producers and consumers.
     Demo(DemoArgs),
-    /// Measure speed: `bench engine` (the embedded engine), `bench http` (through the HTTP API).
+    /// Measure speed: `bench run` (one workload on any engines, side by side), `bench engine`, `bench http`.
     Bench {
         #[command(subcommand)]
         what: BenchWhat,
@@ -358,12 +364,53 @@ pub struct ImportArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchWhat {
+    /// One workload on each engine the options name (--data, --connect, every --context), side by side.
+    Run(BenchRunArgs),
     /// Publish, catch-up read, group commit and open time of the embedded engine.
-    Engine(super::bench::BenchArgs),
+    Engine(super::bench::engine::BenchArgs),
     /// Batched publish throughput and long-poll latency through the HTTP API on loopback.
-    Http(super::bench_http::HttpBenchArgs),
+    Http(super::bench::http::HttpBenchArgs),
     /// Frame time and memory of the console with 1,000 topics × 8 partitions and 200 groups.
     Console(ConsoleBenchArgs),
+}
+
+/// `bench run`: what to send and how. The targets are the global `--data DIR` (the embedded
+/// engine), `--connect URL` (a depot server) and each `--context NAME`, run in that order.
+#[derive(Debug, Clone, Args)]
+pub struct BenchRunArgs {
+    /// Bytes per record value (at least 32: each carries its send time and a sequence number).
+    #[arg(long, default_value_t = 100, value_name = "BYTES")]
+    pub size: usize,
+    /// Records to publish, and then consume, per target and round.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub count: u64,
+    /// Records per publish request, pipeline or window of unacknowledged records; most per poll.
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+    /// Concurrent producers.
+    #[arg(long, default_value_t = 2)]
+    pub producers: usize,
+    /// Members of the consumer group.
+    #[arg(long, default_value_t = 2)]
+    pub consumers: usize,
+    /// Partitions of the topic (depot and Kafka; a NATS or Redis stream is one partition).
+    #[arg(long, default_value_t = 4)]
+    pub partitions: u32,
+    /// Records per second in the latency phase, on a fixed schedule.
+    #[arg(long, default_value_t = 10_000, value_name = "R")]
+    pub rate: u64,
+    /// Seconds of the latency phase (0: none).
+    #[arg(long, default_value_t = 5.0, value_name = "S")]
+    pub seconds: f64,
+    /// Rounds; in each, every target runs once, in turn, so drift on a shared machine hits all alike.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub rounds: usize,
+    /// Write an SVG of the throughput per target and the latency CDFs.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// A server's process id, for its CPU use: PID when one target has a server, else TARGET=PID (repeatable).
+    #[arg(long = "server-pid", value_name = "[TARGET=]PID")]
+    pub server_pid: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

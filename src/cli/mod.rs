@@ -3,10 +3,12 @@
 //! `console::bench`): `src/main.rs` hands those to them and everything else to [`run`].
 //!
 //! - `topics`: `topics`, `topic create|describe|delete`, and the overview (no verb, no terminal)
-//! - `publish`: `publish`; `read`: `peek`, `pull`, `export`, `import`
+//! - `publish`: `publish`; `read`: `peek`, `pull`, `export`, `import`; `records`: how they print
+//!   records (JSON lines, or a table cut to the terminal's width)
 //! - `groups`: `groups`, `group describe|delete`, `reset`, `undo`; `replay`: `replay`
 //! - `serve`: `serve` (the embedded engine over HTTP)
-//! - [`bench`](mod@bench), [`bench_http`]: `bench engine`, `bench http`
+//! - [`bench`](mod@bench): `bench run` (one workload on any engines, side by side), `bench engine`,
+//!   `bench http`
 //!
 //! Every verb speaks the [`Backend`] vocabulary through the one factory (`backend::open`), so it
 //! works the same on the embedded engine (`--data DIR`), a depot server (`--connect URL`) or a
@@ -24,10 +26,10 @@ macro_rules! outln {
 
 pub mod args;
 pub mod bench;
-pub mod bench_http;
 mod groups;
 mod publish;
 mod read;
+mod records;
 mod replay;
 mod serve;
 mod topics;
@@ -103,8 +105,11 @@ async fn verb(cli: Cli) -> Result<()> {
     };
     match verb {
         Verb::Serve(a) => serve::run(g, &a).await,
-        Verb::Bench { what: BenchWhat::Engine(a) } => tokio::task::spawn_blocking(move || bench::run(&a)).await?,
-        Verb::Bench { what: BenchWhat::Http(a) } => bench_http::run(&a).await,
+        Verb::Bench { what: BenchWhat::Run(a) } => bench::run::run(g, &a).await,
+        Verb::Bench { what: BenchWhat::Engine(a) } => {
+            tokio::task::spawn_blocking(move || bench::engine::run(&a)).await?
+        }
+        Verb::Bench { what: BenchWhat::Http(a) } => bench::http::run(&a).await,
         Verb::Demo(_) | Verb::Bench { what: BenchWhat::Console(_) } => {
             anyhow::bail!("`demo` and `bench console` run the console: the depot binary starts them, not cli::run")
         }

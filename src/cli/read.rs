@@ -1,38 +1,14 @@
 //! Reading verbs: `peek` (no commit), `pull` (as a group member), `export` and `import`.
 
 use super::args::{ExportArgs, ExportFormat, Global, ImportArgs, PeekArgs, PullArgs};
+use super::records::print_messages;
 use super::{backend_err, print_json};
 use crate::backend::Backend;
-use crate::core::table::Table;
-use crate::core::time::{fmt_ms, parse_time_now};
-use crate::core::{Header, Message, OutRecord, Payload, PeekFrom, PeekRequest, PublishRequest, PullRequest};
+use crate::core::time::parse_time_now;
+use crate::core::{Header, OutRecord, Payload, PeekFrom, PeekRequest, PublishRequest, PullRequest};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::io::{BufRead, Write};
-
-fn print_messages(msgs: &[Message], json: bool) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    if json {
-        for m in msgs {
-            writeln!(out, "{}", serde_json::to_string(m)?)?;
-        }
-        return Ok(());
-    }
-    let mut t = Table::new(&[">PARTITION", ">OFFSET", "TIMESTAMP", "KEY", "VALUE", "HEADERS"]);
-    for m in msgs {
-        let headers: Vec<String> = m.headers.iter().map(|h| format!("{}={}", h.name, h.value.display())).collect();
-        t.row(vec![
-            m.partition.to_string(),
-            m.offset.to_string(),
-            fmt_ms(m.timestamp),
-            m.key.as_ref().map(|k| k.display()).unwrap_or_default(),
-            m.value.display().replace('\n', "\\n"),
-            headers.join(" "),
-        ]);
-    }
-    writeln!(out, "{}", t.render())?;
-    Ok(())
-}
 
 pub async fn peek(b: &dyn Backend, g: &Global, a: PeekArgs) -> Result<()> {
     let from = if let Some(o) = a.offset {
@@ -47,12 +23,46 @@ pub async fn peek(b: &dyn Backend, g: &Global, a: PeekArgs) -> Result<()> {
     if a.max == 0 {
         bail!("--max must be at least 1");
     }
-    let msgs = b.peek(&a.topic, PeekRequest { partition: a.partition, from, max: a.max }).await.map_err(backend_err)?;
+    let req = PeekRequest { partition: a.partition, from, max: a.max };
+    let msgs = b.peek(&a.topic, req.clone()).await.map_err(backend_err)?;
     print_messages(&msgs, g.json)?;
     if msgs.is_empty() && !g.json {
         eprintln!("no records there");
     }
+    if msgs.len() < a.max {
+        // Fewer than asked: say so when the log held more (a server's bound), never silently.
+        if let Some(there) = records_there(b, &a.topic, &req).await?
+            && there > msgs.len() as u64
+        {
+            eprintln!(
+                "note: {} of the {there} record(s) asked for came back: the backend bounds one answer; \
+                 peek again from offset {} for the rest",
+                msgs.len(),
+                msgs.last().map(|m| m.offset + 1).unwrap_or(0)
+            );
+        }
+    }
     Ok(())
+}
+
+/// How many records `req` covers in the log as it is now (at most `req.max`); `None` for a peek
+/// from a time, whose start only the engine knows.
+async fn records_there(b: &dyn Backend, topic: &str, req: &PeekRequest) -> Result<Option<u64>> {
+    let info = b.describe_topic(topic).await.map_err(backend_err)?;
+    let mut there = 0u64;
+    for (p, pi) in info.partitions.iter().enumerate() {
+        if req.partition.is_some_and(|want| want as usize != p) {
+            continue;
+        }
+        let (start, end) = (pi.log_start, pi.end_offset);
+        there += match req.from {
+            PeekFrom::Earliest => end - start.min(end),
+            PeekFrom::Latest(n) => n.min(end.saturating_sub(start)),
+            PeekFrom::Offset(o) => end.saturating_sub(o.max(start)),
+            PeekFrom::Time(_) => return Ok(None),
+        };
+    }
+    Ok(Some(there.min(req.max as u64)))
 }
 
 pub async fn pull(b: &dyn Backend, g: &Global, a: PullArgs) -> Result<()> {

@@ -44,6 +44,43 @@ pub fn rate(r: f64) -> String {
     }
 }
 
+/// `s` as one line of at most `max` characters: control characters escaped (`\n`, `\t`, …) and,
+/// when it is longer, cut with an ellipsis and its whole size ("abc… (4.0 MiB)"). Reads only the
+/// first `max` characters or so of `s`, so a huge value costs no more than a short one.
+pub fn preview(s: &str, max: usize) -> String {
+    preview_sized(s, s.len() as u64, max)
+}
+
+/// [`preview`] of the start of a value whose whole size is `size` bytes (a binary value shown
+/// as base64 of its first bytes).
+pub fn preview_sized(s: &str, size: u64, max: usize) -> String {
+    let mut out = String::new();
+    let mut width = 0;
+    for c in s.chars() {
+        let esc: String = if c.is_control() { c.escape_default().collect() } else { c.into() };
+        let w = esc.chars().count();
+        if width + w > max {
+            return cut(&out, size, max);
+        }
+        out.push_str(&esc);
+        width += w;
+    }
+    out
+}
+
+/// The first characters of `shown` and an ellipsis, with the whole size when there is room.
+fn cut(shown: &str, size: u64, max: usize) -> String {
+    let tail = format!("\u{2026} ({})", bytes(size));
+    let tail_w = tail.chars().count();
+    if max >= tail_w + 8 {
+        shown.chars().take(max - tail_w).collect::<String>() + &tail
+    } else if max > 0 {
+        shown.chars().take(max - 1).collect::<String>() + "\u{2026}"
+    } else {
+        String::new()
+    }
+}
+
 /// An optional count or offset: the number, or "-".
 pub fn opt(o: Option<u64>) -> String {
     o.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
@@ -52,6 +89,22 @@ pub fn opt(o: Option<u64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn previews_fit_their_width_and_say_the_whole_size() {
+        assert_eq!(preview("short", 10), "short");
+        assert_eq!(preview("a\nb\tc", 10), "a\\nb\\tc");
+        let big = "x".repeat(4 << 20);
+        let p = preview(&big, 40);
+        assert_eq!(p.chars().count(), 40, "{p}");
+        assert!(p.starts_with("xxxx") && p.ends_with("\u{2026} (4.0 MiB)"), "{p}");
+        assert_eq!(preview(&big, 3), "xx\u{2026}");
+        assert_eq!(preview("abc", 0), "");
+        // Multi-byte characters are cut on character boundaries.
+        let p = preview(&"\u{e9}".repeat(100), 20);
+        assert_eq!(p.chars().count(), 20, "{p}");
+        assert!(p.starts_with('\u{e9}'), "{p}");
+    }
 
     #[test]
     fn formatters_read_well() {

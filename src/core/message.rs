@@ -202,6 +202,43 @@ pub struct PullResult {
     pub committed: bool,
 }
 
+/// How a pull of `max` records is shared out over partitions, as a Kafka fetch spreads over the
+/// partitions it asks for: every partition with records gets an even share, and what one cannot use
+/// (it holds fewer records) goes to the others. `parts` are, per partition, where the pull starts
+/// and how many records are there; the answer is how many to take from each, in that order.
+///
+/// When `max` does not divide evenly, which partitions get one more rotates with where the pull
+/// starts (the sum of the start offsets), so successive pulls take turns even when each is a new
+/// member in a new process (a one-shot `depot pull`) that remembers nothing of the last.
+pub fn fair_shares(max: usize, parts: &[(u64, u64)]) -> Vec<usize> {
+    let n = parts.len();
+    let mut shares = vec![0usize; n];
+    if n == 0 {
+        return shares;
+    }
+    let turn = (parts.iter().fold(0u64, |a, p| a.wrapping_add(p.0)) % n as u64) as usize;
+    let order: Vec<usize> = (0..n).map(|i| (turn + i) % n).collect();
+    let mut left = max;
+    while left > 0 {
+        let open: Vec<usize> = order.iter().copied().filter(|&i| (shares[i] as u64) < parts[i].1).collect();
+        if open.is_empty() {
+            break;
+        }
+        // An even share of what is left; once that is under one each, one each in turn.
+        let each = (left / open.len()).max(1);
+        for i in open {
+            let room = parts[i].1 - shares[i] as u64;
+            let take = (each as u64).min(room).min(left as u64) as usize;
+            shares[i] += take;
+            left -= take;
+            if left == 0 {
+                break;
+            }
+        }
+    }
+    shares
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +254,32 @@ mod tests {
         let err = serde_json::from_str::<Payload>("42").unwrap_err().to_string();
         assert!(err.contains("expected a string"), "{err}");
         assert!(serde_json::from_str::<Payload>(r#"{"base64":"!!"}"#).is_err());
+    }
+
+    #[test]
+    fn a_pull_is_shared_fairly_over_the_partitions_with_records() {
+        // 5 over three partitions of 10: 2, 2, 1; the odd one out rotates with the starts.
+        assert_eq!(fair_shares(5, &[(0, 10), (0, 10), (0, 10)]), [2, 2, 1]);
+        assert_eq!(fair_shares(5, &[(2, 8), (2, 8), (1, 9)]), [2, 1, 2]);
+        // What a short partition cannot use goes to the others; empty ones get nothing.
+        assert_eq!(fair_shares(10, &[(0, 1), (0, 0), (0, 20)]), [1, 0, 9]);
+        assert_eq!(fair_shares(100, &[(0, 3), (0, 4)]), [3, 4], "never more than is there");
+        assert_eq!(fair_shares(0, &[(0, 3)]), [0]);
+        assert!(fair_shares(5, &[]).is_empty());
+        // A pull of one takes turns across successive pulls (each start sum moves by one).
+        let mut starts = [0u64; 3];
+        let mut served = Vec::new();
+        for _ in 0..3 {
+            let parts: Vec<(u64, u64)> = starts.iter().map(|&s| (s, 10 - s)).collect();
+            let shares = fair_shares(1, &parts);
+            let p = shares.iter().position(|&s| s == 1).unwrap();
+            starts[p] += 1;
+            served.push(p);
+        }
+        served.sort();
+        assert_eq!(served, [0, 1, 2]);
+        // Huge counts do not overflow.
+        let huge = fair_shares(usize::MAX, &[(u64::MAX, u64::MAX), (u64::MAX, 1)]);
+        assert!(huge[0] > 0 && huge[1] == 1, "{huge:?}");
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! - [`topic`]: `TopicConfig` (+ its rules), `TopicInfo`, `PartitionInfo`
 //! - [`group`]: `GroupInfo`, `MemberInfo`, `PartitionLag`, `CommitOffset`
-//! - [`message`]: binary-safe `Payload`s, `Message`, `OutRecord`, publish, peek and pull requests
+//! - [`message`]: binary-safe `Payload`s, `Message`, `OutRecord`, publish, peek and pull requests,
+//!   and how a pull is shared over partitions (`fair_shares`)
 //! - [`reset`]: `ResetMode` (kafka-consumer-groups' words), `ResetSpec`, plans and records, and
 //!   the two-phase target computation every backend uses
 //! - [`replay`]: ranges, plans, results and the `depot.origin.*` header names

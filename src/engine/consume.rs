@@ -9,6 +9,7 @@ use super::error::{EngineError, Result};
 use super::log::PartitionLog;
 use super::membership::Group;
 use super::record::Record;
+use crate::core::message::fair_shares;
 use crate::core::names::validate_name;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,12 @@ pub struct Delivery {
 impl Engine {
     /// Hands the member up to `max_records` records from its assigned partitions, continuing where
     /// the group's previous delivery stopped (after a rebalance: from the committed offset).
+    ///
+    /// The records are shared fairly over the partitions that have some, as a Kafka fetch spreads
+    /// over its partitions ([`fair_shares`]): a poll of 5 over three partitions of 10 takes 2, 2
+    /// and 1, and what one partition cannot give (it has fewer, or its byte budget ran out) goes
+    /// to the others. So a deep backlog on one partition never starves the rest, not even for
+    /// one-shot members that join, poll once and leave.
     pub fn poll(
         &self,
         group: &str,
@@ -36,18 +43,7 @@ impl Engine {
         let plan: Vec<(Tp, Arc<PartitionLog>, u64)> = {
             let mut gs = self.inner.groups.lock();
             let g = gs.group_mut(group)?;
-            g.check(member_id, generation, self.clock().mono_ms())?;
-            // Fairness: each of the member's polls starts one partition further, so a partition
-            // with a deep backlog cannot starve its other partitions.
-            let mut assignment = Vec::new();
-            if let Some(m) = g.members.get_mut(member_id) {
-                assignment = m.assignment.clone();
-                if !assignment.is_empty() {
-                    let k = m.poll_turn % assignment.len();
-                    assignment.rotate_left(k);
-                }
-                m.poll_turn = m.poll_turn.wrapping_add(1);
-            }
+            let assignment = g.check(member_id, generation, self.clock().mono_ms())?.assignment.clone();
             let mut plan = Vec::new();
             for tp in assignment {
                 if let Ok(log) = self.log(&tp.0, tp.1) {
@@ -57,26 +53,47 @@ impl Engine {
             }
             plan
         };
-        let mut out = Vec::new();
+        let mut pos: Vec<u64> = plan.iter().map(|(_, log, p)| (*p).min(log.end_offset())).collect();
+        // A partition that gave fewer than it was asked for has nothing more to give this poll.
+        let mut open = vec![true; plan.len()];
+        let mut got: Vec<(usize, Record)> = Vec::new();
         let mut spans = Vec::new();
-        for (tp, log, pos) in plan {
-            if out.len() >= max_records {
+        while got.len() < max_records {
+            let there: Vec<(u64, u64)> = plan
+                .iter()
+                .enumerate()
+                .map(|(i, (_, log, _))| (pos[i], if open[i] { log.end_offset().saturating_sub(pos[i]) } else { 0 }))
+                .collect();
+            let shares = fair_shares(max_records - got.len(), &there);
+            if shares.iter().all(|&n| n == 0) {
                 break;
             }
-            let pos = pos.min(log.end_offset());
-            let recs = match log.read(pos, max_records - out.len(), max_bytes) {
-                // Retention moved the log start past the position meanwhile: continue from there.
-                Err(EngineError::OffsetOutOfRange { requested, start, .. }) if requested < start => {
-                    log.read(start, max_records - out.len(), max_bytes)?
+            for (i, want) in shares.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+                let (tp, log, _) = &plan[i];
+                let recs = match log.read(pos[i], want, max_bytes) {
+                    // Retention moved the log start past the position meanwhile: continue from there.
+                    Err(EngineError::OffsetOutOfRange { requested, start, .. }) if requested < start => {
+                        log.read(start, want, max_bytes)?
+                    }
+                    r => r?,
+                };
+                if recs.len() < want {
+                    open[i] = false;
                 }
-                r => r?,
-            };
-            if let (Some(first), Some(last)) = (recs.first(), recs.last()) {
-                spans.push((tp.clone(), first.offset, last.offset + 1));
-                log.rate_out.add(recs.len() as u64);
+                if let (Some(first), Some(last)) = (recs.first(), recs.last()) {
+                    spans.push((tp.clone(), first.offset, last.offset + 1));
+                    pos[i] = last.offset + 1;
+                    log.rate_out.add(recs.len() as u64);
+                }
+                got.extend(recs.into_iter().take(want).map(|r| (i, r)));
             }
-            out.extend(recs.into_iter().map(|record| Delivery { topic: tp.0.clone(), partition: tp.1, record }));
         }
+        // In the assignment's order, each partition's records in offset order.
+        got.sort_by_key(|(i, r)| (*i, r.offset));
+        let out = got
+            .into_iter()
+            .map(|(i, record)| Delivery { topic: plan[i].0.0.clone(), partition: plan[i].0.1, record })
+            .collect();
         let mut gs = self.inner.groups.lock();
         let g = gs.group_mut(group)?;
         g.check(member_id, generation, self.clock().mono_ms())?;

@@ -57,6 +57,7 @@ impl Engine {
         let lock_file = lock::lock_dir(storage.as_ref(), &dir)?;
         let topics_dir = dir.join("topics");
         let groups_dir = dir.join("groups");
+        let fresh = storage.stat(&groups_dir).ctx(|| format!("look at {}", groups_dir.display()))?.is_none();
         for d in [&topics_dir, &groups_dir] {
             storage.create_dir_all(d).ctx(|| format!("create {}", d.display()))?;
         }
@@ -76,7 +77,10 @@ impl Engine {
             fds: Arc::new(FdCache::new(storage.clone(), OPEN_SEALED_SEGMENTS)),
         };
         let (topics, graves) = topics::load(&topics_dir, &log_config)?;
-        let mut groups = GroupsState::open(&storage, &groups_dir, config.sync, &topics, config.clock.clone())?;
+        // Member ids of a reopened directory carry a number no earlier open used.
+        let incarnation = if fresh { 0 } else { super::offsets::incarnation(config.clock.as_ref()) };
+        let mut groups =
+            GroupsState::open(&storage, &groups_dir, config.sync, &topics, config.clock.clone(), incarnation)?;
         super::delete::finish_graves(storage.as_ref(), &topics_dir, graves, &mut groups)?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let tick = match config.sync {

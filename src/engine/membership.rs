@@ -22,8 +22,6 @@ pub struct Member {
     /// When the member was last heard from (the engine clock's monotonic ms).
     pub last_seen: u64,
     pub assignment: Vec<Tp>,
-    /// Rotates the partition a poll starts with (fairness between the member's partitions).
-    pub poll_turn: usize,
 }
 
 impl Member {
@@ -49,6 +47,10 @@ pub struct Group {
     pub redeliveries: BTreeMap<Tp, u64>,
     pub consumed: RateMeter,
     next_member: u64,
+    /// Tags the member ids of an engine that reopened a data directory (0 on a new one), so an
+    /// id handed out before a restart never names a member of a later one: a zombie consumer's
+    /// commit with its old id and a generation that happens to match is refused, not accepted.
+    incarnation: u64,
 }
 
 /// What a member learns from join and heartbeat.
@@ -61,8 +63,9 @@ pub struct Membership {
 }
 
 impl Group {
-    /// An empty group whose consume rate is measured on `clock`.
-    pub fn new(name: &str, clock: &Arc<dyn Clock>) -> Group {
+    /// An empty group whose consume rate is measured on `clock`; `incarnation` as in
+    /// [`GroupsState::incarnation`](super::offsets::GroupsState::incarnation).
+    pub fn new(name: &str, clock: &Arc<dyn Clock>, incarnation: u64) -> Group {
         Group {
             name: name.to_string(),
             assignor: Assignor::Range,
@@ -74,6 +77,7 @@ impl Group {
             redeliveries: BTreeMap::new(),
             consumed: RateMeter::new(clock.clone()),
             next_member: 0,
+            incarnation,
         }
     }
 
@@ -101,7 +105,10 @@ impl Group {
             _ => {
                 self.next_member += 1;
                 let stem = if client_id.is_empty() { "member" } else { client_id };
-                format!("{stem}-{}-{}", self.generation + 1, self.next_member)
+                match self.incarnation {
+                    0 => format!("{stem}-{}-{}", self.generation + 1, self.next_member),
+                    i => format!("{stem}-{}-{}-{i:x}", self.generation + 1, self.next_member),
+                }
             }
         };
         self.members.insert(
@@ -113,7 +120,6 @@ impl Group {
                 session_timeout,
                 last_seen: now,
                 assignment: Vec::new(),
-                poll_turn: 0,
             },
         );
         self.rebalance(partitions);
@@ -234,7 +240,7 @@ mod tests {
     use crate::engine::clock::SystemClock;
 
     fn group() -> Group {
-        Group::new("g", &(Arc::new(SystemClock) as Arc<dyn Clock>))
+        Group::new("g", &(Arc::new(SystemClock) as Arc<dyn Clock>), 0)
     }
 
     #[test]

@@ -58,10 +58,30 @@ pub struct GroupsState {
     pub graves: BTreeMap<String, String>,
     /// Deletions past their rename whose journal entry failed (grave id → topic).
     pub graves_unjournaled: BTreeMap<String, String>,
+    /// 0 when this open created the data directory's `groups/`; otherwise a number no earlier
+    /// open of it used (see [`incarnation`]), which tags every member id handed out.
+    pub incarnation: u64,
+}
+
+/// A number for an engine reopening a data directory: the wall clock's ms at open, and always
+/// more than the last one this process handed out (an engine reopened within one ms, or on a
+/// manual clock that did not move). Member ids carry it, so none repeats across restarts.
+pub fn incarnation(clock: &dyn Clock) -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = u64::try_from(clock.now_ms()).unwrap_or(1).max(1);
+    let prev = LAST.fetch_max(now, Ordering::SeqCst);
+    if prev >= now {
+        // Someone already used `now` or later: take the next free number instead.
+        LAST.fetch_add(1, Ordering::SeqCst) + 1
+    } else {
+        now
+    }
 }
 
 impl GroupsState {
-    /// Reads both journals in `groups_dir` and rebuilds the groups. After a crash in interval or
+    /// Reads both journals in `groups_dir` and rebuilds the groups (their member ids tagged with
+    /// `incarnation`). After a crash in interval or
     /// never mode a commit can point past what survived of a partition: it is clamped to the end.
     pub fn open(
         storage: &Arc<dyn Storage>,
@@ -69,6 +89,7 @@ impl GroupsState {
         sync: SyncMode,
         topics: &BTreeMap<String, Arc<Topic>>,
         clock: Arc<dyn Clock>,
+        incarnation: u64,
     ) -> Result<GroupsState> {
         let (offsets, entries) = Journal::open::<OffsetEntry>(storage, &groups_dir.join("offsets.log"), sync)?;
         let (resets, history) =
@@ -81,6 +102,7 @@ impl GroupsState {
             clock,
             graves: BTreeMap::new(),
             graves_unjournaled: BTreeMap::new(),
+            incarnation,
         };
         for e in entries {
             state.apply(e);
@@ -127,8 +149,8 @@ impl GroupsState {
 
     /// The group called `name`, made empty if it does not exist yet.
     pub fn group_or_new(&mut self, name: &str) -> &mut Group {
-        let clock = &self.clock;
-        self.groups.entry(name.to_string()).or_insert_with(|| Group::new(name, clock))
+        let (clock, incarnation) = (&self.clock, self.incarnation);
+        self.groups.entry(name.to_string()).or_insert_with(|| Group::new(name, clock, incarnation))
     }
 
     /// Applies a journal entry to the groups in memory.

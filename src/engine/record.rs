@@ -235,11 +235,15 @@ pub fn parse_header(buf: &[u8]) -> Result<BatchHeader, FrameError> {
     if count == 0 {
         return Err(FrameError::BadHeader("zero records".into()));
     }
+    let base_offset = u64_at(buf, 14);
+    if base_offset.checked_add(u64::from(count)).is_none() {
+        return Err(FrameError::BadHeader(format!("offsets {base_offset} + {count} pass the largest offset")));
+    }
     Ok(BatchHeader {
         frame_len: len + 4,
         crc: u32_at(buf, 4),
         count,
-        base_offset: u64_at(buf, 14),
+        base_offset,
         timestamp: u64_at(buf, 22) as i64,
         producer_id: u64_at(buf, 30),
         base_seq: u32_at(buf, 38),
@@ -258,6 +262,16 @@ pub fn check_frame(buf: &[u8]) -> Result<BatchHeader, FrameError> {
     Ok(h)
 }
 
+/// The next `len` bytes of `buf` from `*pos` (advancing it), `None` when fewer are left: lengths
+/// come from the file, so no sum of them may overflow.
+fn span(buf: &[u8], pos: &mut usize, len: u64) -> Option<(usize, usize)> {
+    let len = usize::try_from(len).ok()?;
+    let start = *pos;
+    let end = start.checked_add(len).filter(|&e| e <= buf.len())?;
+    *pos = end;
+    Some((start, end))
+}
+
 /// Decodes the records of a CRC-checked frame (`frame` is exactly one frame), keeping those with
 /// `offset >= from` and pushing at most `max` of them. Values are zero-copy slices of `frame`.
 pub fn decode_records(
@@ -272,48 +286,33 @@ pub fn decode_records(
     let bad = |what: &str| FrameError::BadRecords(what.to_string());
     let mut pushed = 0;
     for i in 0..u64::from(h.count) {
-        let offset = h.base_offset + i;
-        let klen = get_varint(buf, &mut pos).ok_or_else(|| bad("key length"))? as usize;
-        let key = if klen == 0 {
-            None
-        } else {
-            let k = klen - 1;
-            if pos + k > buf.len() {
-                return Err(bad("key"));
-            }
-            pos += k;
-            Some((pos - k, pos))
+        // parse_header refused a batch whose offsets pass u64::MAX.
+        let offset = h.base_offset.saturating_add(i);
+        let klen = get_varint(buf, &mut pos).ok_or_else(|| bad("key length"))?;
+        let key = match klen.checked_sub(1) {
+            None => None,
+            Some(k) => Some(span(buf, &mut pos, k).ok_or_else(|| bad("key"))?),
         };
-        let vlen = get_varint(buf, &mut pos).ok_or_else(|| bad("value length"))? as usize;
-        if pos + vlen > buf.len() {
-            return Err(bad("value"));
-        }
-        let vstart = pos;
-        pos += vlen;
-        let nh = get_varint(buf, &mut pos).ok_or_else(|| bad("header count"))? as usize;
+        let vlen = get_varint(buf, &mut pos).ok_or_else(|| bad("value length"))?;
+        let (vstart, vend) = span(buf, &mut pos, vlen).ok_or_else(|| bad("value"))?;
+        let nh = get_varint(buf, &mut pos).ok_or_else(|| bad("header count"))?;
         let mut headers = Vec::new();
         for _ in 0..nh {
-            let nl = get_varint(buf, &mut pos).ok_or_else(|| bad("header name length"))? as usize;
-            if pos + nl > buf.len() {
-                return Err(bad("header name"));
-            }
-            let name = std::str::from_utf8(&buf[pos..pos + nl]).map_err(|_| bad("header name is not UTF-8"))?;
-            pos += nl;
-            let hl = get_varint(buf, &mut pos).ok_or_else(|| bad("header value length"))? as usize;
-            if pos + hl > buf.len() {
-                return Err(bad("header value"));
-            }
+            let nl = get_varint(buf, &mut pos).ok_or_else(|| bad("header name length"))?;
+            let (a, b) = span(buf, &mut pos, nl).ok_or_else(|| bad("header name"))?;
+            let name = std::str::from_utf8(&buf[a..b]).map_err(|_| bad("header name is not UTF-8"))?;
+            let hl = get_varint(buf, &mut pos).ok_or_else(|| bad("header value length"))?;
+            let (a, b) = span(buf, &mut pos, hl).ok_or_else(|| bad("header value"))?;
             if offset >= from {
-                headers.push((name.to_string(), frame.slice(pos..pos + hl)));
+                headers.push((name.to_string(), frame.slice(a..b)));
             }
-            pos += hl;
         }
         if offset >= from && pushed < max {
             out.push(Record {
                 offset,
                 timestamp: h.timestamp,
                 key: key.map(|(a, b)| frame.slice(a..b)),
-                value: frame.slice(vstart..vstart + vlen),
+                value: frame.slice(vstart..vend),
                 headers,
             });
             pushed += 1;
@@ -364,5 +363,38 @@ mod tests {
             assert!(check_frame(&b).is_err(), "flip at byte {byte} went unnoticed");
         }
         assert_eq!(check_frame(&buf[..buf.len() - 1]), Err(FrameError::Truncated));
+    }
+
+    /// Re-frames `buf` (an encoded batch edited after encoding) with a correct length and CRC,
+    /// as a crafted file or a damaged one with a matching checksum would have.
+    fn reframe(mut buf: Vec<u8>) -> Vec<u8> {
+        let len = (buf.len() - 4) as u32;
+        buf[0..4].copy_from_slice(&len.to_le_bytes());
+        let crc = crc32c::crc32c(&buf[FRAME_PREFIX..]);
+        buf[4..8].copy_from_slice(&crc.to_le_bytes());
+        buf
+    }
+
+    #[test]
+    fn crafted_frames_with_a_good_crc_are_refused_without_a_panic() {
+        // Found by the batch_decode fuzz target: offsets past u64::MAX.
+        let mut buf = Vec::new();
+        encode_batch(&mut buf, &[NewRecord::value("a"), NewRecord::value("b")], u64::MAX - 1, 1, None);
+        let e = check_frame(&reframe(buf)).unwrap_err();
+        assert!(matches!(e, FrameError::BadHeader(ref s) if s.contains("largest offset")), "{e:?}");
+        // Lengths that overflow a position: a key of 2^64 - 2 bytes, a value likewise.
+        for at in [BATCH_HEADER, BATCH_HEADER + 2] {
+            let mut buf = Vec::new();
+            encode_batch(&mut buf, &[NewRecord::keyed("k", "v")], 0, 1, None);
+            let mut edited = buf[..at].to_vec();
+            edited.extend_from_slice(&[0xff; 9]);
+            edited.push(0x01);
+            edited.extend_from_slice(&buf[at + 1..]);
+            let frame = Bytes::from(reframe(edited));
+            let h = check_frame(&frame).unwrap();
+            let mut out = Vec::new();
+            let e = decode_records(&frame, &h, 0, 10, &mut out).unwrap_err();
+            assert!(matches!(e, FrameError::BadRecords(_)), "{e:?}");
+        }
     }
 }

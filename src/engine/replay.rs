@@ -2,12 +2,14 @@
 //! end, each copy stamped with `depot.origin.*` headers (the plan and result types are core's).
 
 use super::engine::Engine;
-use super::error::Result;
+use super::error::{EngineError, Result};
 use super::record::NewRecord;
+use super::topic::Topic;
 use crate::core::replay::{ORIGIN_OFFSET, ORIGIN_PARTITION, ORIGIN_TOPIC};
 use crate::core::{ReplayPlan, ReplayRange, ReplayResult, ReplayRow};
 use bytes::Bytes;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 impl Engine {
     /// Plans copying a range of `source` (all or some partitions) to `target` (default: itself).
@@ -45,15 +47,33 @@ impl Engine {
 
     /// Runs a replay plan: appends copies with `depot.origin.*` headers; returns how many.
     pub fn execute_replay(&self, plan: &ReplayPlan) -> Result<ReplayResult> {
+        self.execute_replay_until(plan, &AtomicBool::new(false))
+    }
+
+    /// Runs a replay plan until it is done or `stop` is set (checked between batches, as is the
+    /// engine closing).
+    ///
+    /// A plan comes back from outside, so its rows are checked against the logs as they are now
+    /// (see [`check_rows`]) and then executed exactly: each row copies `count` records, the
+    /// offsets `from..to`, and `to` is at most the end before the first copy was appended, so a
+    /// replay into its own topic never reads its own copies.
+    pub fn execute_replay_until(&self, plan: &ReplayPlan, stop: &AtomicBool) -> Result<ReplayResult> {
         self.check_open()?;
         let src = self.topic(&plan.source)?;
         let dst = self.topic(&plan.target)?;
+        check_rows(plan, &src)?;
         let same = plan.source == plan.target;
         let mut appended = 0u64;
         for row in &plan.rows {
             let log = src.partition(row.partition)?.clone();
             let mut at = row.from;
             while at < row.to {
+                if stop.load(Ordering::Acquire) {
+                    return Err(stopped(plan, appended, "its client went away or the server is stopping"));
+                }
+                if self.check_open().is_err() {
+                    return Err(stopped(plan, appended, "the engine is closing"));
+                }
                 let recs = log.read(at, ((row.to - at) as usize).min(1000), 4 << 20)?;
                 if recs.is_empty() {
                     break;
@@ -88,4 +108,59 @@ impl Engine {
         self.inner.any_append.notify(usize::MAX);
         Ok(ReplayResult { target: plan.target.clone(), appended })
     }
+}
+
+/// The error of a replay stopped midway: what it had copied, and why it stopped.
+fn stopped(plan: &ReplayPlan, appended: u64, why: &str) -> EngineError {
+    EngineError::Refused(format!(
+        "the replay of {} to {} stopped after {appended} of {} records: {why}",
+        plan.source, plan.target, plan.total
+    ))
+}
+
+/// Checks a replay plan against the source as it is now: a known range; every row names a
+/// partition of the source, once, counts `to - from` records, starts inside the range and the
+/// log, and ends inside both; the total is the sum of the rows.
+fn check_rows(plan: &ReplayPlan, src: &Topic) -> Result<()> {
+    plan.range.check()?;
+    let bad = |row: usize, why: String| {
+        EngineError::InvalidArgument(format!("row {row} of the replay plan: {why}; plan the replay again"))
+    };
+    let mut total = 0u64;
+    for (i, r) in plan.rows.iter().enumerate() {
+        let row = i + 1;
+        let Ok(log) = src.partition(r.partition) else {
+            let n = src.partitions.len();
+            return Err(bad(row, format!("topic {} has no partition {} (it has {n})", plan.source, r.partition)));
+        };
+        if plan.rows[..i].iter().any(|o| o.partition == r.partition) {
+            return Err(bad(row, format!("partition {} appears more than once", r.partition)));
+        }
+        if r.from > r.to || r.count != r.to - r.from {
+            return Err(bad(
+                row,
+                format!("{}..{} holds {} records, not {}", r.from, r.to, r.to.saturating_sub(r.from), r.count),
+            ));
+        }
+        let (start, end) = (log.log_start(), log.end_offset());
+        if r.from < start || r.to > end {
+            return Err(bad(
+                row,
+                format!("{}..{} is outside {}/{} now (valid: {start}..{end})", r.from, r.to, plan.source, r.partition),
+            ));
+        }
+        if let ReplayRange::Offsets { from, to } = plan.range
+            && (r.from < from || r.to > to)
+        {
+            return Err(bad(row, format!("{}..{} is outside the plan's range {from}..{to}", r.from, r.to)));
+        }
+        total = total.saturating_add(r.count);
+    }
+    if total != plan.total {
+        return Err(EngineError::InvalidArgument(format!(
+            "the replay plan's rows add up to {total} records, not {}; plan the replay again",
+            plan.total
+        )));
+    }
+    Ok(())
 }

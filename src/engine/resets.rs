@@ -5,6 +5,7 @@
 
 use super::engine::Engine;
 use super::error::{EngineError, Result};
+use super::topic::Topic;
 use crate::core::names::validate_name;
 use crate::core::reset;
 use crate::core::{ResetPlan, ResetRecord, ResetRow, ResetSpec};
@@ -61,22 +62,35 @@ impl Engine {
 
     /// Applies a plan: refused while the group has live members unless `force`, and refused if the
     /// committed offsets changed since the plan was made. Journaled durably before it is applied.
+    ///
+    /// A plan comes back from outside (a client may have edited it), so it is re-validated against
+    /// the state now, before anything changes: the group name, the topic, every partition (it
+    /// exists, once), every target within `[log_start, end]`, every `before` equal to the committed
+    /// offset; an undo's rows must be the undo of the journaled reset it names.
     pub fn execute_reset(&self, plan: &ResetPlan, force: bool) -> Result<ResetRecord> {
         self.check_open()?;
+        validate_name("group", &plan.group)?;
+        let t = self.topic(&plan.topic)?;
+        check_rows(plan, &t)?;
         self.expire_members();
         let at_ms = self.clock().now_ms();
         let mut gs = self.inner.groups.lock();
-        let g = gs.group_or_new(&plan.group);
-        if !g.members.is_empty() && !force {
-            let names: Vec<&String> = g.members.keys().collect();
+        if let Some(id) = plan.undo_of {
+            check_undo(plan, id, &gs.history, &t)?;
+        }
+        let (members, committed) = match gs.groups.get(&plan.group) {
+            Some(g) => (g.members.keys().cloned().collect::<Vec<_>>(), Some(&g.committed)),
+            None => (Vec::new(), None),
+        };
+        if !members.is_empty() && !force {
             return Err(EngineError::Refused(format!(
                 "group {} has live members ({}); stop them first or force the reset",
                 plan.group,
-                names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                members.join(", ")
             )));
         }
         for r in &plan.rows {
-            let now = g.committed.get(&(plan.topic.clone(), r.partition)).copied();
+            let now = committed.and_then(|c| c.get(&(plan.topic.clone(), r.partition)).copied());
             if now != r.before {
                 return Err(EngineError::Conflict(format!(
                     "the committed offset of {}/{} changed from {} to {} since the plan was made; plan again",
@@ -87,7 +101,8 @@ impl Engine {
                 )));
             }
         }
-        let forced = force && !g.members.is_empty();
+        let forced = force && !members.is_empty();
+        gs.group_or_new(&plan.group);
         let id = gs.history.last().map(|h| h.id + 1).unwrap_or(1);
         let record = ResetRecord {
             id,
@@ -115,6 +130,7 @@ impl Engine {
 
     /// Plans undoing the group's most recent reset that has not been undone yet.
     pub fn plan_undo(&self, group: &str) -> Result<ResetPlan> {
+        validate_name("group", group)?;
         let last = {
             let gs = self.inner.groups.lock();
             let undone: Vec<u64> = gs.history.iter().filter_map(|h| h.undo_of).collect();
@@ -156,6 +172,77 @@ impl Engine {
     pub fn reset_history(&self, group: &str) -> Vec<ResetRecord> {
         self.inner.groups.lock().history.iter().filter(|h| h.group == group).cloned().collect()
     }
+}
+
+/// Every row names a partition of the topic, once, and a target inside its log now.
+fn check_rows(plan: &ResetPlan, t: &Topic) -> Result<()> {
+    if plan.rows.is_empty() {
+        return Err(EngineError::InvalidArgument("the plan has no rows; plan the reset again".into()));
+    }
+    let n = t.partitions.len();
+    for (i, r) in plan.rows.iter().enumerate() {
+        let row = i + 1;
+        let Ok(log) = t.partition(r.partition) else {
+            return Err(EngineError::InvalidArgument(format!(
+                "row {row} of the plan: topic {} has no partition {} (it has {n}: 0..{}); plan the reset again",
+                plan.topic,
+                r.partition,
+                n.saturating_sub(1)
+            )));
+        };
+        if plan.rows[..i].iter().any(|o| o.partition == r.partition) {
+            return Err(EngineError::InvalidArgument(format!(
+                "row {row} of the plan: partition {} appears more than once; plan the reset again",
+                r.partition
+            )));
+        }
+        let (start, end) = (log.log_start(), log.end_offset());
+        if !(start..=end).contains(&r.after) {
+            return Err(EngineError::InvalidArgument(format!(
+                "row {row} of the plan: offset {} is outside {}/{} now (valid: {start}..={end}); plan the reset again",
+                r.after, plan.topic, r.partition
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An undo plan undoes exactly the journaled reset it names: one of this group and topic, not an
+/// undo itself, not undone yet, the same partitions in the same order, each moved back to where
+/// that reset found it (clamped to the log now, as planning an undo does).
+fn check_undo(plan: &ResetPlan, id: u64, history: &[ResetRecord], t: &Topic) -> Result<()> {
+    let bad = |why: String| EngineError::InvalidArgument(format!("the undo plan {why}; plan the undo again"));
+    let Some(done) = history.iter().find(|h| h.id == id) else {
+        return Err(bad(format!("names reset #{id}, which is not in the reset journal")));
+    };
+    if done.group != plan.group || done.topic != plan.topic {
+        return Err(bad(format!("names reset #{id}, which was of group {} on {}", done.group, done.topic)));
+    }
+    if done.undo_of.is_some() {
+        return Err(bad(format!("names reset #{id}, which is itself an undo")));
+    }
+    if let Some(u) = history.iter().find(|h| h.undo_of == Some(id)) {
+        return Err(bad(format!("names reset #{id}, which reset #{} already undid", u.id)));
+    }
+    if plan.rows.len() != done.rows.len() {
+        return Err(bad(format!("has {} rows but reset #{id} had {}", plan.rows.len(), done.rows.len())));
+    }
+    for (i, (row, (p, before, _))) in plan.rows.iter().zip(&done.rows).enumerate() {
+        let log = t.partition(*p)?;
+        let (start, end) = (log.log_start(), log.end_offset());
+        let back = before.unwrap_or(start).clamp(start, end);
+        if row.partition != *p || row.after != back {
+            return Err(bad(format!(
+                "row {}: moves {}/{} to {} but undoing reset #{id} moves {}/{p} to {back}",
+                i + 1,
+                plan.topic,
+                row.partition,
+                row.after,
+                plan.topic
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn fmt_opt(o: Option<u64>) -> String {

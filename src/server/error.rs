@@ -1,13 +1,18 @@
 //! Turning failures into HTTP answers: a status code and `{"error": {"kind", "message"}}`, and
-//! extractors whose rejections (bad JSON, wrong types, oversized bodies) answer the same way.
+//! extractors whose rejections (bad JSON, wrong types, oversized bodies, names the rule refuses)
+//! answer the same way.
 
 use crate::backend::BackendError;
 use crate::backend::wire::ErrorBody;
+use crate::core::Invalid;
+use crate::core::names::validate_name;
+use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 /// An error answer.
@@ -103,5 +108,43 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 }
 
 fn path_rejection(rej: PathRejection) -> ApiError {
-    ApiError(StatusCode::BAD_REQUEST, BackendError::BadRequest(format!("invalid path: {}", rej.body_text())))
+    let msg = match &rej {
+        // A name the rule refuses ([`TopicName`], [`GroupName`]) says so in its own words.
+        PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+            ErrorKind::Message(m) | ErrorKind::DeserializeError { message: m, .. } if m.contains(" name ") => m.clone(),
+            _ => format!("invalid path: {}", rej.body_text()),
+        },
+        _ => format!("invalid path: {}", rej.body_text()),
+    };
+    ApiError(StatusCode::BAD_REQUEST, BackendError::BadRequest(msg))
+}
+
+/// A `{topic}` from a route, checked against the name rule as it is decoded: a name that would
+/// not round-trip through a URL, or that the engine would refuse to create, is a 400 before any
+/// handler sees it.
+#[derive(Debug, Deserialize)]
+#[serde(try_from = "String")]
+pub struct TopicName(pub String);
+
+impl TryFrom<String> for TopicName {
+    type Error = Invalid;
+
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        validate_name("topic", &s)?;
+        Ok(TopicName(s))
+    }
+}
+
+/// A `{group}` from a route, checked like a [`TopicName`].
+#[derive(Debug, Deserialize)]
+#[serde(try_from = "String")]
+pub struct GroupName(pub String);
+
+impl TryFrom<String> for GroupName {
+    type Error = Invalid;
+
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        validate_name("group", &s)?;
+        Ok(GroupName(s))
+    }
 }

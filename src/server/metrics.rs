@@ -7,6 +7,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use parking_lot::Mutex;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Arc;
@@ -28,6 +29,29 @@ pub struct HttpMetrics {
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
 }
 
+/// A label value as the Prometheus text format writes it: `\\`, `"` and a newline escaped, so
+/// no value (a name from an old journal, a route) can end its sample or add one.
+pub fn label(v: &str) -> Cow<'_, str> {
+    if !v.contains(['\\', '"', '\n']) {
+        return Cow::Borrowed(v);
+    }
+    let mut out = String::with_capacity(v.len() + 8);
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The methods counted by name; any other is counted as `other`, so a client cannot add series.
+fn method_label(m: &str) -> &'static str {
+    ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"].into_iter().find(|k| *k == m).unwrap_or("other")
+}
+
 impl HttpMetrics {
     fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
         *self.requests.lock().entry((method.to_string(), route.to_string(), status)).or_insert(0) += 1;
@@ -46,11 +70,13 @@ impl HttpMetrics {
         out.push_str("# HELP depot_http_requests_total HTTP requests by method, route and status.\n");
         out.push_str("# TYPE depot_http_requests_total counter\n");
         for ((m, r, s), n) in self.requests.lock().iter() {
+            let (m, r) = (label(m), label(r));
             let _ = writeln!(out, "depot_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {n}");
         }
         out.push_str("# HELP depot_http_request_duration_seconds HTTP request latency.\n");
         out.push_str("# TYPE depot_http_request_duration_seconds histogram\n");
         for ((m, r), h) in self.latency.lock().iter() {
+            let (m, r) = (label(m), label(r));
             for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
@@ -72,7 +98,7 @@ impl HttpMetrics {
 
 /// Middleware recording every request under its route pattern (not the raw path).
 pub async fn track(State(m): State<Arc<HttpMetrics>>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
+    let method = method_label(req.method().as_str()).to_string();
     let route =
         req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let start = Instant::now();
@@ -116,7 +142,9 @@ const PARTITION_GAUGES: [PartitionGauge; 3] = [
 fn partition_gauges(out: &mut String, topics: &[TopicInfo]) {
     for (name, help, value) in PARTITION_GAUGES {
         let samples = topics.iter().flat_map(|t| {
-            t.partitions.iter().map(move |p| (format!("topic=\"{}\",partition=\"{}\"", t.name, p.partition), value(p)))
+            t.partitions
+                .iter()
+                .map(move |p| (format!("topic=\"{}\",partition=\"{}\"", label(&t.name), p.partition), value(p)))
         });
         gauge(out, name, help, samples);
     }
@@ -128,7 +156,7 @@ fn group_gauges(out: &mut String, groups: &[GroupInfo]) {
     gauge(out, "depot_group_lag_messages", "Records a group has not consumed yet.", lag);
     let lag_s = per_partition(groups, |p| p.lag_ms as f64 / 1000.0);
     gauge(out, "depot_group_lag_seconds", "Age of the oldest record a group has not consumed.", lag_s);
-    let members = groups.iter().map(|g| (format!("group=\"{}\"", g.name), g.members.len()));
+    let members = groups.iter().map(|g| (format!("group=\"{}\"", label(&g.name)), g.members.len()));
     gauge(out, "depot_group_members", "Live members of a group.", members);
 }
 
@@ -136,7 +164,10 @@ fn group_gauges(out: &mut String, groups: &[GroupInfo]) {
 fn per_partition<V>(groups: &[GroupInfo], value: fn(&PartitionLag) -> V) -> impl Iterator<Item = (String, V)> {
     groups.iter().flat_map(move |g| {
         g.partitions.iter().map(move |p| {
-            (format!("group=\"{}\",topic=\"{}\",partition=\"{}\"", g.name, p.topic, p.partition), value(p))
+            (
+                format!("group=\"{}\",topic=\"{}\",partition=\"{}\"", label(&g.name), label(&p.topic), p.partition),
+                value(p),
+            )
         })
     })
 }
@@ -232,5 +263,98 @@ mod tests {
              # TYPE depot_group_members gauge\n\
              depot_group_members{group=\"g\"} 1\n"
         );
+    }
+    #[test]
+    fn label_values_are_escaped_as_the_text_format_says() {
+        assert_eq!(label("orders.v2_eu-1"), "orders.v2_eu-1");
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    /// A sample's name, labels and value.
+    type Sample = (String, Vec<(String, String)>, String);
+
+    /// One sample of the text format: `name{k="v",...} value`, with `\\`, `\"` and `\n` inside
+    /// values; `None` when the line is not exactly one sample.
+    fn sample(line: &str) -> Option<Sample> {
+        let (name, rest) = line.split_once('{')?;
+        let mut labels = Vec::new();
+        let mut chars = rest.chars();
+        loop {
+            let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+            if chars.next()? != '"' {
+                return None;
+            }
+            let mut value = String::new();
+            loop {
+                match chars.next()? {
+                    '\\' => value.push(match chars.next()? {
+                        'n' => '\n',
+                        c @ ('\\' | '"') => c,
+                        _ => return None,
+                    }),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+            labels.push((key, value));
+            match chars.next()? {
+                ',' => continue,
+                '}' => break,
+                _ => return None,
+            }
+        }
+        let value = chars.as_str().strip_prefix(' ')?;
+        (!value.contains(' ')).then(|| (name.to_string(), labels, value.to_string()))
+    }
+
+    #[test]
+    fn a_hostile_name_stays_inside_its_label() {
+        let evil = "evil\"} 1\ninjected_metric 666\n#\\";
+        let lag = PartitionLag {
+            topic: evil.into(),
+            partition: 0,
+            committed: None,
+            log_start: 0,
+            end_offset: 3,
+            lag: 3,
+            lag_ms: 0,
+            owner: None,
+            redeliveries: 0,
+        };
+        let groups = [GroupInfo {
+            name: evil.into(),
+            state: "empty".into(),
+            generation: 0,
+            assignor: "range".into(),
+            members: Vec::new(),
+            partitions: vec![lag],
+            consume_rate: 0.0,
+        }];
+        let topics = [TopicInfo {
+            name: evil.into(),
+            config: TopicConfig::with_partitions(1),
+            partitions: vec![partition(0, 0, 3, 10)],
+        }];
+        let mut out = String::new();
+        partition_gauges(&mut out, &topics);
+        group_gauges(&mut out, &groups);
+        let http = HttpMetrics::default();
+        http.observe(method_label("EVIL\""), evil, 200, 0.001);
+        http.render(&mut out);
+        let samples: Vec<_> = out.lines().filter(|l| !l.starts_with('#')).collect();
+        // 3 partition gauges, 2 lag gauges, members; a counter and a histogram of 12 + 3 lines.
+        assert_eq!(samples.len(), 3 + 2 + 1 + 1 + BUCKETS.len() + 3, "{out}");
+        for line in samples {
+            let (name, labels, _) = sample(line).unwrap_or_else(|| panic!("not one sample: {line:?}"));
+            assert!(name.starts_with("depot_"), "{line}");
+            for (k, v) in labels {
+                if ["topic", "group", "route"].contains(&k.as_str()) {
+                    assert_eq!(v, evil, "{line}");
+                }
+                if k == "method" {
+                    assert_eq!(v, "other", "{line}");
+                }
+            }
+        }
     }
 }

@@ -111,6 +111,33 @@ pub async fn publish_and_peek_roundtrip(b: &dyn Backend) {
     assert!(matches!(nopart, BackendError::NotFound(_) | BackendError::BadRequest(_)), "{nopart:?}");
 }
 
+/// A peek pages past any one read's byte bound: 40 records of 300 KiB (12 MiB) come back whole
+/// for `max 40`, and `last 20` are the newest 20, not the first 20 after the cut.
+pub async fn large_peeks_page_to_max_and_last_is_the_newest(b: &dyn Backend) {
+    let n = Names::new();
+    let t = n.t("big");
+    b.create_topic(&t, TopicConfig::with_partitions(1)).await.unwrap();
+    let value = |i: usize| format!("{i:02}{}", "x".repeat(300 << 10));
+    let mut offsets = Vec::new();
+    for i in 0..40 {
+        let req = PublishRequest { records: vec![OutRecord::text(&value(i))], producer: None };
+        offsets.push(b.publish(&t, req).await.unwrap()[0].offset);
+    }
+    let got = |m: &[Message]| m.iter().map(|m| m.offset).collect::<Vec<_>>();
+    for partition in [Some(0), None] {
+        let all = b.peek(&t, PeekRequest { partition, from: PeekFrom::Earliest, max: 40 }).await.unwrap();
+        assert_eq!(got(&all), offsets, "max 40 over 12 MiB ({partition:?})");
+        for (i, m) in all.iter().enumerate() {
+            assert_eq!(m.value.as_text(), Some(value(i).as_str()), "record {i} whole");
+        }
+        let last = b.peek(&t, PeekRequest { partition, from: PeekFrom::Latest(20), max: 20 }).await.unwrap();
+        assert_eq!(got(&last), offsets[20..], "last 20 ({partition:?})");
+        let newest = b.peek(&t, PeekRequest { partition, from: PeekFrom::Latest(20), max: 5 }).await.unwrap();
+        assert_eq!(got(&newest), offsets[35..], "last 20 cut to max 5 ({partition:?})");
+    }
+    b.delete_topic(&t).await.unwrap();
+}
+
 pub async fn keyed_records_stay_in_order_on_one_partition(b: &dyn Backend) {
     let n = Names::new();
     let c = b.capabilities().await.unwrap();
@@ -188,6 +215,32 @@ pub async fn pull_commit_lag_and_redelivery(b: &dyn Backend) {
     let none = b.pull(&g, PullRequest { wait_ms: 0, ..req(5, true) }).await.unwrap();
     assert!(none.messages.is_empty());
     assert!(b.list_groups().await.unwrap().iter().any(|x| x.name == g));
+}
+
+/// A pull of N shares N out over the partitions with records (like a Kafka fetch): three pulls of
+/// 5 over 3 partitions × 10 records each take from every partition and never hand a record out
+/// twice. One-partition engines get the same 30 records in their one partition.
+pub async fn pulls_take_from_every_partition(b: &dyn Backend) {
+    let n = Names::new();
+    let c = b.capabilities().await.unwrap();
+    let (t, g) = (n.t("fair"), n.t("fair-g"));
+    let np = parts(&c, 3);
+    b.create_topic(&t, TopicConfig::with_partitions(np)).await.unwrap();
+    for p in 0..np {
+        let records = (0..30 / np).map(|i| OutRecord { partition: Some(p), ..OutRecord::text(&format!("{p}-{i}")) });
+        b.publish(&t, PublishRequest { records: records.collect(), producer: None }).await.unwrap();
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..3 {
+        let got = b.pull(&g, PullRequest { topic: t.clone(), max: 5, commit: true, wait_ms: 5_000 }).await.unwrap();
+        assert_eq!(got.messages.len(), 5, "pull {i}: {:?}", got.messages);
+        let touched: std::collections::BTreeSet<u32> = got.messages.iter().map(|m| m.partition).collect();
+        assert_eq!(touched, (0..np).collect(), "pull {i} takes from every partition with records");
+        for m in &got.messages {
+            assert!(seen.insert((m.partition, m.offset)), "pull {i} handed out {}/{} again", m.partition, m.offset);
+        }
+    }
+    assert_eq!(b.describe_group(&g).await.unwrap().total_lag(), 15, "every pulled record is committed");
 }
 
 pub async fn resets_plan_execute_and_undo(b: &dyn Backend) {
@@ -329,9 +382,11 @@ macro_rules! conformance_suite {
     ($(#[$attr:meta])* $kind:literal, $make:expr) => {
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, topics_lifecycle);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, publish_and_peek_roundtrip);
+        $crate::conformance_suite!(@one [$(#[$attr])*] $make, large_peeks_page_to_max_and_last_is_the_newest);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, keyed_records_stay_in_order_on_one_partition);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, long_poll_fetch_wakes_on_publish);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, pull_commit_lag_and_redelivery);
+        $crate::conformance_suite!(@one [$(#[$attr])*] $make, pulls_take_from_every_partition);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, resets_plan_execute_and_undo);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, replay_copies_with_origin_headers);
         $crate::conformance_suite!(@one [$(#[$attr])*] $make, idempotent_producer_retries_are_not_duplicated);

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod conformance;
+pub mod raw;
 
 use depot::backend::embedded::Embedded;
 use depot::backend::remote::Remote;

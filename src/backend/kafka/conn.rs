@@ -21,8 +21,9 @@ pub(super) const LAG_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The `group.id` of assign-only readers (never joined, never committed).
 pub(super) const READER_GROUP: &str = "depot-reader";
 
-/// The bootstrap and security settings of a context, as librdkafka properties.
-pub(super) fn client_config(cfg: &KafkaConfig) -> BResult<ClientConfig> {
+/// The bootstrap and security settings of a context, as librdkafka properties (also the base of
+/// `bench run`'s own producers and consumers).
+pub fn client_config(cfg: &KafkaConfig) -> BResult<ClientConfig> {
     let brokers = cfg.brokers.trim();
     if brokers.is_empty() {
         return Err(BackendError::BadRequest(

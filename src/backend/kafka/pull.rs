@@ -1,5 +1,6 @@
 //! A pull as a real member of the group: subscribe, poll until the group hands out partitions,
-//! read what is there (or wait for it), commit synchronously if asked, and leave.
+//! read what is there (or wait for it) shared fairly over the partitions, commit synchronously if
+//! asked, and leave.
 
 use super::codec::to_message;
 use super::conn::{JOIN_TIMEOUT, READ_TIMEOUT, create, group_config, kerr};
@@ -7,11 +8,13 @@ use super::groups::committed_of;
 use super::topics::{topic_partitions, watermarks};
 use crate::backend::support;
 use crate::backend::{BResult, BackendError};
+use crate::core::message::fair_shares;
 use crate::core::{Message, PullRequest, PullResult};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Pulls for group `g` as a member that joins and leaves again (blocking: run it off the async threads).
@@ -53,24 +56,42 @@ pub(super) fn pull_as_member(
             )));
         }
     };
-    // What is there to read now: from the committed offset (or the log start) to the end.
+    // What is there to read now: from the committed offset (or the log start) to the end, shared
+    // fairly over the partitions (librdkafka hands out what it fetched partition by partition, so
+    // taking the first `max` would serve partition 0 again and again).
     let parts: Vec<(String, u32)> = assigned.iter().map(|p| (req.topic.clone(), *p)).collect();
     let committed = committed_of(base, brokers, &g, &parts)?;
     let marks = watermarks(meta, &parts)?;
-    let available: u64 = parts
+    let there: Vec<(u64, u64)> = parts
         .iter()
         .map(|k| {
             let (lo, hi) = marks.get(k).copied().unwrap_or((0, 0));
-            hi.saturating_sub(committed.get(k).copied().unwrap_or(lo).clamp(lo, hi))
+            let from = committed.get(k).copied().unwrap_or(lo).clamp(lo, hi);
+            (from, hi - from)
         })
-        .sum();
-    let want = (available.min(max as u64)) as usize;
+        .collect();
+    let shares = fair_shares(max, &there);
+    let want: usize = shares.iter().sum();
+    let mut quota: HashMap<u32, usize> = parts.iter().zip(&shares).map(|((_, p), n)| (*p, *n)).collect();
+    // With nothing there yet, the first record to arrive (on any partition) is the pull.
+    let waiting = want == 0;
+    let mut keep = |m: Message, into: &mut Vec<Message>| {
+        let left = quota.entry(m.partition).or_insert(0);
+        if waiting || *left > 0 {
+            *left = left.saturating_sub(1);
+            into.push(m);
+        }
+    };
+    let early = std::mem::take(&mut got);
+    for m in early {
+        keep(m, &mut got);
+    }
     let deadline = Instant::now() + if want > 0 { READ_TIMEOUT } else { support::clamp_wait(req.wait_ms) };
     let target = if want > 0 { want } else { 1 };
     while got.len() < target && Instant::now() < deadline {
         let left = deadline.saturating_duration_since(Instant::now()).min(Duration::from_millis(200));
         match c.poll(left) {
-            Some(Ok(m)) => got.push(to_message(&m)),
+            Some(Ok(m)) => keep(to_message(&m), &mut got),
             Some(Err(KafkaError::PartitionEOF(_))) | None => {}
             Some(Err(e)) => tracing::debug!("pulling for group {g}: {e}"),
         }

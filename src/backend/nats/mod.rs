@@ -92,8 +92,28 @@ impl std::fmt::Debug for Nats {
 /// Connects (failing within a few seconds when nobody answers) and checks that JetStream is on.
 pub async fn connect(cfg: &NatsConfig) -> BResult<Nats> {
     let url = cfg.url.clone();
+    let client = client(cfg, "depot").await?;
+    let js = jetstream::new(client.clone());
+    let nats = Nats { client, js, url: url.clone(), rates: Arc::default() };
+    // `$JS.API.INFO` answers only where JetStream is on (read as plain JSON: its shape varies by version).
+    match nats.api::<Value>("INFO", &json!({})).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            return Err(BackendError::Unavailable(format!(
+                "NATS at {url} answers but JetStream is not available to this account: {e}"
+            )));
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(nats)
+}
+
+/// A plain NATS client for `cfg` (its credentials, the same timeouts), named `name` on the server;
+/// `bench run` drives JetStream through these directly.
+pub async fn client(cfg: &NatsConfig, name: &str) -> BResult<async_nats::Client> {
+    let url = cfg.url.clone();
     let mut opts = async_nats::ConnectOptions::new()
-        .name("depot")
+        .name(name)
         .connection_timeout(CONNECT_TIMEOUT)
         .request_timeout(Some(REQUEST_TIMEOUT));
     if let Some(t) = &cfg.token {
@@ -113,30 +133,14 @@ pub async fn connect(cfg: &NatsConfig) -> BResult<Nats> {
             BackendError::BadRequest(format!("cannot read the NATS credentials file {}: {e}", path.display()))
         })?;
     }
-    let client = match tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), opts.connect(url.as_str())).await
-    {
-        Err(_) => {
-            return Err(BackendError::Unavailable(format!(
-                "cannot reach NATS at {url}: no answer within {} s; is nats-server running there?",
-                CONNECT_TIMEOUT.as_secs()
-            )));
-        }
-        Ok(Err(e)) => return Err(connect_error(&url, e)),
-        Ok(Ok(c)) => c,
-    };
-    let js = jetstream::new(client.clone());
-    let nats = Nats { client, js, url: url.clone(), rates: Arc::default() };
-    // `$JS.API.INFO` answers only where JetStream is on (read as plain JSON: its shape varies by version).
-    match nats.api::<Value>("INFO", &json!({})).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => {
-            return Err(BackendError::Unavailable(format!(
-                "NATS at {url} answers but JetStream is not available to this account: {e}"
-            )));
-        }
-        Err(e) => return Err(e),
+    match tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), opts.connect(url.as_str())).await {
+        Err(_) => Err(BackendError::Unavailable(format!(
+            "cannot reach NATS at {url}: no answer within {} s; is nats-server running there?",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+        Ok(Err(e)) => Err(connect_error(&url, e)),
+        Ok(Ok(c)) => Ok(c),
     }
-    Ok(nats)
 }
 
 fn connect_error(url: &str, e: async_nats::ConnectError) -> BackendError {

@@ -26,7 +26,8 @@ pub fn peek_start(
 ) -> BResult<Start> {
     Ok(Start::At(match req.from {
         PeekFrom::Earliest => start,
-        PeekFrom::Latest(n) => end.saturating_sub(n).max(start),
+        // The newest `n`, and of those never more than the peek hands back: the newest `max`.
+        PeekFrom::Latest(n) => end.saturating_sub(n.min(req.max as u64)).max(start),
         PeekFrom::Offset(o) if exact => {
             check_offset(topic, partition, o, (start, end), unit)?;
             o
@@ -86,7 +87,11 @@ mod tests {
         let at = |from, exact| peek_start("t", 0, &peek(from), log, exact, "");
         assert_eq!(at(PeekFrom::Earliest, true), Ok(Start::At(5)));
         assert_eq!(at(PeekFrom::Latest(3), true), Ok(Start::At(17)));
-        assert_eq!(at(PeekFrom::Latest(100), true), Ok(Start::At(5)), "never before the log start");
+        let newest = |n, max| {
+            peek_start("t", 0, &PeekRequest { partition: Some(0), from: PeekFrom::Latest(n), max }, log, true, "")
+        };
+        assert_eq!(newest(8, 3), Ok(Start::At(17)), "the last 8 cut to max 3 are the newest 3, not the oldest");
+        assert_eq!(newest(100, 100), Ok(Start::At(5)), "never before the log start");
         assert_eq!(at(PeekFrom::Offset(7), true), Ok(Start::At(7)));
         assert_eq!(at(PeekFrom::Offset(2), false), Ok(Start::At(5)), "clamped across partitions");
         assert_eq!(at(PeekFrom::Offset(99), false), Ok(Start::At(20)));

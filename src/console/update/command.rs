@@ -51,12 +51,16 @@ pub fn command(s: &mut State, line: &str) -> Vec<Effect> {
                 working::show(s, format!("connecting to {name}…"));
                 return vec![Effect::SwitchContext(name.to_string())];
             }
-            let known = s.settings.contexts.join(", ");
-            s.ui.say(Level::Error, format!("no context named {name} (known: {known})"));
+            let msg = if s.settings.contexts.is_empty() {
+                format!("no context named {name}: the config file defines none (see the README's Contexts section)")
+            } else {
+                format!("no context named {name} (known: {})", s.settings.contexts.join(", "))
+            };
+            s.ui.say(Level::Error, msg);
         }
         (other, _) => s.ui.say(
             Level::Error,
-            format!(":{other}: unknown command (try :topics, :groups, :group NAME, :topic NAME, :q)"),
+            format!(":{other}: unknown command (try :topics, :groups, :group NAME, :topic NAME, :ctx NAME, :q)"),
         ),
     }
     Vec::new()

@@ -1,0 +1,285 @@
+//! Kafka (a `kind = "kafka"` context) through rdkafka, set up as kafka-producer-perf-test and a
+//! plain consumer group would be: producers with acks=all, a 5 ms linger and batches up to 1 MiB,
+//! sending asynchronously with a window of outstanding deliveries; consumers subscribe as one
+//! group and commit after each batch. The connection and security settings are the context's
+//! (depot's Kafka backend builds them); the topic and group are created and deleted through that
+//! backend.
+
+use super::target::{BenchTarget, Consumer, Method, Producer, Workload};
+use crate::backend::context::Context as BackendContext;
+use crate::backend::kafka::{self, Kafka, KafkaConfig};
+use crate::backend::{BackendError, GroupsApi, TopicsApi};
+use crate::core::TopicConfig;
+use anyhow::{Context, Result, anyhow};
+use async_trait::async_trait;
+use bytes::Bytes;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::Message as _;
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+/// The producer settings, printed with the figures.
+const PRODUCER: &[(&str, &str)] = &[
+    ("acks", "all"),
+    ("linger.ms", "5"),
+    ("batch.size", "1048576"),
+    ("compression.type", "none"),
+    ("message.timeout.ms", "30000"),
+];
+
+pub struct KafkaTarget {
+    name: String,
+    brokers: String,
+    batch_records: Option<u32>,
+    base: ClientConfig,
+    /// depot's backend, for the topic and the group around the measurement.
+    admin: Kafka,
+}
+
+impl KafkaTarget {
+    pub async fn connect(c: &BackendContext) -> Result<KafkaTarget> {
+        let cfg = KafkaConfig::from_context(c)?;
+        let admin = kafka::connect(&cfg).await?;
+        let base = kafka::client_config(&cfg)?;
+        Ok(KafkaTarget {
+            name: c.name.clone(),
+            brokers: cfg.brokers.clone(),
+            batch_records: cfg.batch_records,
+            base,
+            admin,
+        })
+    }
+}
+
+#[async_trait]
+impl BenchTarget for KafkaTarget {
+    fn method(&self, w: &Workload) -> Method {
+        let settings: Vec<String> = PRODUCER.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let batch_records = self.batch_records.map(|n| format!(", batch.num.messages={n} (the context's)"));
+        Method {
+            client: format!(
+                "Kafka at {} (context {}) through rdkafka (librdkafka {}), one client per producer and consumer",
+                self.brokers,
+                self.name,
+                rdkafka::util::get_rdkafka_version().1
+            ),
+            topic: format!("{} partitions (the broker's default replication)", w.partitions),
+            publish: format!(
+                "{} producers ({}{}, idempotence off as librdkafka defaults), sending asynchronously with at most {} \
+                 deliveries outstanding",
+                w.producers,
+                settings.join(", "),
+                batch_records.unwrap_or_default(),
+                w.batch
+            ),
+            consume: format!(
+                "{} members of one consumer group (subscribe, fetch.wait.max.ms=10), up to {} records per poll, an \
+                 async commit after each batch and a sync one at the end",
+                w.consumers, w.batch
+            ),
+        }
+    }
+
+    async fn create_topic(&self, topic: &str, w: &Workload) -> Result<()> {
+        self.admin.create_topic(topic, TopicConfig::with_partitions(w.partitions)).await?;
+        Ok(())
+    }
+
+    async fn producer(&self, topic: &str, index: usize, w: &Workload) -> Result<Box<dyn Producer>> {
+        let mut c = self.base.clone();
+        c.set("client.id", format!("depot-bench-producer-{index}"));
+        c.set("queue.buffering.max.messages", (w.batch * 2).max(100_000).to_string());
+        for (k, v) in PRODUCER {
+            c.set(*k, *v);
+        }
+        if let Some(n) = self.batch_records {
+            c.set("batch.num.messages", n.max(1).to_string());
+        }
+        let producer: FutureProducer = c.create().map_err(|e| anyhow!("a Kafka producer for {}: {e}", self.brokers))?;
+        Ok(Box::new(KafkaProducer { producer, topic: topic.to_string(), window: w.batch, pending: VecDeque::new() }))
+    }
+
+    async fn consumer(&self, topic: &str, group: &str, index: usize, w: &Workload) -> Result<Box<dyn Consumer>> {
+        let mut c = self.base.clone();
+        c.set("client.id", format!("depot-bench-consumer-{index}"))
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "1000")
+            .set("fetch.wait.max.ms", "10");
+        let consumer: StreamConsumer = c.create().map_err(|e| anyhow!("a Kafka consumer for {}: {e}", self.brokers))?;
+        consumer.subscribe(&[topic]).with_context(|| format!("subscribing to {topic}"))?;
+        Ok(Box::new(KafkaConsumer {
+            consumer,
+            topic: topic.to_string(),
+            batch: w.batch,
+            held: Vec::new(),
+            next: BTreeMap::new(),
+            latest: BTreeMap::new(),
+        }))
+    }
+
+    async fn cleanup(&self, topic: &str, group: &str) -> Result<()> {
+        let deleted = self.admin.delete_topic(topic).await.with_context(|| format!("delete topic {topic}"));
+        // A member's leave reaches the coordinator asynchronously: until then the group is not empty.
+        let mut tries = 0;
+        loop {
+            match self.admin.delete_group(group).await {
+                Ok(()) | Err(BackendError::NotFound(_)) => break,
+                Err(BackendError::Refused(_)) if tries < 20 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => return Err(e).with_context(|| format!("delete group {group}")),
+            }
+        }
+        deleted
+    }
+}
+
+struct KafkaProducer {
+    producer: FutureProducer,
+    topic: String,
+    window: usize,
+    pending: VecDeque<DeliveryFuture>,
+}
+
+async fn delivered(f: DeliveryFuture) -> Result<()> {
+    match f.await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err((e, _))) => Err(anyhow!("Kafka did not take a record: {e}")),
+        Err(_) => Err(anyhow!("the producer dropped a delivery report")),
+    }
+}
+
+#[async_trait]
+impl Producer for KafkaProducer {
+    async fn send(&mut self, values: Vec<Bytes>) -> Result<()> {
+        for v in values {
+            loop {
+                let record = FutureRecord::<(), [u8]>::to(&self.topic).payload(&v[..]);
+                match self.producer.send_result(record) {
+                    Ok(f) => {
+                        self.pending.push_back(f);
+                        break;
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                        match self.pending.pop_front() {
+                            Some(f) => delivered(f).await?,
+                            None => tokio::time::sleep(Duration::from_millis(1)).await,
+                        }
+                    }
+                    Err((e, _)) => return Err(anyhow!("producing to {}: {e}", self.topic)),
+                }
+            }
+            while self.pending.len() > self.window {
+                if let Some(f) = self.pending.pop_front() {
+                    delivered(f).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        while let Some(f) = self.pending.pop_front() {
+            delivered(f).await?;
+        }
+        Ok(())
+    }
+}
+
+struct KafkaConsumer {
+    consumer: StreamConsumer,
+    topic: String,
+    batch: usize,
+    /// Records received while waiting for the assignment, handed out by the next poll.
+    held: Vec<Bytes>,
+    /// Next offset per partition of what was polled since the last commit.
+    next: BTreeMap<i32, i64>,
+    /// Next offset per partition of everything polled (the final sync commit).
+    latest: BTreeMap<i32, i64>,
+}
+
+/// A received record's value; its partition's next offset goes into `next`.
+fn take(
+    next: &mut BTreeMap<i32, i64>,
+    topic: &str,
+    m: Result<rdkafka::message::BorrowedMessage<'_>, KafkaError>,
+) -> Result<Bytes> {
+    let m = m.with_context(|| format!("consuming {topic}"))?;
+    next.insert(m.partition(), m.offset() + 1);
+    Ok(Bytes::copy_from_slice(m.payload().unwrap_or_default()))
+}
+
+impl KafkaConsumer {
+    fn offsets(&self, of: &BTreeMap<i32, i64>) -> Result<TopicPartitionList> {
+        let mut tpl = TopicPartitionList::new();
+        for (p, o) in of {
+            tpl.add_partition_offset(&self.topic, *p, Offset::Offset(*o))?;
+        }
+        Ok(tpl)
+    }
+}
+
+#[async_trait]
+impl Consumer for KafkaConsumer {
+    async fn assigned(&mut self, wait: Duration) -> Result<Option<usize>> {
+        // Receiving drives the group join; the topic is still empty, but keep anything that came.
+        if let Ok(m) = tokio::time::timeout(wait, self.consumer.recv()).await {
+            let v = take(&mut self.next, &self.topic, m)?;
+            self.held.push(v);
+        }
+        Ok(Some(self.consumer.assignment()?.count()))
+    }
+
+    async fn poll(&mut self, wait: Duration) -> Result<Vec<Bytes>> {
+        let mut out = std::mem::take(&mut self.held);
+        if out.is_empty() {
+            match tokio::time::timeout(wait, self.consumer.recv()).await {
+                Err(_) => return Ok(out),
+                Ok(m) => {
+                    let v = take(&mut self.next, &self.topic, m)?;
+                    out.push(v);
+                }
+            }
+        }
+        while out.len() < self.batch {
+            match tokio::time::timeout(Duration::ZERO, self.consumer.recv()).await {
+                Ok(m) => {
+                    let v = take(&mut self.next, &self.topic, m)?;
+                    out.push(v);
+                }
+                Err(_) => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn commit(&mut self) -> Result<()> {
+        if self.next.is_empty() {
+            return Ok(());
+        }
+        let tpl = self.offsets(&self.next)?;
+        self.latest.append(&mut self.next);
+        self.consumer.commit(&tpl, CommitMode::Async).with_context(|| format!("committing on {}", self.topic))
+    }
+
+    async fn close(&mut self) -> Result<()> {
+        self.commit().await?;
+        if !self.latest.is_empty() {
+            let tpl = self.offsets(&self.latest)?;
+            let c = &self.consumer;
+            tokio::task::block_in_place(|| c.commit(&tpl, CommitMode::Sync))
+                .with_context(|| format!("committing on {}", self.topic))?;
+        }
+        self.consumer.unsubscribe();
+        Ok(())
+    }
+}
