@@ -1,13 +1,13 @@
 //! The Kafka listener on the wire: the protocol's contracts checked with raw requests (the
 //! `kafka-protocol` crate as a client, or bytes no client would send), and with librdkafka (the
-//! `rdkafka` crate depot links anyway) as a real client. The external clients (kcat,
-//! confluent-kafka, kafka-python) are in `tests/kafka_clients.rs`.
+//! `rdkafka` crate depot links anyway) as a real client. The external clients (kcat) are in
+//! `tests/kafka_clients.rs`.
 
 mod kafka_common;
 
 use depot::core::TopicConfig;
 use depot::server::kafka::KafkaOptions;
-use kafka_common::{Listener, Wire};
+use kafka_common::{Listener, Wire, logs};
 use kafka_protocol::messages::*;
 use kafka_protocol::protocol::StrBytes;
 use rdkafka::config::ClientConfig;
@@ -38,7 +38,10 @@ async fn api_versions_lists_the_table_and_an_unknown_version_gets_error_35_with_
         assert_eq!(r.error_code, 0);
         let md = r.api_keys.iter().find(|k| k.api_key == ApiKey::Metadata as i16).expect("Metadata advertised");
         assert_eq!((md.min_version, md.max_version), (0, 12));
-        assert!(!r.api_keys.iter().any(|k| k.api_key == ApiKey::ConsumerGroupHeartbeat as i16), "KIP-848 is not spoken");
+        assert!(
+            !r.api_keys.iter().any(|k| k.api_key == ApiKey::ConsumerGroupHeartbeat as i16),
+            "KIP-848 is not spoken"
+        );
     }
     // A version from the future: the answer is v0 (the client cannot know more), error 35, and
     // the ranges, so the client can pick one both sides know. The connection stays usable.
@@ -70,7 +73,10 @@ async fn metadata_names_this_node_as_the_only_broker_and_leader_of_every_partiti
         names.sort();
         assert_eq!(names, ["audit", "orders"], "v{v}");
         assert_eq!(all.brokers.len(), 1);
-        assert_eq!((all.brokers[0].host.to_string(), all.brokers[0].port), (l.addr.ip().to_string(), l.addr.port() as i32));
+        assert_eq!(
+            (all.brokers[0].host.to_string(), all.brokers[0].port),
+            (l.addr.ip().to_string(), l.addr.port() as i32)
+        );
         let orders = all.topics.iter().find(|t| t.name.as_ref().is_some_and(|n| &*n.0 == "orders")).unwrap();
         assert_eq!(orders.partitions.len(), 3);
         for p in &orders.partitions {
@@ -135,6 +141,7 @@ async fn bad_frames_close_their_connection_and_the_server_keeps_serving_others()
     let mut c = l.client().await;
     c.send_raw(&[0, 0, 0, 10, 0x7f, 0x00, 0, 0, 0, 0, 0, 1, 0xff, 0xff]).await.unwrap();
     assert!(c.closed().await, "an unknown API key closes the connection");
+    assert!(logs().contains("unknown API key 32512 (v0)"), "the close is logged: {}", logs());
     // A version of Metadata depot does not speak.
     let mut c = l.client().await;
     let (_, frame) = c.frame(ApiKey::Metadata, 12, &metadata_request(None));
@@ -142,11 +149,13 @@ async fn bad_frames_close_their_connection_and_the_server_keeps_serving_others()
     bytes[6..8].copy_from_slice(&40i16.to_be_bytes());
     c.send_raw(&bytes).await.unwrap();
     assert!(c.closed().await, "an unknown version closes the connection");
+    assert!(logs().contains("Metadata v40 is not supported"), "{}", logs());
     // A frame announcing more than the cap, a negative size, one too small for a header.
     for size in [i32::MAX, -5, 3] {
         let mut c = l.client().await;
         c.send_raw(&size.to_be_bytes()).await.unwrap();
         assert!(c.closed().await, "size {size}");
+        assert!(logs().contains(&format!("a request announced {size} bytes")), "{}", logs());
     }
     // A header that does not decode (a client id longer than the frame).
     let mut c = l.client().await;
@@ -165,6 +174,10 @@ async fn bad_frames_close_their_connection_and_the_server_keeps_serving_others()
     let (_, frame) = c.frame(ApiKey::Metadata, 12, &metadata_request(None));
     c.send_raw(&frame[..frame.len() / 2]).await.unwrap();
     drop(c);
+    // One that announces a large request and sends a little of it, then stays: the server holds
+    // only what arrived, and serves others meanwhile.
+    let mut slow = l.client().await;
+    slow.send_raw(&[0, 0x10, 0, 0, 0, 3, 0, 1]).await.unwrap();
 
     // The connection that behaved is still served, and so are new ones.
     let r: MetadataResponse = bystander.call(ApiKey::Metadata, 12, &metadata_request(None)).await;
@@ -172,5 +185,22 @@ async fn bad_frames_close_their_connection_and_the_server_keeps_serving_others()
     let mut fresh = Wire::connect(l.addr).await;
     let r: ApiVersionsResponse = fresh.call(ApiKey::ApiVersions, 3, &ApiVersionsRequest::default()).await;
     assert_eq!(r.error_code, 0);
+    drop(slow);
+    kafka_common::poll("the cut-short request to be logged", || logs().contains("a request was cut short")).await;
     l.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_listener_keeps_the_http_rule_and_refuses_a_token_it_cannot_check_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = depot::engine::Engine::open(dir.path(), kafka_common::engine_config()).unwrap();
+    let open = depot::server::kafka::start("0.0.0.0:0", engine.clone(), KafkaOptions::default()).await;
+    let err = open.err().expect("no loopback, no token: refused");
+    assert!(err.contains("without a token"), "{err}");
+    let token = KafkaOptions { token: Some("s3cret".into()), ..KafkaOptions::default() };
+    let err = depot::server::kafka::start("127.0.0.1:0", engine.clone(), token).await.err().expect("refused");
+    assert!(err.contains("does not speak SASL yet"), "{err}");
+    let bad = KafkaOptions { default_partitions: 0, ..KafkaOptions::default() };
+    assert!(depot::server::kafka::start("127.0.0.1:0", engine.clone(), bad).await.is_err());
+    engine.close().unwrap();
 }

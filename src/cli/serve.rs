@@ -48,11 +48,9 @@ pub async fn run(g: &Global, a: &ServeArgs) -> Result<()> {
     let backend = open(&Target::Engine(engine.clone()), false).await?.backend;
     let app = server::router(backend, ServeOptions { token: g.token.clone(), read_only: g.read_only });
     let kafka = match &a.kafka.kafka_listen {
-        Some(listen) => Some(
-            server::kafka::start(listen, engine.clone(), a.kafka.options(g))
-                .await
-                .map_err(anyhow::Error::msg)?,
-        ),
+        Some(listen) => {
+            Some(server::kafka::start(listen, engine.clone(), a.kafka.options(g)).await.map_err(anyhow::Error::msg)?)
+        }
         None => None,
     };
     eprintln!(
@@ -72,4 +70,3 @@ pub async fn run(g: &Global, a: &ServeArgs) -> Result<()> {
     engine.close()?;
     Ok(())
 }
-

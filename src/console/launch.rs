@@ -1,5 +1,6 @@
 //! `depot` with no verb: the console, on the embedded engine (also serving the HTTP API unless
-//! told not to, and the Kafka protocol when `--kafka-listen` asks), on the server holding the data directory, on a depot server, or on a context.
+//! told not to, and the Kafka protocol when `--kafka-listen` asks), on the server holding the
+//! data directory, on a depot server, or on a context.
 //! Loads the config file's theme, refresh interval and keys, and lets `:ctx NAME` switch contexts.
 
 use super::driver::{self, Switcher};
@@ -77,17 +78,19 @@ async fn console(o: Options) -> Result<()> {
     let mut kafka = None;
     if let Some(listen) = &o.kafka_listen {
         match (&opened.engine, &o.target) {
-            (Some(engine), Target::Data { .. }) => match server::kafka::start(listen, engine.clone(), o.kafka.clone()).await {
-                Ok(k) => {
-                    let line = format!("Kafka on {}", k.addr);
-                    note = Some(match note {
-                        Some(n) => format!("{n} · {line}"),
-                        None => line,
-                    });
-                    kafka = Some(k);
+            (Some(engine), Target::Data { .. }) => {
+                match server::kafka::start(listen, engine.clone(), o.kafka.clone()).await {
+                    Ok(k) => {
+                        let line = format!("Kafka on {}", k.addr);
+                        note = Some(match note {
+                            Some(n) => format!("{n} · {line}"),
+                            None => line,
+                        });
+                        kafka = Some(k);
+                    }
+                    Err(msg) => problems.push(msg),
                 }
-                Err(msg) => problems.push(msg),
-            },
+            }
             _ => problems.push("not serving Kafka: --kafka-listen needs the console's own embedded engine".into()),
         }
     }

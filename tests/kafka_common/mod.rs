@@ -9,9 +9,40 @@ use depot::server::kafka::{self, KafkaOptions, Running};
 use kafka_protocol::messages::{ApiKey, RequestHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// What the listener logged (warnings and above) in this test binary so far; installed as the
+/// global subscriber by the first call.
+pub fn logs() -> String {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    let buf = LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || Sink(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+        buf
+    });
+    String::from_utf8_lossy(&buf.lock().expect("log buffer")).into_owned()
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// An engine with the Kafka listener in front of it.
 pub struct Listener {
@@ -31,6 +62,7 @@ impl Listener {
     }
 
     pub async fn with(opts: KafkaOptions) -> Listener {
+        logs();
         let dir = tempfile::tempdir().expect("temp dir");
         let engine = Engine::open(dir.path(), engine_config()).expect("open engine");
         Self::on(dir, engine, opts).await
@@ -122,7 +154,9 @@ impl Wire {
         Req: Encodable + HeaderVersion,
         Resp: Decodable + HeaderVersion,
     {
-        self.try_call(key, version, req).await.unwrap_or_else(|| panic!("{key:?} v{version}: the server closed the connection"))
+        self.try_call(key, version, req)
+            .await
+            .unwrap_or_else(|| panic!("{key:?} v{version}: the server closed the connection"))
     }
 
     /// Like [`call`](Self::call); `None` when the server closed the connection instead.
@@ -139,5 +173,14 @@ impl Wire {
             assert_eq!(resp.get_u8(), 0, "no tagged fields in the response header");
         }
         Some(Resp::decode(&mut resp, version).unwrap_or_else(|e| panic!("{key:?} v{version} response: {e}")))
+    }
+}
+
+/// Waits (up to 30 s) until `f` holds.
+pub async fn poll(what: &str, mut f: impl FnMut() -> bool) {
+    let end = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !f() {
+        assert!(tokio::time::Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

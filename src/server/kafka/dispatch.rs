@@ -1,13 +1,12 @@
 //! The one table of the APIs the listener answers, and what happens to a request before its
-//! handler runs: the header, the version check, the SASL gate. Each API group is one module with
+//! handler runs: the header and the version check. Each API group is one module with
 //! one entry in [`GROUPS`] (a slice of its [`Api`]s); ApiVersions advertises exactly this table.
 //!
 //! What a real broker does is what happens here: an ApiVersions request of a version depot does
 //! not know is answered (error 35 and depot's ranges, [`super::versions`]); any other unknown API
-//! or version, a header that does not decode, or a request before SASL when a token is required
-//! closes the connection with a log line.
+//! or version, or a header or body that does not decode closes the connection with a log line.
 
-use super::{Broker, Session, admin, fetch, metadata, offsets, produce, sasl, versions};
+use super::{Broker, Session, metadata, versions};
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion};
@@ -29,19 +28,16 @@ pub struct Request {
 /// Answers one request.
 pub type Handler = for<'a> fn(&'a Broker, &'a mut Session, Request) -> BoxFuture<'a, Outcome>;
 
-/// One API: its key, the versions depot speaks, whether it changes anything (refused under
-/// `--read-only` with the API's authorization error), and its handler.
+/// One API: its key, the versions depot speaks, and its handler.
 pub struct Api {
     pub key: ApiKey,
     pub min: i16,
     pub max: i16,
-    pub writes: bool,
     pub handle: Handler,
 }
 
 /// Every API group's entries. A new group is a module with `pub const APIS: &[Api]` and a line here.
-pub const GROUPS: &[&[Api]] =
-    &[versions::APIS, sasl::APIS, metadata::APIS, produce::APIS, fetch::APIS, offsets::APIS, admin::APIS];
+pub const GROUPS: &[&[Api]] = &[versions::APIS, metadata::APIS];
 
 /// Every API depot answers, by key.
 pub fn apis() -> impl Iterator<Item = &'static Api> {
@@ -75,10 +71,11 @@ pub fn reply<T: Encodable + HeaderVersion>(msg: &T, version: i16) -> Outcome {
 /// Decodes a request body, or the outcome that closes the connection over it.
 pub fn decode<T: Decodable>(r: &Request) -> Result<T, Outcome> {
     let mut body = r.body.clone();
-    T::decode(&mut body, r.version).map_err(|e| Outcome::Close(format!("{:?} v{} does not decode: {e}", r.key, r.version)))
+    T::decode(&mut body, r.version)
+        .map_err(|e| Outcome::Close(format!("{:?} v{} does not decode: {e}", r.key, r.version)))
 }
 
-/// Reads the header of `frame`, checks the API, its version and the SASL gate, and runs the
+/// Reads the header of `frame`, checks the API and its version, and runs the
 /// handler. Returns the correlation id with the outcome (0 when the header did not decode).
 pub async fn handle(b: &Broker, s: &mut Session, frame: Bytes) -> (i32, Outcome) {
     // read_frame guarantees 8 bytes: key, version, correlation id.
@@ -87,12 +84,6 @@ pub async fn handle(b: &Broker, s: &mut Session, frame: Bytes) -> (i32, Outcome)
     let Some(api) = find(key) else {
         return (correlation_id, Outcome::Close(format!("unknown API key {key} (v{version})")));
     };
-    if s.needs_sasl(b) && !matches!(api.key, ApiKey::ApiVersions | ApiKey::SaslHandshake | ApiKey::SaslAuthenticate) {
-        return (
-            correlation_id,
-            Outcome::Close(format!("{:?} before SASL authentication; this listener requires SASL/PLAIN", api.key)),
-        );
-    }
     if api.key == ApiKey::ApiVersions && !(api.min..=api.max).contains(&version) {
         // The contract of ApiVersions: an unknown version is answered, in v0, with error 35.
         return (correlation_id, versions::unsupported());
@@ -100,13 +91,21 @@ pub async fn handle(b: &Broker, s: &mut Session, frame: Bytes) -> (i32, Outcome)
     if !(api.min..=api.max).contains(&version) {
         return (
             correlation_id,
-            Outcome::Close(format!("{:?} v{version} is not supported (depot speaks v{}..v{})", api.key, api.min, api.max)),
+            Outcome::Close(format!(
+                "{:?} v{version} is not supported (depot speaks v{}..v{})",
+                api.key, api.min, api.max
+            )),
         );
     }
     let mut rest = frame.clone();
     let header = match RequestHeader::decode(&mut rest, api.key.request_header_version(version)) {
         Ok(h) => h,
-        Err(e) => return (correlation_id, Outcome::Close(format!("{:?} v{version}: the header does not decode: {e}", api.key))),
+        Err(e) => {
+            return (
+                correlation_id,
+                Outcome::Close(format!("{:?} v{version}: the header does not decode: {e}", api.key)),
+            );
+        }
     };
     let request = Request {
         key: api.key,
@@ -133,7 +132,13 @@ mod tests {
         for a in apis() {
             assert!(a.min <= a.max, "{:?}", a.key);
             let codec = codec_range(a.key);
-            assert!(codec.0 <= a.min && a.max <= codec.1, "{:?} v{}..v{} outside the codec's {codec:?}", a.key, a.min, a.max);
+            assert!(
+                codec.0 <= a.min && a.max <= codec.1,
+                "{:?} v{}..v{} outside the codec's {codec:?}",
+                a.key,
+                a.min,
+                a.max
+            );
         }
     }
 

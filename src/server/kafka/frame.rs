@@ -21,7 +21,10 @@ pub enum FrameError {
     /// The size field is negative, or larger than the cap.
     BadSize(i32),
     /// The connection ended, or stalled past the timeout, inside a request.
-    Truncated { expected: usize, got: usize },
+    Truncated {
+        expected: usize,
+        got: usize,
+    },
     Io(std::io::Error),
 }
 

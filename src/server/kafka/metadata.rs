@@ -14,7 +14,7 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{ApiKey, BrokerId, MetadataRequest, MetadataResponse, TopicName};
 use kafka_protocol::protocol::StrBytes;
 
-pub const APIS: &[Api] = &[Api { key: ApiKey::Metadata, min: 0, max: 12, writes: false, handle }];
+pub const APIS: &[Api] = &[Api { key: ApiKey::Metadata, min: 0, max: 12, handle }];
 
 fn handle<'a>(b: &'a Broker, s: &'a mut Session, r: Request) -> BoxFuture<'a, Outcome> {
     Box::pin(async move {
@@ -125,7 +125,8 @@ mod tests {
     fn a_topic_encodes_in_every_version() {
         for v in 0..=12 {
             let mut resp = MetadataResponse::default();
-            resp.topics = vec![topic("t".into(), Ok(3), v), topic("u".into(), Err(errors::UNKNOWN_TOPIC_OR_PARTITION), v)];
+            resp.topics =
+                vec![topic("t".into(), Ok(3), v), topic("u".into(), Err(errors::UNKNOWN_TOPIC_OR_PARTITION), v)];
             assert!(matches!(dispatch::reply(&resp, v), Outcome::Reply { .. }), "v{v}");
         }
     }

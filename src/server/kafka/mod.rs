@@ -5,26 +5,21 @@
 //! timeouts, and a shutdown that lets requests in flight finish within a bound.
 //!
 //! - [`frame`]: the size-prefixed framing, capped before anything is allocated
-//! - [`dispatch`]: the table of APIs (one entry per API group), the header, version and SASL checks
+//! - [`dispatch`]: the table of APIs (one entry per API group), the header and version checks
 //! - [`errors`]: the engine's errors as Kafka error codes
-//! - [`versions`]: ApiVersions; [`sasl`]: SaslHandshake and SaslAuthenticate (PLAIN, the token)
+//! - [`versions`]: ApiVersions and the ranges it advertises
 //! - [`metadata`]: Metadata, with this node as the only broker and every partition's leader
-//! - [`produce`]: Produce (record batches v2, idempotent producers, acks); [`fetch`]: Fetch
-//!   (whole batches, long-poll); [`offsets`]: ListOffsets, OffsetCommit, OffsetFetch;
-//!   [`admin`]: CreateTopics, DeleteTopics, DeleteRecords, InitProducerId
+//!
+//! SASL is not spoken yet, so the listener refuses to start with `--token` (and so, by the
+//! HTTP rule, listens on loopback only).
 //!
 //! The listener drives the engine itself (not a `Backend`): Kafka's produce, fetch and group
 //! protocol need what only the engine has (raw batches, producer state, append events).
 
-pub mod admin;
 pub mod dispatch;
 pub mod errors;
-pub mod fetch;
 pub mod frame;
 pub mod metadata;
-pub mod offsets;
-pub mod produce;
-pub mod sasl;
 pub mod versions;
 
 use crate::engine::{Engine, EngineError};
@@ -44,9 +39,10 @@ pub const DEFAULT_MAX_FRAME: usize = 100 << 20;
 /// How the listener behaves.
 #[derive(Clone, Debug)]
 pub struct KafkaOptions {
-    /// With a token, SASL/PLAIN with the token as the password comes before any other API.
+    /// The server's token. SASL/PLAIN is not implemented yet, so [`start`] refuses a token
+    /// rather than serve without checking it.
     pub token: Option<String>,
-    /// Every write API is answered with its authorization error and changes nothing.
+    /// Changes nothing (Metadata does not auto-create topics).
     pub read_only: bool,
     /// Metadata and Produce create the topics they name (`--kafka-auto-create`).
     pub auto_create: bool,
@@ -111,19 +107,8 @@ pub struct Session {
     pub peer: SocketAddr,
     /// The address the client reached: what Metadata advertises to it.
     pub local: SocketAddr,
-    /// SASL/PLAIN succeeded on this connection.
-    pub authenticated: bool,
-    /// A SaslHandshake for PLAIN came (SaslAuthenticate must follow it).
-    pub handshaken: bool,
     /// Becomes true when the listener shuts down (long polls end early).
     pub stop: watch::Receiver<bool>,
-}
-
-impl Session {
-    /// Whether this connection still has to authenticate before it may use other APIs.
-    pub fn needs_sasl(&self, b: &Broker) -> bool {
-        b.opts.token.is_some() && !self.authenticated
-    }
 }
 
 /// A listener running in the background beside an engine.
@@ -147,11 +132,17 @@ impl Running {
 }
 
 /// Checks the options, binds `listen` and serves the Kafka protocol on `engine` in the background.
-/// The same rule as HTTP: loopback only, unless a token is set (then SASL/PLAIN is required).
+/// The same rule as HTTP: loopback only without a token; and since SASL is not implemented yet,
+/// a token is refused outright (serving without checking it would open the data to anyone).
 pub async fn start(listen: &str, engine: Engine, opts: KafkaOptions) -> Result<Running, String> {
-    let addr: SocketAddr = listen
-        .parse()
-        .map_err(|_| format!("--kafka-listen {listen:?} is not an address like 127.0.0.1:9092"))?;
+    let addr: SocketAddr =
+        listen.parse().map_err(|_| format!("--kafka-listen {listen:?} is not an address like 127.0.0.1:9092"))?;
+    if opts.token.is_some() {
+        return Err(format!(
+            "not serving Kafka on {addr}: the Kafka listener does not speak SASL yet, so it cannot check --token; \
+             run it without a token, on 127.0.0.1"
+        ));
+    }
     if super::check_bind(&addr, opts.token.as_deref()).is_err() {
         return Err(format!(
             "refusing to serve Kafka on {addr} without a token: anyone who can reach it could read and delete your data. \
@@ -229,7 +220,7 @@ async fn connection(b: &Broker, sock: TcpStream, peer: SocketAddr, stop: watch::
         }
     };
     let (mut rd, mut wr) = sock.into_split();
-    let mut s = Session { peer, local, authenticated: false, handshaken: false, stop: stop.clone() };
+    let mut s = Session { peer, local, stop: stop.clone() };
     let mut stop = stop;
     loop {
         let read = frame::read_frame(&mut rd, b.opts.max_frame, b.opts.idle_timeout, b.opts.io_timeout);
@@ -252,7 +243,9 @@ async fn connection(b: &Broker, sock: TcpStream, peer: SocketAddr, stop: watch::
         let (correlation_id, outcome) = dispatch::handle(b, &mut s, frame).await;
         match outcome {
             Outcome::Reply { buf, header_version } => {
-                if let Err(e) = frame::write_reply(&mut wr, buf, correlation_id, header_version, b.opts.io_timeout).await {
+                if let Err(e) =
+                    frame::write_reply(&mut wr, buf, correlation_id, header_version, b.opts.io_timeout).await
+                {
                     tracing::debug!("kafka: connection from {peer}: {e}");
                     return;
                 }

@@ -9,7 +9,7 @@ use super::{Broker, Session};
 use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
 
-pub const APIS: &[Api] = &[Api { key: ApiKey::ApiVersions, min: 0, max: 3, writes: false, handle }];
+pub const APIS: &[Api] = &[Api { key: ApiKey::ApiVersions, min: 0, max: 3, handle }];
 
 fn handle<'a>(_b: &'a Broker, _s: &'a mut Session, r: Request) -> BoxFuture<'a, Outcome> {
     Box::pin(async move {
@@ -44,7 +44,8 @@ mod tests {
         for v in 0..=3 {
             let Outcome::Reply { buf, header_version } = dispatch::reply(&response(0), v) else { panic!("v{v}") };
             assert_eq!(header_version, 0);
-            let back = ApiVersionsResponse::decode(&mut buf.freeze().split_off(super::super::frame::HEADER_ROOM), v).unwrap();
+            let back =
+                ApiVersionsResponse::decode(&mut buf.freeze().split_off(super::super::frame::HEADER_ROOM), v).unwrap();
             assert_eq!(back.api_keys.len(), dispatch::apis().count());
             assert!(back.api_keys.iter().all(|k| k.api_key != ApiKey::ConsumerGroupHeartbeat as i16));
         }

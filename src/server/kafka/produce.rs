@@ -1,5 +1,0 @@
-//! (filled in below)
-
-use super::dispatch::Api;
-
-pub const APIS: &[Api] = &[];
