@@ -47,7 +47,8 @@
 //! src/server/        axum HTTP API over a Backend: /v1 (routes, guard, handlers), /healthz,
 //!                    error, metrics (/metrics), openapi
 //!     kafka/         the Kafka wire protocol on the engine (--kafka-listen): listener, frame,
-//!                    dispatch (the table of API groups), errors, versions, metadata
+//!                    dispatch (the table of API groups), errors, versions, metadata, produce,
+//!                    fetch, offsets (ListOffsets)
 //! src/console/       the TUI: msg, effect, state (in parts), a pure update (by area), dialogs/
 //!                    (one file per dialog: open, keys, submit, draw), typed forms, layout,
 //!                    views, the side-panel hook, driver, theme, keymap, Burrow health;

@@ -1,5 +1,6 @@
 //! Real Kafka clients against `depot serve --kafka-listen` (the binary, as a user starts it):
-//! Debian's kcat (librdkafka). Ignored unless `DEPOT_TEST_KAFKA_CLIENTS=1` says the clients are
+//! Debian's kcat (librdkafka) lists metadata, produces (keys, headers, compressed batches) what
+//! `depot peek` and kcat read back, has a tombstone refused, and queries offsets by time. Ignored unless `DEPOT_TEST_KAFKA_CLIENTS=1` says the clients are
 //! installed (`.ci/run` installs kcat and sets it):
 //! `DEPOT_TEST_KAFKA_CLIENTS=1 cargo test --test kafka_clients -- --ignored`.
 //!
@@ -181,4 +182,132 @@ fn with_auto_create_kcat_metadata_creates_the_topic_with_the_default_partitions(
     assert_eq!(md["topics"][0]["partitions"].as_array().map(Vec::len), Some(2), "{md}");
     let described = String::from_utf8(s.depot(&["topic", "describe", "fresh"]).stdout).expect("UTF-8");
     assert!(described.contains("fresh"), "{described}");
+}
+
+impl Served {
+    /// `kcat -P` of `input` (one record per line), which must succeed.
+    fn produce(&self, args: &[&str], input: &[u8]) {
+        let mut c = Command::new("kcat");
+        c.args(["-b", &self.kafka, "-P"]).args(args);
+        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn kcat -P");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), input).expect("write to kcat");
+        let out = child.wait_with_output().expect("kcat -P");
+        assert!(out.status.success(), "kcat -P {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("ERROR"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// What `depot --json peek TOPIC` reads: (partition, offset, key, value, headers) per record,
+    /// keys and values as the JSON depot prints (a string, or {"base64": …} for bytes).
+    fn peek(&self, topic: &str) -> Vec<Value> {
+        let out = self.depot(&["--json", "peek", topic, "--max", "1000"]);
+        String::from_utf8(out.stdout)
+            .expect("UTF-8")
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).expect("a JSON line");
+                serde_json::json!([v["partition"], v["offset"], v["key"], v["value"], v["headers"]])
+            })
+            .collect()
+    }
+}
+
+fn b64(b: &[u8]) -> Value {
+    use base64::Engine as _;
+    serde_json::json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) })
+}
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn what_kcat_produces_with_keys_and_headers_depot_peek_and_kcat_read_back_byte_for_byte() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "orders"]);
+    s.serve(&[]);
+    // Binary keys and header values (not UTF-8), a record without a key, an empty value.
+    s.produce(
+        &["-t", "orders", "-K", ":", "-H", "trace=t-1", "-H", "raw=\u{7f}\u{1}"],
+        b"k1:hello\n\xff\xfe:binary key\n:no key\nk4:\n",
+    );
+    let got = s.peek("orders");
+    let headers = serde_json::json!([{"name": "trace", "value": "t-1"}, {"name": "raw", "value": "\u{7f}\u{1}"}]);
+    assert_eq!(
+        got,
+        vec![
+            serde_json::json!([0, 0, "k1", "hello", headers]),
+            serde_json::json!([0, 1, b64(b"\xff\xfe"), "binary key", headers]),
+            // kcat sends an empty key (not a null one) for a line that starts with the delimiter.
+            serde_json::json!([0, 2, "", "no key", headers]),
+            serde_json::json!([0, 3, "k4", "", headers]),
+        ]
+    );
+    // kcat reads them back from the beginning (Fetch and ListOffsets), and stops at the end.
+    let out = s.kcat(&["-C", "-t", "orders", "-o", "beginning", "-e", "-f", "%o|%k|%s|%h\n"]);
+    assert!(out.status.success(), "kcat -C: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.stdout,
+        b"0|k1|hello|trace=t-1,raw=\x7f\x01\n1|\xff\xfe|binary key|trace=t-1,raw=\x7f\x01\n2||no key|trace=t-1,raw=\x7f\x01\n3|k4||trace=t-1,raw=\x7f\x01\n"
+    );
+    // From the middle: the records from that offset on.
+    let out = s.kcat(&["-C", "-t", "orders", "-p", "0", "-o", "2", "-e", "-f", "%o %s\n"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2 no key\n3 \n");
+}
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn kcat_compressed_batches_are_decompressed_and_stored() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "zipped"]);
+    s.serve(&[]);
+    let mut want = Vec::new();
+    // Debian's kcat 1.7.1 is built without libzstd; zstd is checked in tests/kafka_wire.rs.
+    for codec in ["gzip", "snappy", "lz4"] {
+        let lines: String = (0..50).map(|i| format!("{codec}-{i} {}\n", "x".repeat(200))).collect();
+        s.produce(&["-t", "zipped", "-z", codec, "-X", "linger.ms=100"], lines.as_bytes());
+        want.extend(lines.lines().map(str::to_string));
+    }
+    let got: Vec<String> = s.peek("zipped").iter().map(|r| r[3].as_str().expect("text").to_string()).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn a_tombstone_is_refused_with_invalid_record_and_nothing_is_appended() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "t"]);
+    s.serve(&[]);
+    // -Z: an empty value is sent as null.
+    let mut c = Command::new("kcat");
+    c.args(["-b", &s.kafka, "-P", "-t", "t", "-K", ":", "-Z", "-X", "message.send.max.retries=0"]);
+    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn kcat");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"gone:\n").expect("write");
+    let out = child.wait_with_output().expect("kcat");
+    let err = String::from_utf8_lossy(&out.stderr);
+    // librdkafka's words for INVALID_RECORD (87).
+    assert!(err.contains("Broker failed to validate record"), "{err}");
+    assert!(s.peek("t").is_empty(), "nothing appended");
+    let log = std::fs::read_to_string(s.path("serve.log")).expect("serve log");
+    assert!(log.contains("tombstone"), "{log}");
+}
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn kcat_queries_offsets_by_time() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "t"]);
+    s.depot(&["publish", "t", "first"]);
+    s.serve(&[]);
+    let ts = s.peek("t").len();
+    assert_eq!(ts, 1);
+    // A time before everything: offset 0; a time after everything: the end, which Kafka calls -1.
+    let out = s.kcat(&["-Q", "-t", "t:0:0"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("offset 0"), "{}", String::from_utf8_lossy(&out.stdout));
+    let later = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 3_600_000)
+        .to_string();
+    let out = s.kcat(&["-Q", "-t", &format!("t:0:{later}")]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("offset -1"), "{}", String::from_utf8_lossy(&out.stdout));
 }

@@ -74,6 +74,11 @@ impl Listener {
         Listener { dir, addr: running.addr, engine, running: Some(running) }
     }
 
+    /// Fetches the listener has parked, waiting for records.
+    pub fn parked_fetches(&self) -> usize {
+        self.running.as_ref().map_or(0, Running::parked_fetches)
+    }
+
     pub fn bootstrap(&self) -> String {
         self.addr.to_string()
     }

@@ -9,6 +9,8 @@
 //! - [`errors`]: the engine's errors as Kafka error codes
 //! - [`versions`]: ApiVersions and the ranges it advertises
 //! - [`metadata`]: Metadata, with this node as the only broker and every partition's leader
+//! - [`produce`]: Produce (record batches of magic 2, acks); [`fetch`]: Fetch (long-poll without
+//!   a thread); [`offsets`]: ListOffsets
 //!
 //! SASL is not spoken yet, so the listener refuses to start with `--token` (and so, by the
 //! HTTP rule, listens on loopback only).
@@ -18,8 +20,11 @@
 
 pub mod dispatch;
 pub mod errors;
+pub mod fetch;
 pub mod frame;
 pub mod metadata;
+pub mod offsets;
+pub mod produce;
 pub mod versions;
 
 use crate::engine::{Engine, EngineError};
@@ -27,6 +32,7 @@ use dispatch::Outcome;
 use frame::FrameError;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
@@ -85,6 +91,8 @@ pub const CLUSTER_ID: &str = "depot";
 pub struct Broker {
     pub engine: Engine,
     pub opts: KafkaOptions,
+    /// Fetches waiting for records right now (long polls parked on append events).
+    pub parked: AtomicUsize,
 }
 
 impl Broker {
@@ -117,9 +125,15 @@ pub struct Running {
     pub addr: SocketAddr,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    broker: Arc<Broker>,
 }
 
 impl Running {
+    /// How many fetches are waiting for records at this moment.
+    pub fn parked_fetches(&self) -> usize {
+        self.broker.parked.load(Ordering::SeqCst)
+    }
+
     /// Stops accepting, lets requests in flight finish (within the shutdown grace) and returns.
     pub async fn stop(self) {
         let _ = self.stop.send(());
@@ -155,23 +169,22 @@ pub async fn start(listen: &str, engine: Engine, opts: KafkaOptions) -> Result<R
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot serve Kafka on {addr}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(serve(listener, engine, opts, async {
+    let broker = Arc::new(Broker { engine, opts, parked: AtomicUsize::new(0) });
+    let task = tokio::spawn(serve(listener, broker.clone(), async {
         let _ = stopped.await;
     }));
-    Ok(Running { addr, stop, task })
+    Ok(Running { addr, stop, task, broker })
 }
 
 /// Serves the Kafka protocol on `listener` until `shutdown` resolves; then stops accepting, lets
 /// requests in flight finish for up to `shutdown_grace`, and closes every connection.
 pub async fn serve(
     listener: TcpListener,
-    engine: Engine,
-    opts: KafkaOptions,
+    broker: Arc<Broker>,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    let grace = opts.shutdown_grace;
-    let limit = Arc::new(Semaphore::new(opts.max_connections));
-    let broker = Arc::new(Broker { engine, opts });
+    let grace = broker.opts.shutdown_grace;
+    let limit = Arc::new(Semaphore::new(broker.opts.max_connections));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut conns = JoinSet::new();
     tokio::pin!(shutdown);
