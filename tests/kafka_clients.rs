@@ -311,3 +311,25 @@ fn kcat_queries_offsets_by_time() {
     let out = s.kcat(&["-Q", "-t", &format!("t:0:{later}")]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("offset -1"), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn keyed_records_from_librdkafkas_murmur2_partitioner_land_where_depots_own_partitioner_puts_them() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "keyed", "--partitions", "6"]);
+    s.serve(&[]);
+    let keys: Vec<String> = (0..40).map(|i| format!("customer-{i}")).collect();
+    let input: String = keys.iter().map(|k| format!("{k}:v\n")).collect();
+    s.produce(&["-t", "keyed", "-K", ":", "-X", "partitioner=murmur2"], input.as_bytes());
+    let got = s.peek("keyed");
+    assert_eq!(got.len(), keys.len());
+    let mut used = std::collections::BTreeSet::new();
+    for r in &got {
+        let key = r[2].as_str().expect("text key");
+        let want = depot::engine::partitioner::partition_for_key(key.as_bytes(), 6);
+        assert_eq!(r[0].as_u64(), Some(u64::from(want)), "key {key}");
+        used.insert(want);
+    }
+    assert!(used.len() > 1, "the keys spread over partitions: {used:?}");
+}
