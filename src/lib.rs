@@ -50,6 +50,9 @@
 //!                    error, metrics (/metrics), openapi; the accept loop on hyper (listen,
 //!                    conns), limits, waiters (a cap on waiting requests, shutdown as seen by one),
 //!                    budget (the memory for request bodies)
+//!     kafka/         the Kafka wire protocol on the engine (--kafka-listen): listener, frame,
+//!                    dispatch (the table of API groups), errors, versions, metadata, produce,
+//!                    fetch, offsets (ListOffsets)
 //! src/console/       the TUI: msg, effect, state (in parts), a pure update (by area), dialogs/
 //!                    (one file per dialog: open, keys, submit, draw), typed forms, layout,
 //!                    views, the side-panel hook, driver, theme, keymap, Burrow health
@@ -74,8 +77,9 @@
 //!
 //! Arrows point one way: `cli`, `console`, `server`, `demo` → `backend` → `engine` → `core`, and
 //! every layer may use `core`; nothing imports `cli`, `cli` does not import `console`, `server`
-//! does not import `cli`. Every front end opens its backend through `backend::open`. `demo` drives the
-//! engine directly (its simulated members need the engine's group protocol) and fills the
+//! does not import `cli`. Every front end opens its backend through `backend::open`, except
+//! `server::kafka`, which drives the engine itself (Kafka's APIs need raw batches and append
+//! events). `demo` drives the engine directly (its simulated members need the engine's group protocol) and fills the
 //! console's side-panel hook (`demo` → `console`; the console never imports `demo`). The console
 //! never touches the engine, only a `Backend` (its launcher serves the HTTP API beside the engine
 //! it opened, through `Opened`).

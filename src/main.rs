@@ -75,6 +75,8 @@ fn console_options(g: &Global, a: &ConsoleArgs) -> Result<launch::Options> {
         read_only: g.read_only,
         sync: g.sync_mode()?,
         listen: (a.listen != "off").then(|| a.listen.clone()),
+        kafka_listen: a.kafka.kafka_listen.clone(),
+        kafka: a.kafka.options(g),
         token: g.token.clone(),
         theme: a.theme.clone(),
         panel_actions: demo::knobs::action_ids(),

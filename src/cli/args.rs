@@ -2,6 +2,7 @@
 
 use crate::backend::context;
 use crate::backend::open::{SyncMode, Target, default_data_dir};
+use crate::server::kafka::KafkaOptions;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -27,6 +28,22 @@ pub struct ConsoleArgs {
     /// Colour theme: dark, light, high-contrast, or a file in <config dir>/themes/ [default: from the config file, else dark].
     #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+}
+
+/// The Kafka listener's options (`serve` and the console's embedded engine).
+#[derive(Debug, Clone, Args)]
+pub struct KafkaArgs {
+    /// Also answer Kafka clients on this address, e.g. 127.0.0.1:9092 (off unless given).
+    #[arg(long, value_name = "ADDR")]
+    pub kafka_listen: Option<String>,
+    /// Create the topics Kafka clients name in Metadata and Produce requests.
+    #[arg(long)]
+    pub kafka_auto_create: bool,
+    /// Partitions of a topic created over the Kafka protocol when the client leaves it to the broker.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub kafka_default_partitions: u32,
 }
 
 /// Options every verb takes.
@@ -88,9 +105,22 @@ impl Global {
     }
 }
 
+impl KafkaArgs {
+    /// The listener's options: the token and the read-only flag are the HTTP API's.
+    pub fn options(&self, g: &Global) -> KafkaOptions {
+        KafkaOptions {
+            token: g.token.clone(),
+            read_only: g.read_only,
+            auto_create: self.kafka_auto_create,
+            default_partitions: self.kafka_default_partitions,
+            ..KafkaOptions::default()
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Verb {
-    /// Serve the embedded engine over HTTP (the API under /v1/, /healthz, /metrics).
+    /// Serve the embedded engine over HTTP (the API under /v1/, /healthz, /metrics), and to Kafka clients with --kafka-listen.
     Serve(ServeArgs),
     /// List topics: partitions, backlog, size, rates.
     Topics,
@@ -156,6 +186,8 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR")]
     pub listen: String,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
     /// Connections served at once (lowered to fit the open-file limit); at the limit the idlest
     /// connection makes room for a new one.
     #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]

@@ -1,4 +1,5 @@
-//! `depot serve`: the embedded engine over HTTP until SIGINT/SIGTERM, then a clean close.
+//! `depot serve`: the embedded engine over HTTP (and to Kafka clients with `--kafka-listen`) until
+//! SIGINT/SIGTERM, then a clean close.
 
 use super::args::{Global, ServeArgs};
 use crate::backend::open::{Target, open};
@@ -49,15 +50,26 @@ pub async fn run(g: &Global, a: &ServeArgs) -> Result<()> {
     limits.max_connections = server::connection_limit(limits.max_connections, server::raise_open_file_limit());
     let opts = ServeOptions { token: g.token.clone(), read_only: g.read_only, limits: limits.clone() };
     let app = server::router(backend, opts);
+    let kafka = match &a.kafka.kafka_listen {
+        Some(listen) => {
+            Some(server::kafka::start(listen, engine.clone(), a.kafka.options(g)).await.map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
     eprintln!(
-        "depot serving {} on http://{local}{}{} (sync {}, up to {} connections); Ctrl-C stops",
+        "depot serving {} on http://{local}{}{}{} (sync {}, up to {} connections); Ctrl-C stops",
         engine.dir().display(),
+        kafka.as_ref().map(|k| format!(" and to Kafka clients on {}", k.addr)).unwrap_or_default(),
         if g.token.is_some() { ", token required" } else { "" },
         if g.read_only { ", read-only" } else { "" },
         engine.config().sync,
         limits.max_connections
     );
-    server::serve_with(listener, app, &limits, shutdown_signal()).await.context("HTTP server failed")?;
+    let served = server::serve_with(listener, app, &limits, shutdown_signal()).await.context("HTTP server failed");
+    if let Some(k) = kafka {
+        k.stop().await;
+    }
+    served?;
     eprintln!("depot: shutting down; syncing data");
     engine.close()?;
     Ok(())

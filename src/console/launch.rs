@@ -1,5 +1,6 @@
 //! `depot` with no verb: the console, on the embedded engine (also serving the HTTP API unless
-//! told not to), on the server holding the data directory, on a depot server, or on a context.
+//! told not to, and the Kafka protocol when `--kafka-listen` asks), on the server holding the
+//! data directory, on a depot server, or on a context.
 //! Loads the config file's theme, refresh interval and keys, and lets `:ctx NAME` switch contexts.
 
 use super::driver::{self, Switcher};
@@ -27,6 +28,10 @@ pub struct Options {
     pub sync: SyncMode,
     /// Where to serve the HTTP API beside an embedded engine (`None`: not at all).
     pub listen: Option<String>,
+    /// Where to answer Kafka clients beside an embedded engine (`None`: not at all).
+    pub kafka_listen: Option<String>,
+    /// The Kafka listener's settings.
+    pub kafka: server::kafka::KafkaOptions,
     /// The token the served API requires.
     pub token: Option<String>,
     /// A theme name; else the config file's, else dark.
@@ -70,6 +75,25 @@ async fn console(o: Options) -> Result<()> {
             Err(msg) => problems.push(msg),
         }
     }
+    let mut kafka = None;
+    if let Some(listen) = &o.kafka_listen {
+        match (&opened.engine, &o.target) {
+            (Some(engine), Target::Data { .. }) => {
+                match server::kafka::start(listen, engine.clone(), o.kafka.clone()).await {
+                    Ok(k) => {
+                        let line = format!("Kafka on {}", k.addr);
+                        note = Some(match note {
+                            Some(n) => format!("{n} · {line}"),
+                            None => line,
+                        });
+                        kafka = Some(k);
+                    }
+                    Err(msg) => problems.push(msg),
+                }
+            }
+            _ => problems.push("not serving Kafka: --kafka-listen needs the console's own embedded engine".into()),
+        }
+    }
     let settings = Settings {
         target: opened.backend.target(),
         context: badge,
@@ -90,6 +114,9 @@ async fn console(o: Options) -> Result<()> {
     let result = driver::run(opened.backend.clone(), state, extras).await;
     if let Some(stop) = server_stop {
         let _ = stop.send(());
+    }
+    if let Some(k) = kafka {
+        k.stop().await;
     }
     opened.close()?;
     result

@@ -11,12 +11,14 @@
 //! - [`error`]: failures as HTTP answers, and extractors whose rejections answer the same way
 //! - [`metrics`]: the `/metrics` text (engine gauges, request counts and latencies)
 //! - [`openapi`]: the OpenAPI document of [`ROUTES`]
+//! - [`kafka`]: the Kafka wire protocol on the embedded engine (`--kafka-listen`), beside the API
 
 mod budget;
 mod conns;
 pub mod error;
 pub mod guard;
 mod handlers;
+pub mod kafka;
 pub mod limits;
 pub mod listen;
 pub mod metrics;

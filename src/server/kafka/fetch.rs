@@ -1,0 +1,245 @@
+//! Fetch (v4–v12): the records from each fetch offset, as record batches of magic 2 stamped
+//! LogAppendTime (depot keeps the append time, not the client's), bounded by each partition's
+//! and the request's max bytes (always at least one record, as Kafka does, so a large record is
+//! not stuck). A partition with nothing new gets an empty record set, never null. With fewer than
+//! `min_bytes` ready, the answer waits up to `max_wait_ms` on the partitions' append events —
+//! asynchronously, holding no thread — or until the listener stops.
+//!
+//! The batches are re-encoded from depot's records: one batch per answer and partition, starting
+//! at the fetch offset, not the producer's original batch boundaries.
+
+use super::dispatch::{self, Api, BoxFuture, Outcome, Request};
+use super::errors;
+use super::{Broker, Session};
+use crate::engine::EngineError;
+use crate::engine::record::Record;
+use bytes::{Bytes, BytesMut};
+use event_listener::EventListener;
+use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::{ApiKey, FetchRequest, FetchResponse};
+use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::records::{Compression, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+
+pub const APIS: &[Api] = &[Api { key: ApiKey::Fetch, min: 4, max: 12, handle }];
+
+/// The longest a fetch may wait, whatever it asks (Kafka clients ask 500 ms by default).
+const MAX_WAIT: Duration = Duration::from_secs(30);
+
+fn handle<'a>(b: &'a Broker, s: &'a mut Session, r: Request) -> BoxFuture<'a, Outcome> {
+    Box::pin(async move {
+        let req = match dispatch::decode::<FetchRequest>(&r) {
+            Ok(q) => q,
+            Err(o) => return o,
+        };
+        let wait = Duration::from_millis(req.max_wait_ms.max(0) as u64).min(MAX_WAIT);
+        let deadline = tokio::time::Instant::now() + wait;
+        let min_bytes = req.min_bytes.max(1) as usize;
+        let mut stop = s.stop.clone();
+        loop {
+            // Listen before reading, so an append between the read and the wait is not missed.
+            let listeners = listen(b, &req);
+            let (resp, bytes, errored) = read(b, &req).await;
+            let now = tokio::time::Instant::now();
+            if bytes >= min_bytes || errored || now >= deadline || *stop.borrow() {
+                return dispatch::reply(&resp, r.version);
+            }
+            let _parked = Parked::new(&b.parked);
+            tokio::select! {
+                _ = any(listeners) => {}
+                _ = tokio::time::sleep_until(deadline) => {}
+                _ = stop.wait_for(|s| *s) => {}
+            }
+        }
+    })
+}
+
+/// Counts a waiting fetch while it lives (also when its connection is dropped mid-wait).
+struct Parked<'a>(&'a AtomicUsize);
+
+impl<'a> Parked<'a> {
+    fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        Parked(n)
+    }
+}
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A listener on the append event of every partition the request names that exists.
+fn listen(b: &Broker, req: &FetchRequest) -> Vec<EventListener> {
+    let mut out = Vec::new();
+    for t in &req.topics {
+        for p in &t.partitions {
+            if let Ok(log) = u32::try_from(p.partition)
+                .map_err(|_| ())
+                .and_then(|p| b.engine.partition_log(&t.topic.0, p).map_err(|_| ()))
+            {
+                out.push(log.appended.listen());
+            }
+        }
+    }
+    out
+}
+
+/// Resolves when any of `listeners` is notified (never, when there are none).
+async fn any(mut listeners: Vec<EventListener>) {
+    std::future::poll_fn(|cx| {
+        for l in &mut listeners {
+            if Pin::new(l).poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// One pass over the requested partitions: the response, the record bytes in it, and whether a
+/// partition answered with an error (which ends a wait at once, as in Kafka).
+async fn read(b: &Broker, req: &FetchRequest) -> (FetchResponse, usize, bool) {
+    let mut resp = FetchResponse::default();
+    let mut left = if req.max_bytes > 0 { req.max_bytes as usize } else { usize::MAX };
+    let (mut total, mut errored) = (0usize, false);
+    for t in &req.topics {
+        let mut out = FetchableTopicResponse::default().with_topic(t.topic.clone());
+        for p in &t.partitions {
+            let max = (p.partition_max_bytes.max(0) as usize).min(left);
+            let pd = partition(b, &t.topic.0, p.partition, p.fetch_offset, max, total == 0).await;
+            let n = pd.records.as_ref().map_or(0, Bytes::len);
+            errored |= pd.error_code != errors::NONE;
+            total += n;
+            left = left.saturating_sub(n);
+            out.partitions.push(pd);
+        }
+        resp.responses.push(out);
+    }
+    (resp, total, errored)
+}
+
+/// One partition's answer. `first` lets the first record through whatever the byte limits say.
+async fn partition(b: &Broker, topic: &StrBytes, index: i32, offset: i64, max: usize, first: bool) -> PartitionData {
+    let mut pd = PartitionData::default().with_partition_index(index).with_records(Some(Bytes::new()));
+    let (t, p) = (topic.to_string(), index);
+    let read = b
+        .blocking(move |e| {
+            let p = u32::try_from(p).map_err(|_| EngineError::not_found(format!("partition {t}/{p}")))?;
+            let log = e.partition_log(&t, p)?;
+            let (start, end) = (log.log_start(), log.end_offset());
+            let offset = u64::try_from(offset).unwrap_or(u64::MAX);
+            let recs = if max == 0 && !first { Vec::new() } else { log.read(offset, usize::MAX, max.max(1))? };
+            Ok((start, end, recs))
+        })
+        .await;
+    match read {
+        Ok((start, end, recs)) => {
+            pd.high_watermark = end as i64;
+            pd.last_stable_offset = end as i64;
+            pd.log_start_offset = start as i64;
+            match encode(&recs) {
+                Ok(bytes) => pd.records = Some(bytes),
+                Err(e) => {
+                    tracing::error!("kafka: could not encode the records of {topic}/{index}: {e}");
+                    pd.error_code = errors::UNKNOWN_SERVER_ERROR;
+                }
+            }
+        }
+        Err(e) => {
+            if !matches!(e, EngineError::OffsetOutOfRange { .. }) {
+                tracing::warn!("kafka: fetch of {topic}/{index} at {offset}: {e}");
+            }
+            pd.error_code = errors::code(&e);
+            pd.high_watermark = -1;
+        }
+    }
+    pd
+}
+
+/// `recs` as one record batch (magic 2, uncompressed), marked LogAppendTime.
+pub fn encode(recs: &[Record]) -> anyhow::Result<Bytes> {
+    let Some(first) = recs.first() else { return Ok(Bytes::new()) };
+    let kafka: Vec<kafka_protocol::records::Record> = recs
+        .iter()
+        .map(|r| kafka_protocol::records::Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::LogAppend,
+            offset: r.offset as i64,
+            // The encoder keeps records in one batch while offset - sequence stays the same; a
+            // batch without a producer has base sequence -1.
+            sequence: (r.offset - first.offset) as i32 - 1,
+            timestamp: r.timestamp,
+            key: r.key.clone(),
+            value: Some(r.value.clone()),
+            headers: r.headers.iter().map(|(k, v)| (StrBytes::from_string(k.clone()), Some(v.clone()))).collect(),
+        })
+        .collect();
+    let mut buf = BytesMut::new();
+    RecordBatchEncoder::encode(
+        &mut buf,
+        kafka.iter(),
+        &RecordEncodeOptions { version: 2, compression: Compression::None },
+    )?;
+    mark_log_append_time(&mut buf);
+    Ok(buf.freeze())
+}
+
+/// Sets the LogAppendTime bit of every batch in `buf` (the encoder always writes CreateTime) and
+/// recomputes their CRCs.
+fn mark_log_append_time(buf: &mut [u8]) {
+    // base offset i64 | length i32 | leader epoch i32 | magic i8 | crc u32 | attributes i16 | …
+    let mut at = 0;
+    while at + 23 <= buf.len() {
+        let len = i32::from_be_bytes([buf[at + 8], buf[at + 9], buf[at + 10], buf[at + 11]]).max(0) as usize;
+        let end = (at + 12 + len).min(buf.len());
+        buf[at + 22] |= 1 << 3;
+        let crc = crc32c::crc32c(&buf[at + 21..end]);
+        buf[at + 17..at + 21].copy_from_slice(&crc.to_be_bytes());
+        at = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_protocol::records::RecordBatchDecoder;
+
+    #[test]
+    fn records_encode_as_one_log_append_time_batch_that_decodes_back() {
+        let recs: Vec<Record> = (5..8)
+            .map(|o| Record {
+                offset: o,
+                timestamp: 1_700_000_000_000,
+                key: (o == 6).then(|| Bytes::from_static(b"\x00k")),
+                value: Bytes::from(format!("v{o}")),
+                headers: vec![("h".into(), Bytes::from_static(b"\xff"))],
+            })
+            .collect();
+        let mut bytes = encode(&recs).unwrap();
+        let info = RecordBatchDecoder::decode_batch_info(&mut bytes.clone()).unwrap();
+        assert_eq!(info.len(), 1, "one batch");
+        assert_eq!((info[0].min_offset, info[0].record_count, info[0].base_sequence), (5, 3, -1));
+        assert_eq!(info[0].timestamp_type, TimestampType::LogAppend);
+        let back = RecordBatchDecoder::decode_all(&mut bytes).unwrap();
+        let got: Vec<_> =
+            back[0].records.iter().map(|r| (r.offset, r.key.clone(), r.value.clone(), r.timestamp)).collect();
+        assert_eq!(got[1], (6, Some(Bytes::from_static(b"\x00k")), Some(Bytes::from_static(b"v6")), 1_700_000_000_000));
+        assert_eq!(
+            back[0].records[2].headers.get(&StrBytes::from_static_str("h")),
+            Some(&Some(Bytes::from_static(b"\xff")))
+        );
+        assert!(encode(&[]).unwrap().is_empty(), "nothing is an empty set, not null");
+    }
+}

@@ -1,0 +1,159 @@
+//! Produce (v3+: record batches of magic 2 only). Each partition's batches are CRC-checked and
+//! decompressed by the `kafka-protocol` crate (gzip, snappy, lz4, zstd), turned into the engine's
+//! records and appended as one engine batch; the answer goes out once the append returns, which
+//! is as durable as `--sync` makes it (acks 1 and -1 alike: this node is every replica), and
+//! not at all for acks 0.
+//!
+//! What depot's batch format cannot keep is refused, not changed: a null value (a tombstone) or
+//! a null header value gets INVALID_RECORD. The client's timestamps are not kept: depot stamps
+//! the append time, as a Kafka topic with `message.timestamp.type=LogAppendTime` does, and says
+//! so (the answer's `log_append_time_ms`, and the LogAppendTime flag on fetched batches).
+//! Idempotent and transactional producers are refused (InitProducerId is not served yet).
+
+use super::dispatch::{self, Api, BoxFuture, Outcome, Request};
+use super::errors;
+use super::metadata::partitions_of;
+use super::{Broker, Session};
+use crate::engine::record::{self, NewRecord};
+use bytes::Bytes;
+use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse};
+use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::records::RecordBatchDecoder;
+
+pub const APIS: &[Api] = &[Api { key: ApiKey::Produce, min: 3, max: 9, handle }];
+
+/// The most records one batch may claim: the decoder reserves room for them before reading, so
+/// a small frame claiming billions must not get that far.
+const MAX_RECORDS_PER_BATCH: i32 = 1_000_000;
+
+fn handle<'a>(b: &'a Broker, s: &'a mut Session, r: Request) -> BoxFuture<'a, Outcome> {
+    Box::pin(async move {
+        let req = match dispatch::decode::<ProduceRequest>(&r) {
+            Ok(q) => q,
+            Err(o) => return o,
+        };
+        let refused = if !matches!(req.acks, -1..=1) {
+            Some((errors::INVALID_REQUIRED_ACKS, format!("acks={} (only -1, 0 and 1 exist)", req.acks)))
+        } else if req.transactional_id.is_some() {
+            Some((errors::TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "transactions are not supported by depot".to_string()))
+        } else if b.opts.read_only {
+            Some((errors::TOPIC_AUTHORIZATION_FAILED, "depot is read-only".to_string()))
+        } else {
+            None
+        };
+        let mut resp = ProduceResponse::default();
+        for t in req.topic_data {
+            let name = t.name.0.to_string();
+            let mut out = TopicProduceResponse::default().with_name(t.name);
+            for p in t.partition_data {
+                let (code, message, base, ts) = match &refused {
+                    Some((code, why)) => (*code, Some(why.clone()), -1, -1),
+                    None => match partition(b, &name, p.index, p.records).await {
+                        Ok((base, ts)) => (errors::NONE, None, base, ts),
+                        Err((code, why)) => (code, Some(why), -1, -1),
+                    },
+                };
+                if let Some(why) = &message {
+                    tracing::warn!("kafka: produce from {} to {name}/{} refused: {why}", s.peer, p.index);
+                }
+                let mut pr = PartitionProduceResponse::default()
+                    .with_index(p.index)
+                    .with_error_code(code)
+                    .with_base_offset(base)
+                    .with_log_append_time_ms(ts);
+                if r.version >= 8 {
+                    pr.error_message = message.map(StrBytes::from_string);
+                }
+                out.partition_responses.push(pr);
+            }
+            resp.responses.push(out);
+        }
+        if req.acks == 0 {
+            return Outcome::Silent;
+        }
+        dispatch::reply(&resp, r.version)
+    })
+}
+
+/// Appends one partition's records; the base offset and the append time, or the error code and why.
+async fn partition(b: &Broker, topic: &str, index: i32, records: Option<Bytes>) -> Result<(i64, i64), (i16, String)> {
+    let n = partitions_of(b, topic, b.opts.auto_create).await.map_err(|c| (c, format!("topic {topic:?}")))?;
+    let Ok(p) = u32::try_from(index) else {
+        return Err((errors::UNKNOWN_TOPIC_OR_PARTITION, format!("partition {index}")));
+    };
+    if p >= n {
+        return Err((errors::UNKNOWN_TOPIC_OR_PARTITION, format!("{topic} has {n} partitions, not {}", p + 1)));
+    }
+    let recs = to_records(records.unwrap_or_default())?;
+    if record::batch_size(&recs) > record::MAX_BATCH_BYTES {
+        return Err((
+            errors::MESSAGE_TOO_LARGE,
+            format!("the records take more than {} bytes", record::MAX_BATCH_BYTES),
+        ));
+    }
+    let t = topic.to_string();
+    let done = b
+        .blocking(move |e| {
+            let a = e.append(&t, p, &recs, None)?;
+            let ts = e.partition_log(&t, p)?.timestamp_of(a.base_offset)?;
+            Ok((a.base_offset, ts))
+        })
+        .await;
+    match done {
+        Ok((base, ts)) => Ok((base as i64, ts.unwrap_or(-1))),
+        Err(e) => Err((errors::code(&e), e.to_string())),
+    }
+}
+
+/// The engine's records from a partition's record batches: CRC-checked, decompressed, and
+/// refused when they hold what depot cannot store.
+pub fn to_records(mut bytes: Bytes) -> Result<Vec<NewRecord>, (i16, String)> {
+    if bytes.is_empty() {
+        return Err((errors::CORRUPT_MESSAGE, "no records".into()));
+    }
+    let corrupt = |e: anyhow::Error| (errors::CORRUPT_MESSAGE, format!("the record batch does not decode: {e}"));
+    let infos = RecordBatchDecoder::decode_batch_info(&mut bytes.clone()).map_err(corrupt)?;
+    if infos.is_empty() {
+        return Err((
+            errors::UNSUPPORTED_FOR_MESSAGE_FORMAT,
+            "only record batches of magic 2 (Kafka 0.11+) are accepted".into(),
+        ));
+    }
+    for i in &infos {
+        if i.record_count > MAX_RECORDS_PER_BATCH {
+            return Err((errors::CORRUPT_MESSAGE, format!("a batch claims {} records", i.record_count)));
+        }
+        if i.transactional || i.control {
+            return Err((
+                errors::INVALID_RECORD,
+                "transactional and control batches are not supported by depot".into(),
+            ));
+        }
+        if i.producer_id >= 0 {
+            return Err((
+                errors::UNKNOWN_PRODUCER_ID,
+                "idempotent producers are not supported yet (depot does not serve InitProducerId)".into(),
+            ));
+        }
+    }
+    let sets = RecordBatchDecoder::decode_all(&mut bytes).map_err(corrupt)?;
+    let mut out = Vec::new();
+    for r in sets.into_iter().flat_map(|s| s.records) {
+        let Some(value) = r.value else {
+            return Err((errors::INVALID_RECORD, "a null value (tombstone) cannot be stored by depot yet".into()));
+        };
+        let mut headers = Vec::with_capacity(r.headers.len());
+        for (name, v) in r.headers {
+            let Some(v) = v else {
+                return Err((
+                    errors::INVALID_RECORD,
+                    format!("header {:?} has a null value, which depot cannot store yet", &*name),
+                ));
+            };
+            headers.push((name.to_string(), v));
+        }
+        out.push(NewRecord { key: r.key, value, headers });
+    }
+    Ok(out)
+}

@@ -1,0 +1,335 @@
+//! Real Kafka clients against `depot serve --kafka-listen` (the binary, as a user starts it):
+//! Debian's kcat (librdkafka) lists metadata, produces (keys, headers, compressed batches) what
+//! `depot peek` and kcat read back, has a tombstone refused, and queries offsets by time. Ignored unless `DEPOT_TEST_KAFKA_CLIENTS=1` says the clients are
+//! installed (`.ci/run` installs kcat and sets it):
+//! `DEPOT_TEST_KAFKA_CLIENTS=1 cargo test --test kafka_clients -- --ignored`.
+//!
+//! Nothing waits a fixed time: children are awaited with a deadline, readiness is polled for.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_depot");
+const CLIENTS_VAR: &str = "DEPOT_TEST_KAFKA_CLIENTS";
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn require_clients() {
+    if std::env::var(CLIENTS_VAR).ok().as_deref() != Some("1") {
+        panic!(
+            "{CLIENTS_VAR} is not 1: these tests need kcat (`apt-get install kcat`); then \
+             `{CLIENTS_VAR}=1 cargo test --test kafka_clients -- --ignored` (.ci/run does this)"
+        );
+    }
+}
+
+/// A `depot` command with none of the caller's DEPOT_* settings and an empty config directory.
+fn depot(cfg: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    for v in ["DEPOT_DATA", "DEPOT_CONNECT", "DEPOT_CONTEXT", "DEPOT_TOKEN", "DEPOT_LOG"] {
+        c.env_remove(v);
+    }
+    c.env("DEPOT_CONFIG_DIR", cfg);
+    c
+}
+
+/// Polls `f` every few ms until it returns something, failing the test after [`DEADLINE`].
+fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < end, "gave up waiting for {what} after {DEADLINE:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs `cmd` to its end within [`DEADLINE`] (killed and failed otherwise).
+fn run(mut cmd: Command, what: &str) -> Output {
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn `{what}`: {e}"));
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(DEADLINE) {
+        Ok(r) => r.unwrap_or_else(|e| panic!("wait for `{what}`: {e}")),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+            panic!("`{what}` did not finish within {DEADLINE:?}");
+        }
+    }
+}
+
+/// A data directory, a config directory, and `depot serve` on both with the Kafka listener on
+/// 127.0.0.1:0 (its address read from the line serve prints); stopped with SIGTERM when dropped.
+struct Served {
+    tmp: tempfile::TempDir,
+    child: Option<Child>,
+    kafka: String,
+}
+
+impl Served {
+    fn new() -> Served {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(tmp.path().join("cfg")).expect("config dir");
+        Served { tmp, child: None, kafka: String::new() }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// `depot --data DIR ARGS…`, which reaches the server through the data directory's lock file
+    /// while it runs.
+    fn depot(&self, args: &[&str]) -> Output {
+        let mut c = depot(&self.path("cfg"));
+        c.arg("--data").arg(self.path("data")).args(args);
+        let out = run(c, &args.join(" "));
+        assert!(out.status.success(), "depot {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        out
+    }
+
+    fn serve(&mut self, extra: &[&str]) {
+        let log = std::fs::File::create(self.path("serve.log")).expect("log file");
+        let mut c = depot(&self.path("cfg"));
+        c.arg("--data").arg(self.path("data"));
+        c.args(["serve", "--listen", "127.0.0.1:0", "--kafka-listen", "127.0.0.1:0"]).args(extra);
+        let child = c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log).spawn().expect("spawn depot serve");
+        self.child = Some(child);
+        let log = self.path("serve.log");
+        self.kafka = poll("depot serve to print its Kafka address", || {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().expect("try_wait")) {
+                panic!("depot serve exited ({status}): {}", std::fs::read_to_string(&log).unwrap_or_default());
+            }
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let rest = text.split("to Kafka clients on ").nth(1)?;
+            Some(rest.split(' ').next()?.to_string())
+        });
+    }
+
+    fn kcat(&self, args: &[&str]) -> Output {
+        let mut c = Command::new("kcat");
+        c.args(["-b", &self.kafka]).args(args);
+        run(c, &format!("kcat {}", args.join(" ")))
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let end = Instant::now() + DEADLINE;
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < end {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn kcat_lists_the_broker_and_the_topics_partitions() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "orders", "--partitions", "3"]);
+    s.depot(&["topic", "create", "audit"]);
+    s.serve(&[]);
+    let out = s.kcat(&["-L", "-J"]);
+    assert!(out.status.success(), "kcat -L: {}", String::from_utf8_lossy(&out.stderr));
+    let md: Value = serde_json::from_slice(&out.stdout).expect("kcat -L -J prints JSON");
+    let brokers = md["brokers"].as_array().expect("brokers");
+    assert_eq!(brokers.len(), 1, "{md}");
+    assert_eq!((brokers[0]["id"].as_i64(), brokers[0]["name"].as_str()), (Some(0), Some(s.kafka.as_str())), "{md}");
+    let mut topics: Vec<(String, Vec<(i64, i64)>)> = md["topics"]
+        .as_array()
+        .expect("topics")
+        .iter()
+        .map(|t| {
+            let parts = t["partitions"].as_array().expect("partitions");
+            let parts =
+                parts.iter().map(|p| (p["partition"].as_i64().unwrap(), p["leader"].as_i64().unwrap())).collect();
+            (t["topic"].as_str().expect("name").to_string(), parts)
+        })
+        .collect();
+    topics.sort();
+    assert_eq!(
+        topics,
+        vec![("audit".to_string(), vec![(0, 0)]), ("orders".to_string(), vec![(0, 0), (1, 0), (2, 0)])],
+        "{md}"
+    );
+    // A topic that does not exist is reported as such, and not created (no --kafka-auto-create).
+    let out = s.kcat(&["-L", "-J", "-t", "nope"]);
+    let md: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(md["topics"][0]["error"].as_str().is_some_and(|e| e.contains("Unknown topic")), "{md}");
+    let topics = String::from_utf8(s.depot(&["topics"]).stdout).expect("UTF-8");
+    assert!(!topics.contains("nope"), "{topics}");
+}
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn with_auto_create_kcat_metadata_creates_the_topic_with_the_default_partitions() {
+    require_clients();
+    let mut s = Served::new();
+    s.serve(&["--kafka-auto-create", "--kafka-default-partitions", "2"]);
+    let out = s.kcat(&["-L", "-J", "-t", "fresh"]);
+    let md: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(md["topics"][0]["partitions"].as_array().map(Vec::len), Some(2), "{md}");
+    let described = String::from_utf8(s.depot(&["topic", "describe", "fresh"]).stdout).expect("UTF-8");
+    assert!(described.contains("fresh"), "{described}");
+}
+
+impl Served {
+    /// `kcat -P` of `input` (one record per line), which must succeed.
+    fn produce(&self, args: &[&str], input: &[u8]) {
+        let mut c = Command::new("kcat");
+        c.args(["-b", &self.kafka, "-P"]).args(args);
+        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn kcat -P");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), input).expect("write to kcat");
+        let out = child.wait_with_output().expect("kcat -P");
+        assert!(out.status.success(), "kcat -P {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("ERROR"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// What `depot --json peek TOPIC` reads: (partition, offset, key, value, headers) per record,
+    /// keys and values as the JSON depot prints (a string, or {"base64": …} for bytes).
+    fn peek(&self, topic: &str) -> Vec<Value> {
+        let out = self.depot(&["--json", "peek", topic, "--max", "1000"]);
+        String::from_utf8(out.stdout)
+            .expect("UTF-8")
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).expect("a JSON line");
+                serde_json::json!([v["partition"], v["offset"], v["key"], v["value"], v["headers"]])
+            })
+            .collect()
+    }
+}
+
+fn b64(b: &[u8]) -> Value {
+    use base64::Engine as _;
+    serde_json::json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) })
+}
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn what_kcat_produces_with_keys_and_headers_depot_peek_and_kcat_read_back_byte_for_byte() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "orders"]);
+    s.serve(&[]);
+    // Binary keys and header values (not UTF-8), a record without a key, an empty value.
+    s.produce(
+        &["-t", "orders", "-K", ":", "-H", "trace=t-1", "-H", "raw=\u{7f}\u{1}"],
+        b"k1:hello\n\xff\xfe:binary key\n:no key\nk4:\n",
+    );
+    let got = s.peek("orders");
+    let headers = serde_json::json!([{"name": "trace", "value": "t-1"}, {"name": "raw", "value": "\u{7f}\u{1}"}]);
+    assert_eq!(
+        got,
+        vec![
+            serde_json::json!([0, 0, "k1", "hello", headers]),
+            serde_json::json!([0, 1, b64(b"\xff\xfe"), "binary key", headers]),
+            // kcat sends an empty key (not a null one) for a line that starts with the delimiter.
+            serde_json::json!([0, 2, "", "no key", headers]),
+            serde_json::json!([0, 3, "k4", "", headers]),
+        ]
+    );
+    // kcat reads them back from the beginning (Fetch and ListOffsets), and stops at the end.
+    let out = s.kcat(&["-C", "-t", "orders", "-o", "beginning", "-e", "-f", "%o|%k|%s|%h\n"]);
+    assert!(out.status.success(), "kcat -C: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.stdout,
+        b"0|k1|hello|trace=t-1,raw=\x7f\x01\n1|\xff\xfe|binary key|trace=t-1,raw=\x7f\x01\n2||no key|trace=t-1,raw=\x7f\x01\n3|k4||trace=t-1,raw=\x7f\x01\n"
+    );
+    // From the middle: the records from that offset on.
+    let out = s.kcat(&["-C", "-t", "orders", "-p", "0", "-o", "2", "-e", "-f", "%o %s\n"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2 no key\n3 \n");
+}
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn kcat_compressed_batches_are_decompressed_and_stored() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "zipped"]);
+    s.serve(&[]);
+    let mut want = Vec::new();
+    // Debian's kcat 1.7.1 is built without libzstd; zstd is checked in tests/kafka_wire.rs.
+    for codec in ["gzip", "snappy", "lz4"] {
+        let lines: String = (0..50).map(|i| format!("{codec}-{i} {}\n", "x".repeat(200))).collect();
+        s.produce(&["-t", "zipped", "-z", codec, "-X", "linger.ms=100"], lines.as_bytes());
+        want.extend(lines.lines().map(str::to_string));
+    }
+    let got: Vec<String> = s.peek("zipped").iter().map(|r| r[3].as_str().expect("text").to_string()).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn a_tombstone_is_refused_with_invalid_record_and_nothing_is_appended() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "t"]);
+    s.serve(&[]);
+    // -Z: an empty value is sent as null.
+    let mut c = Command::new("kcat");
+    c.args(["-b", &s.kafka, "-P", "-t", "t", "-K", ":", "-Z", "-X", "message.send.max.retries=0"]);
+    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn kcat");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"gone:\n").expect("write");
+    let out = child.wait_with_output().expect("kcat");
+    let err = String::from_utf8_lossy(&out.stderr);
+    // librdkafka's words for INVALID_RECORD (87).
+    assert!(err.contains("Broker failed to validate record"), "{err}");
+    assert!(s.peek("t").is_empty(), "nothing appended");
+    let log = std::fs::read_to_string(s.path("serve.log")).expect("serve log");
+    assert!(log.contains("tombstone"), "{log}");
+}
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn kcat_queries_offsets_by_time() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "t"]);
+    s.depot(&["publish", "t", "first"]);
+    s.serve(&[]);
+    let ts = s.peek("t").len();
+    assert_eq!(ts, 1);
+    // A time before everything: offset 0; a time after everything: the end, which Kafka calls -1.
+    let out = s.kcat(&["-Q", "-t", "t:0:0"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("offset 0"), "{}", String::from_utf8_lossy(&out.stdout));
+    let later = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 3_600_000)
+        .to_string();
+    let out = s.kcat(&["-Q", "-t", &format!("t:0:{later}")]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("offset -1"), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn keyed_records_from_librdkafkas_murmur2_partitioner_land_where_depots_own_partitioner_puts_them() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "keyed", "--partitions", "6"]);
+    s.serve(&[]);
+    let keys: Vec<String> = (0..40).map(|i| format!("customer-{i}")).collect();
+    let input: String = keys.iter().map(|k| format!("{k}:v\n")).collect();
+    s.produce(&["-t", "keyed", "-K", ":", "-X", "partitioner=murmur2"], input.as_bytes());
+    let got = s.peek("keyed");
+    assert_eq!(got.len(), keys.len());
+    let mut used = std::collections::BTreeSet::new();
+    for r in &got {
+        let key = r[2].as_str().expect("text key");
+        let want = depot::engine::partitioner::partition_for_key(key.as_bytes(), 6);
+        assert_eq!(r[0].as_u64(), Some(u64::from(want)), "key {key}");
+        used.insert(want);
+    }
+    assert!(used.len() > 1, "the keys spread over partitions: {used:?}");
+}

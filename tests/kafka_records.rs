@@ -1,0 +1,255 @@
+//! Produce, Fetch and ListOffsets on the wire, with raw requests (the `kafka-protocol` crate as a
+//! client): every codec, what is refused and why (nothing appended, the connection kept), acks,
+//! empty fetches, the long poll, offsets out of range and by time.
+
+mod kafka_common;
+
+use bytes::{Bytes, BytesMut};
+use depot::core::TopicConfig;
+use depot::server::kafka::KafkaOptions;
+use kafka_common::{Listener, Wire};
+use kafka_protocol::messages::*;
+use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::records::{
+    Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+};
+use std::time::{Duration, Instant};
+
+fn name(t: &str) -> TopicName {
+    TopicName(StrBytes::from_string(t.to_string()))
+}
+
+fn record(i: i64, value: Option<&str>) -> Record {
+    Record {
+        transactional: false,
+        control: false,
+        delete_horizon: false,
+        partition_leader_epoch: -1,
+        producer_id: -1,
+        producer_epoch: -1,
+        timestamp_type: TimestampType::Creation,
+        offset: i,
+        sequence: -1,
+        timestamp: 1_000 + i,
+        key: Some(Bytes::from(format!("k{i}\u{0}\u{ff}"))),
+        value: value.map(|v| Bytes::from(v.to_string())),
+        headers: [(StrBytes::from_static_str("h"), Some(Bytes::from_static(b"\x00\xff")))].into_iter().collect(),
+    }
+}
+
+fn batch(values: &[&str], compression: Compression) -> Bytes {
+    let recs: Vec<Record> = values.iter().enumerate().map(|(i, v)| record(i as i64, Some(v))).collect();
+    encode(&recs, compression)
+}
+
+fn encode(recs: &[Record], compression: Compression) -> Bytes {
+    let mut buf = BytesMut::new();
+    RecordBatchEncoder::encode(&mut buf, recs.iter(), &RecordEncodeOptions { version: 2, compression }).unwrap();
+    buf.freeze()
+}
+
+fn produce_req(topic: &str, partition: i32, acks: i16, records: Bytes) -> ProduceRequest {
+    ProduceRequest::default().with_acks(acks).with_timeout_ms(5000).with_topic_data(vec![
+        produce_request::TopicProduceData::default().with_name(name(topic)).with_partition_data(vec![
+            produce_request::PartitionProduceData::default().with_index(partition).with_records(Some(records)),
+        ]),
+    ])
+}
+
+/// Produces v9 and returns the one partition's answer.
+async fn produce(
+    c: &mut Wire,
+    topic: &str,
+    partition: i32,
+    records: Bytes,
+) -> produce_response::PartitionProduceResponse {
+    let r: ProduceResponse = c.call(ApiKey::Produce, 9, &produce_req(topic, partition, -1, records)).await;
+    r.responses[0].partition_responses[0].clone()
+}
+
+fn fetch_req(topic: &str, partition: i32, offset: i64, max_wait_ms: i32) -> FetchRequest {
+    FetchRequest::default().with_max_wait_ms(max_wait_ms).with_min_bytes(1).with_max_bytes(1 << 20).with_topics(vec![
+        fetch_request::FetchTopic::default().with_topic(name(topic)).with_partitions(vec![
+            fetch_request::FetchPartition::default()
+                .with_partition(partition)
+                .with_fetch_offset(offset)
+                .with_partition_max_bytes(1 << 20),
+        ]),
+    ])
+}
+
+async fn fetch(
+    c: &mut Wire,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    max_wait_ms: i32,
+) -> fetch_response::PartitionData {
+    let r: FetchResponse = c.call(ApiKey::Fetch, 12, &fetch_req(topic, partition, offset, max_wait_ms)).await;
+    r.responses[0].partitions[0].clone()
+}
+
+fn records_of(pd: &fetch_response::PartitionData) -> Vec<Record> {
+    let mut b = pd.records.clone().expect("records are never null");
+    RecordBatchDecoder::decode_all(&mut b).unwrap().into_iter().flat_map(|s| s.records).collect()
+}
+
+fn values(l: &Listener, topic: &str) -> Vec<String> {
+    let recs = l.engine.fetch_all(topic, 0, 0, 1000).unwrap();
+    recs.iter().map(|r| String::from_utf8_lossy(&r.value).into_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_codec_is_decompressed_stored_and_fetched_back_with_keys_headers_and_append_times() {
+    let l = Listener::start().await;
+    l.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    let mut c = l.client().await;
+    let codecs = [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd];
+    for (i, codec) in codecs.into_iter().enumerate() {
+        let p = produce(&mut c, "t", 0, batch(&["a", "b", "c"], codec)).await;
+        assert_eq!((p.error_code, p.base_offset), (0, 3 * i as i64), "{codec:?}");
+        assert!(p.log_append_time_ms > 1_000_000, "the append time, which depot keeps: {}", p.log_append_time_ms);
+    }
+    assert_eq!(values(&l, "t").len(), 15);
+    let pd = fetch(&mut c, "t", 0, 0, 0).await;
+    assert_eq!((pd.error_code, pd.high_watermark, pd.log_start_offset), (0, 15, 0));
+    let got = records_of(&pd);
+    assert_eq!(got.len(), 15);
+    for (i, r) in got.iter().enumerate() {
+        assert_eq!(r.offset, i as i64);
+        assert_eq!(r.key, record((i % 3) as i64, None).key, "binary keys kept");
+        assert_eq!(r.value.as_deref(), Some(["a", "b", "c"][i % 3].as_bytes()));
+        assert_eq!(r.headers, record(0, None).headers, "binary header values kept");
+        assert_eq!(r.timestamp_type, TimestampType::LogAppend, "fetched batches say the time is the append time");
+        assert!(r.timestamp > 1_000_000, "the client's own timestamp (1000+i) is not kept");
+    }
+    // From the middle of a produced batch: the records from that offset.
+    let mid = records_of(&fetch(&mut c, "t", 0, 7, 0).await);
+    assert_eq!(mid.first().map(|r| r.offset), Some(7));
+    l.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_batches_get_kafkas_error_codes_nothing_is_appended_and_the_connection_stays() {
+    let l = Listener::start().await;
+    l.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    let mut c = l.client().await;
+    // A flipped byte after the CRC.
+    let mut bad = batch(&["x"], Compression::None).to_vec();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x55;
+    assert_eq!(produce(&mut c, "t", 0, bad.into()).await.error_code, 2, "CORRUPT_MESSAGE");
+    // A partition or a topic that does not exist.
+    assert_eq!(produce(&mut c, "t", 1, batch(&["x"], Compression::None)).await.error_code, 3);
+    assert_eq!(produce(&mut c, "nope", 0, batch(&["x"], Compression::None)).await.error_code, 3);
+    assert!(l.engine.describe_topic("nope").is_err(), "not created without --kafka-auto-create");
+    // A null value: depot cannot keep it, so it is refused rather than stored as empty.
+    let tomb = encode(&[record(0, Some("kept?")), record(1, None)], Compression::None);
+    assert_eq!(produce(&mut c, "t", 0, tomb).await.error_code, 87, "INVALID_RECORD");
+    // An idempotent producer's batch (InitProducerId is not served).
+    let mut idem = record(0, Some("x"));
+    idem.producer_id = 7;
+    idem.producer_epoch = 0;
+    idem.sequence = 0;
+    assert_eq!(produce(&mut c, "t", 0, encode(&[idem], Compression::None)).await.error_code, 59, "UNKNOWN_PRODUCER_ID");
+    // A batch claiming two billion records in a few bytes: refused before room is made for them.
+    let mut huge = batch(&["x"], Compression::None).to_vec();
+    huge[57..61].copy_from_slice(&i32::MAX.to_be_bytes());
+    let crc = crc32c::crc32c(&huge[21..]);
+    huge[17..21].copy_from_slice(&crc.to_be_bytes());
+    assert_eq!(produce(&mut c, "t", 0, huge.into()).await.error_code, 2);
+    // acks outside -1, 0, 1.
+    let r: ProduceResponse =
+        c.call(ApiKey::Produce, 9, &produce_req("t", 0, 2, batch(&["x"], Compression::None))).await;
+    assert_eq!(r.responses[0].partition_responses[0].error_code, 21, "INVALID_REQUIRED_ACKS");
+    assert!(values(&l, "t").is_empty(), "nothing was appended");
+    // The same connection still produces.
+    assert_eq!(produce(&mut c, "t", 0, batch(&["ok"], Compression::None)).await.error_code, 0);
+    assert_eq!(values(&l, "t"), ["ok"]);
+    l.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acks_zero_gets_no_answer_and_the_next_request_is_answered_in_order() {
+    let l = Listener::start().await;
+    l.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    let mut c = l.client().await;
+    let (_, frame) = c.frame(ApiKey::Produce, 9, &produce_req("t", 0, 0, batch(&["quiet"], Compression::None)));
+    c.send_raw(&frame).await.unwrap();
+    // `call` checks the correlation id: the first answer on the wire is ApiVersions'.
+    let v: ApiVersionsResponse = c.call(ApiKey::ApiVersions, 3, &ApiVersionsRequest::default()).await;
+    assert_eq!(v.error_code, 0);
+    assert_eq!(values(&l, "t"), ["quiet"]);
+    l.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_refuses_produce_with_the_authorization_error_and_changes_nothing() {
+    let l = Listener::with(KafkaOptions { read_only: true, auto_create: true, ..KafkaOptions::default() }).await;
+    l.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    let mut c = l.client().await;
+    assert_eq!(
+        produce(&mut c, "t", 0, batch(&["x"], Compression::None)).await.error_code,
+        29,
+        "TOPIC_AUTHORIZATION_FAILED"
+    );
+    assert_eq!(produce(&mut c, "fresh", 0, batch(&["x"], Compression::None)).await.error_code, 29);
+    assert!(values(&l, "t").is_empty());
+    assert!(l.engine.describe_topic("fresh").is_err(), "no auto-creation when read-only");
+    l.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_fetch_is_an_empty_set_a_long_poll_wakes_on_append_and_out_of_range_is_refused() {
+    let l = Listener::start().await;
+    l.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    let mut c = l.client().await;
+    // Nothing there: an empty record set (not null), after the wait asked for.
+    let started = Instant::now();
+    let pd = fetch(&mut c, "t", 0, 0, 200).await;
+    assert!(started.elapsed() >= Duration::from_millis(200), "waited the max_wait_ms");
+    assert_eq!((pd.error_code, pd.high_watermark), (0, 0));
+    assert_eq!(pd.records, Some(Bytes::new()), "empty, never null");
+    // A long poll: answered when a record arrives, well before its 20 s.
+    let (_, frame) = c.frame(ApiKey::Fetch, 12, &fetch_req("t", 0, 0, 20_000));
+    let started = Instant::now();
+    c.send_raw(&frame).await.unwrap();
+    kafka_common::poll("the fetch to wait for records", || l.parked_fetches() == 1).await;
+    l.engine.append("t", 0, &[depot::engine::record::NewRecord::value("late")], None).unwrap();
+    let mut resp = c.read_frame().await.expect("the fetch's answer");
+    assert!(started.elapsed() < Duration::from_secs(15), "woken by the append, not the timeout");
+    assert_eq!(l.parked_fetches(), 0);
+    use bytes::Buf;
+    resp.advance(4 + 1);
+    let r = <FetchResponse as kafka_protocol::protocol::Decodable>::decode(&mut resp, 12).unwrap();
+    let got = records_of(&r.responses[0].partitions[0]);
+    assert_eq!(got.iter().map(|r| r.value.clone().unwrap()).collect::<Vec<_>>(), [Bytes::from_static(b"late")]);
+    // Past the end, and a partition that does not exist.
+    assert_eq!(fetch(&mut c, "t", 0, 5, 0).await.error_code, 1, "OFFSET_OUT_OF_RANGE");
+    assert_eq!(fetch(&mut c, "t", 3, 0, 0).await.error_code, 3, "UNKNOWN_TOPIC_OR_PARTITION");
+    l.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_offsets_answers_earliest_latest_and_by_time() {
+    let l = Listener::start().await;
+    l.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    let mut c = l.client().await;
+    produce(&mut c, "t", 0, batch(&["a", "b"], Compression::None)).await;
+    let appended = l.engine.fetch("t", 0, 0, 1, 1 << 20).unwrap()[0].timestamp;
+    let ask = |ts: i64| {
+        ListOffsetsRequest::default().with_replica_id(BrokerId(-1)).with_topics(vec![
+            list_offsets_request::ListOffsetsTopic::default().with_name(name("t")).with_partitions(vec![
+                list_offsets_request::ListOffsetsPartition::default().with_partition_index(0).with_timestamp(ts),
+            ]),
+        ])
+    };
+    for (ts, want) in [(-2, (0, -1)), (-1, (2, -1)), (0, (0, appended)), (appended + 60_000, (-1, -1))] {
+        for v in [1, 7] {
+            let r: ListOffsetsResponse = c.call(ApiKey::ListOffsets, v, &ask(ts)).await;
+            let p = &r.topics[0].partitions[0];
+            assert_eq!((p.error_code, p.offset, p.timestamp), (0, want.0, want.1), "timestamp {ts} v{v}");
+        }
+    }
+    l.finish().await;
+}
