@@ -51,7 +51,8 @@
 //!                    launch (`depot` with no verb), bench (`depot bench console`)
 //! src/demo/          workshop scenarios: simulated producers and consumers on the real engine,
 //!                    their knobs and narration, shown through the console's side-panel hook;
-//!                    launch (`depot demo`)
+//!                    the simulated consumers (consumers), launch (`depot demo`), the signals
+//!                    that end it (stop)
 //! src/cli/           the scripting verbs and `serve`, their arguments (args), the engine and HTTP
 //!                    benchmarks
 //! themes/            colour themes (dark is embedded); assets/scenarios/: the demo scenarios

@@ -182,6 +182,35 @@ fn every_view_and_dialog() {
     }
 }
 
+/// At 60×20 (a projector's zoom, a split screen) every view keeps its names and the context
+/// badge (which engine this is); the less telling columns go first.
+#[test]
+fn narrow_views_keep_their_names_and_the_context_badge() {
+    let screens: [(&str, State, &[&str]); 9] = [
+        ("topics", watched(), &["audit.log", "orders", "payments", "WORST LAG"]),
+        ("topic", topic_view(), &["topic orders", "billing", "analytics", "HEALTH"]),
+        ("groups", with_keys(watched(), &[KeyCode::Char('2')]), &["billing", "analytics", "archiver", "HEALTH"]),
+        ("group", group_view(), &["group billing", "orders", "billing-1", "billing-2", "HEALTH"]),
+        ("messages_json", messages_view(0), &["orders/0", "order-1150", "offset     1150"]),
+        ("reset", reset_form(), &["Reset offsets of billing", "partitions 0"]),
+        ("publish", publish_form(), &["Publish to orders", "order-42"]),
+        ("confirm_delete", confirm_delete(), &["Delete topic orders"]),
+        ("replay", replay_form(), &["Replay"]),
+    ];
+    for (name, mut s, names) in screens {
+        s.settings.context = Some(ContextBadge { name: "prod-eu".into(), danger: true, color: None });
+        let screen = render_to_string(&s, 60, 20);
+        let header = screen.lines().next().unwrap_or_default();
+        assert!(header.contains("ctx prod-eu"), "{name}: the badge is in the header: {header:?}");
+        for n in names {
+            assert!(screen.contains(n), "{name} at 60×20 shows {n:?}:\n{screen}");
+        }
+        insta::with_settings!({ snapshot_suffix => "60x20", omit_expression => true }, {
+            insta::assert_snapshot!(name, screen);
+        });
+    }
+}
+
 #[test]
 fn backend_away_and_read_only() {
     let mut s = watched();

@@ -5,9 +5,18 @@
 use super::state::{State, View};
 use ratatui::layout::{Constraint, Layout, Rect};
 
-/// Header, body, the side panel (empty unless one is shown), status line, footer.
+/// Header, body, the side panel (empty unless one is shown), status line, footer. The panel is
+/// as tall as what it shows wants, but leaves the body at least half the rows between header
+/// and status line.
 pub fn screen(area: Rect, s: &State) -> [Rect; 5] {
-    let panel = if s.panel.is_some() { (area.height / 3).min(12) } else { 0 };
+    let panel = match &s.panel {
+        Some(p) => {
+            let between = area.height.saturating_sub(3);
+            let body = between.div_ceil(2);
+            super::view::panel::wanted_height(s, p, area.width).min(between - body)
+        }
+        None => 0,
+    };
     Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -25,10 +34,12 @@ pub fn topic(area: Rect, s: &State, name: &str) -> [Rect; 2] {
     Layout::vertical([Constraint::Min(4), Constraint::Length(lower)]).areas(area)
 }
 
-/// The summary line, the partitions table, the members table (as tall as its rows, at most a third).
+/// The summary line, the partitions table, the members table (as tall as its rows, at most a
+/// third; none when a third has no room for a row: the summary counts them, OWNER names them).
 pub fn group(area: Rect, s: &State, name: &str) -> [Rect; 3] {
     let members = s.data.group(name).map(|g| g.members.len()).unwrap_or(0);
-    let members_h = ((members + 3).min(area.height as usize / 3) as u16).max(3);
+    let third = area.height as usize / 3;
+    let members_h = if third < 4 { 0 } else { (members + 3).min(third).max(3) as u16 };
     Layout::vertical([Constraint::Length(1), Constraint::Min(4), Constraint::Length(members_h)]).areas(area)
 }
 

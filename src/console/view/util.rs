@@ -8,6 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Cell, Clear, Paragraph, Row, Table};
 use std::collections::VecDeque;
 
+/// Below this many columns a list drops its less telling columns, so its names still show.
+pub const NARROW: u16 = 70;
+
 /// A sparkline as text from the last `width` values.
 pub fn spark<T: Copy + Into<u64>>(values: impl IntoIterator<Item = T>, width: usize) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
