@@ -303,3 +303,76 @@ fn messages_after_year_9999_render_without_a_panic() {
         assert!(detail.contains(&format!("{} ({ts})", depot::core::time::fmt_ms(ts))), "{detail}");
     }
 }
+
+/// A colour as sRGB, for the light theme's contrast check (`Reset` is the terminal's own: dark
+/// text on a white background).
+fn rgb(c: ratatui::style::Color, default: (u8, u8, u8)) -> Option<(u8, u8, u8)> {
+    use ratatui::style::Color;
+    match c {
+        Color::Reset => Some(default),
+        Color::Rgb(r, g, b) => Some((r, g, b)),
+        Color::Black => Some((0, 0, 0)),
+        // ANSI colours are the terminal palette's: grey and the bright ones often vanish on white.
+        _ => None,
+    }
+}
+
+/// WCAG contrast ratio of two sRGB colours.
+fn contrast(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+    let lum = |(r, g, b): (u8, u8, u8)| {
+        let ch = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.03928 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+        };
+        0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b)
+    };
+    let (x, y) = (lum(a), lum(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+/// On a white terminal the light theme uses no ANSI grey (or any palette colour) for text or
+/// borders; text has a contrast of at least 4.5:1 against what is behind it, borders 3:1; and the
+/// selected row is one style from border to border (no island of a name's or a verdict's colour).
+#[test]
+fn the_light_theme_reads_on_white_and_selects_whole_rows() {
+    use ratatui::style::Color;
+    let (light, problem) = Theme::load("light", None, false);
+    assert!(problem.is_none(), "{problem:?}");
+    let white = (255, 255, 255);
+    let ink = (0, 0, 0);
+    for (name, s) in screens() {
+        let mut s = s;
+        s.theme = light.clone();
+        let buf = depot::console::render_to_buffer(&s, 120, 40);
+        for y in 0..40 {
+            for x in 0..120 {
+                let c = &buf[(x, y)];
+                if c.symbol().trim().is_empty() {
+                    continue;
+                }
+                let at = format!("{name}: {:?} at {x},{y} (fg {:?}, bg {:?})", c.symbol(), c.fg, c.bg);
+                let fg = rgb(c.fg, ink).unwrap_or_else(|| panic!("{at}: a palette colour"));
+                let bg = rgb(c.bg, white).unwrap_or_else(|| panic!("{at}: a palette background"));
+                let border = c.symbol().chars().all(|ch| ('\u{2500}'..='\u{257f}').contains(&ch));
+                let need = if border { 3.0 } else { 4.5 };
+                assert!(contrast(fg, bg) >= need, "{at}: contrast {:.2} < {need}", contrast(fg, bg));
+            }
+        }
+    }
+    // The selected row of each list: every cell between the borders in the selection's colours.
+    for (name, s) in
+        [("topics", watched()), ("groups", with_keys(watched(), &[KeyCode::Char('2')])), ("group", group_view())]
+    {
+        let mut s = s;
+        s.theme = light.clone();
+        let buf = depot::console::render_to_buffer(&s, 120, 40);
+        let rows: Vec<u16> = (0..40).filter(|&y| (1..119).any(|x| buf[(x, y)].bg == light.selection_bg)).collect();
+        assert_eq!(rows.len(), 1, "{name}: one selected row: {rows:?}");
+        let y = rows[0];
+        for x in 1..119 {
+            let c = &buf[(x, y)];
+            assert_eq!((c.fg, c.bg), (light.selection_fg, light.selection_bg), "{name}: cell {x},{y} {:?}", c.symbol());
+        }
+        assert_ne!(light.selection_bg, Color::Reset);
+    }
+}

@@ -31,15 +31,22 @@ pub mod view;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
 
-/// Renders the state on an in-memory terminal of `w`×`h` and returns the screen as text
-/// (one line per row, trailing spaces trimmed). Used by snapshot tests and benchmarks.
-pub fn render_to_string(state: &state::State, w: u16, h: u16) -> String {
+/// Renders the state on an in-memory terminal of `w`×`h`: the cells with their styles (what the
+/// snapshot tests read, and what the README's SVG screenshots are drawn from).
+pub fn render_to_buffer(state: &state::State, w: u16, h: u16) -> Buffer {
     let mut s = state.clone();
     s.ui.size = (w, h);
     let Ok(mut terminal) = Terminal::new(TestBackend::new(w, h));
     let Ok(_) = terminal.draw(|f| view::render(f, &s));
-    let buf = terminal.backend().buffer();
+    terminal.backend().buffer().clone()
+}
+
+/// Renders the state on an in-memory terminal of `w`×`h` and returns the screen as text
+/// (one line per row, trailing spaces trimmed). Used by snapshot tests and benchmarks.
+pub fn render_to_string(state: &state::State, w: u16, h: u16) -> String {
+    let buf = render_to_buffer(state, w, h);
     let mut out = String::new();
     for y in 0..h {
         let mut line = String::new();
