@@ -12,6 +12,7 @@
 //! - [`health`]: Burrow's consumer health rules; [`theme`], [`keymap`]
 //! - [`launch`]: `depot` with no verb: opens the backend, loads theme and keys, runs the driver
 //! - [`bench`](mod@bench): `depot bench console`, frame times with a big fixture
+//! - [`svg`]: a rendered screen as SVG with its colours (the README's screenshots)
 
 pub mod bench;
 pub mod dialogs;
@@ -25,6 +26,7 @@ pub mod layout;
 pub mod msg;
 pub mod panel;
 pub mod state;
+pub mod svg;
 pub mod theme;
 pub mod update;
 pub mod view;
