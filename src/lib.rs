@@ -60,7 +60,8 @@
 //!                    launch (`depot` with no verb), bench (`depot bench console`)
 //! src/demo/          workshop scenarios: simulated producers and consumers on the real engine,
 //!                    their knobs and narration, shown through the console's side-panel hook;
-//!                    launch (`depot demo`)
+//!                    the simulated consumers (consumers), launch (`depot demo`), the signals
+//!                    that end it (stop)
 //! src/cli/           the scripting verbs and `serve`, their arguments (args)
 //!     bench/         `bench run` (one workload on the embedded engine, a depot server, Kafka, NATS
 //!                    and Redis side by side: harness, phases, one file per target kind, records and

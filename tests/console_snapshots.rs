@@ -182,6 +182,35 @@ fn every_view_and_dialog() {
     }
 }
 
+/// At 60×20 (a projector's zoom, a split screen) every view keeps its names and the context
+/// badge (which engine this is); the less telling columns go first.
+#[test]
+fn narrow_views_keep_their_names_and_the_context_badge() {
+    let screens: [(&str, State, &[&str]); 9] = [
+        ("topics", watched(), &["audit.log", "orders", "payments", "WORST LAG"]),
+        ("topic", topic_view(), &["topic orders", "billing", "analytics", "HEALTH"]),
+        ("groups", with_keys(watched(), &[KeyCode::Char('2')]), &["billing", "analytics", "archiver", "HEALTH"]),
+        ("group", group_view(), &["group billing", "orders", "billing-1", "billing-2", "HEALTH"]),
+        ("messages_json", messages_view(0), &["orders/0", "order-1150", "offset     1150"]),
+        ("reset", reset_form(), &["Reset offsets of billing", "partitions 0"]),
+        ("publish", publish_form(), &["Publish to orders", "order-42"]),
+        ("confirm_delete", confirm_delete(), &["Delete topic orders"]),
+        ("replay", replay_form(), &["Replay"]),
+    ];
+    for (name, mut s, names) in screens {
+        s.settings.context = Some(ContextBadge { name: "prod-eu".into(), danger: true, color: None });
+        let screen = render_to_string(&s, 60, 20);
+        let header = screen.lines().next().unwrap_or_default();
+        assert!(header.contains("ctx prod-eu"), "{name}: the badge is in the header: {header:?}");
+        for n in names {
+            assert!(screen.contains(n), "{name} at 60×20 shows {n:?}:\n{screen}");
+        }
+        insta::with_settings!({ snapshot_suffix => "60x20", omit_expression => true }, {
+            insta::assert_snapshot!(name, screen);
+        });
+    }
+}
+
 #[test]
 fn backend_away_and_read_only() {
     let mut s = watched();
@@ -288,5 +317,78 @@ fn a_long_error_wraps_over_the_status_area() {
         insta::with_settings!({ snapshot_suffix => format!("{w}x{h}"), omit_expression => true }, {
             insta::assert_snapshot!("long_error", screen);
         });
+    }
+}
+
+/// A colour as sRGB, for the light theme's contrast check (`Reset` is the terminal's own: dark
+/// text on a white background).
+fn rgb(c: ratatui::style::Color, default: (u8, u8, u8)) -> Option<(u8, u8, u8)> {
+    use ratatui::style::Color;
+    match c {
+        Color::Reset => Some(default),
+        Color::Rgb(r, g, b) => Some((r, g, b)),
+        Color::Black => Some((0, 0, 0)),
+        // ANSI colours are the terminal palette's: grey and the bright ones often vanish on white.
+        _ => None,
+    }
+}
+
+/// WCAG contrast ratio of two sRGB colours.
+fn contrast(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+    let lum = |(r, g, b): (u8, u8, u8)| {
+        let ch = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.03928 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+        };
+        0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b)
+    };
+    let (x, y) = (lum(a), lum(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+/// On a white terminal the light theme uses no ANSI grey (or any palette colour) for text or
+/// borders; text has a contrast of at least 4.5:1 against what is behind it, borders 3:1; and the
+/// selected row is one style from border to border (no island of a name's or a verdict's colour).
+#[test]
+fn the_light_theme_reads_on_white_and_selects_whole_rows() {
+    use ratatui::style::Color;
+    let (light, problem) = Theme::load("light", None, false);
+    assert!(problem.is_none(), "{problem:?}");
+    let white = (255, 255, 255);
+    let ink = (0, 0, 0);
+    for (name, s) in screens() {
+        let mut s = s;
+        s.theme = light.clone();
+        let buf = depot::console::render_to_buffer(&s, 120, 40);
+        for y in 0..40 {
+            for x in 0..120 {
+                let c = &buf[(x, y)];
+                if c.symbol().trim().is_empty() {
+                    continue;
+                }
+                let at = format!("{name}: {:?} at {x},{y} (fg {:?}, bg {:?})", c.symbol(), c.fg, c.bg);
+                let fg = rgb(c.fg, ink).unwrap_or_else(|| panic!("{at}: a palette colour"));
+                let bg = rgb(c.bg, white).unwrap_or_else(|| panic!("{at}: a palette background"));
+                let border = c.symbol().chars().all(|ch| ('\u{2500}'..='\u{257f}').contains(&ch));
+                let need = if border { 3.0 } else { 4.5 };
+                assert!(contrast(fg, bg) >= need, "{at}: contrast {:.2} < {need}", contrast(fg, bg));
+            }
+        }
+    }
+    // The selected row of each list: every cell between the borders in the selection's colours.
+    for (name, s) in
+        [("topics", watched()), ("groups", with_keys(watched(), &[KeyCode::Char('2')])), ("group", group_view())]
+    {
+        let mut s = s;
+        s.theme = light.clone();
+        let buf = depot::console::render_to_buffer(&s, 120, 40);
+        let rows: Vec<u16> = (0..40).filter(|&y| (1..119).any(|x| buf[(x, y)].bg == light.selection_bg)).collect();
+        assert_eq!(rows.len(), 1, "{name}: one selected row: {rows:?}");
+        let y = rows[0];
+        for x in 1..119 {
+            let c = &buf[(x, y)];
+            assert_eq!((c.fg, c.bg), (light.selection_fg, light.selection_bg), "{name}: cell {x},{y} {:?}", c.symbol());
+        }
+        assert_ne!(light.selection_bg, Color::Reset);
     }
 }

@@ -241,3 +241,214 @@ fn a_group_the_demo_paused_reads_paused_not_stall() {
     assert!(verdicts(&s).iter().all(|(_, v)| *v != Verdict::Paused), "{:?}", verdicts(&s));
     assert!(!stalled(&s), "{:?}", verdicts(&s));
 }
+
+/// A scenario `seconds` in on an engine on the simulation's clock (started at NOW, so every
+/// number is the same run to run), as the console sees it: the panel after every step, the lists
+/// every half second.
+fn demo_at(name: &str, seconds: i64) -> (tempfile::TempDir, Sim, State) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim = Sim::open_at(dir.path(), scenario::load(name).unwrap(), 42, NOW).unwrap();
+    let mut s = state();
+    for i in 1..=seconds * 2 {
+        for _ in 0..5 {
+            sim.step().unwrap();
+        }
+        update(&mut s, Msg::Panel(panel(&sim)));
+        update(&mut s, Msg::Tick(NOW + i * 500));
+        update(&mut s, Msg::Loaded(Loaded::Topics(Ok(sim.engine.list_topics()))));
+        update(&mut s, Msg::Loaded(Loaded::Groups(Ok(sim.engine.list_groups()))));
+    }
+    (dir, sim, s)
+}
+
+/// The screen's text with the box borders gone and every run of white space one space, so a
+/// line the panel wrapped reads as one.
+fn flat(screen: &str) -> String {
+    let text: String = screen.chars().map(|c| if "│╭╮╰╯─".contains(c) { ' ' } else { c }).collect();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn norm(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn turn(s: &mut State, sim: &mut Sim, c: char) {
+    sim.command(knob(&key(s, c)).unwrap()).unwrap();
+    update(s, Msg::Panel(panel(sim)));
+}
+
+#[test]
+fn at_80x24_and_60x20_the_counters_and_the_log_stay_on_screen() {
+    for (name, _) in scenario::BUILT_IN {
+        let (_d, mut sim, mut s) = demo_at(name, 13);
+        key(&mut s, '2');
+        let st = sim.status();
+        for (w, h) in [(80, 24), (60, 20)] {
+            let screen = depot::console::render_to_string(&s, w, h);
+            let text = flat(&screen);
+            for line in st.lines.iter().chain(st.log.first()) {
+                assert!(text.contains(&norm(line)), "{name} at {w}×{h} shows {line:?}:\n{screen}");
+            }
+            assert!(text.contains("Consumer groups"), "{name} at {w}×{h}: the Groups view stays:\n{screen}");
+            if w == 80 {
+                assert!(text.contains(&norm(&st.narration)), "{name} at 80×24 shows the whole narration:\n{screen}");
+            }
+            insta::with_settings!({ snapshot_suffix => format!("{name}@{w}x{h}"), omit_expression => true }, {
+                insta::assert_snapshot!("demo_panel", screen);
+            });
+        }
+        // h hides the narration: room for more of the log; h again brings it back.
+        let opening: String = norm(&st.narration).chars().take(30).collect();
+        assert!(flat(&depot::console::render_to_string(&s, 80, 24)).contains(&opening), "{name}");
+        turn(&mut s, &mut sim, 'h');
+        let hidden = depot::console::render_to_string(&s, 80, 24);
+        assert!(!flat(&hidden).contains(&opening), "{name}: h hides the narration:\n{hidden}");
+        for line in sim.status().log.iter().take(3) {
+            assert!(
+                flat(&hidden).contains(&norm(line)),
+                "{name}: with the narration hidden the log shows {line:?}:\n{hidden}"
+            );
+        }
+        turn(&mut s, &mut sim, 'h');
+        assert!(flat(&depot::console::render_to_string(&s, 80, 24)).contains(&opening), "{name}: h shows it again");
+    }
+}
+
+#[test]
+fn the_knob_list_wraps_between_knobs_never_inside_one() {
+    let (_d, _sim, mut s) = demo_at("lag", 1);
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut shown = s.clone();
+        key(&mut shown, '?');
+        let help = depot::console::render_to_string(&shown, w, h);
+        let panel = depot::console::render_to_string(&s, w, h);
+        for k in depot::demo::knobs::KNOBS {
+            let item = format!("{} {}", k.key, k.label);
+            let whole = |screen: &str| screen.lines().any(|l| l.contains(&item));
+            assert!(whole(&help), "help at {w}×{h} has {item:?} on one line:\n{help}");
+            if w == 120 {
+                assert!(whole(&panel), "the panel at {w}×{h} has {item:?} on one line:\n{panel}");
+            }
+        }
+    }
+    // The footer names the narration key.
+    key(&mut s, '2');
+    let screen = depot::console::render_to_string(&s, 80, 24);
+    assert!(screen.lines().last().is_some_and(|l| l.contains("h narration")), "{screen}");
+}
+
+#[test]
+fn poison_names_the_offset_the_group_view_shows_and_its_reset_opens_on_that_partition() {
+    let (_d, sim, mut s) = demo_at("poison", 20);
+    let (topic, p, offset) = sim.poison.clone().expect("the poison record was sent");
+    let narration = norm(&sim.scenario.narration);
+    assert!(narration.contains(&format!("{topic}/{p} offset {offset} is poison")), "{narration}");
+    assert!(narration.contains(&format!("{topic}/{p} COMMITTED stays at {offset}")), "{narration}");
+    assert!(narration.contains(&format!("partition {p})")), "{narration}");
+    let log = sim.status().log.join("\n");
+    assert!(log.contains(&format!("sent the poison record: {topic}/{p} offset {offset}")), "{log}");
+    // The Group view: that partition's COMMITTED is the offset the narration names, and it stalls.
+    key(&mut s, '2');
+    update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let g = s.data.group("workers").unwrap().clone();
+    let row = g.partitions.iter().position(|x| x.topic == topic && x.partition == p).unwrap();
+    assert_eq!(g.partitions[row].committed, Some(offset));
+    assert_eq!(s.trends.partition_verdict(&g, &g.partitions[row]), Verdict::Stall);
+    let screen = depot::console::render_to_string(&s, 80, 24);
+    let line = screen.lines().find(|l| l.starts_with(&format!("│{topic} ")) && l.contains("STALL")).unwrap_or_default();
+    assert!(line.split_whitespace().any(|w| w == offset.to_string()), "the row shows COMMITTED {offset}:\n{screen}");
+    // o on that row: the reset form is for that partition.
+    for _ in 0..row {
+        key(&mut s, 'j');
+    }
+    key(&mut s, 'o');
+    let form = depot::console::render_to_string(&s, 80, 24);
+    assert!(form.contains(&format!("partitions {p} ")), "{form}");
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("poison_reset", form);
+    });
+}
+
+#[test]
+fn replay_gives_its_window_as_offsets_and_marks_the_dropped_records() {
+    let (_d, sim, mut s) = demo_at("replay", 10);
+    let runs = sim.groups[0].dropped_runs();
+    assert_eq!(runs.len(), 1, "one window: {runs:?}");
+    let (p, from, to) = runs[0];
+    let n = to - from + 1;
+    assert_eq!(n, sim.groups[0].dropped);
+    let narration = norm(&sim.scenario.narration);
+    for said in [
+        format!("transfers/{p} offsets {from}..={to} ({n} records)"),
+        format!("from {from}, to {} (the end is exclusive)", to + 1),
+        format!("previews {n} records"),
+    ] {
+        assert!(narration.contains(&said), "the narration says {said:?}: {narration}");
+    }
+    let log = sim.status().log.join("\n");
+    assert!(log.contains(&format!("offsets {from}..={to} ({n}): replay {from} to {}", to + 1)), "{log}");
+    // The Messages view of the window marks each dropped record, and only those.
+    key(&mut s, 'j');
+    update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    update(&mut s, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let seq = s.data.messages.as_ref().map(|m| m.seq).expect("the Messages view");
+    let recs = sim.engine.fetch("transfers", p, from - 2, 12, 1 << 20).unwrap();
+    let recs = recs.into_iter().map(|r| depot::backend::embedded::message("transfers", p, r)).collect();
+    update(&mut s, Msg::Loaded(Loaded::Messages { seq, result: Ok(recs) }));
+    let screen = depot::console::render_to_string(&s, 80, 24);
+    let mut shown = Vec::new();
+    for line in screen.lines() {
+        let first = line.trim_start_matches('│').split_whitespace().next().unwrap_or_default();
+        if let Ok(o) = first.parse::<u64>() {
+            assert_eq!(line.contains("dropped by ledger"), o >= from, "offset {o}: {line:?}\n{screen}");
+            shown.push(o);
+        }
+    }
+    assert!(
+        shown.contains(&(from - 1)) && shown.contains(&from),
+        "both sides of the window's start: {shown:?}\n{screen}"
+    );
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("replay_marks", screen);
+    });
+}
+
+#[test]
+fn queue_vs_pubsub_shows_each_members_count() {
+    let (_d, sim, _s) = demo_at("queue-vs-pubsub", 13);
+    let st = sim.status();
+    for g in &sim.groups {
+        let line = st.lines.iter().find(|l| l.starts_with(&format!("{}:", g.spec.name))).unwrap();
+        let each: Vec<u64> = g.members.iter().map(|m| m.processed).collect();
+        if each.len() > 1 {
+            let shown = each.iter().map(u64::to_string).collect::<Vec<_>>().join(" + ");
+            assert!(line.contains(&format!("applied {} = {shown}", g.applied)), "{line}");
+            assert_eq!(each.iter().sum::<u64>(), g.applied, "billing's members add up to what billing applied");
+        }
+        assert_eq!(g.applied, sim.producers[0].sent, "{} applied everything sent: {line}", g.spec.name);
+    }
+}
+
+#[test]
+fn crash_before_commit_counts_duplicates_without_a_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim = Sim::open_at(dir.path(), scenario::load("crash-before-commit").unwrap(), 42, NOW).unwrap();
+    let mut s = state();
+    let mut seen = Vec::new();
+    for i in 1..=40 {
+        for _ in 0..5 {
+            sim.step().unwrap();
+        }
+        refresh(&mut s, &sim, NOW + i * 500);
+        let g = s.data.group("billing").unwrap();
+        seen.push((sim.t_ms, s.trends.group_verdict(g).0));
+        let line = sim.status().lines.into_iter().find(|l| l.starts_with("billing:")).unwrap();
+        // The counter is there from the start, so the room watches it move.
+        assert!(line.contains(&format!("duplicates {}", sim.groups[0].duplicates)), "{line}");
+    }
+    assert!(sim.groups[0].duplicates > 0, "the crash made duplicates");
+    // The first refreshes are "not enough samples yet"; after them, OK all along.
+    let bad: Vec<_> = seen.iter().skip(2).filter(|(_, v)| *v != Verdict::Ok).collect();
+    assert!(seen.iter().take(2).all(|(_, v)| matches!(v, Verdict::Ok | Verdict::Pending)), "{seen:?}");
+    assert!(bad.is_empty(), "the survivor keeps up: no WARN or ERR beside the lesson: {bad:?}");
+}

@@ -359,10 +359,11 @@ fn console_end_to_end_in_tmux() {
     );
 
     // ── Reset with a preview: mode shift-by (←/→ move between modes), value -2, all partitions.
+    // Opened from a partition row (the cursor is on orders/0) the form is for that partition.
     t.keys(&["o"]);
     t.wait_rows(
         &["Reset offsets of billing", "[ Preview ]", "[shift-by]"],
-        &[&["topic", "[orders]"], &["value", "-1"], &["partitions", "all"]],
+        &[&["topic", "[orders]"], &["value", "-1"], &["partitions", "0"]],
     );
     t.keys(&["Tab", "Left"]);
     t.wait_text(&["[to-offset]"]);
@@ -371,7 +372,10 @@ fn console_end_to_end_in_tmux() {
     t.keys(&["Tab", "C-u"]);
     t.type_text("-2");
     t.wait_rows(&["Reset offsets of billing"], &[&["value", "-2█"]]);
-    t.keys(&["Tab", "Tab", "Enter"]);
+    t.keys(&["Tab", "C-u"]);
+    t.type_text("all");
+    t.wait_rows(&["Reset offsets of billing"], &[&["partitions", "all█"]]);
+    t.keys(&["Tab", "Enter"]);
     // PARTITION BEFORE AFTER MOVE RANGE
     // Behind the preview the group is unchanged; the note explains the clamp at the log start.
     t.wait_rows(

@@ -10,9 +10,17 @@ use ratatui::layout::{Constraint, Layout, Rect};
 const MIN_BODY: u16 = 3;
 
 /// Header, body, the side panel (empty unless one is shown), status line (as many rows as its
-/// message needs, so an error is never cut off), footer.
+/// message needs, so an error is never cut off), footer. The panel is as tall as what it shows
+/// wants, but leaves the body at least half the rows between header and status line.
 pub fn screen(area: Rect, s: &State) -> [Rect; 5] {
-    let panel = if s.panel.is_some() { (area.height / 3).min(12) } else { 0 };
+    let panel = match &s.panel {
+        Some(p) => {
+            let between = area.height.saturating_sub(3);
+            let body = between.div_ceil(2);
+            super::view::panel::wanted_height(s, p, area.width).min(between - body)
+        }
+        None => 0,
+    };
     let status = status_lines(s, area.width, status_room(area, panel)).len().max(1) as u16;
     Layout::vertical([
         Constraint::Length(1),
@@ -94,11 +102,13 @@ pub fn topic(area: Rect, s: &State, name: &str) -> [Rect; 2] {
 }
 
 /// The summary line, the selected partition's verdict and its reason (wrapped, at most two
-/// lines), the partitions table, the members table (as tall as its rows, at most a third).
+/// lines), the partitions table, the members table (as tall as its rows, at most a third; none
+/// when a third has no room for a row: the summary counts them, OWNER names them).
 pub fn group(area: Rect, s: &State, name: &str) -> [Rect; 4] {
     let g = s.data.group(name);
     let members = g.map(|g| g.members.len()).unwrap_or(0);
-    let members_h = ((members + 3).min(area.height as usize / 3) as u16).max(3);
+    let third = area.height as usize / 3;
+    let members_h = if third < 4 { 0 } else { (members + 3).min(third).max(3) as u16 };
     let reason = g.and_then(|g| group_reason(s, g)).map(|r| wrap(&r, reason_width(area)).len().min(2)).unwrap_or(0);
     Layout::vertical([
         Constraint::Length(1),

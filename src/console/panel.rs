@@ -7,7 +7,8 @@
 //! A provider that runs its own clock (the demo's simulated time) says so in
 //! [`SidePanel::clock_ms`]: the console then takes its health and trend samples on that clock, so
 //! a world that stands still (step mode) is not judged stalled. It can also name the groups it
-//! paused on purpose (their health reads PAUSED, not STALL).
+//! paused on purpose (their health reads PAUSED, not STALL) and mark records worth pointing at in
+//! the Messages view (the demo's dropped window).
 
 use super::keymap::Key;
 
@@ -29,6 +30,26 @@ pub struct SidePanel {
     pub clock_ms: Option<u64>,
     /// Groups the provider paused on purpose: their standing offsets read PAUSED, not STALL/STOP.
     pub paused_groups: Vec<String>,
+    /// Records to point at in the Messages view.
+    pub marks: Vec<PanelMark>,
+}
+
+/// A run of records the provider points at: `topic`/`partition` offsets `from..=to`, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PanelMark {
+    pub topic: String,
+    pub partition: u32,
+    pub from: u64,
+    pub to: u64,
+    /// One or two words, shown beside each record (`dropped`).
+    pub label: String,
+}
+
+impl SidePanel {
+    /// The mark of one record, if the provider points at it.
+    pub fn mark(&self, topic: &str, partition: u32, offset: u64) -> Option<&PanelMark> {
+        self.marks.iter().find(|m| m.topic == topic && m.partition == partition && (m.from..=m.to).contains(&offset))
+    }
 }
 
 /// One key of a panel.

@@ -22,6 +22,8 @@ pub enum Knob {
     StepMode,
     Step,
     Restart,
+    /// Hides or shows the narration in the side panel (room for the counters and the log).
+    Narration,
 }
 
 /// A knob as the side panel offers it.
@@ -42,7 +44,7 @@ const fn knob(id: &'static str, key: char, label: &'static str, footer: Option<&
 }
 
 /// Every knob, in the order the panel and the help overlay list them.
-pub const KNOBS: [KnobKey; 13] = [
+pub const KNOBS: [KnobKey; 14] = [
     knob("demo_faster", '>', "faster-consumers", Some("faster")),
     knob("demo_slower", '<', "slower", None),
     knob("demo_rate_up", '+', "produce-more", None),
@@ -56,6 +58,7 @@ pub const KNOBS: [KnobKey; 13] = [
     knob("demo_step_mode", '.', "step-mode", Some("step")),
     knob("demo_step", 'n', "one-step", None),
     knob(RESTART, 'r', "restart", None),
+    knob("demo_narration", 'h', "narration-on/off", Some("narration")),
 ];
 
 /// The knob that starts the scenario over.
@@ -85,6 +88,7 @@ impl Knob {
             "demo_step_mode" => Knob::StepMode,
             "demo_step" => Knob::Step,
             RESTART => Knob::Restart,
+            "demo_narration" => Knob::Narration,
             _ => return None,
         })
     }
@@ -153,6 +157,7 @@ impl Sim {
             }
             Knob::Step => self.step()?,
             Knob::Restart => self.restart()?,
+            Knob::Narration => self.narration_shown = !self.narration_shown,
         }
         Ok(())
     }

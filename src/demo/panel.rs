@@ -5,10 +5,11 @@
 
 use super::knobs::{KNOBS, Knob, RESTART};
 use super::runner;
-use super::sim::Sim;
+use super::scenario::EventAction;
+use super::sim::{Member, Sim, SimGroup};
 use crate::console::driver::PanelLink;
 use crate::console::keymap::Key;
-use crate::console::panel::{PanelAction, PanelKey, SidePanel};
+use crate::console::panel::{PanelAction, PanelKey, PanelMark, SidePanel};
 use std::thread::JoinHandle;
 
 /// What the narration panel shows (sent by the simulation after every step).
@@ -16,6 +17,7 @@ use std::thread::JoinHandle;
 pub struct DemoPanel {
     pub name: String,
     pub title: String,
+    /// Empty while the narration is hidden (the `h` knob).
     pub narration: String,
     /// Simulated seconds since the scenario started.
     pub t_s: f64,
@@ -26,6 +28,15 @@ pub struct DemoPanel {
     pub log: Vec<String>,
     /// Groups paused with the `x` knob.
     pub paused_groups: Vec<String>,
+    /// Records worth pointing at in the Messages view (what the consumer bug dropped).
+    pub marks: Vec<PanelMark>,
+}
+
+/// Log entries sent to the panel (it shows as many as fit).
+const LOG_SHOWN: usize = 8;
+
+fn members(n: usize) -> String {
+    if n == 1 { "1 member".into() } else { format!("{n} members") }
 }
 
 impl Sim {
@@ -33,46 +44,68 @@ impl Sim {
     pub fn status(&self) -> DemoPanel {
         let mut lines = Vec::new();
         for p in &self.producers {
-            lines.push(format!(
-                "producer {} → {}: {:.1}/s{}, sent {}",
-                p.spec.name,
-                p.spec.topic,
-                p.rate,
-                if p.paused { " (paused)" } else { "" },
-                p.sent
-            ));
+            let paused = if p.paused { " (paused)" } else { "" };
+            lines.push(format!("{} → {} · {:.1}/s{paused} · sent {}", p.spec.name, p.spec.topic, p.rate, p.sent));
         }
-        for g in &self.groups {
-            let live = g.members.iter().filter(|m| m.crashed_at.is_none()).count();
-            let mut line = format!(
-                "group {}: {live} member(s) × {:.1}/s{}, applied {}",
-                g.spec.name,
-                1000.0 / g.process_ms,
-                if g.paused { " (paused)" } else { "" },
-                g.applied
-            );
-            if g.duplicates > 0 || g.lost_in_crashes > 0 {
-                line.push_str(&format!(", duplicates {}", g.duplicates));
+        lines.extend(self.groups.iter().map(|g| self.group_line(g)));
+        let mut marks = Vec::new();
+        for g in self.groups.iter().filter(|g| g.spec.drop_between.is_some()) {
+            for (partition, from, to) in g.dropped_runs() {
+                let label = format!("dropped by {}", g.spec.name);
+                marks.push(PanelMark { topic: g.spec.topic.clone(), partition, from, to, label });
             }
-            if g.spec.drop_between.is_some() {
-                line.push_str(&format!(", dropped {}{}", g.dropped, if g.fixed { " (bug fixed)" } else { "" }));
-            }
-            if g.failures > 0 {
-                line.push_str(&format!(", failed attempts {}", g.failures));
-            }
-            line.push_str(if g.idempotent { ", idempotent" } else { "" });
-            lines.push(line);
         }
         DemoPanel {
             name: self.scenario.name.clone(),
             title: self.scenario.title.clone(),
-            narration: self.scenario.narration.trim().to_string(),
+            narration: if self.narration_shown { self.scenario.narration.trim().to_string() } else { String::new() },
             t_s: self.t_ms as f64 / 1000.0,
             step_mode: self.step_mode,
             lines,
-            log: self.log.iter().rev().take(5).cloned().collect(),
+            log: self.log.iter().rev().take(LOG_SHOWN).cloned().collect(),
             paused_groups: self.groups.iter().filter(|g| g.paused).map(|g| g.spec.name.clone()).collect(),
+            marks,
         }
+    }
+
+    /// A group's counters: members and their speed, what was applied (and by whom, when the
+    /// work is shared), duplicates where a crash can cause them, what the bug dropped, poison
+    /// failures.
+    fn group_line(&self, g: &SimGroup) -> String {
+        let live: Vec<&Member> = g.members.iter().filter(|m| m.crashed_at.is_none()).collect();
+        let crashed = g.members.len() - live.len();
+        let mut line = format!("{}: {} × {:.1}/s", g.spec.name, members(live.len()), 1000.0 / g.process_ms);
+        if crashed > 0 {
+            line.push_str(&format!(" + {crashed} crashed"));
+        }
+        if g.paused {
+            line.push_str(" (paused)");
+        }
+        line.push_str(&format!(" · applied {}", g.applied));
+        if live.len() > 1 {
+            let each: Vec<String> = live.iter().map(|m| m.processed.to_string()).collect();
+            line.push_str(&format!(" = {}", each.join(" + ")));
+        }
+        // Where a crash is on the programme, duplicates are counted from the start: the room
+        // watches the number move.
+        let crashes = self
+            .scenario
+            .events
+            .iter()
+            .any(|e| matches!(&e.action, EventAction::Crash { group } if *group == g.spec.name));
+        if crashes || g.duplicates > 0 || g.lost_in_crashes > 0 {
+            line.push_str(&format!(" · duplicates {}", g.duplicates));
+        }
+        if g.spec.drop_between.is_some() {
+            line.push_str(&format!(" · dropped {}{}", g.dropped, if g.fixed { " (bug fixed)" } else { "" }));
+        }
+        if g.failures > 0 {
+            line.push_str(&format!(" · failed attempts {}", g.failures));
+        }
+        if g.idempotent {
+            line.push_str(" · idempotent");
+        }
+        line
     }
 }
 
@@ -97,6 +130,7 @@ pub fn side_panel(d: &DemoPanel) -> SidePanel {
         keys_title: "demo knobs (group knobs act on the group in view, else all):".into(),
         clock_ms: Some((d.t_s * 1000.0).round() as u64),
         paused_groups: d.paused_groups.clone(),
+        marks: d.marks.clone(),
     }
 }
 

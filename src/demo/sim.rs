@@ -3,11 +3,12 @@
 //! by a simulated clock in fixed steps. Nothing on screen is faked: the console reads the engine.
 //! An engine opened by [`Sim::open`] runs on the simulation's clock (a `ManualClock` each step
 //! advances), so record timestamps, lag in time, session timeouts and rates follow simulated
-//! time: they stand still while the demo is paused in step mode.
+//! time: they stand still while the demo is paused in step mode. The members' side of it (join,
+//! poll, process, commit, crash, leave) is in [`consumers`](super::consumers).
 
 use super::scenario::{EventAction, GroupSpec, ProducerSpec, Scenario};
 use crate::core::TopicConfig;
-use crate::engine::{Delivery, Engine, EngineConfig, EngineError, JoinRequest, ManualClock, NewRecord, SyncMode};
+use crate::engine::{Delivery, Engine, EngineConfig, EngineError, ManualClock, NewRecord, SyncMode};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
@@ -26,15 +27,18 @@ pub struct Producer {
     pub sent: u64,
 }
 
+/// Where a record landed: topic, partition, offset.
+pub type Landed = (String, u32, u64);
+
 pub struct Member {
     pub id: String,
     pub generation: u64,
-    inflight: VecDeque<Delivery>,
+    pub(super) inflight: VecDeque<Delivery>,
     /// Next offset to commit per partition (what was processed since the last commit).
-    done: BTreeMap<(String, u32), u64>,
+    pub(super) done: BTreeMap<(String, u32), u64>,
     /// Records processed since the last commit.
-    done_records: u64,
-    budget: f64,
+    pub(super) done_records: u64,
+    pub(super) budget: f64,
     pub crashed_at: Option<u64>,
     pub processed: u64,
 }
@@ -65,8 +69,26 @@ pub struct SimGroup {
     pub lost_in_crashes: u64,
     /// Crashes waiting for a member to be mid-batch.
     pub crash_armed: u32,
-    seen: HashSet<(String, u32, u64)>,
+    pub(super) seen: HashSet<(String, u32, u64)>,
+    /// (partition, offset) of every record the bug dropped, in the order they were dropped.
     pub dropped_ids: Vec<(u32, u64)>,
+}
+
+impl SimGroup {
+    /// The dropped records as runs of consecutive offsets: (partition, first, last).
+    pub fn dropped_runs(&self) -> Vec<(u32, u64, u64)> {
+        let mut ids = self.dropped_ids.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut runs: Vec<(u32, u64, u64)> = Vec::new();
+        for (p, o) in ids {
+            match runs.last_mut() {
+                Some((rp, _, last)) if *rp == p && *last + 1 == o => *last = o,
+                _ => runs.push((p, o, o)),
+            }
+        }
+        runs
+    }
 }
 
 /// A running scenario.
@@ -81,11 +103,15 @@ pub struct Sim {
     next_event: usize,
     pub log: VecDeque<String>,
     pub step_mode: bool,
+    /// The narration is shown in the side panel (a knob hides it to make room).
+    pub narration_shown: bool,
+    /// Where the poison record landed, once sent.
+    pub poison: Option<Landed>,
     /// The engine's clock when the simulation drives it (see [`Sim::open`]).
     clock: Option<Arc<ManualClock>>,
 }
 
-fn engine_err(e: EngineError) -> String {
+pub(super) fn engine_err(e: EngineError) -> String {
     e.to_string()
 }
 
@@ -95,7 +121,13 @@ impl Sim {
     /// warm-up steps simulated and wall time about agree.
     pub fn open(dir: &Path, scenario: Scenario, seed: u64) -> Result<Sim, String> {
         let warmup_ms = (scenario.warmup_s * 1000.0) as i64;
-        let clock = Arc::new(ManualClock::new(crate::core::time::now_ms().saturating_sub(warmup_ms)));
+        Sim::open_at(dir, scenario, seed, crate::core::time::now_ms().saturating_sub(warmup_ms))
+    }
+
+    /// [`Sim::open`] with the engine's clock starting at `start_ms` (ms since the epoch), so a
+    /// run is the same to the millisecond whenever it happens (the README's screenshots).
+    pub fn open_at(dir: &Path, scenario: Scenario, seed: u64, start_ms: i64) -> Result<Sim, String> {
+        let clock = Arc::new(ManualClock::new(start_ms));
         let config = EngineConfig { sync: SyncMode::Never, clock: clock.clone(), ..EngineConfig::default() };
         let engine = Engine::open(dir, config).map_err(engine_err)?;
         let mut sim = Sim::new(engine, scenario, seed)?;
@@ -117,6 +149,8 @@ impl Sim {
             next_event: 0,
             log: VecDeque::new(),
             step_mode: false,
+            narration_shown: true,
+            poison: None,
             clock: None,
         };
         sim.setup()?;
@@ -183,28 +217,6 @@ impl Sim {
         }
     }
 
-    pub(super) fn join(&mut self, gi: usize) -> Result<(), String> {
-        let spec = self.groups[gi].spec.clone();
-        let n = self.groups[gi].members.len();
-        let mut req = JoinRequest::new(&format!("{}-{n}", spec.name), &[spec.topic.as_str()]);
-        // The simulation evicts crashed members itself when their simulated session timeout
-        // passes (and narrates it); the engine's own timeout is long so that it never does so
-        // first, whichever clock the engine runs on.
-        req.session_timeout = Duration::from_secs(3600);
-        let m = self.engine.join_group(&spec.name, req).map_err(engine_err)?;
-        self.groups[gi].members.push(Member {
-            id: m.member_id,
-            generation: m.generation,
-            inflight: VecDeque::new(),
-            done: BTreeMap::new(),
-            done_records: 0,
-            budget: 0.0,
-            crashed_at: None,
-            processed: 0,
-        });
-        Ok(())
-    }
-
     pub(super) fn group_index(&self, name: Option<&str>) -> Vec<usize> {
         match name {
             Some(n) => self.groups.iter().position(|g| g.spec.name == n).into_iter().collect(),
@@ -227,192 +239,8 @@ impl Sim {
         self.t_ms = 0;
         self.next_event = 0;
         self.log.clear();
+        self.poison = None;
         self.setup()
-    }
-
-    fn live(&self, gi: usize) -> Option<usize> {
-        self.groups[gi].members.iter().position(|m| m.crashed_at.is_none())
-    }
-
-    /// Arms a crash: the next member of the group caught mid-batch (records processed, not yet
-    /// committed) dies on the spot.
-    pub(super) fn crash(&mut self, gi: usize) -> Result<(), String> {
-        self.groups[gi].crash_armed += 1;
-        let msg = format!("a member of {} will crash mid-batch", self.groups[gi].spec.name);
-        self.say(msg);
-        Ok(())
-    }
-
-    fn crash_now(&mut self, gi: usize, mi: usize) {
-        let g = &mut self.groups[gi];
-        g.crash_armed = g.crash_armed.saturating_sub(1);
-        let m = &mut g.members[mi];
-        let lost = m.uncommitted();
-        m.crashed_at = Some(self.t_ms);
-        g.lost_in_crashes += lost;
-        let msg = format!(
-            "member {} of {} crashed holding {lost} uncommitted record(s) ({} already processed)",
-            m.id, g.spec.name, m.done_records
-        );
-        self.say(msg);
-    }
-
-    pub(super) fn leave(&mut self, gi: usize) -> Result<(), String> {
-        let Some(mi) = self.live(gi) else { return Ok(()) };
-        // Finish and commit the batch in hand, then leave.
-        while !self.groups[gi].members[mi].inflight.is_empty() {
-            if !self.process_one(gi, mi) {
-                break;
-            }
-        }
-        self.commit(gi, mi)?;
-        let m = self.groups[gi].members.remove(mi);
-        let name = self.groups[gi].spec.name.clone();
-        self.engine.leave_group(&name, &m.id).map_err(engine_err)?;
-        self.say(format!("member {} left {name} cleanly", m.id));
-        Ok(())
-    }
-
-    fn poll(&mut self, gi: usize, mi: usize) -> Result<(), String> {
-        let (name, batch) = (self.groups[gi].spec.name.clone(), self.groups[gi].spec.batch);
-        let m = &mut self.groups[gi].members[mi];
-        match self.engine.poll(&name, &m.id, m.generation, batch, 1 << 20) {
-            Ok(recs) => m.inflight.extend(recs),
-            Err(EngineError::IllegalGeneration { current, .. }) => {
-                m.generation = current;
-                m.inflight.clear();
-                m.done.clear();
-                m.done_records = 0;
-            }
-            Err(e) => return Err(engine_err(e)),
-        }
-        Ok(())
-    }
-
-    /// Processes the next record in hand; false when it is poison (the member failed on it).
-    fn process_one(&mut self, gi: usize, mi: usize) -> bool {
-        let t_ms = self.t_ms;
-        let g = &mut self.groups[gi];
-        let Some(d) = g.members[mi].inflight.front() else { return true };
-        let header = |name: &str| {
-            d.record.headers.iter().find(|(n, _)| n == name).map(|(_, v)| String::from_utf8_lossy(v).to_string())
-        };
-        if header(POISON).is_some() {
-            g.failures += 1;
-            return false;
-        }
-        let produced_at: u64 = header(PRODUCED_AT).and_then(|v| v.parse().ok()).unwrap_or(0);
-        let identity = match (header(crate::core::replay::ORIGIN_PARTITION), header(crate::core::replay::ORIGIN_OFFSET))
-        {
-            (Some(p), Some(o)) => (d.topic.clone(), p.parse().unwrap_or(0), o.parse().unwrap_or(0)),
-            _ => (d.topic.clone(), d.partition, d.record.offset),
-        };
-        let in_bug = g
-            .spec
-            .drop_between
-            .is_some_and(|[a, b]| !g.fixed && (produced_at as f64) >= a * 1000.0 && (produced_at as f64) < b * 1000.0);
-        if in_bug {
-            g.dropped += 1;
-            g.dropped_ids.push((d.partition, d.record.offset));
-        } else if g.seen.contains(&identity) {
-            if !g.idempotent {
-                g.applied += 1;
-                g.duplicates += 1;
-            }
-        } else {
-            g.applied += 1;
-            g.seen.insert(identity);
-        }
-        let (topic, partition, next) = (d.topic.clone(), d.partition, d.record.offset + 1);
-        let m = &mut g.members[mi];
-        m.inflight.pop_front();
-        m.done.insert((topic, partition), next);
-        m.done_records += 1;
-        m.processed += 1;
-        let _ = t_ms;
-        true
-    }
-
-    fn commit(&mut self, gi: usize, mi: usize) -> Result<(), String> {
-        let name = self.groups[gi].spec.name.clone();
-        let m = &mut self.groups[gi].members[mi];
-        if m.done.is_empty() {
-            return Ok(());
-        }
-        let offsets: Vec<(String, u32, u64)> = m.done.iter().map(|((t, p), o)| (t.clone(), *p, *o)).collect();
-        match self.engine.commit(&name, &m.id, m.generation, &offsets) {
-            Ok(()) => {}
-            // A rebalance or a reset overtook this batch: the commit is refused, the records will be
-            // handed out again (which is exactly at-least-once).
-            Err(EngineError::IllegalGeneration { .. } | EngineError::Refused(_)) => {}
-            Err(e) => return Err(engine_err(e)),
-        }
-        m.done.clear();
-        m.done_records = 0;
-        Ok(())
-    }
-
-    fn member_step(&mut self, gi: usize, mi: usize, dt: f64) -> Result<(), String> {
-        let name = self.groups[gi].spec.name.clone();
-        let id = self.groups[gi].members[mi].id.clone();
-        match self.engine.heartbeat(&name, &id) {
-            Ok(ms) => {
-                let m = &mut self.groups[gi].members[mi];
-                if ms.generation != m.generation {
-                    // Rebalanced: what is in hand is no longer ours to commit.
-                    m.generation = ms.generation;
-                    m.inflight.clear();
-                    m.done.clear();
-                    m.done_records = 0;
-                }
-            }
-            Err(EngineError::NotFound { .. }) => {
-                // Evicted by the engine: rejoin as a new member.
-                self.groups[gi].members.remove(mi);
-                return self.join(gi);
-            }
-            Err(e) => return Err(engine_err(e)),
-        }
-        if self.groups[gi].paused {
-            return Ok(());
-        }
-        let g = &mut self.groups[gi];
-        // Idle time does not bank processing capacity beyond a couple of steps' worth.
-        let cap = (dt / g.process_ms).max(1.0) * 2.0;
-        let m = &mut g.members[mi];
-        m.budget = (m.budget + dt / g.process_ms).min(cap);
-        while self.groups[gi].members[mi].budget >= 1.0 {
-            if self.groups[gi].members[mi].inflight.is_empty() {
-                self.commit(gi, mi)?;
-                self.poll(gi, mi)?;
-                if self.groups[gi].members[mi].inflight.is_empty() {
-                    break;
-                }
-            }
-            if !self.process_one(gi, mi) {
-                // Poison: keep what was done, go back to the committed offset and try again later.
-                self.commit(gi, mi)?;
-                let m = &mut self.groups[gi].members[mi];
-                m.inflight.clear();
-                m.budget = 0.0;
-                let (generation, id) = (m.generation, m.id.clone());
-                match self.engine.seek_to_committed(&name, &id, generation) {
-                    Ok(()) | Err(EngineError::IllegalGeneration { .. }) => {}
-                    Err(e) => return Err(engine_err(e)),
-                }
-                break;
-            }
-            self.groups[gi].members[mi].budget -= 1.0;
-            let m = &self.groups[gi].members[mi];
-            if self.groups[gi].crash_armed > 0 && m.done_records > 0 && !m.inflight.is_empty() {
-                self.crash_now(gi, mi);
-                return Ok(());
-            }
-        }
-        if self.groups[gi].members[mi].inflight.is_empty() {
-            self.commit(gi, mi)?;
-        }
-        Ok(())
     }
 
     fn produce(&mut self, pi: usize, dt: f64) -> Result<(), String> {
@@ -430,7 +258,8 @@ impl Sim {
             return Ok(());
         }
         let mut recs = Vec::with_capacity(n as usize);
-        for _ in 0..n {
+        let mut poison_index = None;
+        for i in 0..n as usize {
             let seq = self.producers[pi].sent;
             let spec = &self.producers[pi].spec;
             let (keys, poison_at, name) = (spec.keys, spec.poison_at, spec.name.clone());
@@ -445,12 +274,18 @@ impl Sim {
             r.headers.push((PRODUCED_AT.to_string(), self.t_ms.to_string().into()));
             if poison {
                 r.headers.push((POISON.to_string(), "1".into()));
+                poison_index = Some(i);
             }
             recs.push(r);
             self.producers[pi].sent += 1;
         }
         let topic = self.producers[pi].spec.topic.clone();
-        self.engine.publish(&topic, recs).map_err(engine_err)?;
+        let landed = self.engine.publish(&topic, recs).map_err(engine_err)?;
+        if let Some(&(partition, offset)) = poison_index.and_then(|i| landed.get(i)) {
+            let name = self.producers[pi].spec.name.clone();
+            self.say(format!("{name} sent the poison record: {topic}/{partition} offset {offset}"));
+            self.poison = Some((topic, partition, offset));
+        }
         Ok(())
     }
 
@@ -491,10 +326,18 @@ impl Sim {
                     self.say(format!("group {group} now needs {process_ms} ms per record"));
                 }
                 EventAction::Fix { group } => {
+                    self.say(format!("group {group}: the bug is fixed"));
                     if let Some(i) = gi(self, &group) {
                         self.groups[i].fixed = true;
+                        let topic = self.groups[i].spec.topic.clone();
+                        for (p, from, to) in self.groups[i].dropped_runs() {
+                            let n = to - from + 1;
+                            let end = to + 1;
+                            self.say(format!(
+                                "{group} dropped {topic}/{p} offsets {from}..={to} ({n}): replay {from} to {end}"
+                            ));
+                        }
                     }
-                    self.say(format!("group {group}: the bug is fixed"));
                 }
                 EventAction::Say { text } => self.say(text),
             }

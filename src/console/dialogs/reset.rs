@@ -51,7 +51,8 @@ pub struct Preview {
     pub force: bool,
 }
 
-/// `o`: the form for the group in view, on the topic under the cursor (in a group's view).
+/// `o`: the form for the group in view; opened from a partition row of the Group view, on that
+/// row's topic and partition.
 pub fn open(s: &mut State) -> Vec<Effect> {
     let Some(group) = s.current_group() else {
         s.ui.say(Level::Info, "select a group to reset (Groups view: 2)");
@@ -65,7 +66,7 @@ pub fn open(s: &mut State) -> Vec<Effect> {
     let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
     let (topic_idx, part) = match (s.nav.view(), g) {
         (View::Group(_), Some(g)) => match g.partitions.get(s.nav.screen().selected) {
-            Some(p) => (topics.iter().position(|t| *t == p.topic).unwrap_or(0), "all".to_string()),
+            Some(p) => (topics.iter().position(|t| *t == p.topic).unwrap_or(0), p.partition.to_string()),
             None => (0, "all".into()),
         },
         _ => (0, "all".into()),

@@ -2,6 +2,7 @@
 
 use crate::console::keymap::Action;
 use crate::console::state::{Level, MsgMode, State, View};
+use crate::console::view::util::clip;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -32,15 +33,14 @@ fn crumb(s: &State, v: &View) -> String {
     }
 }
 
+/// The breadcrumbs on the left; the context badge, the target and READ-ONLY on the right. When
+/// they do not fit, the target is cut first, then the older crumbs: the badge (which engine this
+/// is) and the current view's name always show.
 pub fn header(f: &mut Frame, area: Rect, s: &State) {
     let t = &s.theme;
-    let mut left = vec![Span::styled(" depot ", t.bold(t.accent))];
-    for (i, scr) in s.nav.stack.iter().enumerate() {
-        left.push(Span::styled("▸ ", t.style(t.muted)));
-        let style = if i + 1 == s.nav.stack.len() { t.bold(t.title) } else { t.style(t.text) };
-        left.push(Span::styled(format!("{} ", crumb(s, &scr.view)), style));
-    }
-    let mut right = Vec::new();
+    let width = area.width as usize;
+    let w = |spans: &[Span]| -> usize { spans.iter().map(|s| s.content.chars().count()).sum() };
+    let mut badge = Vec::new();
     if let Some(ctx) = &s.settings.context {
         let custom = ctx.color.as_deref().and_then(|c| crate::console::theme::color("color", c).ok());
         let style = match (ctx.danger, custom) {
@@ -50,22 +50,51 @@ pub fn header(f: &mut Frame, area: Rect, s: &State) {
             (true, _) => t.bold(t.danger).add_modifier(Modifier::REVERSED),
             _ => t.selection(),
         };
-        right.push(Span::styled(format!(" ctx {} ", ctx.name), style));
-        right.push(Span::raw(" "));
+        badge.push(Span::styled(format!(" ctx {} ", ctx.name), style));
+        badge.push(Span::raw(" "));
     }
-    right.push(Span::styled(s.settings.target.clone(), t.style(t.muted)));
+    let mut tail = Vec::new();
     if s.read_only() {
-        right.push(Span::raw(" "));
-        right.push(Span::styled(" READ-ONLY ", t.bold(t.warn).add_modifier(Modifier::REVERSED)));
+        tail.push(Span::raw(" "));
+        tail.push(Span::styled(" READ-ONLY ", t.bold(t.warn).add_modifier(Modifier::REVERSED)));
     }
-    right.push(Span::raw(" "));
-    let right_w: usize = right.iter().map(|s| s.content.chars().count()).sum();
-    let left_w: usize = left.iter().map(|s| s.content.chars().count()).sum();
-    let gap = (area.width as usize).saturating_sub(left_w + right_w);
-    if gap == 0 {
-        f.render_widget(Paragraph::new(Line::from(left)), area);
-        return;
+    tail.push(Span::raw(" "));
+    let crumbs = |older: bool| -> Vec<Span<'static>> {
+        let mut left = vec![Span::styled(" depot ", t.bold(t.accent))];
+        let n = s.nav.stack.len();
+        for (i, scr) in s.nav.stack.iter().enumerate() {
+            let last = i + 1 == n;
+            if !older && !last {
+                if i == 0 {
+                    left.push(Span::styled("▸ … ", t.style(t.muted)));
+                }
+                continue;
+            }
+            left.push(Span::styled("▸ ", t.style(t.muted)));
+            let style = if last { t.bold(t.title) } else { t.style(t.text) };
+            left.push(Span::styled(format!("{} ", crumb(s, &scr.view)), style));
+        }
+        left
+    };
+    let mut left = crumbs(true);
+    let fixed = w(&badge) + w(&tail);
+    if w(&left) + fixed + 1 > width && s.nav.stack.len() > 1 {
+        left = crumbs(false);
     }
+    // The current crumb gives way only to the badge.
+    let room = width.saturating_sub(fixed);
+    let before_last = w(&left[..left.len() - 1]);
+    if w(&left) > room
+        && let Some(last) = left.last_mut()
+    {
+        last.content = clip(&last.content, room.saturating_sub(before_last)).into();
+    }
+    let target_room = width.saturating_sub(w(&left) + fixed);
+    let target = if target_room >= 8 { clip(&s.settings.target, target_room) } else { String::new() };
+    let mut right = badge;
+    right.push(Span::styled(target, t.style(t.muted)));
+    right.extend(tail);
+    let gap = width.saturating_sub(w(&left) + w(&right));
     left.push(Span::raw(" ".repeat(gap)));
     left.extend(right);
     f.render_widget(Paragraph::new(Line::from(left)), area);

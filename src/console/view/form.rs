@@ -57,11 +57,19 @@ pub fn draw<F: FormField>(f: &mut Frame, area: Rect, s: &State, form: &Form<F>) 
     }
     lines.push(Line::from(""));
     let submit_style = if form.on_submit() { t.selection() } else { t.bold(t.accent) };
-    lines.push(Line::from(vec![
-        Span::raw(" ".repeat(13)),
-        Span::styled(format!("[ {} ]", form.submit), submit_style),
-        Span::styled("  tab: next field · ctrl-s: submit · esc: cancel", t.style(t.muted)),
-    ]));
+    let button = format!("[ {} ]", form.submit);
+    let keys = "tab: next field · ctrl-s: submit · esc: cancel";
+    // On a narrow terminal the keys go on a line of their own rather than off the edge.
+    if 13 + button.chars().count() + 2 + keys.chars().count() <= room + 13 {
+        lines.push(Line::from(vec![
+            Span::raw(" ".repeat(13)),
+            Span::styled(button, submit_style),
+            Span::styled(format!("  {keys}"), t.style(t.muted)),
+        ]));
+    } else {
+        lines.push(Line::from(vec![Span::raw(" ".repeat(13)), Span::styled(button, submit_style)]));
+        lines.push(Line::from(Span::styled(format!(" {keys}"), t.style(t.muted))));
+    }
     if let Some(e) = &form.error {
         // Wrapped inside the border after " ✗ ", never cut off at the dialog's edge.
         let width = (popup(area, 84, 1).width as usize).saturating_sub(2 + 3);

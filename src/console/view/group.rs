@@ -48,10 +48,13 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
         };
         return empty(f, area, s, b, lines);
     }
-    // Under 100 columns the trend goes and the numbers get narrower, so the names still show.
-    let wide = area.width >= 100;
+    // Under 100 columns the trend goes and the numbers get narrower; under 70 state, redeliveries
+    // and rate go too, so the names still show.
+    let (wide, narrow) = (area.width >= 100, area.width < NARROW);
     let widths: Vec<Constraint> = if wide {
         [Fill(2), Length(6), Length(7), Length(9), Length(9), Length(12), Length(11), Length(8), Length(12)].to_vec()
+    } else if narrow {
+        [Fill(1), Length(7), Length(7), Length(8), Length(10)].to_vec()
     } else {
         [Fill(1), Length(6), Length(7), Length(8), Length(8), Length(6), Length(6), Length(11)].to_vec()
     };
@@ -60,26 +63,30 @@ pub fn groups(f: &mut Frame, area: Rect, s: &State) {
     let rows = shown
         .map(|g| {
             let (gv, worst) = s.trends.group_verdict(g);
+            let health = cell(s, verdict_text(gv, worst), verdict_color(s, gv));
+            let (members, lag, age) =
+                (num(g.members.len().to_string()), num(g.total_lag().to_string()), num(duration_ms(g.max_lag_ms())));
+            if narrow {
+                return vec![cell(s, clip(&g.name, name_w), t.text), members, lag, age, health];
+            }
             let mut row = vec![
                 cell(s, clip(&g.name, name_w), t.text),
                 cell(s, g.state.clone(), if g.state == "stable" { t.text } else { t.muted }),
-                num(g.members.len().to_string()),
-                num(g.total_lag().to_string()),
-                num(duration_ms(g.max_lag_ms())),
+                members,
+                lag,
+                age,
             ];
             if wide {
                 row.push(cell(s, trend(s.trends.group_lag.get(&g.name), 12), t.accent));
             }
-            row.extend([
-                num(g.redeliveries().to_string()),
-                num(rate(g.consume_rate)),
-                cell(s, verdict_text(gv, worst), verdict_color(s, gv)),
-            ]);
+            row.extend([num(g.redeliveries().to_string()), num(rate(g.consume_rate)), health]);
             row
         })
         .collect();
     let headers: &[&str] = if wide {
         &["GROUP", "STATE", " MEMBERS", " LAG", " LAG-TIME", "LAG TREND", " REDELIVERED", " RATE", "HEALTH"]
+    } else if narrow {
+        &["GROUP", " MEMBERS", " LAG", " LAG-TIME", "HEALTH"]
     } else {
         &["GROUP", "STATE", " MEMBERS", " LAG", " LAG-TIME", " REDELV", " RATE", "HEALTH"]
     };
@@ -123,11 +130,14 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
     ]);
     f.render_widget(Paragraph::new(line), summary);
     reason_line(f, reason, s, g);
-    // Under 100 columns the trend goes and the numbers get narrower, so topic and owner still show.
-    let wide = parts.width >= 100;
+    // Under 100 columns the trend goes and the numbers get narrower; under 70 the end offset and
+    // redeliveries go too, so topic and owner still show.
+    let (wide, narrow) = (parts.width >= 100, parts.width < NARROW);
     let widths: Vec<Constraint> = if wide {
         [Fill(1), Length(4), Fill(1), Length(10), Length(10), Length(8), Length(9), Length(10), Length(6), Length(6)]
             .to_vec()
+    } else if narrow {
+        [Fill(1), Length(4), Fill(1), Length(9), Length(6), Length(8), Length(6)].to_vec()
     } else {
         [Fill(1), Length(4), Fill(1), Length(9), Length(9), Length(7), Length(8), Length(6), Length(6)].to_vec()
     };
@@ -142,10 +152,15 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
                 num(p.partition.to_string()),
                 cell(s, owner, if p.owner.is_some() { t.text } else { t.muted }),
                 num(opt(p.committed)),
-                num(p.end_offset.to_string()),
-                num(p.lag.to_string()),
-                num(duration_ms(p.lag_ms)),
             ];
+            if !narrow {
+                row.push(num(p.end_offset.to_string()));
+            }
+            row.extend([num(p.lag.to_string()), num(duration_ms(p.lag_ms))]);
+            if narrow {
+                row.push(cell(s, v.label(), verdict_color(s, v)));
+                return row;
+            }
             if wide {
                 let key = (g.name.clone(), p.topic.clone(), p.partition);
                 row.push(cell(s, trend(s.trends.partition_lag.get(&key), 10), t.accent));
@@ -156,6 +171,8 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
         .collect();
     let headers: &[&str] = if wide {
         &["TOPIC", " PART", "OWNER", " COMMITTED", " END", " LAG", " LAG-TIME", "TREND", " REDELV", "HEALTH"]
+    } else if narrow {
+        &["TOPIC", " PART", "OWNER", " COMMITTED", " LAG", " LAG-TIME", "HEALTH"]
     } else {
         &["TOPIC", " PART", "OWNER", " COMMITTED", " END", " LAG", " LAG-TIME", " REDELV", "HEALTH"]
     };
@@ -165,25 +182,33 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
     if g.members.is_empty() {
         return note(f, members, s, b, " no live members: resets run without forcing");
     }
-    let widths = [Fill(1), Length(14), Fill(2), Length(9)];
-    let assigned_w = fill_width(members.width, &widths, 2);
+    // Under 70 columns the client id goes, so the member and its partitions still show.
+    let narrow = members.width < NARROW;
+    let widths: Vec<Constraint> = if narrow {
+        [Fill(1), Fill(2), Length(9)].to_vec()
+    } else {
+        [Fill(1), Length(14), Fill(2), Length(9)].to_vec()
+    };
+    let (member_w, assigned_w) = (fill_width(members.width, &widths, 1), fill_width(members.width, &widths, 2));
     let rows = g
         .members
         .iter()
         .map(|m| {
             let a: Vec<String> = m.assignment.iter().map(|(t, p)| format!("{t}/{p}")).collect();
-            vec![
-                cell(s, m.member_id.clone(), t.text),
-                cell(s, m.client_id.clone(), t.muted),
-                cell(s, clip(&a.join(" "), assigned_w), t.text),
-                num(duration_ms(m.last_seen_ms)),
-            ]
+            let mut row = vec![cell(s, clip(&m.member_id, member_w), t.text)];
+            if !narrow {
+                row.push(cell(s, m.client_id.clone(), t.muted));
+            }
+            row.extend([cell(s, clip(&a.join(" "), assigned_w), t.text), num(duration_ms(m.last_seen_ms))]);
+            row
         })
         .collect();
-    f.render_widget(
-        table(s, &["MEMBER", "CLIENT", "PARTITIONS", " LAST SEEN"], &widths, rows, None, 0).block(b),
-        members,
-    );
+    let headers: &[&str] = if narrow {
+        &["MEMBER", "PARTITIONS", " LAST SEEN"]
+    } else {
+        &["MEMBER", "CLIENT", "PARTITIONS", " LAST SEEN"]
+    };
+    f.render_widget(table(s, headers, &widths, rows, None, 0).block(b), members);
 }
 
 /// How the group's lag is going, for the summary: caught up, an estimate of when it clears (only

@@ -48,10 +48,11 @@ pub fn help(f: &mut Frame, area: Rect, s: &State) {
     let mut foot = vec![Line::from("")];
     if let Some(p) = &s.panel {
         foot.push(Line::from(Span::styled(format!(" {}", p.keys_title), t.bold(t.title))));
-        let spans = super::panel::key_spans(s, p);
-        for chunk in spans.chunks(8) {
+        // Inside the popup's border, after a leading space; wrapped between keys.
+        let width = popup(area, 84, 1).width.saturating_sub(3) as usize;
+        for keys in super::panel::key_lines(s, p, width) {
             let mut line = vec![Span::raw(" ")];
-            line.extend(chunk.iter().cloned());
+            line.extend(keys.spans);
             foot.push(Line::from(line));
         }
     }

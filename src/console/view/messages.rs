@@ -1,5 +1,6 @@
 //! A partition's records: browse pages, live tail, or a group's backlog; a detail pane with key,
-//! headers, timestamp, size and the value (pretty JSON, text, or hex for binary).
+//! headers, timestamp, size and the value (pretty JSON, text, or hex for binary). Records the
+//! side panel's provider points at (the demo's dropped window) carry its label.
 
 use super::util::*;
 use crate::console::layout;
@@ -10,7 +11,7 @@ use crate::core::{Message, Payload};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Wrap};
 
 /// How a value reads: pretty JSON, plain text, or a hex dump.
 pub fn render_value(p: &Payload) -> (String, &'static str) {
@@ -67,16 +68,32 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
         };
         empty(f, table_area, s, b, vec![Line::from(text)]);
     } else {
-        let widths = [Constraint::Length(8), Constraint::Length(23), Constraint::Length(12), Constraint::Fill(1)];
+        // Under 70 columns the time drops its date (the detail pane has it), so values still show.
+        let narrow = table_area.width < NARROW;
+        let time_w = if narrow { 12 } else { 23 };
+        let widths = [Constraint::Length(8), Constraint::Length(time_w), Constraint::Length(12), Constraint::Fill(1)];
         let value_w = fill_width(table_area.width, &widths, 1);
         let (shown, sel) = on_screen(s, table_area, &list);
         let rows = shown
             .map(|r| {
+                let time = fmt_ms(r.timestamp).replace('T', " ").trim_end_matches('Z').to_string();
+                let time = if narrow { time.rsplit(' ').next().unwrap_or_default().to_string() } else { time };
+                // A record the side panel points at (the demo's dropped window) says so first.
+                let value = match s.panel.as_ref().and_then(|p| p.mark(&m.topic, m.partition, r.offset)) {
+                    Some(mark) => Cell::from(Line::from(vec![
+                        Span::styled(format!("{} ", mark.label), t.bold(t.warn)),
+                        Span::styled(
+                            clip(&short(&r.value), value_w.saturating_sub(mark.label.chars().count() + 1)),
+                            t.style(t.text),
+                        ),
+                    ])),
+                    None => cell(s, clip(&short(&r.value), value_w), t.text),
+                };
                 vec![
                     num(r.offset.to_string()),
-                    cell(s, fmt_ms(r.timestamp).replace('T', " ").trim_end_matches('Z').to_string(), t.muted),
+                    cell(s, time, t.muted),
                     cell(s, clip(&r.key.as_ref().map(short).unwrap_or_default(), 12), t.accent),
-                    cell(s, clip(&short(&r.value), value_w), t.text),
+                    value,
                 ]
             })
             .collect();

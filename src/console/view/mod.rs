@@ -5,7 +5,7 @@
 //! - `topic`: the Topics list and one topic; `group`: the Groups list and one group;
 //!   `messages`: a partition's records and the detail pane
 //! - `chrome`: header, status line, footer and its hints, the `:` and `/` prompts
-//! - `help`: the help overlay; `panel`: the side panel
+//! - `help`: the help overlay; [`panel`]: the side panel (and the height it wants)
 //! - [`form`]: a dialog's form; [`util`]: blocks, tables, cells, popups and empty states
 
 mod chrome;
@@ -13,7 +13,7 @@ pub mod form;
 mod group;
 mod help;
 mod messages;
-mod panel;
+pub mod panel;
 mod topic;
 pub mod util;
 

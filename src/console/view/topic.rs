@@ -38,10 +38,13 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
         };
         return empty(f, area, s, b, lines);
     }
-    // Under 100 columns the trend goes and the numbers get narrower, so names and lag still show.
-    let wide = area.width >= 100;
+    // Under 100 columns the trend goes and the numbers get narrower; under 70 size and out-rate
+    // go too, so names and lag still show.
+    let (wide, narrow) = (area.width >= 100, area.width < NARROW);
     let widths: Vec<Constraint> = if wide {
         [Fill(2), Length(5), Length(9), Length(10), Length(8), Length(8), Length(12), Fill(2)].to_vec()
+    } else if narrow {
+        [Fill(1), Length(5), Length(8), Length(7), Fill(1)].to_vec()
     } else {
         [Fill(1), Length(5), Length(8), Length(9), Length(7), Length(7), Fill(1)].to_vec()
     };
@@ -66,10 +69,12 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
                 cell(s, clip(&x.name, name_w), t.text),
                 num(x.partitions.len().to_string()),
                 num(x.backlog().to_string()),
-                num(bytes(x.size_bytes())),
-                num(rate(x.rate_in())),
-                num(rate(x.rate_out())),
             ];
+            if narrow {
+                row.extend([num(rate(x.rate_in())), cell(s, clip(&lag, name_w), lag_color)]);
+                return row;
+            }
+            row.extend([num(bytes(x.size_bytes())), num(rate(x.rate_in())), num(rate(x.rate_out()))]);
             if wide {
                 row.push(cell(s, trend(s.trends.topic_rates.get(&x.name), 12), t.accent));
             }
@@ -79,6 +84,8 @@ pub fn topics(f: &mut Frame, area: Rect, s: &State) {
         .collect();
     let headers: &[&str] = if wide {
         &["TOPIC", "PARTS", " BACKLOG", " SIZE", " IN/s", " OUT/s", "IN TREND", "WORST LAG"]
+    } else if narrow {
+        &["TOPIC", "PARTS", " BACKLOG", " IN/s", "WORST LAG"]
     } else {
         &["TOPIC", "PARTS", " BACKLOG", " SIZE", " IN/s", " OUT/s", "WORST LAG"]
     };
@@ -102,45 +109,63 @@ pub fn topic(f: &mut Frame, area: Rect, s: &State, name: &str) {
             [ms.map(duration_ms), b.map(bytes)].into_iter().flatten().collect::<Vec<_>>().join(" / ")
         ),
     };
+    // Under 70 columns the segment count goes and the numbers get narrower.
+    let narrow = top.width < NARROW;
     let (shown, sel) = on_screen(s, top, &info.partitions);
     let rows = shown
         .map(|p| {
-            vec![
+            let mut row = vec![
                 num(p.partition.to_string()),
                 num(p.log_start.to_string()),
                 num(p.end_offset.to_string()),
                 num((p.end_offset - p.log_start).to_string()),
                 num(bytes(p.size_bytes)),
-                num(p.segments.to_string()),
-                num(rate(p.rate_in)),
-                num(rate(p.rate_out)),
-            ]
+            ];
+            if !narrow {
+                row.push(num(p.segments.to_string()));
+            }
+            row.extend([num(rate(p.rate_in)), num(rate(p.rate_out))]);
+            row
         })
         .collect();
-    let widths = [Length(4), Length(10), Length(10), Length(10), Length(10), Length(8), Length(8), Length(8)];
-    let headers = [" PART", " LOG-START", " END", " RECORDS", " SIZE", " SEGMENTS", " IN/s", " OUT/s"];
-    let tab = table(s, &headers, &widths, rows, sel, 0);
+    let (widths, headers): (Vec<Constraint>, &[&str]) = if narrow {
+        (
+            [Length(4), Length(9), Length(8), Length(8), Length(9), Length(7), Length(7)].to_vec(),
+            &[" PART", " LOG-START", " END", " RECORDS", " SIZE", " IN/s", " OUT/s"],
+        )
+    } else {
+        (
+            [Length(4), Length(10), Length(10), Length(10), Length(10), Length(8), Length(8), Length(8)].to_vec(),
+            &[" PART", " LOG-START", " END", " RECORDS", " SIZE", " SEGMENTS", " IN/s", " OUT/s"],
+        )
+    };
+    let tab = table(s, headers, &widths, rows, sel, 0);
     f.render_widget(tab.block(block(s, format!("topic {name} · {} partition(s) · {retention}", n))), top);
     let b = block(s, "consumer groups".into());
     if groups.is_empty() {
         return note(f, bottom, s, b, " no group consumes this topic yet");
     }
+    let (widths, group_share) = if bottom.width < NARROW {
+        ([Fill(2), Length(4), Length(9), Length(6), Length(8), Length(6), Fill(1)], 2)
+    } else {
+        ([Fill(1), Length(4), Length(10), Length(8), Length(9), Length(6), Fill(1)], 1)
+    };
+    let (group_w, owner_w) = (fill_width(bottom.width, &widths, group_share), fill_width(bottom.width, &widths, 1));
     let mut rows = Vec::new();
     for g in &groups {
         for p in g.partitions.iter().filter(|p| p.topic == name) {
             let v = s.trends.partition_verdict(g, p);
             rows.push(vec![
-                cell(s, g.name.clone(), t.text),
+                cell(s, clip(&g.name, group_w), t.text),
                 num(p.partition.to_string()),
                 num(opt(p.committed)),
                 num(p.lag.to_string()),
                 num(duration_ms(p.lag_ms)),
                 cell(s, v.label(), super::group::verdict_color(s, v)),
-                cell(s, p.owner.clone().unwrap_or_else(|| "-".into()), t.muted),
+                cell(s, clip(p.owner.as_deref().unwrap_or("-"), owner_w), t.muted),
             ]);
         }
     }
-    let widths = [Fill(1), Length(4), Length(10), Length(8), Length(9), Length(6), Fill(1)];
     let tab =
         table(s, &["GROUP", " PART", " COMMITTED", " LAG", " LAG-TIME", "HEALTH", "OWNER"], &widths, rows, None, 0);
     f.render_widget(tab.block(b), bottom);

@@ -2,11 +2,17 @@
 
 use crate::console::state::State;
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Cell, Clear, Paragraph, Row, Table};
+use ratatui::widgets::{
+    Block, BorderType, Borders, Cell, Clear, Paragraph, Row, StatefulWidget, Table, TableState, Widget,
+};
 use std::collections::VecDeque;
+
+/// Below this many columns a list drops its less telling columns, so its names still show.
+pub const NARROW: u16 = 70;
 
 /// A sparkline as text from the last `width` values.
 pub fn spark<T: Copy + Into<u64>>(values: impl IntoIterator<Item = T>, width: usize) -> String {
@@ -41,22 +47,38 @@ pub fn table<'a>(
     rows: Vec<Vec<Cell<'a>>>,
     selected: Option<usize>,
     scroll: usize,
-) -> Table<'a> {
+) -> ListTable<'a> {
     let header = Row::new(headers.iter().map(|h| match h.strip_prefix(' ') {
         Some(right) => Cell::from(Line::from(right.trim_start()).right_aligned()),
         None => Cell::from(*h),
     }))
     .style(s.theme.bold(s.theme.header));
-    let body: Vec<Row> = rows
-        .into_iter()
-        .enumerate()
-        .skip(scroll)
-        .map(|(i, cells)| {
-            let r = Row::new(cells);
-            if Some(i) == selected { r.style(s.theme.selection()) } else { r.style(s.theme.style(s.theme.text)) }
-        })
-        .collect();
-    Table::new(body, widths.to_vec()).header(header).column_spacing(1)
+    let body: Vec<Row> =
+        rows.into_iter().skip(scroll).map(|cells| Row::new(cells).style(s.theme.style(s.theme.text))).collect();
+    let table =
+        Table::new(body, widths.to_vec()).header(header).column_spacing(1).row_highlight_style(s.theme.selection());
+    ListTable { table, selected: selected.and_then(|i| i.checked_sub(scroll)) }
+}
+
+/// A table whose cursor row is drawn in the selection style as a whole: the style is laid over
+/// the row after its cells are drawn, so a cell's own colour (a name, a verdict) never shows
+/// through as a differently coloured island in the highlighted row.
+pub struct ListTable<'a> {
+    table: Table<'a>,
+    selected: Option<usize>,
+}
+
+impl<'a> ListTable<'a> {
+    pub fn block(self, b: Block<'a>) -> ListTable<'a> {
+        ListTable { table: self.table.block(b), ..self }
+    }
+}
+
+impl Widget for ListTable<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let mut state = TableState::default().with_selected(self.selected);
+        StatefulWidget::render(self.table, area, buf, &mut state);
+    }
 }
 
 /// Which rows of a long list to build for a table in `area`: (first row, cursor within them).
