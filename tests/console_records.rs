@@ -109,11 +109,7 @@ fn slash_searches_the_engine_from_the_cursor_with_progress_and_n_and_shift_n_mov
         other => panic!("{other:?}"),
     };
     assert_eq!(from, PeekFrom::Offset(4998));
-    assert!(
-        status(&s).1.starts_with("match 1/2+ for \"declined\" at offset 5001 (128.0 MiB scanned)"),
-        "{:?}",
-        status(&s)
-    );
+    assert!(status(&s).1 == "match 1/2+ at offset 5001 · \"declined\" · 128.0 MiB scanned · n/N", "{:?}", status(&s));
     feed(&mut s, Loaded::Messages { seq: lseq, result: Ok(page(4998, 30)) });
     assert_eq!(selected_offset(&s), 5001);
 
@@ -138,7 +134,7 @@ fn slash_searches_the_engine_from_the_cursor_with_progress_and_n_and_shift_n_mov
         Loaded::Searched { seq: seq4, result: Ok(slice(earlier, cursor(1200, false), Some(SearchBound::Matches))) },
     );
     assert!(matches!(fx.last(), Some(Effect::LoadMessages { req, .. }) if req.from == PeekFrom::Offset(1197)));
-    assert!(status(&s).1.starts_with("match 1/3 for"), "{:?}", status(&s));
+    assert!(status(&s).1.starts_with("match 1/3 at offset 1200"), "{:?}", status(&s));
 }
 
 #[test]
@@ -351,16 +347,16 @@ fn help_lists_the_record_actions_of_the_messages_view() {
     let screen = render_to_string(&s, 120, 40);
     for (key, what) in [
         ("n", "next match"),
-        ("N", "prev match"),
         ("o", "reset here"),
         ("v", "mark start"),
-        ("V", "mark end"),
         ("R", "replay marked"),
         ("y", "copy"),
         ("w", "save"),
         ("]", "next partition"),
-        ("[", "prev partition"),
     ] {
         assert!(screen.lines().any(|l| l.contains(&format!(" {key} ")) && l.contains(what)), "{key} {what}: {screen}");
     }
+    assert!(screen.contains("also: N prev match · V mark end · [ prev partition"), "{screen}");
+    let small = render_to_string(&s, 80, 24);
+    assert!(small.contains("also: N prev match") && small.contains("]           next partition"), "{small}");
 }

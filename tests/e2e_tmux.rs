@@ -442,9 +442,9 @@ fn console_end_to_end_in_tmux() {
     t.keys(&["/"]);
     t.type_text("plain");
     t.keys(&["Enter"]);
-    t.wait_text(&["match 1/3 for \"plain\" at offset 1", "n next · N previous"]);
+    t.wait_text(&["match 1/3 at offset 1 · \"plain\"", "· n/N"]);
     t.keys(&["n"]);
-    t.wait_text(&["match 2/3 for \"plain\" at offset 2"]);
+    t.wait_text(&["match 2/3 at offset 2 · \"plain\""]);
 
     // ── Reset a group to this record: the form opens filled in; esc changes nothing.
     t.keys(&["o"]);

@@ -194,10 +194,7 @@ fn goto(s: &mut State) -> Vec<Effect> {
     let (text, scanned) = (se.text.clone(), se.scanned_bytes);
     s.ui.say(
         Level::Ok,
-        format!(
-            "match {n}/{total}{more} for {text:?} at offset {offset} ({} scanned) · n next · N previous",
-            bytes(scanned)
-        ),
+        format!("match {n}/{total}{more} at offset {offset} · {text:?} · {} scanned · n/N", bytes(scanned)),
     );
     let on_page = s.data.messages.as_ref().is_some_and(|m| m.items.iter().any(|r| r.offset == offset));
     if on_page && let Some(i) = s.visible_messages().iter().position(|r| r.offset == offset) {

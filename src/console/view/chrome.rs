@@ -202,9 +202,7 @@ pub fn hints(s: &State) -> Vec<Hint<'_>> {
             (Copy, "copy", true),
             (Save, "save", true),
             (NextPartition, "next partition", true),
-            (SearchPrev, "prev match", true),
-            (MarkEnd, "mark end", true),
-            (PrevPartition, "prev partition", true),
+            // (Their counterparts N, V and [ are on one line below help's columns.)
             (Back, "back", true),
         ],
     };
