@@ -358,8 +358,8 @@ fn console_end_to_end_in_tmux() {
         &[&["orders", "0", "-", "1", "1", "0"], &["orders", "1", "-", "2", "4", "2"]],
     );
 
-    // ── Reset with a preview: mode shift-by (←/→ move between modes), value -2, all partitions.
-    // Opened from a partition row (the cursor is on orders/0) the form is for that partition.
+    // ── Reset with a preview: mode shift-by (←/→ move between modes), value -2, all partitions
+    //    (the form opens on the partition row the cursor is on: 0).
     t.keys(&["o"]);
     t.wait_rows(
         &["Reset offsets of billing", "[ Preview ]", "[shift-by]"],
@@ -435,6 +435,54 @@ fn console_end_to_end_in_tmux() {
     t.keys(&["Escape"]);
     t.wait_text(&["group billing · partitions"]);
     t.keys(&["Escape"]);
+    t.wait_for("the Groups view as the top view", |s| s.contains("Consumer groups (1)") && s.contains("q quit"));
+
+    // ── Search by the engine in orders/1: `/plain` from the first record, then `n`.
+    t.keys(&["1", "Enter", "j", "Enter"]);
+    t.wait_text(&["orders/1 · browse · offsets 0..=3"]);
+    t.keys(&["/"]);
+    t.type_text("plain");
+    t.keys(&["Enter"]);
+    t.wait_text(&["match 1/3 at offset 1 · \"plain\"", "· n/N"]);
+    t.keys(&["n"]);
+    t.wait_text(&["match 2/3 at offset 2 · \"plain\""]);
+
+    // ── Reset a group to this record: the form opens filled in; esc changes nothing.
+    t.keys(&["o"]);
+    t.wait_rows(
+        &["Reset offsets of billing", "[to-offset]"],
+        &[&["topic", "[orders]"], &["value", "2"], &["partitions", "1"]],
+    );
+    t.keys(&["Escape"]);
+    t.wait_text(&["cancelled; nothing changed"]);
+
+    // ── Mark offsets 2..=3 and preview their replay (not run).
+    t.keys(&["v", "j", "V"]);
+    t.wait_text(&["marked offsets 2..=3 (2 records) · R replays them", "marked 2..=3"]);
+    t.keys(&["R"]);
+    t.wait_rows(&["Replay from orders", "[ Preview ]"], &[&["from", "2"], &["to", "4"], &["partitions", "1"]]);
+    t.keys(&["C-s"]);
+    t.wait_text(&["replay orders → orders: 2 record(s)"]);
+    t.keys(&["Escape"]);
+    t.wait_text(&["orders/1 · browse"]);
+
+    // ── Delete a scratch topic: enter alone does nothing, its name typed deletes it.
+    t.keys(&["1", "c"]);
+    t.wait_text(&["Create topic", "[ Create ]"]);
+    t.type_text("scratch");
+    t.keys(&["Tab", "Tab", "Tab", "Enter"]);
+    t.wait_text(&["Create topic scratch with 1 partition(s)?"]);
+    t.keys(&["y"]);
+    t.wait_rows(&["✓ created topic scratch", "Topics (2)"], &[&["scratch", "1", "0"]]);
+    t.keys(&["j", "D"]);
+    t.wait_text(&["Delete topic scratch and all its records?", "Type scratch to confirm:"]);
+    t.keys(&["Enter"]);
+    t.wait_text(&["type scratch to confirm, or esc to cancel", "Type scratch to confirm:"]);
+    t.type_text("scratch");
+    t.wait_text(&["> scratch█", "enter delete"]);
+    t.keys(&["Enter"]);
+    t.wait_rows(&["✓ deleted topic scratch", "Topics (1)"], &[&["orders", "2", "5"]]);
+    t.keys(&["2"]);
     t.wait_for("the Groups view as the top view", |s| s.contains("Consumer groups (1)") && s.contains("q quit"));
 
     // ── Quit; the terminal is restored. (The screen is still from here on: `cat` prints nothing.)

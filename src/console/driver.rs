@@ -158,6 +158,10 @@ pub async fn run(backend: Arc<dyn Backend>, mut state: State, extras: Extras) ->
         for e in update(&mut state, msg) {
             match e {
                 Effect::Quit => {}
+                Effect::Copy(text) => {
+                    // Between two draws, on the terminal's own stream, so nothing interleaves.
+                    let _ = tx.send(Msg::Loaded(Loaded::Copied(copy_osc52(&text))));
+                }
                 Effect::Panel(a) => {
                     if let Some(forward) = &panel_actions {
                         forward(a);
@@ -207,6 +211,8 @@ pub async fn run_effect(e: Effect, b: &dyn Backend) -> Option<Loaded> {
         Effect::LoadTopics => Loaded::Topics(b.list_topics().await),
         Effect::LoadGroups => Loaded::Groups(b.list_groups().await),
         Effect::LoadMessages { seq, topic, req } => Loaded::Messages { seq, result: b.peek(&topic, req).await },
+        Effect::Search { seq, topic, req } => Loaded::Searched { seq, result: b.search(&topic, req).await },
+        Effect::SaveFile { path, bytes } => Loaded::Saved(save_file(path, bytes).await),
         Effect::Publish { topic, req } => Loaded::Published(b.publish(&topic, req).await),
         Effect::PublishFile { topic, path, template } => {
             Loaded::Published(publish_file(b, &topic, &path, template).await)
@@ -223,8 +229,37 @@ pub async fn run_effect(e: Effect, b: &dyn Backend) -> Option<Loaded> {
             let r = b.delete_topic(&name).await;
             Loaded::TopicDeleted(name, r)
         }
-        Effect::Quit | Effect::Panel(_) | Effect::SwitchContext(_) => return None,
+        Effect::Quit | Effect::Panel(_) | Effect::SwitchContext(_) | Effect::Copy(_) => return None,
     })
+}
+
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard (tmux passes it on with
+/// `set -g set-clipboard on`).
+pub fn osc52(text: &str) -> String {
+    use base64::Engine as _;
+    format!("\x1b]52;c;{}\x07", base64::engine::general_purpose::STANDARD.encode(text.as_bytes()))
+}
+
+fn copy_osc52(text: &str) -> Result<usize, String> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(osc52(text).as_bytes()).and_then(|()| out.flush()).map_err(|e| e.to_string())?;
+    Ok(text.len())
+}
+
+/// Writes `bytes` to `path` off the async threads; refuses to overwrite an existing file.
+async fn save_file(path: String, bytes: bytes::Bytes) -> Result<(String, usize), String> {
+    let p = path.clone();
+    let n = bytes.len();
+    let r = tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&p)?;
+        f.write_all(&bytes)?;
+        f.sync_all()
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    r.map(|()| (path.clone(), n)).map_err(|e| format!("cannot write {path}: {e}"))
 }
 
 async fn publish_file(b: &dyn Backend, topic: &str, path: &str, template: OutRecord) -> Result<Vec<Ack>, BackendError> {

@@ -15,6 +15,19 @@ pub enum Effect {
         topic: String,
         req: PeekRequest,
     },
+    /// One slice of an engine search (the console continues it slice by slice).
+    Search {
+        seq: u64,
+        topic: String,
+        req: SearchRequest,
+    },
+    /// Copy text to the terminal's clipboard (OSC 52, written by the driver).
+    Copy(String),
+    /// Write bytes to a file (by the driver, not the UI thread).
+    SaveFile {
+        path: String,
+        bytes: bytes::Bytes,
+    },
     Publish {
         topic: String,
         req: PublishRequest,

@@ -36,6 +36,14 @@ pub enum Action {
     Tail,
     Backlog,
     Jump,
+    SearchNext,
+    SearchPrev,
+    PrevPartition,
+    NextPartition,
+    MarkStart,
+    MarkEnd,
+    Copy,
+    Save,
 }
 
 impl Action {
@@ -69,10 +77,18 @@ impl Action {
             Action::Tail => "tail",
             Action::Backlog => "backlog",
             Action::Jump => "jump",
+            Action::SearchNext => "search_next",
+            Action::SearchPrev => "search_prev",
+            Action::PrevPartition => "prev_partition",
+            Action::NextPartition => "next_partition",
+            Action::MarkStart => "mark_start",
+            Action::MarkEnd => "mark_end",
+            Action::Copy => "copy",
+            Action::Save => "save",
         }
     }
 
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 35] = [
         Action::Quit,
         Action::Back,
         Action::Help,
@@ -100,6 +116,14 @@ impl Action {
         Action::Tail,
         Action::Backlog,
         Action::Jump,
+        Action::SearchNext,
+        Action::SearchPrev,
+        Action::PrevPartition,
+        Action::NextPartition,
+        Action::MarkStart,
+        Action::MarkEnd,
+        Action::Copy,
+        Action::Save,
     ];
 }
 
@@ -273,6 +297,14 @@ fn defaults() -> Vec<(Action, &'static [&'static str])> {
         (Action::Tail, &["t"]),
         (Action::Backlog, &["b"]),
         (Action::Jump, &["J"]),
+        (Action::SearchNext, &["n"]),
+        (Action::SearchPrev, &["N"]),
+        (Action::PrevPartition, &["["]),
+        (Action::NextPartition, &["]"]),
+        (Action::MarkStart, &["v"]),
+        (Action::MarkEnd, &["V"]),
+        (Action::Copy, &["y"]),
+        (Action::Save, &["w"]),
     ]
 }
 

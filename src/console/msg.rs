@@ -34,6 +34,14 @@ pub enum Loaded {
         seq: u64,
         result: BResult<Vec<Message>>,
     },
+    Searched {
+        seq: u64,
+        result: BResult<SearchResult>,
+    },
+    /// A copy to the clipboard was written to the terminal (or could not be).
+    Copied(Result<usize, String>),
+    /// A file was saved: its path and size (or why not).
+    Saved(Result<(String, usize), String>),
     Published(BResult<Vec<Ack>>),
     Pulled(BResult<PullResult>),
     Committed(BResult<()>),

@@ -9,7 +9,7 @@ mod refresh;
 mod trends;
 mod ui;
 
-pub use data::{Data, Messages, MsgMode, group_topics};
+pub use data::{Data, Messages, MsgMode, Search, group_topics};
 pub use nav::{Nav, Screen, TopicSort, View};
 pub use refresh::Refresh;
 pub use trends::{PartitionKey, TREND, Trends, push_trend, sample_due};
@@ -76,6 +76,8 @@ pub struct State {
     pub overlay: Option<Overlay>,
     /// Set while a provider (`depot demo`) shows a side panel.
     pub panel: Option<SidePanel>,
+    /// The form whose plan is awaited, to reopen as typed (with the error) if planning fails.
+    pub retry: Option<Box<Dialog>>,
 }
 
 impl State {
@@ -92,6 +94,7 @@ impl State {
             ui: Ui::new(now_ms),
             overlay: None,
             panel: None,
+            retry: None,
         }
     }
 
@@ -128,9 +131,12 @@ impl State {
         self.data.groups.iter().filter(|g| f(&g.name)).collect()
     }
 
-    /// Messages after the filter.
+    /// Messages after the filter (text or a regex over key, value and headers; `name=value`
+    /// also matches a header of that name whose value contains the text).
     pub fn visible_messages(&self) -> Vec<&Message> {
-        let f = matcher(&self.nav.screen().filter);
+        let filter = &self.nav.screen().filter;
+        let f = matcher(filter);
+        let header = HeaderMatch::parse(filter).ok().filter(|h| !h.name.contains(char::is_whitespace));
         match &self.data.messages {
             Some(m) => m
                 .items
@@ -139,6 +145,9 @@ impl State {
                     f(&m.value.display())
                         || m.key.as_ref().is_some_and(|k| f(&k.display()))
                         || m.headers.iter().any(|h| f(&h.name) || f(&h.value.display()))
+                        || header.as_ref().is_some_and(|want| {
+                            m.headers.iter().any(|h| h.name == want.name && h.value.display().contains(&want.value))
+                        })
                 })
                 .collect(),
             None => Vec::new(),

@@ -17,6 +17,8 @@ mod messages;
 mod nav;
 mod overlay;
 mod panel;
+mod record;
+mod search;
 
 pub use lists::refresh;
 pub use messages::PAGE;
@@ -64,6 +66,9 @@ fn loaded(s: &mut State, l: Loaded) -> Vec<Effect> {
         Loaded::Topics(r) => lists::topics(s, r),
         Loaded::Groups(r) => lists::groups(s, r),
         Loaded::Messages { seq, result } => messages::loaded(s, seq, result),
+        Loaded::Searched { seq, result } => search::searched(s, seq, result),
+        Loaded::Copied(r) => record::copied(s, r),
+        Loaded::Saved(r) => record::saved(s, r),
         Loaded::Published(r) => publish::published(s, r),
         Loaded::Pulled(r) => pull::pulled(s, r),
         Loaded::Committed(r) => pull::committed(s, r),

@@ -4,7 +4,8 @@
 //! - [`publish`], [`create_topic`], [`delete_topic`]: writes, confirmed by [`confirm`]
 //! - [`reset`] (form and before/after preview), [`undo`] (plans the undo into the same preview)
 //! - [`replay`] (form and preview), [`pull`] (ask, then the pulled records and commit)
-//! - [`jump`] (messages view: to an offset or a time), [`working`] (waiting for an answer)
+//! - [`jump`] (messages view: to an offset or a time), [`save`] (a record's value to a file),
+//!   [`working`] (waiting for an answer)
 //! - [`forms`]: what the form dialogs share (keys, value parsers)
 
 pub mod confirm;
@@ -16,6 +17,7 @@ pub mod publish;
 pub mod pull;
 pub mod replay;
 pub mod reset;
+pub mod save;
 pub mod undo;
 pub mod working;
 
@@ -41,6 +43,7 @@ pub enum Dialog {
     PullAsk(pull::Ask),
     Pulled(PullResult),
     Jump(Form<jump::JumpField>),
+    Save(Form<save::SaveField>),
     /// Waiting for an answer.
     Working(String),
 }
@@ -59,6 +62,7 @@ pub fn key(s: &mut State, d: Dialog, k: KeyEvent) -> Vec<Effect> {
         Dialog::PullAsk(d) => pull::key(s, d, k),
         Dialog::Pulled(p) => pull::pulled_key(s, p, k),
         Dialog::Jump(form) => jump::key(s, form, k),
+        Dialog::Save(form) => save::key(s, form, k),
         Dialog::Working(text) => working::key(s, text, k),
     }
 }
@@ -76,6 +80,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State, d: &Dialog) {
         Dialog::PullAsk(d) => pull::draw(f, area, s, d),
         Dialog::Pulled(p) => pull::draw_pulled(f, area, s, p),
         Dialog::Jump(form) => jump::draw(f, area, s, form),
+        Dialog::Save(form) => save::draw(f, area, s, form),
         Dialog::Working(text) => working::draw(f, area, s, text),
     }
 }

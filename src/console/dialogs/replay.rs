@@ -44,7 +44,7 @@ pub struct Replay {
 }
 
 /// `R`: the form for the selected partition (from the topics list: all partitions), its whole
-/// range, into the same topic.
+/// range (in the messages view: the marked range), into the same topic.
 pub fn open(s: &mut State) -> Vec<Effect> {
     let Some((topic, partition)) = s.selected_topic_partition() else {
         s.ui.say(Level::Info, "select a topic to replay from");
@@ -53,10 +53,19 @@ pub fn open(s: &mut State) -> Vec<Effect> {
     if s.refuse_write("replay") || s.refuse_unsupported(s.data.caps.replay, "replay") {
         return Vec::new();
     }
-    let (from, to) = match s.data.topic(&topic).and_then(|t| t.partitions.get(partition as usize)) {
+    let (mut from, mut to) = match s.data.topic(&topic).and_then(|t| t.partitions.get(partition as usize)) {
         Some(p) => (p.log_start.to_string(), p.end_offset.to_string()),
         None => ("0".into(), "0".into()),
     };
+    // Marks in the messages view (v / V) give the range: from the start mark to the end mark.
+    if let (View::Messages, Some(m)) = (s.nav.view(), s.data.messages.as_ref()) {
+        match m.marks {
+            (Some(a), Some(b)) => (from, to) = (a.min(b).to_string(), (a.max(b) + 1).to_string()),
+            (Some(a), None) => from = a.to_string(),
+            (None, Some(b)) => to = (b + 1).to_string(),
+            (None, None) => {}
+        }
+    }
     let parts = if matches!(s.nav.view(), View::Topics) { "all".to_string() } else { partition.to_string() };
     let form = Form::new(&format!("Replay from {topic}"), "Preview", |f| match f {
         ReplayField::Range => Field::choice(&["offsets", "time"], 0, "←/→ to choose"),
@@ -91,11 +100,24 @@ fn submit(s: &mut State, topic: &str, f: &Form<ReplayField>) -> Result<Vec<Effec
         target,
     };
     working::show(s, "counting the records to replay…");
+    s.retry = Some(Box::new(Dialog::Replay(Replay { topic: topic.to_string(), form: f.clone() })));
     Ok(vec![Effect::PlanReplay(req)])
 }
 
-/// The plan arrived: show it.
+/// The plan arrived: show it. A failed plan brings the form back as typed, with the reason.
 pub fn planned(s: &mut State, r: BResult<ReplayPlan>) -> Vec<Effect> {
+    if let Err(e) = &r {
+        let msg = format!("replay: {e}");
+        if working::reopen_form(s, &msg, |d, m| {
+            if let Dialog::Replay(r) = d {
+                r.form.error = Some(m);
+            }
+        }) {
+            s.ui.say(Level::Error, msg);
+            return Vec::new();
+        }
+    }
+    s.retry = None;
     working::planned(s, r, "replay", Dialog::ReplayPreview)
 }
 

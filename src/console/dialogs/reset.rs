@@ -51,11 +51,51 @@ pub struct Preview {
     pub force: bool,
 }
 
-/// `o`: the form for the group in view; opened from a partition row of the Group view, on that
-/// row's topic and partition.
+/// Where a reset form opened from a partition row or a record starts: that topic, that
+/// partition, and (from a record) mode to-offset at its offset.
+struct Here {
+    topic: String,
+    partition: u32,
+    offset: Option<u64>,
+}
+
+/// The group and the row the cursor is on: a group's partition row; a topic's partition row (the
+/// first group consuming the topic); a record (the backlog's group, else the first consuming
+/// group).
+fn here(s: &State) -> (Option<String>, Option<Here>) {
+    let consumer = |topic: &str| {
+        s.data.groups.iter().find(|g| g.partitions.iter().any(|p| p.topic == topic)).map(|g| g.name.clone())
+    };
+    match s.nav.view() {
+        View::Group(g) => {
+            let row = s.data.group(g).and_then(|g| g.partitions.get(s.nav.screen().selected));
+            (Some(g.clone()), row.map(|p| Here { topic: p.topic.clone(), partition: p.partition, offset: None }))
+        }
+        View::Topic(_) => match s.selected_topic_partition() {
+            Some((topic, partition)) => (consumer(&topic), Some(Here { topic, partition, offset: None })),
+            None => (None, None),
+        },
+        View::Messages => {
+            let Some(m) = s.data.messages.as_ref() else { return (None, None) };
+            let record = s.visible_messages().get(s.nav.screen().selected).map(|r| (r.partition, r.offset));
+            let group = s.current_group().or_else(|| consumer(&m.topic));
+            let (partition, offset) = record.map_or((m.partition, None), |(p, o)| (p, Some(o)));
+            (group, Some(Here { topic: m.topic.clone(), partition, offset }))
+        }
+        _ => (s.current_group(), None),
+    }
+}
+
+/// `o`: the form for the group in view. From a partition row its partitions default to that
+/// partition; from a record in the messages view it opens as a reset to that record's offset.
 pub fn open(s: &mut State) -> Vec<Effect> {
-    let Some(group) = s.current_group() else {
-        s.ui.say(Level::Info, "select a group to reset (Groups view: 2)");
+    let (group, here) = here(s);
+    let Some(group) = group else {
+        let msg = match &here {
+            Some(h) => format!("no group consumes {} yet, so there is no group to reset", h.topic),
+            None => "select a group to reset (Groups view: 2)".to_string(),
+        };
+        s.ui.say(Level::Info, msg);
         return Vec::new();
     };
     if s.refuse_write("reset offsets") || s.refuse_unsupported(!s.data.caps.reset_modes.is_empty(), "reset offsets") {
@@ -64,12 +104,12 @@ pub fn open(s: &mut State) -> Vec<Effect> {
     let g = s.data.group(&group);
     let topics = g.map(group_topics).unwrap_or_default();
     let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
-    let (topic_idx, part) = match (s.nav.view(), g) {
-        (View::Group(_), Some(g)) => match g.partitions.get(s.nav.screen().selected) {
-            Some(p) => (topics.iter().position(|t| *t == p.topic).unwrap_or(0), p.partition.to_string()),
-            None => (0, "all".into()),
-        },
-        _ => (0, "all".into()),
+    let topic_idx = here.as_ref().and_then(|h| topics.iter().position(|t| *t == h.topic)).unwrap_or(0);
+    let part = here.as_ref().map_or("all".to_string(), |h| h.partition.to_string());
+    let to_offset = ResetMode::ALL.iter().position(|m| *m == ResetMode::ToOffset).unwrap_or(2);
+    let (mode, value) = match here.as_ref().and_then(|h| h.offset) {
+        Some(o) => (to_offset, o.to_string()),
+        None => (3, "-1".to_string()),
     };
     if topics.is_empty() {
         s.ui.say(Level::Info, format!("group {group} has no topics to reset"));
@@ -77,8 +117,8 @@ pub fn open(s: &mut State) -> Vec<Effect> {
     }
     let form = Form::new(&format!("Reset offsets of {group}"), "Preview", |f| match f {
         ResetField::Topic => Field::choice(&topic_refs, topic_idx, "←/→ to choose"),
-        ResetField::Mode => Field::choice(&ResetMode::ALL.map(ResetMode::name), 3, "←/→ to choose"),
-        ResetField::Value => Field::text("-1", "offset N, shift ±N, time (RFC 3339, -15m) or duration (15m)"),
+        ResetField::Mode => Field::choice(&ResetMode::ALL.map(ResetMode::name), mode, "←/→ to choose"),
+        ResetField::Value => Field::text(&value, "offset N, shift ±N, time (RFC 3339, -15m) or duration (15m)"),
         ResetField::Partitions => Field::text(&part, "all, or 0,2"),
     });
     s.overlay = Some(Overlay::Dialog(Dialog::Reset(Reset { group, form })));
@@ -105,11 +145,25 @@ fn submit(s: &mut State, group: &str, f: &Form<ResetField>) -> Result<Vec<Effect
     };
     let req = ResetRequest { topic, partitions: forms::parse_partitions(f.value(ResetField::Partitions))?, spec };
     working::show(s, "planning the reset…");
+    s.retry = Some(Box::new(Dialog::Reset(Reset { group: group.to_string(), form: f.clone() })));
     Ok(vec![Effect::PlanReset { group: group.to_string(), req }])
 }
 
-/// The plan (of a reset or an undo) arrived: show it.
+/// The plan (of a reset or an undo) arrived: show it. A failed plan of the form brings the form
+/// back as typed, with the reason.
 pub fn planned(s: &mut State, r: BResult<ResetPlan>) -> Vec<Effect> {
+    if let Err(e) = &r {
+        let msg = format!("reset: {e}");
+        if working::reopen_form(s, &msg, |d, m| {
+            if let Dialog::Reset(r) = d {
+                r.form.error = Some(m);
+            }
+        }) {
+            s.ui.say(Level::Error, msg);
+            return Vec::new();
+        }
+    }
+    s.retry = None;
     working::planned(s, r, "reset", |plan| Dialog::ResetPreview(Preview { plan, force: false }))
 }
 

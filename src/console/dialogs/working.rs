@@ -13,6 +13,19 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::{Clear, Paragraph};
 
+/// A plan failed: the form it came from (kept in `s.retry` when it was submitted) comes back as
+/// it was typed, with the failure as its error, if the working popup is still up; true if so.
+pub fn reopen_form(s: &mut State, error: &str, set_error: impl FnOnce(&mut Dialog, String)) -> bool {
+    let Some(mut d) = s.retry.take() else { return false };
+    if !matches!(s.overlay, Some(Overlay::Dialog(Dialog::Working(_)))) {
+        return false;
+    }
+    set_error(&mut d, error.to_string());
+    s.overlay = Some(Overlay::Dialog(*d));
+    s.ui.dirty = true;
+    true
+}
+
 /// Shows the popup with `text`.
 pub fn show(s: &mut State, text: impl Into<String>) {
     s.overlay = Some(Overlay::Dialog(Dialog::Working(text.into())));

@@ -26,6 +26,12 @@ pub struct Messages {
     pub seq: u64,
     pub loading: bool,
     pub detail: bool,
+    /// The offset to put the cursor on once the window loads (a search match, a jump).
+    pub focus: Option<u64>,
+    /// Marked start and end offsets (`v` / `V`), for a replay of that range.
+    pub marks: (Option<u64>, Option<u64>),
+    /// The record the cursor was on when `/` opened: the search starts after it.
+    pub anchor: Option<u64>,
 }
 
 /// The backend's answers.
@@ -37,6 +43,31 @@ pub struct Data {
     pub loaded_topics: bool,
     pub loaded_groups: bool,
     pub messages: Option<Messages>,
+    /// The engine search of the messages view (`/`, then `n` / `N`).
+    pub search: Option<Search>,
+}
+
+/// An engine search from the messages view: its criteria, the matches found so far (in offset
+/// order), which one the cursor is on, and how far the forward scan got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Search {
+    /// What was typed after `/`.
+    pub text: String,
+    pub topic: String,
+    pub partition: u32,
+    /// The criteria (partition, key, header, value regex), without cursors or direction.
+    pub req: SearchRequest,
+    pub found: Vec<Message>,
+    pub at: Option<usize>,
+    /// Where the forward scan continues; `done`: it reached the end.
+    pub next: Vec<SearchCursor>,
+    pub done: bool,
+    /// Totals of this search so far.
+    pub scanned: u64,
+    pub scanned_bytes: u64,
+    /// The request in flight (older answers are dropped), and whether it scans backwards.
+    pub seq: u64,
+    pub running: Option<bool>,
 }
 
 impl Data {
@@ -48,6 +79,7 @@ impl Data {
             loaded_topics: false,
             loaded_groups: false,
             messages: None,
+            search: None,
         }
     }
 

@@ -3,8 +3,8 @@
 
 use super::lists::refresh;
 use super::nav::{enter, move_cursor, root};
-use super::{messages, overlay, panel};
-use crate::console::dialogs::{create_topic, delete_topic, jump, publish, pull, replay, reset, undo};
+use super::{messages, overlay, panel, record, search};
+use crate::console::dialogs::{create_topic, delete_topic, jump, publish, pull, replay, reset, save, undo};
 use crate::console::effect::Effect;
 use crate::console::form::Input;
 use crate::console::keymap::Action;
@@ -21,6 +21,21 @@ pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
     let Some(action) = s.keymap.action(&k) else {
         return panel::key(s, &k);
     };
+    // The messages view's own keys do nothing elsewhere: there a side panel may have them.
+    let messages_only = matches!(
+        action,
+        Action::SearchNext
+            | Action::SearchPrev
+            | Action::PrevPartition
+            | Action::NextPartition
+            | Action::MarkStart
+            | Action::MarkEnd
+            | Action::Copy
+            | Action::Save
+    );
+    if messages_only && *s.nav.view() != View::Messages {
+        return panel::key(s, &k);
+    }
     s.ui.dirty = true;
     if changes_view(action) {
         // What the status line said was about the screen before this one.
@@ -45,6 +60,10 @@ pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
         Action::Command => s.overlay = Some(Overlay::Command(Input::default())),
         Action::Filter => {
             let current = s.nav.screen().filter.clone();
+            let at = s.visible_messages().get(s.nav.screen().selected).map(|r| r.offset);
+            if let Some(m) = s.data.messages.as_mut().filter(|_| *s.nav.view() == View::Messages) {
+                m.anchor = at;
+            }
             s.overlay = Some(Overlay::Filter(Input { value: current }));
         }
         Action::Up => move_cursor(s, -1),
@@ -84,6 +103,14 @@ pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
         Action::Reset => return reset::open(s),
         Action::Undo => return undo::open(s),
         Action::Pull => return pull::open(s),
+        Action::SearchNext => return search::step(s, true),
+        Action::SearchPrev => return search::step(s, false),
+        Action::PrevPartition => return record::switch_partition(s, -1),
+        Action::NextPartition => return record::switch_partition(s, 1),
+        Action::MarkStart => return record::mark(s, true),
+        Action::MarkEnd => return record::mark(s, false),
+        Action::Copy => return record::copy(s),
+        Action::Save => return save::open(s),
     }
     Vec::new()
 }

@@ -19,8 +19,18 @@ pub fn open(s: &mut State, topic: String, partition: u32, mode: MsgMode) -> Vec<
         MsgMode::Browse { from } => MsgMode::Browse { from: from.max(start) },
         m => m,
     };
-    s.data.messages =
-        Some(Messages { topic, partition, mode, items: Vec::new(), seq: 0, loading: true, detail: false });
+    s.data.messages = Some(Messages {
+        topic,
+        partition,
+        mode,
+        items: Vec::new(),
+        seq: 0,
+        loading: true,
+        detail: false,
+        focus: None,
+        marks: (None, None),
+        anchor: None,
+    });
     if *s.nav.view() == View::Messages {
         s.nav.to_first_row();
     } else {
@@ -68,9 +78,15 @@ pub fn loaded(s: &mut State, seq: u64, result: BResult<Vec<Message>>) -> Vec<Eff
                 m.items = items;
                 s.ui.dirty = true;
             }
+            let focus = m.focus.take();
             if m.mode == MsgMode::Tail {
                 let n = s.row_count();
                 s.nav.screen_mut().selected = n.saturating_sub(1);
+            }
+            if let Some(o) = focus
+                && let Some(i) = s.visible_messages().iter().position(|r| r.offset >= o)
+            {
+                s.nav.screen_mut().selected = i;
             }
             clamp_cursor(s);
             s.ui.clear_about(Kind::Messages);

@@ -1,12 +1,13 @@
 //! A key while an overlay is open: any key closes help; the `:` prompt runs its command; the `/`
-//! prompt filters as you type; a dialog gets it.
+//! prompt filters as you type (in the messages view, enter then searches the engine); a dialog
+//! gets it.
 
 use super::command::command;
 use super::nav::clamp_cursor;
 use crate::console::dialogs;
 use crate::console::effect::Effect;
 use crate::console::form::FormEvent;
-use crate::console::state::{Overlay, State};
+use crate::console::state::{Overlay, State, View};
 use crossterm::event::KeyEvent;
 
 pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
@@ -27,6 +28,14 @@ pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
             let ev = input.key(&k);
             match ev {
                 FormEvent::Cancel => s.nav.screen_mut().filter.clear(),
+                FormEvent::Submit if *s.nav.view() == View::Messages => {
+                    // In the messages view enter searches the engine from the cursor: the page
+                    // shows every record again, the cursor goes to each match.
+                    s.nav.screen_mut().filter.clear();
+                    let fx = super::search::start(s, input.value.trim());
+                    clamp_cursor(s);
+                    return fx;
+                }
                 FormEvent::Submit => s.nav.screen_mut().filter = input.value.clone(),
                 FormEvent::Nothing => {
                     // Filter as you type.

@@ -242,6 +242,15 @@ pub fn hints(s: &State) -> Vec<Hint<'_>> {
             (Jump, "jump", true),
             (Backlog, "backlog", true),
             (Publish, "publish", publish),
+            // The record's actions: all in help; in the footer as many as fit.
+            (SearchNext, "next match", true),
+            (Reset, "reset here", reset),
+            (MarkStart, "mark start", true),
+            (Replay, "replay marked", replay),
+            (Copy, "copy", true),
+            (Save, "save", true),
+            (NextPartition, "next partition", true),
+            // (Their counterparts N, V and [ are on one line below help's columns.)
             (Back, "back", true),
         ],
     };

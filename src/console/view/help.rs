@@ -46,6 +46,18 @@ pub fn help(f: &mut Frame, area: Rect, s: &State) {
         }
     }
     let mut foot = vec![Line::from("")];
+    if *s.nav.view() == crate::console::state::View::Messages {
+        let k = |a| s.keymap.label(a);
+        foot.push(Line::from(Span::styled(
+            format!(
+                " also: {} prev match · {} mark end · {} prev partition",
+                k(Action::SearchPrev),
+                k(Action::MarkEnd),
+                k(Action::PrevPartition)
+            ),
+            t.style(t.text),
+        )));
+    }
     if let Some(p) = &s.panel {
         foot.push(Line::from(Span::styled(format!(" {}", p.keys_title), t.bold(t.title))));
         // Inside the popup's border, after a leading space; wrapped between keys.

@@ -56,7 +56,14 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
         (Some(a), Some(b)) => format!("offsets {}..={}", a.offset, b.offset),
         _ => "no records".into(),
     };
-    let title = format!("{}/{} · {mode} · {span}{}", m.topic, m.partition, if m.loading { " · loading…" } else { "" });
+    let marks = match m.marks {
+        (Some(a), Some(b)) => format!(" · marked {}..={}", a.min(b), a.max(b)),
+        (Some(a), None) => format!(" · marked from {a}"),
+        (None, Some(b)) => format!(" · marked to {b}"),
+        (None, None) => String::new(),
+    };
+    let title =
+        format!("{}/{} · {mode} · {span}{marks}{}", m.topic, m.partition, if m.loading { " · loading…" } else { "" });
     let (table_area, detail_area) = layout::messages(area, s);
     let b = block(s, title);
     if list.is_empty() {
@@ -76,6 +83,13 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
         let (shown, sel) = on_screen(s, table_area, &list);
         let rows = shown
             .map(|r| {
+                // Marks: `[` the start, `]` the end, `|` between them.
+                let mark = match m.marks {
+                    (Some(a), _) if a == r.offset => "[",
+                    (_, Some(b)) if b == r.offset => "]",
+                    (Some(a), Some(b)) if (a.min(b)..=a.max(b)).contains(&r.offset) => "|",
+                    _ => "",
+                };
                 let time = fmt_ms(r.timestamp).replace('T', " ").trim_end_matches('Z').to_string();
                 let time = if narrow { time.rsplit(' ').next().unwrap_or_default().to_string() } else { time };
                 // A record the side panel points at (the demo's dropped window) says so first.
@@ -90,7 +104,7 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
                     None => cell(s, clip(&short(&r.value), value_w), t.text),
                 };
                 vec![
-                    num(r.offset.to_string()),
+                    num(format!("{mark}{}", r.offset)),
                     cell(s, time, t.muted),
                     cell(s, clip(&r.key.as_ref().map(short).unwrap_or_default(), 12), t.accent),
                     value,
