@@ -345,3 +345,31 @@ fn serve_shuts_down_gracefully_on_sigterm_and_releases_the_lock() {
     assert_eq!(&recs[0].value[..], b"survives");
     engine.close().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_checks_its_numbers_and_names_and_is_a_read() {
+    let h = Harness::remote_with(ServeOptions { token: None, read_only: true }, None).await;
+    let url = h.url.clone().unwrap();
+    h.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    h.engine
+        .publish("t", vec![depot::engine::NewRecord::value("a needle"), depot::engine::NewRecord::value("hay")])
+        .unwrap();
+    let (status, v) = send("POST", &format!("{url}/v1/topics/t/search"), Some(r#"{"value":"needle"}"#), None).await;
+    assert_eq!(status, StatusCode::OK, "a search is a read, allowed on a read-only server: {v}");
+    assert_eq!((v["matches"][0]["value"].as_str(), v["scanned"].as_u64()), (Some("a needle"), Some(2)), "{v}");
+    assert!(v["stopped"].is_null() && v["next"][0]["done"] == true, "{v}");
+    let cases = [
+        ("t", r#"{"max_matches":10001}"#, "at most 10000"),
+        ("t", r#"{"max_ms":600000}"#, "at most 60000 ms"),
+        ("t", r#"{"regex":"("}"#, "not a usable regex"),
+        ("t", r#"{"value":"a","regex":"b"}"#, "not both"),
+        ("t", r#"{"wat":1}"#, "unknown field"),
+        ("a%20b", r#"{}"#, "topic"),
+    ];
+    for (topic, body, words) in cases {
+        let (status, v) = send("POST", &format!("{url}/v1/topics/{topic}/search"), Some(body), None).await;
+        assert!(status.is_client_error(), "{topic} {body}: {status} {v}");
+        assert!(error_message(&v).contains(words), "{topic} {body}: {v}");
+    }
+    h.shutdown().await;
+}
