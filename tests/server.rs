@@ -348,7 +348,7 @@ fn serve_shuts_down_gracefully_on_sigterm_and_releases_the_lock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_checks_its_numbers_and_names_and_is_a_read() {
-    let h = Harness::remote_with(ServeOptions { token: None, read_only: true }, None).await;
+    let h = Harness::remote_with(ServeOptions { read_only: true, ..ServeOptions::default() }, None).await;
     let url = h.url.clone().unwrap();
     h.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
     h.engine

@@ -137,7 +137,7 @@ async fn a_replay_copies_exactly_what_its_plan_counted() {
     assert_eq!(end(&h, "r"), 2, "a replay into its own topic copies what it counted, once");
     let copy = h.engine.fetch("r", 0, 1, 10, 1 << 20).unwrap();
     assert_eq!(copy.len(), 1);
-    assert_eq!(copy[0].headers.len(), 3, "one set of origin headers");
+    assert_eq!(copy[0].headers.len(), 4, "one set of origin headers: topic, partition, offset, timestamp");
     // A bigger one into its own topic: exactly the planned 2 × 1,000, never its own copies.
     h.engine.publish("r", (0..998).map(|i| NewRecord::value(format!("v{i}"))).collect()).unwrap();
     let plan = h.engine.plan_replay("r", None, ReplayRange::Offsets { from: 0, to: 1000 }, None).unwrap();

@@ -197,6 +197,26 @@ fn answer(fx: Effect, ok: bool) -> Option<Loaded> {
             failed()
         }),
         Effect::DeleteTopic(name) => Loaded::TopicDeleted(name, if ok { Ok(()) } else { failed() }),
+        Effect::Search { seq, topic, req } => Loaded::Searched {
+            seq,
+            result: if ok {
+                let peek = PeekRequest { partition: req.partition, from: PeekFrom::Earliest, max: 3 };
+                let matches = records(&topic, &peek);
+                Ok(SearchResult {
+                    scanned: matches.len() as u64,
+                    scanned_bytes: 300,
+                    matches,
+                    next: Vec::new(),
+                    stopped: None,
+                })
+            } else {
+                failed()
+            },
+        },
+        Effect::Copy(text) => Loaded::Copied(if ok { Ok(text.len()) } else { Err("the terminal said no".into()) }),
+        Effect::SaveFile { path, bytes } => {
+            Loaded::Saved(if ok { Ok((path, bytes.len())) } else { Err("the disk said no".into()) })
+        }
         Effect::PublishFile { .. } | Effect::Panel(_) | Effect::SwitchContext(_) | Effect::Quit => return None,
     })
 }
