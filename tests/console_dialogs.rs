@@ -20,13 +20,6 @@ use depot::console::render_to_string;
 use depot::console::state::*;
 use depot::core::*;
 
-fn dialog(s: &State) -> &Dialog {
-    match &s.overlay {
-        Some(Overlay::Dialog(d)) => d,
-        other => panic!("expected a dialog, got {other:?}"),
-    }
-}
-
 #[test]
 fn the_working_popup_waits_for_the_answer_and_only_esc_hides_it() {
     let mut s = loaded();

@@ -16,18 +16,6 @@ use depot::console::render_to_string;
 use depot::console::state::*;
 use depot::core::*;
 
-fn status(s: &State) -> (Level, String) {
-    let st = s.ui.status.as_ref().expect("a status line");
-    (st.level, st.text.clone())
-}
-
-fn dialog(s: &State) -> &Dialog {
-    match &s.overlay {
-        Some(Overlay::Dialog(d)) => d,
-        other => panic!("no dialog: {other:?}"),
-    }
-}
-
 fn select_topic(s: &mut State, name: &str) {
     let i = s.visible_topics().iter().position(|t| t.name == name).expect("topic listed");
     s.nav.screen_mut().selected = i;

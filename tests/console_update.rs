@@ -25,18 +25,6 @@ fn views(s: &State) -> Vec<View> {
     s.nav.stack.iter().map(|x| x.view.clone()).collect()
 }
 
-fn status(s: &State) -> (Level, String) {
-    let st = s.ui.status.as_ref().expect("a status line");
-    (st.level, st.text.clone())
-}
-
-fn dialog(s: &State) -> &Dialog {
-    match &s.overlay {
-        Some(Overlay::Dialog(d)) => d,
-        other => panic!("expected a dialog, got {other:?}"),
-    }
-}
-
 /// The screen line (0-based) that first contains `needle`.
 fn line_of(screen: &str, needle: &str) -> u16 {
     screen.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not on screen:\n{screen}"))

@@ -1,12 +1,14 @@
-//! Fixed console fixtures shared by `console_update.rs` and `console_snapshots.rs`: topics, groups,
-//! records and plans with fixed numbers, a fixed clock, and helpers to feed keys to `update`.
+//! Fixed console fixtures shared by the console tests (update, records, dialogs, status, health,
+//! snapshots): topics, groups, records and plans with fixed numbers, a fixed clock, and helpers to
+//! feed keys to `update` and read the status line and the open dialog.
 #![allow(dead_code)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use depot::console::dialogs::Dialog;
 use depot::console::effect::Effect;
 use depot::console::keymap::Keymap;
 use depot::console::msg::{Loaded, Msg};
-use depot::console::state::{Settings, State};
+use depot::console::state::{Level, Overlay, Settings, State};
 use depot::console::theme::Theme;
 use depot::console::update::{start, update};
 use depot::core::*;
@@ -376,5 +378,19 @@ pub fn pulled() -> PullResult {
         messages: records()[..2].to_vec(),
         offsets: vec![CommitOffset { topic: "orders".into(), partition: 0, offset: 1152 }],
         committed: false,
+    }
+}
+
+/// The status line's level and text (there must be one).
+pub fn status(s: &State) -> (Level, String) {
+    let st = s.ui.status.as_ref().expect("a status line");
+    (st.level, st.text.clone())
+}
+
+/// The open dialog (there must be one).
+pub fn dialog(s: &State) -> &Dialog {
+    match &s.overlay {
+        Some(Overlay::Dialog(d)) => d,
+        other => panic!("expected a dialog, got {other:?}"),
     }
 }
