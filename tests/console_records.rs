@@ -348,3 +348,14 @@ fn help_lists_the_record_actions_of_the_messages_view() {
     let small = render_to_string(&s, 80, 24);
     assert!(small.contains("also: N prev match") && small.contains("]           next partition"), "{small}");
 }
+
+#[test]
+fn a_value_too_large_for_the_terminal_is_not_copied_and_the_status_says_to_save_it() {
+    let mut s = loaded();
+    let big = "x".repeat(depot::console::update::MAX_COPY + 1);
+    open_orders_0(&mut s, vec![record(1150, None, Payload::text(&big), Vec::new())]);
+    assert!(press(&mut s, KeyCode::Char('y')).is_empty(), "no OSC 52 the terminal would drop");
+    let (level, text) = status(&s);
+    assert_eq!(level, Level::Warn);
+    assert!(text.contains("too large to copy") && text.contains("w saves it"), "{text}");
+}

@@ -18,6 +18,7 @@ mod nav;
 mod overlay;
 mod panel;
 mod record;
+pub use record::MAX_COPY;
 mod search;
 
 pub use lists::refresh;

@@ -34,13 +34,28 @@ pub fn mark(s: &mut State, start: bool) -> Vec<Effect> {
     Vec::new()
 }
 
+/// The largest value `y` sends as an OSC 52 copy: terminals drop longer ones without a word
+/// (xterm and tmux cap the sequence near 100 KB, which base64 makes of 74 KiB).
+pub const MAX_COPY: usize = 74 << 10;
+
 /// `y`: the selected record's value to the clipboard (text as is, other bytes as base64:...).
 pub fn copy(s: &mut State) -> Vec<Effect> {
     if *s.nav.view() != View::Messages {
         return Vec::new();
     }
     match s.visible_messages().get(s.nav.screen().selected) {
-        Some(r) => vec![Effect::Copy(r.value.display())],
+        Some(r) => {
+            let text = r.value.display();
+            if text.len() > MAX_COPY {
+                let size = crate::core::format::bytes(text.len() as u64);
+                s.ui.say(
+                    Level::Warn,
+                    format!("value is {size}: too large to copy through the terminal (most drop copies over 74 KiB); w saves it to a file"),
+                );
+                return Vec::new();
+            }
+            vec![Effect::Copy(text)]
+        }
         None => {
             s.ui.say(Level::Info, "no record selected to copy");
             Vec::new()
