@@ -103,11 +103,22 @@ async fn any(mut listeners: Vec<EventListener>) {
     .await
 }
 
+/// The most record bytes one Fetch answer carries, whatever the client asks: Kafka's own broker
+/// caps a fetch by `fetch.max.bytes` (55 MiB) the same way, so a request for 2 GiB cannot make
+/// depot read 2 GiB into memory.
+pub const MAX_FETCH_BYTES: usize = 55 << 20;
+
+/// The byte budget of a Fetch: the client's `max_bytes` (none given: 0 or less), within
+/// [`MAX_FETCH_BYTES`].
+fn budget(max_bytes: i32) -> usize {
+    usize::try_from(max_bytes).ok().filter(|&n| n > 0).unwrap_or(MAX_FETCH_BYTES).min(MAX_FETCH_BYTES)
+}
+
 /// One pass over the requested partitions: the response, the record bytes in it, and whether a
 /// partition answered with an error (which ends a wait at once, as in Kafka).
 async fn read(b: &Broker, req: &FetchRequest) -> (FetchResponse, usize, bool) {
     let mut resp = FetchResponse::default();
-    let mut left = if req.max_bytes > 0 { req.max_bytes as usize } else { usize::MAX };
+    let mut left = budget(req.max_bytes);
     let (mut total, mut errored) = (0usize, false);
     for t in &req.topics {
         let mut out = FetchableTopicResponse::default().with_topic(t.topic.clone());
@@ -213,6 +224,14 @@ fn mark_log_append_time(buf: &mut [u8]) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_fetch_reads_at_most_the_brokers_cap_whatever_the_client_asks() {
+        assert_eq!(super::budget(i32::MAX), super::MAX_FETCH_BYTES);
+        assert_eq!(super::budget(0), super::MAX_FETCH_BYTES);
+        assert_eq!(super::budget(-1), super::MAX_FETCH_BYTES);
+        assert_eq!(super::budget(1 << 20), 1 << 20);
+    }
     use super::*;
     use kafka_protocol::records::RecordBatchDecoder;
 
