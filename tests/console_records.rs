@@ -157,7 +157,11 @@ fn o_on_a_record_opens_the_reset_filled_in_to_its_offset() {
     press(&mut s, KeyCode::Char('o'));
     match dialog(&s) {
         Dialog::Reset(r) => {
-            assert!(s.data.group(&r.group).is_some_and(|g| g.partitions.iter().any(|p| p.topic == "orders")));
+            assert!(
+                s.data
+                    .group(r.form.value(ResetField::Group))
+                    .is_some_and(|g| g.partitions.iter().any(|p| p.topic == "orders"))
+            );
             let v = |f| r.form.value(f);
             assert_eq!(
                 (v(ResetField::Topic), v(ResetField::Mode), v(ResetField::Value), v(ResetField::Partitions)),
@@ -171,6 +175,48 @@ fn o_on_a_record_opens_the_reset_filled_in_to_its_offset() {
         matches!(&fx[..], [Effect::PlanReset { req, .. }] if req.spec == ResetSpec::ToOffset(1152) && req.partitions == [0]),
         "{fx:?}"
     );
+}
+
+#[test]
+fn a_reset_from_a_record_offers_every_group_consuming_the_topic_and_plans_for_the_one_chosen() {
+    // orders is consumed by billing and analytics: the form opens on the first, and the operator
+    // can choose the other before the plan is asked for.
+    let mut s = loaded();
+    open_orders_0(&mut s, records());
+    press(&mut s, KeyCode::Char('o'));
+    match dialog(&s) {
+        Dialog::Reset(r) => {
+            assert_eq!(r.form.value(ResetField::Group), "billing");
+            assert_eq!(r.form.title, "Reset offsets", "the title does not name one group when the form offers two");
+        }
+        other => panic!("{other:?}"),
+    }
+    press(&mut s, KeyCode::Right);
+    match dialog(&s) {
+        Dialog::Reset(r) => assert_eq!(r.form.value(ResetField::Group), "analytics"),
+        other => panic!("{other:?}"),
+    }
+    let fx = press_ev(&mut s, ctrl('s'));
+    assert!(
+        matches!(&fx[..], [Effect::PlanReset { group, req }] if group == "analytics" && req.topic == "orders"),
+        "{fx:?}"
+    );
+    // From the group's own view the form offers only that group.
+    let mut s = loaded();
+    press(&mut s, KeyCode::Char('2'));
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Char('o'));
+    match dialog(&s) {
+        Dialog::Reset(r) => {
+            let g = r.form.value(ResetField::Group).to_string();
+            press(&mut s, KeyCode::Right);
+            match dialog(&s) {
+                Dialog::Reset(r) => assert_eq!(r.form.value(ResetField::Group), g, "one group only"),
+                other => panic!("{other:?}"),
+            }
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -312,8 +358,9 @@ fn a_failed_plan_keeps_the_replay_and_reset_forms_as_typed() {
     press(&mut s, KeyCode::Esc);
     press(&mut s, KeyCode::Char('2'));
     press(&mut s, KeyCode::Char('o'));
-    press(&mut s, KeyCode::Tab);
-    press(&mut s, KeyCode::Tab);
+    for _ in 0..3 {
+        press(&mut s, KeyCode::Tab); // group, topic, mode: to the value
+    }
     press_ev(&mut s, ctrl('u'));
     typ(&mut s, "-7");
     assert!(matches!(&press_ev(&mut s, ctrl('s'))[..], [Effect::PlanReset { .. }]));

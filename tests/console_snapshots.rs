@@ -95,7 +95,7 @@ fn confirm_delete() -> State {
 }
 
 fn reset_form() -> State {
-    with_keys(group_view(), &[KeyCode::Char('o'), KeyCode::Tab])
+    with_keys(group_view(), &[KeyCode::Char('o'), KeyCode::Tab, KeyCode::Tab])
 }
 
 fn reset_preview() -> State {

@@ -646,13 +646,14 @@ fn reset_plans_previews_and_refuses_live_members_unless_forced() {
     press(&mut s, KeyCode::Char('o'));
     match dialog(&s) {
         Dialog::Reset(r) => {
-            assert_eq!(r.group, "billing");
+            assert_eq!(r.form.value(ResetField::Group), "billing");
             let v = |f| r.form.value(f);
             assert_eq!((v(ResetField::Topic), v(ResetField::Mode), v(ResetField::Value)), ("orders", "shift-by", "-1"));
         }
         other => panic!("{other:?}"),
     }
-    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab); // group → topic
+    press(&mut s, KeyCode::Tab); // → mode
     press(&mut s, KeyCode::Left); // shift-by → to-offset
     press(&mut s, KeyCode::Tab);
     press_ev(&mut s, ctrl('u'));
@@ -736,7 +737,8 @@ fn reset_mode_values_are_parsed_and_bad_ones_stay_in_the_form() {
     press(&mut s, KeyCode::Enter);
     let plan_with = |s: &mut State, mode_steps: usize, value: &str| -> Vec<Effect> {
         press(s, KeyCode::Char('o'));
-        press(s, KeyCode::Tab);
+        press(s, KeyCode::Tab); // group → topic
+        press(s, KeyCode::Tab); // → mode
         for _ in 0..mode_steps {
             press(s, KeyCode::Right);
         }
@@ -758,8 +760,9 @@ fn reset_mode_values_are_parsed_and_bad_ones_stay_in_the_form() {
     assert_eq!(spec(&plan_with(&mut s, 1, "2025-06-15T15:00:00Z")), ResetSpec::ToDatetime(NOW - 400_000));
 
     press(&mut s, KeyCode::Char('o'));
-    press(&mut s, KeyCode::Tab);
-    press(&mut s, KeyCode::Tab);
+    for _ in 0..3 {
+        press(&mut s, KeyCode::Tab); // group, topic, mode: to the value
+    }
     press_ev(&mut s, ctrl('u'));
     typ(&mut s, "lots");
     assert!(press_ev(&mut s, ctrl('s')).is_empty());

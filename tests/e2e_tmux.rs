@@ -363,9 +363,9 @@ fn console_end_to_end_in_tmux() {
     t.keys(&["o"]);
     t.wait_rows(
         &["Reset offsets of billing", "[ Preview ]", "[shift-by]"],
-        &[&["topic", "[orders]"], &["value", "-1"], &["partitions", "0"]],
+        &[&["group", "[billing]"], &["topic", "[orders]"], &["value", "-1"], &["partitions", "0"]],
     );
-    t.keys(&["Tab", "Left"]);
+    t.keys(&["Tab", "Tab", "Left"]);
     t.wait_text(&["[to-offset]"]);
     t.keys(&["Right"]);
     t.wait_text(&["[shift-by]"]);

@@ -19,6 +19,7 @@ use ratatui::widgets::Paragraph;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResetField {
+    Group,
     Topic,
     Mode,
     Value,
@@ -26,9 +27,10 @@ pub enum ResetField {
 }
 
 impl FormField for ResetField {
-    const ALL: &'static [Self] = &[Self::Topic, Self::Mode, Self::Value, Self::Partitions];
+    const ALL: &'static [Self] = &[Self::Group, Self::Topic, Self::Mode, Self::Value, Self::Partitions];
     fn label(self) -> &'static str {
         match self {
+            Self::Group => "group",
             Self::Topic => "topic",
             Self::Mode => "mode",
             Self::Value => "value",
@@ -39,7 +41,7 @@ impl FormField for ResetField {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reset {
-    pub group: String,
+    /// The group is the form's first field (a choice when several groups consume the topic).
     pub form: Form<ResetField>,
 }
 
@@ -59,38 +61,50 @@ struct Here {
     offset: Option<u64>,
 }
 
-/// The group and the row the cursor is on: a group's partition row; a topic's partition row (the
-/// first group consuming the topic); a record (the backlog's group, else the first consuming
-/// group).
-fn here(s: &State) -> (Option<String>, Option<Here>) {
-    let consumer = |topic: &str| {
-        s.data.groups.iter().find(|g| g.partitions.iter().any(|p| p.topic == topic)).map(|g| g.name.clone())
+/// The groups the form offers and the row the cursor is on. From a group's partition row: that
+/// group. From a topic's partition row or a record: every group consuming the topic, the backlog's
+/// group (or else the first) chosen — an operator with several consumers picks one in the form.
+fn here(s: &State) -> (Vec<String>, usize, Option<Here>) {
+    let consumers = |topic: &str, preferred: Option<String>| {
+        let names: Vec<String> = s
+            .data
+            .groups
+            .iter()
+            .filter(|g| g.partitions.iter().any(|p| p.topic == topic))
+            .map(|g| g.name.clone())
+            .collect();
+        let chosen = preferred.and_then(|p| names.iter().position(|n| *n == p)).unwrap_or(0);
+        (names, chosen)
     };
     match s.nav.view() {
         View::Group(g) => {
             let row = s.data.group(g).and_then(|g| g.partitions.get(s.nav.screen().selected));
-            (Some(g.clone()), row.map(|p| Here { topic: p.topic.clone(), partition: p.partition, offset: None }))
+            let here = row.map(|p| Here { topic: p.topic.clone(), partition: p.partition, offset: None });
+            (vec![g.clone()], 0, here)
         }
         View::Topic(_) => match s.selected_topic_partition() {
-            Some((topic, partition)) => (consumer(&topic), Some(Here { topic, partition, offset: None })),
-            None => (None, None),
+            Some((topic, partition)) => {
+                let (names, chosen) = consumers(&topic, None);
+                (names, chosen, Some(Here { topic, partition, offset: None }))
+            }
+            None => (Vec::new(), 0, None),
         },
         View::Messages => {
-            let Some(m) = s.data.messages.as_ref() else { return (None, None) };
+            let Some(m) = s.data.messages.as_ref() else { return (Vec::new(), 0, None) };
             let record = s.visible_messages().get(s.nav.screen().selected).map(|r| (r.partition, r.offset));
-            let group = s.current_group().or_else(|| consumer(&m.topic));
+            let (names, chosen) = consumers(&m.topic, s.current_group());
             let (partition, offset) = record.map_or((m.partition, None), |(p, o)| (p, Some(o)));
-            (group, Some(Here { topic: m.topic.clone(), partition, offset }))
+            (names, chosen, Some(Here { topic: m.topic.clone(), partition, offset }))
         }
-        _ => (s.current_group(), None),
+        _ => (s.current_group().into_iter().collect(), 0, None),
     }
 }
 
 /// `o`: the form for the group in view. From a partition row its partitions default to that
 /// partition; from a record in the messages view it opens as a reset to that record's offset.
 pub fn open(s: &mut State) -> Vec<Effect> {
-    let (group, here) = here(s);
-    let Some(group) = group else {
+    let (groups, chosen, here) = here(s);
+    let Some(group) = groups.get(chosen).cloned() else {
         let msg = match &here {
             Some(h) => format!("no group consumes {} yet, so there is no group to reset", h.topic),
             None => "select a group to reset (Groups view: 2)".to_string(),
@@ -115,23 +129,29 @@ pub fn open(s: &mut State) -> Vec<Effect> {
         s.ui.say(Level::Info, format!("group {group} has no topics to reset"));
         return Vec::new();
     }
-    let form = Form::new(&format!("Reset offsets of {group}"), "Preview", |f| match f {
+    let group_refs: Vec<&str> = groups.iter().map(String::as_str).collect();
+    let (title, group_hint) = match (groups.len(), &here) {
+        (1, _) | (_, None) => (format!("Reset offsets of {group}"), "the group in view".to_string()),
+        (n, Some(h)) => ("Reset offsets".to_string(), format!("←/→: {n} groups consume {}", h.topic)),
+    };
+    let form = Form::new(&title, "Preview", |f| match f {
+        ResetField::Group => Field::choice(&group_refs, chosen, &group_hint),
         ResetField::Topic => Field::choice(&topic_refs, topic_idx, "←/→ to choose"),
         ResetField::Mode => Field::choice(&ResetMode::ALL.map(ResetMode::name), mode, "←/→ to choose"),
         ResetField::Value => Field::text(&value, "offset N, shift ±N, time (RFC 3339, -15m) or duration (15m)"),
         ResetField::Partitions => Field::text(&part, "all, or 0,2"),
     });
-    s.overlay = Some(Overlay::Dialog(Dialog::Reset(Reset { group, form })));
+    s.overlay = Some(Overlay::Dialog(Dialog::Reset(Reset { form })));
     Vec::new()
 }
 
 pub fn key(s: &mut State, d: Reset, k: KeyEvent) -> Vec<Effect> {
-    let Reset { group, form } = d;
-    forms::key(s, form, &k, |s, f| submit(s, &group, f), |form| Dialog::Reset(Reset { group: group.clone(), form }))
+    forms::key(s, d.form, &k, submit, |form| Dialog::Reset(Reset { form }))
 }
 
-/// Asks the backend for the plan.
-fn submit(s: &mut State, group: &str, f: &Form<ResetField>) -> Result<Vec<Effect>, String> {
+/// Asks the backend for the plan, for the group chosen in the form.
+fn submit(s: &mut State, f: &Form<ResetField>) -> Result<Vec<Effect>, String> {
+    let group = f.value(ResetField::Group).to_string();
     let topic = f.value(ResetField::Topic).to_string();
     let v = f.value(ResetField::Value).trim();
     let int = |v: &str| v.parse::<i64>().map_err(|_| format!("value {v:?} is not a number"));
@@ -145,8 +165,8 @@ fn submit(s: &mut State, group: &str, f: &Form<ResetField>) -> Result<Vec<Effect
     };
     let req = ResetRequest { topic, partitions: forms::parse_partitions(f.value(ResetField::Partitions))?, spec };
     working::show(s, "planning the reset…");
-    s.retry = Some(Box::new(Dialog::Reset(Reset { group: group.to_string(), form: f.clone() })));
-    Ok(vec![Effect::PlanReset { group: group.to_string(), req }])
+    s.retry = Some(Box::new(Dialog::Reset(Reset { form: f.clone() })));
+    Ok(vec![Effect::PlanReset { group, req }])
 }
 
 /// The plan (of a reset or an undo) arrived: show it. A failed plan of the form brings the form
