@@ -391,7 +391,10 @@ fn help_lists_the_record_actions_of_the_messages_view() {
     ] {
         assert!(screen.lines().any(|l| l.contains(&format!(" {key} ")) && l.contains(what)), "{key} {what}: {screen}");
     }
-    assert!(screen.contains("also: N prev match · V mark end · [ prev partition"), "{screen}");
+    assert!(
+        screen.contains("also: N prev match · V mark end · [ prev partition · M all partitions by time"),
+        "{screen}"
+    );
     let small = render_to_string(&s, 80, 24);
     assert!(small.contains("also: N prev match") && small.contains("]           next partition"), "{small}");
 }

@@ -8,7 +8,8 @@ use super::state::{State, Switched};
 use super::update::{start, update};
 use super::view;
 use crate::backend::{Backend, BackendError};
-use crate::core::{Ack, OutRecord, Payload, PublishRequest};
+use crate::core::merge::{Keep, MergedPage, MergedRead, merge_page};
+use crate::core::{Ack, OutRecord, Payload, PeekRequest, PublishRequest};
 use anyhow::{Context, Result};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event};
 use std::io::IsTerminal;
@@ -211,6 +212,9 @@ pub async fn run_effect(e: Effect, b: &dyn Backend) -> Option<Loaded> {
         Effect::LoadTopics => Loaded::Topics(b.list_topics().await),
         Effect::LoadGroups => Loaded::Groups(b.list_groups().await),
         Effect::LoadMessages { seq, topic, req } => Loaded::Messages { seq, result: b.peek(&topic, req).await },
+        Effect::LoadMerged { seq, topic, reads, keep, max } => {
+            Loaded::Merged { seq, result: load_merged(b, &topic, reads, keep, max).await }
+        }
         Effect::Search { seq, topic, req } => Loaded::Searched { seq, result: b.search(&topic, req).await },
         Effect::SaveFile { path, bytes } => Loaded::Saved(save_file(path, bytes).await),
         Effect::Publish { topic, req } => Loaded::Published(b.publish(&topic, req).await),
@@ -248,6 +252,23 @@ fn copy_osc52(text: &str) -> Result<usize, String> {
 }
 
 /// Writes `bytes` to `path` off the async threads; refuses to overwrite an existing file.
+/// One read per partition, merged by time into a page (see [`crate::core::merge`]).
+async fn load_merged(
+    b: &dyn Backend,
+    topic: &str,
+    reads: Vec<MergedRead>,
+    keep: Keep,
+    max: usize,
+) -> Result<MergedPage, BackendError> {
+    let mut read = Vec::with_capacity(reads.len());
+    for r in reads {
+        let req = PeekRequest { partition: Some(r.partition), from: r.from, max };
+        let items = b.peek(topic, req).await?;
+        read.push((r, items));
+    }
+    Ok(merge_page(read, max, keep))
+}
+
 async fn save_file(path: String, bytes: bytes::Bytes) -> Result<(String, usize), String> {
     let p = path.clone();
     let n = bytes.len();

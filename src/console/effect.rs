@@ -15,6 +15,14 @@ pub enum Effect {
         topic: String,
         req: PeekRequest,
     },
+    /// A page of every partition merged by time: one read per partition, merged by the driver.
+    LoadMerged {
+        seq: u64,
+        topic: String,
+        reads: Vec<crate::core::merge::MergedRead>,
+        keep: crate::core::merge::Keep,
+        max: usize,
+    },
     /// One slice of an engine search (the console continues it slice by slice).
     Search {
         seq: u64,

@@ -44,6 +44,7 @@ pub enum Action {
     MarkEnd,
     Copy,
     Save,
+    Merge,
 }
 
 impl Action {
@@ -85,10 +86,11 @@ impl Action {
             Action::MarkEnd => "mark_end",
             Action::Copy => "copy",
             Action::Save => "save",
+            Action::Merge => "merge_partitions",
         }
     }
 
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::Quit,
         Action::Back,
         Action::Help,
@@ -124,6 +126,7 @@ impl Action {
         Action::MarkEnd,
         Action::Copy,
         Action::Save,
+        Action::Merge,
     ];
 }
 
@@ -305,6 +308,7 @@ fn defaults() -> Vec<(Action, &'static [&'static str])> {
         (Action::MarkEnd, &["V"]),
         (Action::Copy, &["y"]),
         (Action::Save, &["w"]),
+        (Action::Merge, &["M"]),
     ]
 }
 

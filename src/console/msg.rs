@@ -34,6 +34,10 @@ pub enum Loaded {
         seq: u64,
         result: BResult<Vec<Message>>,
     },
+    Merged {
+        seq: u64,
+        result: BResult<crate::core::merge::MergedPage>,
+    },
     Searched {
         seq: u64,
         result: BResult<SearchResult>,

@@ -9,7 +9,7 @@ mod refresh;
 mod trends;
 mod ui;
 
-pub use data::{Data, Messages, MsgMode, Search, group_topics};
+pub use data::{Data, Merged, Messages, MsgMode, Search, group_topics};
 pub use nav::{Nav, Screen, TopicSort, View};
 pub use refresh::Refresh;
 pub use trends::{PartitionKey, TREND, Trends, push_trend, sample_due};
@@ -187,7 +187,14 @@ impl State {
                 let p = self.data.group(g)?.partitions.get(self.nav.screen().selected)?;
                 Some((p.topic.clone(), p.partition))
             }
-            View::Messages => self.data.messages.as_ref().map(|m| (m.topic.clone(), m.partition)),
+            // Merged: the selected record's partition.
+            View::Messages => self.data.messages.as_ref().map(|m| {
+                let record = m
+                    .merged
+                    .as_ref()
+                    .and_then(|_| self.visible_messages().get(self.nav.screen().selected).map(|r| r.partition));
+                (m.topic.clone(), record.unwrap_or(m.partition))
+            }),
             View::Groups => None,
         }
     }

@@ -13,6 +13,7 @@
 mod command;
 mod keys;
 mod lists;
+mod merged;
 mod messages;
 mod nav;
 mod overlay;
@@ -22,6 +23,7 @@ pub use record::MAX_COPY;
 mod search;
 
 pub use lists::refresh;
+pub use merged::jump as merged_jump;
 pub use messages::PAGE;
 pub use nav::clamp_cursor;
 
@@ -67,6 +69,7 @@ fn loaded(s: &mut State, l: Loaded) -> Vec<Effect> {
         Loaded::Topics(r) => lists::topics(s, r),
         Loaded::Groups(r) => lists::groups(s, r),
         Loaded::Messages { seq, result } => messages::loaded(s, seq, result),
+        Loaded::Merged { seq, result } => merged::loaded(s, seq, result),
         Loaded::Searched { seq, result } => search::searched(s, seq, result),
         Loaded::Copied(r) => record::copied(s, r),
         Loaded::Saved(r) => record::saved(s, r),

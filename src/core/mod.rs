@@ -6,6 +6,7 @@
 //! - [`group`]: `GroupInfo`, `MemberInfo`, `PartitionLag`, `CommitOffset`
 //! - [`message`]: binary-safe `Payload`s, `Message`, `OutRecord`, publish, peek and pull requests,
 //!   and how a pull is shared over partitions (`fair_shares`)
+//! - [`merge`]: a page of every partition merged by time, paged without skipping a record
 //! - [`reset`]: `ResetMode` (kafka-consumer-groups' words), `ResetSpec`, plans and records, and
 //!   the two-phase target computation every backend uses
 //! - [`replay`]: ranges, plans, results and the `depot.origin.*` header names
@@ -21,6 +22,7 @@ pub mod caps;
 pub mod error;
 pub mod format;
 pub mod group;
+pub mod merge;
 pub mod message;
 pub mod names;
 pub mod replay;

@@ -126,6 +126,22 @@ fn answer(fx: Effect, ok: bool) -> Option<Loaded> {
         Effect::LoadMessages { seq, topic, req } => {
             Loaded::Messages { seq, result: if ok { Ok(records(&topic, &req)) } else { failed() } }
         }
+        Effect::LoadMerged { seq, topic, reads, keep, max } => Loaded::Merged {
+            seq,
+            result: if ok {
+                let read = reads
+                    .into_iter()
+                    .map(|r| {
+                        let req = PeekRequest { partition: Some(r.partition), from: r.from, max };
+                        let items = records(&topic, &req);
+                        (r, items)
+                    })
+                    .collect();
+                Ok(crate::core::merge::merge_page(read, max, keep))
+            } else {
+                failed()
+            },
+        },
         Effect::Publish { topic, req } => Loaded::Published(if ok {
             Ok((0..req.records.len() as u64)
                 .map(|i| Ack { topic: topic.clone(), partition: 0, offset: 1200 + i, duplicate: false })

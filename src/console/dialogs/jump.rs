@@ -49,6 +49,17 @@ fn submit(s: &mut State, f: &Form<JumpField>) -> Result<Vec<Effect>, String> {
         Ok(o) => PeekFrom::Offset(o),
         Err(_) => PeekFrom::Time(forms::parse_time(s, v)?),
     };
+    // Merged, an offset names no record (every partition has one): only a time does.
+    if m.merged.is_some() {
+        let PeekFrom::Time(ts) = from else {
+            return Err(format!(
+                "offset {v} is in every partition: give a time (RFC 3339 or -15m), or {} to read one partition",
+                s.keymap.label(crate::console::keymap::Action::Merge)
+            ));
+        };
+        s.ui.say(Level::Info, format!("jumped to the first records at or after {} in every partition", fmt_ms(ts)));
+        return Ok(crate::console::update::merged_jump(s, ts));
+    }
     let seq = s.ui.next_seq();
     // Until the records arrive (and say which offset a time is at), browse from where the view is.
     let shown = m.items.first().map(|r| r.offset).unwrap_or(0);

@@ -32,6 +32,27 @@ pub struct Messages {
     pub marks: (Option<u64>, Option<u64>),
     /// The record the cursor was on when `/` opened: the search starts after it.
     pub anchor: Option<u64>,
+    /// `M`: every partition of the topic merged by time instead of `partition` alone.
+    pub merged: Option<Merged>,
+}
+
+/// The merged view's page: each partition's offsets `lo..hi` on screen (see
+/// [`crate::core::merge`]); empty until the first page arrives. Browsing starts at `since` (ms)
+/// when set, else at every partition's start.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Merged {
+    pub ranges: BTreeMap<u32, (u64, u64)>,
+    pub since: Option<i64>,
+}
+
+impl Messages {
+    /// What the view shows: `topic/partition`, or `topic/*` when every partition is merged.
+    pub fn scope(&self) -> String {
+        match self.merged {
+            Some(_) => format!("{}/*", self.topic),
+            None => format!("{}/{}", self.topic, self.partition),
+        }
+    }
 }
 
 /// The backend's answers.

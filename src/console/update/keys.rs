@@ -3,7 +3,7 @@
 
 use super::lists::refresh;
 use super::nav::{enter, move_cursor, root};
-use super::{messages, overlay, panel, record, search};
+use super::{merged, messages, overlay, panel, record, search};
 use crate::console::dialogs::{create_topic, delete_topic, jump, publish, pull, replay, reset, save, undo};
 use crate::console::effect::Effect;
 use crate::console::form::Input;
@@ -111,6 +111,7 @@ pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
         Action::MarkEnd => return record::mark(s, false),
         Action::Copy => return record::copy(s),
         Action::Save => return save::open(s),
+        Action::Merge => return merged::toggle(s),
     }
     Vec::new()
 }
@@ -127,6 +128,7 @@ fn changes_view(a: Action) -> bool {
             | Action::Groups
             | Action::Enter
             | Action::Messages
+            | Action::Merge
             | Action::Tail
             | Action::Backlog
             | Action::PageUp

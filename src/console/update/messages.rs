@@ -30,6 +30,7 @@ pub fn open(s: &mut State, topic: String, partition: u32, mode: MsgMode) -> Vec<
         focus: None,
         marks: (None, None),
         anchor: None,
+        merged: None,
     });
     if *s.nav.view() == View::Messages {
         s.nav.to_first_row();
@@ -41,6 +42,9 @@ pub fn open(s: &mut State, topic: String, partition: u32, mode: MsgMode) -> Vec<
 
 /// Loads the messages view's current window.
 pub fn load(s: &mut State) -> Vec<Effect> {
+    if s.data.messages.as_ref().is_some_and(|m| m.merged.is_some()) {
+        return super::merged::load(s);
+    }
     let seq = s.ui.next_seq();
     let Some(m) = s.data.messages.as_ref() else { return Vec::new() };
     let from = match &m.mode {
@@ -112,11 +116,25 @@ pub fn page(s: &mut State, dir: isize) -> Vec<Effect> {
     }
     // At the edge of what is loaded: load the next or previous page.
     let Some(m) = s.data.messages.as_ref() else { return Vec::new() };
+    if m.merged.is_some() {
+        return super::merged::page(s, dir);
+    }
     let start = s.data.log_start(&m.topic, m.partition);
     let first = m.items.first().map(|r| r.offset);
     let last = m.items.last().map(|r| r.offset);
+    let end = s.data.topic(&m.topic).and_then(|t| t.partitions.get(m.partition as usize)).map(|p| p.end_offset);
     let from = if dir > 0 {
         match last {
+            // The next page would be empty: stay on this one (an empty page would read as an
+            // empty partition).
+            Some(l) if end.is_some_and(|e| l + 1 >= e) => {
+                let key = s.keymap.label(crate::console::keymap::Action::Tail);
+                s.ui.say(
+                    Level::Info,
+                    format!("the newest record of {}/{} is on screen ({key} tails it)", m.topic, m.partition),
+                );
+                return Vec::new();
+            }
             Some(l) => l + 1,
             None => return Vec::new(),
         }
@@ -157,7 +175,17 @@ pub fn backlog(s: &mut State) -> Vec<Effect> {
     let group = s.current_group().or_else(|| {
         s.data.groups.iter().find(|g| g.partitions.iter().any(|p| p.topic == topic)).map(|g| g.name.clone())
     });
+    let merged = *s.nav.view() == View::Messages && s.data.messages.as_ref().is_some_and(|m| m.merged.is_some());
     match group {
+        // The merged view stays merged: every partition's backlog, by time.
+        Some(group) if merged => {
+            if let Some(m) = s.data.messages.as_mut() {
+                m.mode = MsgMode::Backlog { group };
+                m.merged = Some(Default::default());
+            }
+            s.nav.to_first_row();
+            load(s)
+        }
         Some(group) => open(s, topic, partition, MsgMode::Backlog { group }),
         None => {
             s.ui.say(Level::Info, format!("no group consumes {topic} yet, so there is no backlog to show"));

@@ -7,7 +7,7 @@ use super::nav::clamp_cursor;
 use crate::console::dialogs;
 use crate::console::effect::Effect;
 use crate::console::form::FormEvent;
-use crate::console::state::{Overlay, State, View};
+use crate::console::state::{Level, Overlay, State, View};
 use crossterm::event::KeyEvent;
 
 pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
@@ -28,6 +28,15 @@ pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
             let ev = input.key(&k);
             match ev {
                 FormEvent::Cancel => s.nav.screen_mut().filter.clear(),
+                // Merged, enter keeps the filter on the page: the engine searches one partition.
+                FormEvent::Submit if *s.nav.view() == View::Messages && merged(s) => {
+                    s.nav.screen_mut().filter = input.value.clone();
+                    let key = s.keymap.label(crate::console::keymap::Action::Merge);
+                    s.ui.say(
+                        Level::Info,
+                        format!("filtering this page; the engine searches one partition: {key} shows the selected record's (depot search TOPIC searches all)"),
+                    );
+                }
                 FormEvent::Submit if *s.nav.view() == View::Messages => {
                     // In the messages view enter searches the engine from the cursor: the page
                     // shows every record again, the cursor goes to each match.
@@ -49,4 +58,9 @@ pub fn key(s: &mut State, k: KeyEvent) -> Vec<Effect> {
         }
         Overlay::Dialog(d) => dialogs::key(s, d, k),
     }
+}
+
+/// Whether the messages view merges every partition.
+fn merged(s: &State) -> bool {
+    s.data.messages.as_ref().is_some_and(|m| m.merged.is_some())
 }

@@ -7,6 +7,11 @@ use crate::console::effect::Effect;
 use crate::console::state::{Level, MsgMode, State, View};
 use crate::core::format::bytes;
 
+/// Whether the messages view merges every partition.
+fn merged(s: &State) -> bool {
+    s.data.messages.as_ref().is_some_and(|m| m.merged.is_some())
+}
+
 /// The selected record's partition and offset.
 fn selected(s: &State) -> Option<(u32, u64)> {
     s.visible_messages().get(s.nav.screen().selected).map(|r| (r.partition, r.offset))
@@ -14,6 +19,14 @@ fn selected(s: &State) -> Option<(u32, u64)> {
 
 /// `v` (start) or `V` (end): marks the selected record; again on the same record unmarks it.
 pub fn mark(s: &mut State, start: bool) -> Vec<Effect> {
+    if merged(s) {
+        let key = s.keymap.label(crate::console::keymap::Action::Merge);
+        s.ui.say(
+            Level::Info,
+            format!("marks are a range of one partition: {key} shows the selected record's partition"),
+        );
+        return Vec::new();
+    }
     let Some((_, offset)) = selected(s) else {
         s.ui.say(Level::Info, "no record selected to mark");
         return Vec::new();
@@ -90,6 +103,11 @@ pub fn saved(s: &mut State, r: Result<(String, usize), String>) -> Vec<Effect> {
 /// `[` / `]`: the previous / next partition of the topic, read the same way (browse from its
 /// start, tail, or the same group's backlog).
 pub fn switch_partition(s: &mut State, delta: i64) -> Vec<Effect> {
+    if merged(s) {
+        let key = s.keymap.label(crate::console::keymap::Action::Merge);
+        s.ui.say(Level::Info, format!("every partition is on screen, merged by time: {key} shows one partition"));
+        return Vec::new();
+    }
     let Some(m) = s.data.messages.as_ref() else { return Vec::new() };
     let n = s.data.topic(&m.topic).map(|t| t.partitions.len() as i64).unwrap_or(1).max(1);
     let p = (m.partition as i64 + delta).rem_euclid(n) as u32;

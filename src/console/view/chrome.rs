@@ -18,15 +18,15 @@ fn crumb(s: &State, v: &View) -> String {
         // What the view shows of the partition, so the header never names a mode it left.
         View::Messages => match &s.data.messages {
             Some(m) => match &m.mode {
-                MsgMode::Browse { .. } => format!("{}/{} messages", m.topic, m.partition),
-                MsgMode::Tail => format!("{}/{} live tail", m.topic, m.partition),
+                MsgMode::Browse { .. } => format!("{} messages", m.scope()),
+                MsgMode::Tail => format!("{} live tail", m.scope()),
                 // From the group's own view the crumb before already names it.
                 MsgMode::Backlog { group }
                     if s.nav.stack.iter().any(|x| matches!(&x.view, View::Group(g) if g == group)) =>
                 {
-                    format!("{}/{} backlog", m.topic, m.partition)
+                    format!("{} backlog", m.scope())
                 }
-                MsgMode::Backlog { group } => format!("{}/{} backlog of {group}", m.topic, m.partition),
+                MsgMode::Backlog { group } => format!("{} backlog of {group}", m.scope()),
             },
             None => "messages".into(),
         },
@@ -127,6 +127,13 @@ pub fn status(f: &mut Frame, area: Rect, s: &State) {
             let mut parts = Vec::new();
             if let (View::Messages, Some(m)) = (s.nav.view(), &s.data.messages) {
                 let mode = match &m.mode {
+                    _ if m.merged.is_some() && m.mode != MsgMode::Tail => {
+                        let what = match &m.mode {
+                            MsgMode::Backlog { group } => format!("the backlog of group {group}"),
+                            _ => "records".to_string(),
+                        };
+                        format!("{what} of every partition, merged by time · M shows one partition")
+                    }
                     MsgMode::Browse { from } => format!("browsing from offset {from}"),
                     MsgMode::Tail => "live tail".into(),
                     MsgMode::Backlog { group } => format!("backlog of group {group}: records it has not consumed"),
@@ -216,6 +223,7 @@ pub fn hints(s: &State) -> Vec<Hint<'_>> {
             (Publish, "publish", publish),
             (Backlog, "backlog", true),
             (Pull, "pull", pull),
+            (Merge, "all partitions", true),
             (Replay, "replay", replay),
             (Delete, "delete", delete),
             (Back, "back", true),
@@ -250,7 +258,7 @@ pub fn hints(s: &State) -> Vec<Hint<'_>> {
             (Copy, "copy", true),
             (Save, "save", true),
             (NextPartition, "next partition", true),
-            // (Their counterparts N, V and [ are on one line below help's columns.)
+            // (Their counterparts N, V and [, and M, are on one line below help's columns.)
             (Back, "back", true),
         ],
     };

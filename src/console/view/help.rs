@@ -50,10 +50,16 @@ pub fn help(f: &mut Frame, area: Rect, s: &State) {
         let k = |a| s.keymap.label(a);
         foot.push(Line::from(Span::styled(
             format!(
-                " also: {} prev match · {} mark end · {} prev partition",
+                " also: {} prev match · {} mark end · {} prev partition · {} {}",
                 k(Action::SearchPrev),
                 k(Action::MarkEnd),
-                k(Action::PrevPartition)
+                k(Action::PrevPartition),
+                k(Action::Merge),
+                if s.data.messages.as_ref().is_some_and(|m| m.merged.is_some()) {
+                    "one partition"
+                } else {
+                    "all partitions by time"
+                }
             ),
             t.style(t.text),
         )));

@@ -52,7 +52,12 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
         MsgMode::Tail => "live tail".to_string(),
         MsgMode::Backlog { group } => format!("backlog of {group}"),
     };
+    let merged = m.merged.is_some();
     let span = match (list.first(), list.last()) {
+        (Some(_), Some(_)) if merged => {
+            let n = m.merged.as_ref().map_or(0, |g| g.ranges.len());
+            format!("{} records of {n} partitions by time", list.len())
+        }
         (Some(a), Some(b)) => format!("offsets {}..={}", a.offset, b.offset),
         _ => "no records".into(),
     };
@@ -62,8 +67,7 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
         (None, Some(b)) => format!(" · marked to {b}"),
         (None, None) => String::new(),
     };
-    let title =
-        format!("{}/{} · {mode} · {span}{marks}{}", m.topic, m.partition, if m.loading { " · loading…" } else { "" });
+    let title = format!("{} · {mode} · {span}{marks}{}", m.scope(), if m.loading { " · loading…" } else { "" });
     let (table_area, detail_area) = layout::messages(area, s);
     let b = block(s, title);
     if list.is_empty() {
@@ -78,7 +82,12 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
         // Under 70 columns the time drops its date (the detail pane has it), so values still show.
         let narrow = table_area.width < NARROW;
         let time_w = if narrow { 12 } else { 23 };
-        let widths = [Constraint::Length(8), Constraint::Length(time_w), Constraint::Length(12), Constraint::Fill(1)];
+        // Merged, each record names its partition.
+        let mut widths =
+            vec![Constraint::Length(8), Constraint::Length(time_w), Constraint::Length(12), Constraint::Fill(1)];
+        if merged {
+            widths.insert(0, Constraint::Length(4));
+        }
         let value_w = fill_width(table_area.width, &widths, 1);
         let (shown, sel) = on_screen(s, table_area, &list);
         let rows = shown
@@ -93,7 +102,7 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
                 let time = fmt_ms(r.timestamp).replace('T', " ").trim_end_matches('Z').to_string();
                 let time = if narrow { time.rsplit(' ').next().unwrap_or_default().to_string() } else { time };
                 // A record the side panel points at (the demo's dropped window) says so first.
-                let value = match s.panel.as_ref().and_then(|p| p.mark(&m.topic, m.partition, r.offset)) {
+                let value = match s.panel.as_ref().and_then(|p| p.mark(&m.topic, r.partition, r.offset)) {
                     Some(mark) => Cell::from(Line::from(vec![
                         Span::styled(format!("{} ", mark.label), t.bold(t.warn)),
                         Span::styled(
@@ -103,15 +112,23 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
                     ])),
                     None => cell(s, clip(&short(&r.value), value_w), t.text),
                 };
-                vec![
+                let mut cells = vec![
                     num(format!("{mark}{}", r.offset)),
                     cell(s, time, t.muted),
                     cell(s, clip(&r.key.as_ref().map(short).unwrap_or_default(), 12), t.accent),
                     value,
-                ]
+                ];
+                if merged {
+                    cells.insert(0, num(r.partition.to_string()));
+                }
+                cells
             })
             .collect();
-        let tab = table(s, &[" OFFSET", "TIME (UTC)", "KEY", "VALUE"], &widths, rows, sel, 0);
+        let mut headers = vec![" OFFSET", "TIME (UTC)", "KEY", "VALUE"];
+        if merged {
+            headers.insert(0, " PART");
+        }
+        let tab = table(s, &headers, &widths, rows, sel, 0);
         f.render_widget(tab.block(b), table_area);
     }
     if let Some(d) = detail_area {
@@ -127,7 +144,11 @@ fn detail(f: &mut Frame, area: Rect, s: &State, r: Option<&Message>) {
         return;
     };
     let (value, kind) = render_value(&r.value);
-    let mut lines = vec![
+    let mut lines = Vec::new();
+    if s.data.messages.as_ref().is_some_and(|m| m.merged.is_some()) {
+        lines.push(Line::from(vec![Span::styled("partition  ", t.style(t.muted)), Span::raw(r.partition.to_string())]));
+    }
+    lines.extend([
         Line::from(vec![Span::styled("offset     ", t.style(t.muted)), Span::raw(r.offset.to_string())]),
         Line::from(vec![
             Span::styled("timestamp  ", t.style(t.muted)),
@@ -138,7 +159,7 @@ fn detail(f: &mut Frame, area: Rect, s: &State, r: Option<&Message>) {
             Span::raw(r.key.as_ref().map(Payload::display).unwrap_or_else(|| "(none)".into())),
         ]),
         Line::from(vec![Span::styled("size       ", t.style(t.muted)), Span::raw(bytes(r.size() as u64))]),
-    ];
+    ]);
     if r.headers.is_empty() {
         lines.push(Line::from(vec![Span::styled("headers    ", t.style(t.muted)), Span::raw("(none)")]));
     }
