@@ -188,6 +188,7 @@ fn a_shift_back_shows_rewind_on_every_partition_it_moved() {
     open_group(&mut s, "g");
     let screen = render_to_string(&s, 120, 40);
     assert!(screen.contains("nobody is consuming") && !screen.contains("one-shot"), "{screen}");
+    assert!(!screen.contains("consuming 0"), "the header does not say it twice: {screen}");
     // Consuming back past where it was is a rewind made up.
     refresh(&mut s, 6, vec![group_of("g", 0, &[(Some(50), 0), (Some(50), 0), (Some(45), 5)])]);
     assert_eq!(judged(&s, "g", 0).verdict, Verdict::Ok);

@@ -107,7 +107,9 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
     let badge = format!(" {} ", verdict_text(gv, worst));
     let items = [
         Some(format!("lag {} ({})", g.total_lag(), duration_ms(g.max_lag_ms()))),
-        Some(format!("consuming {}", rate(g.consume_rate))),
+        // "consuming 0/s · nobody is consuming" would say it twice.
+        (!(g.consume_rate == 0.0 && clear.as_deref() == Some(NOBODY)))
+            .then(|| format!("consuming {}", rate(g.consume_rate))),
         clear,
         Some(g.state.clone()),
         Some(format!("{} member(s)", g.members.len())),
@@ -226,10 +228,12 @@ fn clearing(s: &State, g: &crate::core::GroupInfo, gv: Verdict) -> Option<String
         // The first refreshes cannot tell a stopped group from one that commits now and then.
         _ if gv == Verdict::Pending && !moved => None,
         _ if g.members.is_empty() && moved => Some("committing with no live members (one-shot pulls)".into()),
-        _ if g.members.is_empty() => Some("nobody is consuming".into()),
+        _ if g.members.is_empty() => Some(NOBODY.into()),
         _ => Some("not clearing at the current rates".into()),
     }
 }
+
+const NOBODY: &str = "nobody is consuming";
 
 /// The selected partition's verdict and why, wrapped over the rows the layout gave it.
 fn reason_line(f: &mut Frame, area: Rect, s: &State, g: &crate::core::GroupInfo) {
