@@ -27,7 +27,8 @@ const EXITED: &str = "depot exited with status";
 /// Runs the console under `sh` so that, once it exits, the shell reports its exit status and the
 /// terminal modes it left behind, then keeps the pane alive (`cat`) so tmux can still be asked
 /// about the pane's cursor, mouse and alternate-screen state.
-const WRAPPER: &str = r#""$0" --data "$1" --listen off
+const WRAPPER: &str = r#"data="$1"; shift
+"$0" --data "$data" --listen off "$@"
 status=$?
 printf '\n%s %s\n' 'depot exited with status' "$status"
 printf 'tty after exit: %s\n' "$(stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo|isig)' | tr '\n' ' ')"
@@ -46,6 +47,11 @@ impl Tmux {
     /// Starts the console on a fresh data directory in a 120×40 tmux pane, with HOME, the XDG
     /// directories and depot's config directory all inside the temp dir.
     fn start() -> Tmux {
+        Tmux::start_with(&[])
+    }
+
+    /// Like [`Tmux::start`], the console started with `args` as well.
+    fn start_with(args: &[&str]) -> Tmux {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path().to_path_buf();
         let data = root.join("data");
@@ -71,7 +77,8 @@ impl Tmux {
             .arg("-f")
             .arg(&conf)
             .args(["new-session", "-d", "-x", "120", "-y", "40", "-s", SESSION, "--", "sh", "-c", WRAPPER, BIN])
-            .arg(&t.data);
+            .arg(&t.data)
+            .args(args);
         let out = c.output().expect("run tmux new-session");
         assert!(out.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&out.stderr));
         t
@@ -545,4 +552,51 @@ fn console_end_to_end_in_tmux() {
         assert_eq!((r["partition"].as_u64(), r["offset"].as_u64()), (Some(1), Some(i as u64)), "{r}");
         assert_eq!((&r["key"], &r["value"]), (&Value::Null, &Value::from("plain text")), "{r}");
     }
+}
+
+/// kcat against the console's own Kafka listener.
+fn kcat(broker: &str, args: &[&str], stdin: &str) -> Output {
+    let mut c = Command::new("kcat");
+    c.args(["-b", broker]).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().expect("run kcat (installed by .ci/run)");
+    if let Some(mut i) = child.stdin.take() {
+        i.write_all(stdin.as_bytes()).expect("write to kcat");
+    }
+    let out = child.wait_with_output().expect("kcat output");
+    assert!(out.status.success(), "kcat {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+#[test]
+#[ignore = "needs tmux and kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once they are installed (.ci/run installs them)"]
+fn the_console_s_kafka_listener_serves_kcat_while_it_runs() {
+    assert_eq!(
+        std::env::var("DEPOT_TEST_KAFKA_CLIENTS").as_deref(),
+        Ok("1"),
+        "run with DEPOT_TEST_KAFKA_CLIENTS=1 after installing kcat"
+    );
+    let t =
+        Tmux::start_with(&["--kafka-listen", "127.0.0.1:0", "--kafka-auto-create", "--kafka-default-partitions", "2"]);
+    // The status area names the listener's address (port 0: the one the system chose).
+    let screen = t.wait_text(&["depot ▸ Topics", "Kafka on 127.0.0.1:"]);
+    let broker = screen
+        .split("Kafka on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("the listener's address on screen")
+        .to_string();
+
+    // kcat produces keyed records to a topic the listener creates; the console lists it.
+    kcat(&broker, &["-P", "-t", "orders", "-K", ":"], "k1:first\nk2:second\nk3:third\n");
+    t.wait_rows(&["Topics (1)"], &[&["orders", "2", "3"]]);
+    t.keys(&["Enter"]);
+    t.wait_text(&["topic orders"]);
+
+    // And reads them back, from the engine the console shows.
+    let out = kcat(&broker, &["-C", "-t", "orders", "-o", "beginning", "-e", "-f", "%k=%s\\n"], "");
+    let mut got: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    got.sort();
+    assert_eq!(got, ["k1=first", "k2=second", "k3=third"]);
+    t.keys(&["q", "q"]);
+    t.wait_text(&[EXITED]);
 }
