@@ -250,3 +250,32 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn a_damaged_producer_id_floor_or_epoch_journal_fails_the_open_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = || Engine::open(dir.path(), kafka_common::engine_config());
+    let e = open().unwrap();
+    e.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    let pid = e.init_producer_id().unwrap();
+    e.append_idempotent("t", 0, &recs("e3", 1), kafka(pid, 3, 0)).unwrap().unwrap();
+    e.append_idempotent("t", 0, &recs("e4", 1), kafka(pid, 4, 0)).unwrap().unwrap();
+    e.close().unwrap();
+    drop(e);
+    // Damage in the first of the two epoch starts (a valid one follows, so it is not a torn
+    // append), and in the floor.
+    for file in ["producer-ids", "topics/t/0/producer-epochs"] {
+        let path = dir.path().join(file);
+        let good = std::fs::read(&path).unwrap();
+        let mut bad = good.clone();
+        bad[9] ^= 0x04;
+        std::fs::write(&path, &bad).unwrap();
+        let err = open().err().unwrap_or_else(|| panic!("{file} damaged, and the engine opened")).to_string();
+        assert!(err.contains(file.rsplit('/').next().unwrap()), "{err}");
+        std::fs::write(&path, &good).unwrap();
+    }
+    let e = open().unwrap();
+    let retry = e.append_idempotent("t", 0, &recs("e4", 1), kafka(pid, 4, 0)).unwrap().unwrap();
+    assert_eq!((retry.base_offset, retry.duplicate), (1, true));
+    e.close().unwrap();
+}

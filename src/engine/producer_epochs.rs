@@ -7,7 +7,8 @@
 //! One entry per epoch start: `{"pid":…,"epoch":…,"offset":…}`, the offset of the first batch of
 //! that epoch. The entry is fsynced before that batch is appended. Written only when a producer
 //! changes epoch here (librdkafka bumps its epoch after a failed request), so most partitions
-//! never have the file. A damaged entry before valid ones fails the open, as every journal does.
+//! never have the file. A damaged entry before valid ones fails the open, as every journal does;
+//! a torn last entry is cut (its batch was never written: the entry is fsynced first).
 
 use super::config::SyncMode;
 use super::error::{IoContext, Result};
