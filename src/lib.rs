@@ -34,7 +34,8 @@
 //!     topic          topics of N partitions; partitioner (Kafka's murmur2)
 //!     assignor, membership  range / round-robin assignment; a group's plain state
 //!     offsets, journal      committed offsets and resets journaled (small CRC-framed journals)
-//!     producer, rate        idempotent-producer state; per-second rate meters
+//!     producer, rate        idempotent-producer state (producer_epochs: a partition's Kafka epochs;
+//!                           producer_ids: the persisted id counter); per-second rate meters
 //!     error, files   the engine's typed errors; the file steps its files share (fsync a
 //!                    directory, write or replace a small file durably, remove a leftover)
 //!     storage/       every file operation: the Storage trait (mod), the real file system (fs),
@@ -52,7 +53,7 @@
 //!                    budget (the memory for request bodies)
 //!     kafka/         the Kafka wire protocol on the engine (--kafka-listen): listener, frame,
 //!                    dispatch (the table of API groups), errors, versions, metadata, produce,
-//!                    fetch, offsets (ListOffsets)
+//!                    fetch, offsets (ListOffsets), producer (InitProducerId, idempotent produce)
 //! src/console/       the TUI: msg, effect, state (in parts), a pure update (by area), dialogs/
 //!                    (one file per dialog: open, keys, submit, draw), typed forms, layout,
 //!                    views, the side-panel hook, driver, theme, keymap, Burrow health

@@ -1,7 +1,9 @@
 //! Real Kafka clients against `depot serve --kafka-listen` (the binary, as a user starts it):
 //! Debian's kcat (librdkafka) lists metadata, produces (keys, headers, compressed batches) what
-//! `depot peek` and kcat read back, has a tombstone refused, and queries offsets by time. Ignored unless `DEPOT_TEST_KAFKA_CLIENTS=1` says the clients are
-//! installed (`.ci/run` installs kcat and sets it):
+//! `depot peek` and kcat read back, has a tombstone refused, and queries offsets by time; from
+//! PyPI (scripts in tests/kafka_clients/), confluent-kafka's idempotent producer and kafka-python.
+//! Ignored unless `DEPOT_TEST_KAFKA_CLIENTS=1` says the clients are installed (`.ci/run` installs
+//! kcat, confluent-kafka and kafka-python, and sets it):
 //! `DEPOT_TEST_KAFKA_CLIENTS=1 cargo test --test kafka_clients -- --ignored`.
 //!
 //! Nothing waits a fixed time: children are awaited with a deadline, readiness is polled for.
@@ -332,4 +334,107 @@ fn keyed_records_from_librdkafkas_murmur2_partitioner_land_where_depots_own_part
         used.insert(want);
     }
     assert!(used.len() > 1, "the keys spread over partitions: {used:?}");
+}
+
+/// Runs `tests/kafka_clients/SCRIPT` with python3 and parses the JSON it prints.
+fn python(script: &str, args: &[&str]) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kafka_clients").join(script);
+    let mut c = Command::new("python3");
+    c.arg(&path).args(args);
+    let out = run(c, &format!("python3 {script} {}", args.join(" ")));
+    assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{script} prints JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Runs the idempotent producer script (`drop`: which Produce answers its proxy withholds) with
+/// 20,000 records on a 6-partition topic, and checks that every record was acknowledged once,
+/// is stored once where it was acknowledged, in its murmur2 partition, in order per key.
+fn idempotent_producer(drop: Option<&str>) -> Value {
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "orders", "--partitions", "6"]);
+    s.serve(&[]);
+    const N: usize = 20_000;
+    let n = N.to_string();
+    let mut args = vec![s.kafka.as_str(), "orders", &n, "2000"];
+    args.extend(drop);
+    let r = python("idempotent_producer.py", &args);
+    assert_eq!((r["error_count"].as_u64(), r["unflushed"].as_u64()), (Some(0), Some(0)), "{}", r["errors"]);
+    assert_eq!(r["reports"].as_u64(), Some(N as u64), "one delivery report per record");
+    assert_eq!(r["reported_twice"].as_array().map(Vec::len), Some(0), "{}", r["reported_twice"]);
+    assert!(s.path("data/producer-ids").exists(), "the producer asked InitProducerId for its id");
+    let ends: u64 = r["ends"].as_object().expect("ends").values().map(|v| v.as_u64().expect("end")).sum();
+    assert_eq!(ends, N as u64, "the partitions hold each record once");
+    let read = r["read"].as_array().expect("read");
+    assert_eq!(read.len(), N);
+    let reports = r["reports_by_value"].as_object().expect("reports");
+    let mut seen = std::collections::HashSet::new();
+    let mut last_per_key: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for rec in read {
+        let (key, value) = (rec[0].as_str().expect("key"), rec[1].as_str().expect("value"));
+        let (partition, offset) = (rec[2].as_u64().expect("partition"), rec[3].as_u64().expect("offset"));
+        assert!(seen.insert(value), "{value} read twice");
+        assert_eq!(reports[value], serde_json::json!([partition, offset]), "{value}: read where it was acknowledged");
+        let want = depot::engine::partitioner::partition_for_key(key.as_bytes(), 6);
+        assert_eq!(partition, u64::from(want), "key {key}: where Kafka's murmur2 and depot put it");
+        let n: u64 = value.trim_start_matches("v-").parse().expect("v-<i>");
+        // A partition is read in offset order, so one key's records come in the order sent.
+        if let Some(prev) = last_per_key.insert(key, n) {
+            assert!(prev < n, "key {key}: v-{prev} stored after v-{n}");
+        }
+    }
+    assert_eq!(seen.len(), N);
+    eprintln!(
+        "confluent-kafka idempotent producer: {N} records in {:.2} s ({} Produce requests, {} answers withheld)",
+        r["produce_seconds"].as_f64().unwrap_or(0.0),
+        r["produce_requests"],
+        r["dropped_answers"]
+    );
+    r
+}
+
+#[test]
+#[ignore = "needs confluent-kafka from PyPI: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn an_idempotent_confluent_kafka_producer_gets_every_record_acknowledged_once_and_stored_once() {
+    require_clients();
+    idempotent_producer(None);
+}
+
+#[test]
+#[ignore = "needs confluent-kafka from PyPI: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn when_produce_answers_are_lost_confluent_kafka_sends_the_batches_again_and_depot_stores_them_once() {
+    require_clients();
+    // The proxy lets the 2nd, 4th and 6th Produce reach depot (which appends them) and cuts the
+    // connection instead of passing the answer on; librdkafka retries them with their sequences.
+    let r = idempotent_producer(Some("2,4,6"));
+    assert!(r["dropped_answers"].as_u64().is_some_and(|n| n >= 1), "an answer was withheld: {}", r["dropped_answers"]);
+}
+
+#[test]
+#[ignore = "needs kafka-python from PyPI: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn kafka_python_produces_and_reads_back_without_a_group_keys_values_and_headers_byte_for_byte() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "kp"]);
+    s.serve(&[]);
+    let r = python("kafka_python_roundtrip.py", &[&s.kafka, "kp"]);
+    let sent = r["sent"].as_array().expect("sent");
+    let acks: Vec<(u64, u64)> = r["acks"]
+        .as_array()
+        .expect("acks")
+        .iter()
+        .map(|a| (a[0].as_u64().expect("partition"), a[1].as_u64().expect("offset")))
+        .collect();
+    assert_eq!(acks, (0..sent.len() as u64).map(|o| (0, o)).collect::<Vec<_>>());
+    let read = r["read"].as_array().expect("read");
+    assert_eq!(read.len(), sent.len());
+    for (i, (got, want)) in read.iter().zip(sent).enumerate() {
+        assert_eq!(got["offset"].as_u64(), Some(i as u64));
+        for field in ["key", "value", "headers"] {
+            assert_eq!(got[field], want[field], "record {i}: {field}");
+        }
+    }
+    // What depot itself stored: the same bytes (a record of the script: key 00 ff 01 "key-1").
+    let peeked = s.peek("kp");
+    assert_eq!(peeked[1][2], b64(b"\x00\xff\x01key-1"), "{}", peeked[1]);
 }

@@ -146,7 +146,8 @@ async fn bad_batches_get_kafkas_error_codes_nothing_is_appended_and_the_connecti
     // A null value: depot cannot keep it, so it is refused rather than stored as empty.
     let tomb = encode(&[record(0, Some("kept?")), record(1, None)], Compression::None);
     assert_eq!(produce(&mut c, "t", 0, tomb).await.error_code, 87, "INVALID_RECORD");
-    // An idempotent producer's batch (InitProducerId is not served).
+    // An idempotent producer's batch with an id depot never handed out (tests/kafka_idempotence.rs
+    // has the rest).
     let mut idem = record(0, Some("x"));
     idem.producer_id = 7;
     idem.producer_epoch = 0;

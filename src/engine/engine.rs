@@ -10,6 +10,7 @@ use super::fds::{FdCache, OPEN_SEALED_SEGMENTS};
 use super::lock;
 use super::log::{LogConfig, PartitionLog};
 use super::offsets::GroupsState;
+use super::producer_ids::ProducerIds;
 use super::storage::StorageFile;
 use super::topic::Topic;
 use super::topics;
@@ -29,6 +30,8 @@ pub(super) struct Inner {
     pub lock_file: Arc<dyn StorageFile>,
     pub topics: RwLock<BTreeMap<String, Arc<Topic>>>,
     pub groups: Mutex<GroupsState>,
+    /// The producer ids handed out to Kafka producers.
+    pub producer_ids: Mutex<ProducerIds>,
     /// Notified after every append, for members waiting on any of their partitions.
     pub any_append: Event,
     closed: AtomicBool,
@@ -82,6 +85,8 @@ impl Engine {
         let mut groups =
             GroupsState::open(&storage, &groups_dir, config.sync, &topics, config.clock.clone(), incarnation)?;
         super::delete::finish_graves(storage.as_ref(), &topics_dir, graves, &mut groups)?;
+        let remembered = topics.values().flat_map(|t| t.partitions.iter()).filter_map(|l| l.max_producer_id()).max();
+        let producer_ids = ProducerIds::open(&storage, &dir, remembered)?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let tick = match config.sync {
             SyncMode::Interval(d) => d.min(config.maintenance_interval),
@@ -94,6 +99,7 @@ impl Engine {
             lock_file,
             topics: RwLock::new(topics),
             groups: Mutex::new(groups),
+            producer_ids: Mutex::new(producer_ids),
             any_append: Event::new(),
             closed: AtomicBool::new(false),
             stop: stop.clone(),

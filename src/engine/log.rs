@@ -14,7 +14,8 @@ use super::config::SyncMode;
 use super::error::{EngineError, IoContext, Result};
 use super::fds::FdCache;
 use super::log_start;
-use super::producer::{Producers, SeqCheck};
+use super::producer::{ProducerBatch, Producers, SeqCheck, SeqError};
+use super::producer_epochs::EpochJournal;
 use super::rate::RateMeter;
 use super::record::{self, NewRecord};
 use super::recovery::{self, Recovered};
@@ -59,6 +60,7 @@ pub(super) struct LogState {
     pub next_offset: u64,
     pub last_ts: i64,
     pub producers: Producers,
+    pub epochs: EpochJournal,
     pub failed: Option<String>,
     pub scratch: Vec<u8>,
 }
@@ -123,7 +125,10 @@ impl PartitionLog {
     pub fn open(dir: &Path, topic: &str, partition: u32, cfg: LogConfig) -> Result<(PartitionLog, RecoveryReport)> {
         cfg.storage.create_dir_all(dir).ctx(|| format!("create partition directory {}", dir.display()))?;
         let mut report = RecoveryReport::default();
-        let Recovered { segments, next_offset, last_ts, producers } = recovery::open_segments(dir, &cfg, &mut report)?;
+        let Recovered { segments, next_offset, last_ts, mut producers } =
+            recovery::open_segments(dir, &cfg, &mut report)?;
+        let (epochs, starts) = EpochJournal::open(&cfg.storage, dir)?;
+        producers.apply_epochs(&starts);
         let log_start = segments[0].base;
         let clock = cfg.clock.clone();
         let log = PartitionLog {
@@ -136,6 +141,7 @@ impl PartitionLog {
                 next_offset,
                 last_ts,
                 producers,
+                epochs,
                 failed: None,
                 scratch: Vec::new(),
             }),
@@ -184,10 +190,21 @@ impl PartitionLog {
     /// Appends `records` as one batch; with `producer = Some((id, seq))` a retried batch is not
     /// appended twice. Returns once the batch is durable as the sync mode promises.
     pub fn append(&self, records: &[NewRecord], producer: Option<(u64, u32)>) -> Result<Appended> {
+        let producer = producer.map(|(id, seq)| ProducerBatch { id, seq, epoch: None });
+        self.append_batch(records, producer)?.map_err(SeqError::into_engine)
+    }
+
+    /// Like [`append`](Self::append), for a producer that may carry an epoch; a batch the
+    /// producer checks refuse is the inner error, with nothing appended.
+    pub fn append_batch(
+        &self,
+        records: &[NewRecord],
+        producer: Option<ProducerBatch>,
+    ) -> Result<std::result::Result<Appended, SeqError>> {
         if records.is_empty() {
             return Err(EngineError::InvalidArgument("a batch needs at least one record".into()));
         }
-        if producer.is_some_and(|(pid, _)| pid == 0) {
+        if producer.is_some_and(|p| p.id == 0) {
             // The batch format stores "no producer" as id 0: a batch with id 0 would not be
             // recognised as a retry after a restart.
             return Err(EngineError::InvalidArgument(
@@ -209,15 +226,25 @@ impl PartitionLog {
                 self.topic, self.partition
             )));
         }
-        if let Some((pid, seq)) = producer
-            && let SeqCheck::Duplicate(base) = st.producers.check(pid, seq, count)?
-        {
+        let check = match producer.map(|p| st.producers.check(p, count)) {
+            Some(Err(e)) => return Ok(Err(e)),
+            Some(Ok(c)) => Some(c),
+            None => None,
+        };
+        if let Some(SeqCheck::Duplicate(base)) = check {
             let seq_now = self.written_seq.load(Ordering::Acquire);
             drop(st);
             if self.cfg.sync == SyncMode::Always {
                 self.wait_synced(seq_now)?;
             }
-            return Ok(Appended { base_offset: base, count, duplicate: true });
+            return Ok(Ok(Appended { base_offset: base, count, duplicate: true }));
+        }
+        if let (Some(p), Some(SeqCheck::Append { new_epoch: Some(epoch) })) = (producer, check) {
+            // Durable before the batch: a restart must know the batches from here on are of
+            // this epoch.
+            let at = st.next_offset;
+            st.epochs.record(p.id, epoch, at)?;
+            st.producers.start_epoch(p.id, epoch);
         }
         let seg_limit = self.cfg.segment_bytes;
         if st.active().size > 0 && st.active().size + size as u64 > seg_limit {
@@ -228,7 +255,7 @@ impl PartitionLog {
         let base = st.next_offset;
         let mut buf = std::mem::take(&mut st.scratch);
         buf.clear();
-        record::encode_batch(&mut buf, records, base, ts, producer);
+        record::encode_batch(&mut buf, records, base, ts, producer.map(|p| (p.id, p.seq)));
         let pos = st.active().size;
         let written = st.active().file.write_all_at(&buf, pos);
         if let Err(e) = written {
@@ -253,8 +280,8 @@ impl PartitionLog {
         st.active().note_batch(pos, &header, interval);
         st.next_offset = header.next_offset();
         st.last_ts = ts;
-        if let Some((pid, seq)) = producer {
-            st.producers.record(pid, seq, count, base);
+        if let Some(p) = producer {
+            st.producers.record(p.id, p.seq, count, base);
         }
         let seq = self.written_seq.fetch_add(1, Ordering::AcqRel) + 1;
         let next = st.next_offset;
@@ -265,7 +292,7 @@ impl PartitionLog {
             self.publish_hw(next);
         }
         self.rate_in.add(u64::from(count));
-        Ok(Appended { base_offset: base, count, duplicate: false })
+        Ok(Ok(Appended { base_offset: base, count, duplicate: false }))
     }
 
     pub(super) fn publish_hw(&self, next: u64) {
@@ -345,6 +372,11 @@ impl PartitionLog {
         let ckpt = st.checkpoint();
         self.write_checkpoint(&ckpt);
         Ok(())
+    }
+
+    /// The largest producer id in the range the engine hands out that this partition remembers.
+    pub fn max_producer_id(&self) -> Option<u64> {
+        self.state.lock().producers.max_id_below(super::producer_ids::LIMIT)
     }
 
     /// Where this partition's files live.

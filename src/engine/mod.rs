@@ -5,7 +5,8 @@
 //!   maintenance thread (interval fsyncs, session expiry, retention)
 //! - [`lock`]: the data directory's lock file (`depot.lock`: pid, served address), `lock_holder`
 //! - [`topics`]: create / delete / list / describe topics, the key partitioner, retention
-//! - [`produce`]: append (idempotent with producer id + sequence), publish, producer ids
+//! - [`produce`]: append (idempotent with producer id + sequence, and Kafka's epochs), publish,
+//!   producer ids
 //! - [`fetch`]: fetch, long-poll fetch, offset for a time, the partition log for async waits
 //! - [`search`]: a bounded search of a topic in the read path (core's `Scan` over the logs)
 //! - [`groups`]: join, heartbeat, leave, session expiry, describe / list / delete groups, lag
@@ -26,7 +27,10 @@
 //!   [`sealed`]: opening a sealed segment (whole to its last batch, contiguous with the next);
 //!   [`log_start`]: the persisted log start; [`fds`]: the bounded cache of open sealed segments
 //! - [`delete`]: crash-safe topic deletion (graves, finished on open)
-//! - [`producer`]: producer-id state for idempotent appends
+//! - [`producer`]: producer-id state for idempotent appends (each producer's last batches per
+//!   partition, the sequence and epoch checks); [`producer_epochs`]: a partition's journal of
+//!   where a Kafka producer's epoch changed; [`producer_ids`]: the persisted counter of the
+//!   producer ids handed out to Kafka producers
 //! - [`topic`], [`partitioner`]: a topic of N partitions (`topic.json`); Kafka's murmur2 partitioner
 //! - [`assignor`]: range and round-robin assignment of partitions to members
 //! - [`membership`]: a group's plain state — members, generations, positions, redeliveries
@@ -64,6 +68,8 @@ pub mod offsets;
 pub mod partitioner;
 pub mod produce;
 pub mod producer;
+pub mod producer_epochs;
+pub mod producer_ids;
 pub mod rate;
 pub mod read;
 pub mod record;

@@ -1,9 +1,10 @@
-//! Writing records: appends to one partition (idempotent with a producer id and sequence),
-//! publishing with key-based partitioning, and producer ids.
+//! Writing records: appends to one partition (idempotent with a producer id and sequence, and
+//! for Kafka producers an epoch), publishing with key-based partitioning, and producer ids.
 
 use super::engine::Engine;
 use super::error::Result;
 use super::log::Appended;
+use super::producer::{ProducerBatch, SeqError};
 use super::record::NewRecord;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +24,36 @@ impl Engine {
         let r = log.append(records, producer)?;
         self.inner.any_append.notify(usize::MAX);
         Ok(r)
+    }
+
+    /// Appends a Kafka producer's batch to one partition: `producer.id` must be one
+    /// [`init_producer_id`](Self::init_producer_id) handed out, and its epoch and sequence pass
+    /// the producer checks (see [`super::producer`]). A retry of a remembered batch gets its
+    /// original offsets, with nothing appended; a refused batch is the inner error.
+    pub fn append_idempotent(
+        &self,
+        topic: &str,
+        partition: u32,
+        records: &[NewRecord],
+        producer: ProducerBatch,
+    ) -> Result<std::result::Result<Appended, SeqError>> {
+        self.check_open()?;
+        let log = self.log(topic, partition)?;
+        if !self.inner.producer_ids.lock().issued(producer.id) {
+            return Ok(Err(SeqError::UnknownProducer { id: producer.id }));
+        }
+        let r = log.append_batch(records, Some(producer))?;
+        if r.as_ref().is_ok_and(|a| !a.duplicate) {
+            self.inner.any_append.notify(usize::MAX);
+        }
+        Ok(r)
+    }
+
+    /// A producer id for a Kafka producer: never 0, never handed out before by this data
+    /// directory (its floor is persisted before the id is returned).
+    pub fn init_producer_id(&self) -> Result<u64> {
+        self.check_open()?;
+        self.inner.producer_ids.lock().next_id()
     }
 
     /// Publishes records: keyed ones to their murmur2 partition, keyless ones all to the next

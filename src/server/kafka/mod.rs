@@ -11,6 +11,7 @@
 //! - [`metadata`]: Metadata, with this node as the only broker and every partition's leader
 //! - [`produce`]: Produce (record batches of magic 2, acks); [`fetch`]: Fetch (long-poll without
 //!   a thread); [`offsets`]: ListOffsets
+//! - [`producer`]: InitProducerId, and the producer checks of idempotent produce as Kafka codes
 //!
 //! SASL is not spoken yet, so the listener refuses to start with `--token` (and so, by the
 //! HTTP rule, listens on loopback only).
@@ -25,6 +26,7 @@ pub mod frame;
 pub mod metadata;
 pub mod offsets;
 pub mod produce;
+pub mod producer;
 pub mod versions;
 
 use crate::engine::{Engine, EngineError};

@@ -8,11 +8,14 @@
 //! a null header value gets INVALID_RECORD. The client's timestamps are not kept: depot stamps
 //! the append time, as a Kafka topic with `message.timestamp.type=LogAppendTime` does, and says
 //! so (the answer's `log_append_time_ms`, and the LogAppendTime flag on fetched batches).
-//! Idempotent and transactional producers are refused (InitProducerId is not served yet).
+//! Idempotent producers (a producer id from InitProducerId, [`super::producer`]) have each
+//! partition's batch checked against the producer's last five batches there: a retry is not
+//! appended again and gets its original base offset. Transactional producers are refused.
 
 use super::dispatch::{self, Api, BoxFuture, Outcome, Request};
 use super::errors;
 use super::metadata::partitions_of;
+use super::producer;
 use super::{Broker, Session};
 use crate::engine::record::{self, NewRecord};
 use bytes::Bytes;
@@ -85,7 +88,10 @@ async fn partition(b: &Broker, topic: &str, index: i32, records: Option<Bytes>) 
     if p >= n {
         return Err((errors::UNKNOWN_TOPIC_OR_PARTITION, format!("{topic} has {n} partitions, not {}", p + 1)));
     }
-    let recs = to_records(records.unwrap_or_default())?;
+    let bytes = records.unwrap_or_default();
+    let recs = to_records(bytes.clone())?;
+    let infos = RecordBatchDecoder::decode_batch_info(&mut bytes.clone()).unwrap_or_default();
+    let idempotent = producer::batch_producer(&infos)?;
     if record::batch_size(&recs) > record::MAX_BATCH_BYTES {
         return Err((
             errors::MESSAGE_TOO_LARGE,
@@ -95,13 +101,20 @@ async fn partition(b: &Broker, topic: &str, index: i32, records: Option<Bytes>) 
     let t = topic.to_string();
     let done = b
         .blocking(move |e| {
-            let a = e.append(&t, p, &recs, None)?;
+            let a = match idempotent {
+                None => e.append(&t, p, &recs, None)?,
+                Some(pb) => match e.append_idempotent(&t, p, &recs, pb)? {
+                    Ok(a) => a,
+                    Err(refused) => return Ok(Err(refused)),
+                },
+            };
             let ts = e.partition_log(&t, p)?.timestamp_of(a.base_offset)?;
-            Ok((a.base_offset, ts))
+            Ok(Ok((a.base_offset, ts)))
         })
         .await;
     match done {
-        Ok((base, ts)) => Ok((base as i64, ts.unwrap_or(-1))),
+        Ok(Ok((base, ts))) => Ok((base as i64, ts.unwrap_or(-1))),
+        Ok(Err(refused)) => Err((producer::code(&refused), refused.to_string())),
         Err(e) => Err((errors::code(&e), e.to_string())),
     }
 }
@@ -128,12 +141,6 @@ pub fn to_records(mut bytes: Bytes) -> Result<Vec<NewRecord>, (i16, String)> {
             return Err((
                 errors::INVALID_RECORD,
                 "transactional and control batches are not supported by depot".into(),
-            ));
-        }
-        if i.producer_id >= 0 {
-            return Err((
-                errors::UNKNOWN_PRODUCER_ID,
-                "idempotent producers are not supported yet (depot does not serve InitProducerId)".into(),
             ));
         }
     }
