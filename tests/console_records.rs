@@ -75,6 +75,7 @@ fn slash_searches_the_engine_from_the_cursor_with_progress_and_n_and_shift_n_mov
         scanned: 1000,
         scanned_bytes: 64 << 20,
         stopped,
+        gone: Vec::new(),
     };
     let fx = feed(
         &mut s,

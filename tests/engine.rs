@@ -947,3 +947,31 @@ fn search_stops_at_its_bounds_says_so_and_continues_where_it_stopped() {
     assert!(matches!(bad, EngineError::InvalidArgument(_)), "{bad:?}");
     assert!(e.search("s", &SearchRequest { partition: Some(2), ..base }).is_err());
 }
+
+#[test]
+fn a_search_resumed_below_the_log_start_says_what_retention_deleted_before_it_got_there() {
+    use depot::core::{GoneRange, SearchCursor, SearchRequest};
+    let tmp = tempfile::tempdir().unwrap();
+    let e = open(tmp.path());
+    e.create_topic("t", TopicConfig { segment_bytes: Some(2048), retention_bytes: Some(6000), ..topic(1) }).unwrap();
+    for i in 0..200u64 {
+        e.append("t", 0, &[val(i)], None).unwrap();
+    }
+    // A search that scanned up to offset 10, then retention deleted the oldest segments.
+    let req = SearchRequest {
+        value: Some("value-".into()),
+        resume: vec![SearchCursor { partition: 0, offset: 10, done: false }],
+        max_matches: 10_000,
+        ..SearchRequest::default()
+    };
+    assert!(e.enforce_retention().unwrap() > 0);
+    let start = e.describe_topic("t").unwrap().partitions[0].log_start;
+    assert!(start > 10);
+    let r = e.search("t", &req).unwrap();
+    assert_eq!(r.gone, [GoneRange { partition: 0, from: 10, to: start }], "offsets 10..{start} were never scanned");
+    assert_eq!(r.matches.len() as u64, 200 - start, "the rest was searched");
+    assert!(r.complete());
+    // A search that starts now, from the log start, lost nothing.
+    let fresh = e.search("t", &SearchRequest { resume: Vec::new(), ..req }).unwrap();
+    assert!(fresh.gone.is_empty());
+}

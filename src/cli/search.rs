@@ -63,12 +63,20 @@ pub fn summary(r: &SearchResult) -> String {
         if r.scanned == 1 { "" } else { "s" },
         bytes(r.scanned_bytes)
     );
-    match r.stopped {
-        None => format!("{scanned}; the whole range was searched"),
+    let line = match r.stopped {
+        None if r.gone.is_empty() => format!("{scanned}; the whole range was searched"),
+        None => format!("{scanned}; the rest of the range was searched"),
         Some(bound) => {
             let resume: Vec<String> =
                 r.next.iter().filter(|c| !c.done).map(|c| format!("{}:{}", c.partition, c.offset)).collect();
             format!("{scanned}; stopped at {}: continue with --resume {}", bound.describe(), resume.join(","))
+        }
+    };
+    match r.gone.as_slice() {
+        [] => line,
+        gone => {
+            let what: Vec<String> = gone.iter().map(|g| g.describe()).collect();
+            format!("{line}\nnot searched, deleted by retention before the search reached them: {}", what.join("; "))
         }
     }
 }

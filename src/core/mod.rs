@@ -41,5 +41,5 @@ pub use message::{
 };
 pub use replay::{ReplayPlan, ReplayRange, ReplayRequest, ReplayResult, ReplayRow};
 pub use reset::{ResetMode, ResetPlan, ResetRecord, ResetRequest, ResetRow, ResetSpec};
-pub use search::{HeaderMatch, SearchBound, SearchCursor, SearchRequest, SearchResult};
+pub use search::{GoneRange, HeaderMatch, SearchBound, SearchCursor, SearchRequest, SearchResult};
 pub use topic::{PartitionInfo, TopicConfig, TopicInfo};

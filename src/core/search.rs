@@ -134,6 +134,25 @@ pub struct SearchResult {
     pub scanned_bytes: u64,
     /// The bound that cut the search short; `None`: the whole range was scanned.
     pub stopped: Option<SearchBound>,
+    /// Offsets deleted (by retention or a delete) before the scan reached them: not searched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gone: Vec<GoneRange>,
+}
+
+/// Records a search could not scan: `from..to` of `partition` were deleted first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoneRange {
+    pub partition: u32,
+    pub from: u64,
+    pub to: u64,
+}
+
+impl GoneRange {
+    /// "partition 0: offsets 100..250 (150 records)".
+    pub fn describe(&self) -> String {
+        format!("partition {}: offsets {}..{} ({} records)", self.partition, self.from, self.to, self.to - self.from)
+    }
 }
 
 impl SearchResult {
@@ -338,11 +357,17 @@ impl Scan {
     /// A scan of `topic`'s `partitions`, each `(partition, log start, end)`.
     pub fn new(topic: &str, req: &SearchRequest, matcher: Matcher, partitions: &[(u32, u64, u64)]) -> Scan {
         let (max_matches, max_bytes, budget) = req.limits();
+        let mut gone = Vec::new();
         let parts = partitions
             .iter()
             .map(|&(partition, start, end)| {
                 let (lo, hi) = req.range((start, end));
-                let resumed = req.resume.iter().find(|c| c.partition == partition).map(|c| c.offset.clamp(lo, hi));
+                let cursor = req.resume.iter().find(|c| c.partition == partition && !c.done);
+                // A forward search resumed below the log start: what lay between is gone.
+                if let Some(c) = cursor.filter(|c| !req.backward && c.offset < start) {
+                    gone.push(GoneRange { partition, from: c.offset, to: start.min(hi) });
+                }
+                let resumed = cursor.map(|c| c.offset.clamp(lo, hi));
                 let at = resumed.unwrap_or(if req.backward { hi } else { lo });
                 Part { partition, lo, hi, at }
             })
@@ -356,7 +381,23 @@ impl Scan {
             max_matches,
             max_bytes,
             deadline: Instant::now() + budget,
-            result: SearchResult::default(),
+            result: SearchResult { gone, ..SearchResult::default() },
+        }
+    }
+
+    /// The engine found the records of `partition` below `start` deleted (retention moved the
+    /// log start during the search): what the scan had not reached below it is reported as gone,
+    /// and the scan goes on from `start`.
+    pub fn gone(&mut self, partition: u32, start: u64) {
+        let Some(p) = self.parts.iter_mut().find(|p| p.partition == partition) else { return };
+        let (from, to) = if self.backward { (p.lo, start.min(p.at)) } else { (p.at, start.min(p.hi)) };
+        if to > from {
+            self.result.gone.push(GoneRange { partition, from, to });
+        }
+        if self.backward {
+            p.lo = p.lo.max(to);
+        } else {
+            p.at = p.at.max(to);
         }
     }
 
@@ -464,6 +505,29 @@ impl Scan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_deleted_while_a_scan_runs_are_reported_gone_and_the_scan_goes_on_after_them() {
+        let req = SearchRequest { value: Some("x".into()), ..SearchRequest::default() };
+        let mut scan = Scan::new("t", &req, req.compile().unwrap(), &[(0, 0, 2_000)]);
+        let first = scan.next_read().unwrap();
+        assert_eq!((first.from, first.to), (0, CHUNK));
+        // Retention moved the log start to 700 before this read.
+        scan.gone(0, 700);
+        let next = scan.next_read().unwrap();
+        assert_eq!(next.from, 700, "the scan goes on from the new start");
+        let r = scan.finish();
+        assert_eq!(r.gone, [GoneRange { partition: 0, from: 0, to: 700 }]);
+        // Backwards, the part below the new start is what was not reached.
+        let back = SearchRequest { backward: true, ..req };
+        let mut scan = Scan::new("t", &back, back.compile().unwrap(), &[(0, 0, 2_000)]);
+        let first = scan.next_read().unwrap();
+        assert_eq!((first.from, first.to), (2_000 - CHUNK, 2_000));
+        scan.gone(0, 1_800);
+        let next = scan.next_read().unwrap();
+        assert_eq!((next.from, next.to), (1_800, 2_000), "only what is left above the start");
+        assert_eq!(scan.finish().gone, [GoneRange { partition: 0, from: 0, to: 1_800 }]);
+    }
 
     fn msg(offset: u64, value: &str) -> Message {
         Message {

@@ -69,8 +69,18 @@ impl Engine {
         let mut scan = Scan::new(topic, req, matcher, &bounds);
         while let Some(read) = scan.next_read() {
             let Some(log) = logs.iter().find(|l| l.partition == read.partition) else { break };
-            let records = read_window(log, read)?;
-            scan.feed(read, &records);
+            // Retention (or a delete) may move the log start while the search runs: what it
+            // deleted is reported as not searched, never passed over in silence.
+            let start = log.log_start();
+            if read.from < start {
+                scan.gone(read.partition, start);
+                continue;
+            }
+            match read_window(log, read) {
+                Ok(records) => scan.feed(read, &records),
+                Err(_) if log.log_start() > read.from => scan.gone(read.partition, log.log_start()),
+                Err(e) => return Err(e),
+            }
         }
         Ok(scan.finish())
     }

@@ -224,6 +224,7 @@ fn answer(fx: Effect, ok: bool) -> Option<Loaded> {
                     matches,
                     next: Vec::new(),
                     stopped: None,
+                    gone: Vec::new(),
                 })
             } else {
                 failed()

@@ -86,6 +86,8 @@ pub struct Search {
     /// Totals of this search so far.
     pub scanned: u64,
     pub scanned_bytes: u64,
+    /// Offsets deleted before the scan reached them (not searched), said with every outcome.
+    pub gone: Vec<crate::core::GoneRange>,
     /// The request in flight (older answers are dropped), and whether it scans backwards.
     pub seq: u64,
     pub running: Option<bool>,

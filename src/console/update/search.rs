@@ -67,6 +67,7 @@ pub fn start(s: &mut State, text: &str) -> Vec<Effect> {
         done: false,
         scanned: 0,
         scanned_bytes: 0,
+        gone: Vec::new(),
         seq: 0,
         running: None,
     });
@@ -119,6 +120,7 @@ pub fn searched(s: &mut State, seq: u64, r: BResult<SearchResult>) -> Vec<Effect
     };
     se.scanned += r.scanned;
     se.scanned_bytes += r.scanned_bytes;
+    se.gone.extend(r.gone.iter().copied());
     let (text, total) = (se.text.clone(), se.scanned_bytes);
     if backward {
         return match r.matches.into_iter().next() {
@@ -155,7 +157,8 @@ pub fn searched(s: &mut State, seq: u64, r: BResult<SearchResult>) -> Vec<Effect
     let done = se.done;
     if done {
         let what = if se.found.is_empty() { "no match" } else { "no more matches" };
-        s.ui.say(Level::Info, format!("{what} for {text:?} to the end ({} scanned)", bytes(total)));
+        let (level, gone) = gone_note(se);
+        s.ui.say(level, format!("{what} for {text:?} to the end ({} scanned){gone}", bytes(total)));
         return Vec::new();
     }
     if total >= PRESS_BYTES {
@@ -192,9 +195,11 @@ fn goto(s: &mut State) -> Vec<Effect> {
     let (offset, n, total) = (m.offset, se.at.unwrap_or(0) + 1, se.found.len());
     let more = if se.done { "" } else { "+" };
     let (text, scanned) = (se.text.clone(), se.scanned_bytes);
+    let (level, gone) = gone_note(se);
+    let level = if level == Level::Warn { level } else { Level::Ok };
     s.ui.say(
-        Level::Ok,
-        format!("match {n}/{total}{more} at offset {offset} · {text:?} · {} scanned · n/N", bytes(scanned)),
+        level,
+        format!("match {n}/{total}{more} at offset {offset} · {text:?} · {} scanned · n/N{gone}", bytes(scanned)),
     );
     let on_page = s.data.messages.as_ref().is_some_and(|m| m.items.iter().any(|r| r.offset == offset));
     if on_page && let Some(i) = s.visible_messages().iter().position(|r| r.offset == offset) {
@@ -238,4 +243,18 @@ pub fn step(s: &mut State, forward: bool) -> Vec<Effect> {
         (true, _) => slice(s, false, 0),
         (false, _) => slice(s, true, 0),
     }
+}
+
+/// What the search could not scan because it was deleted first (retention moved the log start
+/// while it ran), as a note for the status line; a warning when there is any.
+fn gone_note(se: &Search) -> (Level, String) {
+    if se.gone.is_empty() {
+        return (Level::Info, String::new());
+    }
+    let n: u64 = se.gone.iter().map(|g| g.to - g.from).sum();
+    let ranges: Vec<String> = se.gone.iter().map(|g| format!("{}..{}", g.from, g.to)).collect();
+    (
+        Level::Warn,
+        format!(" · {n} records (offsets {}) deleted by retention before the search reached them", ranges.join(", ")),
+    )
 }
