@@ -9,8 +9,8 @@
 //! - [`errors`]: the engine's errors as Kafka error codes
 //! - [`versions`]: ApiVersions and the ranges it advertises
 //! - [`metadata`]: Metadata, with this node as the only broker and every partition's leader
-//! - [`produce`]: Produce (record batches of magic 2, acks); [`fetch`]: Fetch (long-poll without
-//!   a thread); [`offsets`]: ListOffsets
+//! - [`produce`]: Produce (record batches of magic 2, acks), its records decompressed within a
+//!   limit ([`decompress`]); [`fetch`]: Fetch (long-poll without a thread); [`offsets`]: ListOffsets
 //!
 //! SASL is not spoken yet, so the listener refuses to start with `--token` (and so, by the
 //! HTTP rule, listens on loopback only).
@@ -18,6 +18,7 @@
 //! The listener drives the engine itself (not a `Backend`): Kafka's produce, fetch and group
 //! protocol need what only the engine has (raw batches, producer state, append events).
 
+pub mod decompress;
 pub mod dispatch;
 pub mod errors;
 pub mod fetch;
