@@ -1,7 +1,10 @@
 //! Real Kafka clients against `depot serve --kafka-listen` (the binary, as a user starts it):
 //! Debian's kcat (librdkafka) lists metadata, produces (keys, headers, compressed batches) what
-//! `depot peek` and kcat read back, has a tombstone refused, and queries offsets by time. Ignored unless `DEPOT_TEST_KAFKA_CLIENTS=1` says the clients are
-//! installed (`.ci/run` installs kcat and sets it):
+//! `depot peek` and kcat read back, has a tombstone refused, and queries offsets by time; with
+//! `--token` it does so over SASL/PLAIN and fails without it; confluent-kafka's AdminClient
+//! (`tests/kafka_clients/admin.py`) creates and deletes topics and deletes records. Ignored
+//! unless `DEPOT_TEST_KAFKA_CLIENTS=1` says the clients are installed (`.ci/run` installs kcat
+//! and confluent-kafka and sets it):
 //! `DEPOT_TEST_KAFKA_CLIENTS=1 cargo test --test kafka_clients -- --ignored`.
 //!
 //! Nothing waits a fixed time: children are awaited with a deadline, readiness is polled for.
@@ -381,4 +384,50 @@ fn with_a_token_kcat_lists_produces_and_consumes_over_sasl_plain_and_fails_witho
     assert!(log.contains("before SASL authentication"), "{log}");
     let peek = s.depot(&["--token", token, "--json", "peek", "orders", "--max", "100"]);
     assert_eq!(String::from_utf8_lossy(&peek.stdout).lines().count(), 2, "only the authenticated records");
+}
+
+impl Served {
+    /// `python3 tests/kafka_clients/SCRIPT BOOTSTRAP ARGS…`, which prints one JSON object.
+    fn python(&self, script: &str, args: &[&str]) -> Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kafka_clients").join(script);
+        let mut c = Command::new("python3");
+        c.arg(&path).arg(&self.kafka).args(args);
+        let out = run(c, &format!("python3 {script} {}", args.join(" ")));
+        assert!(out.status.success(), "{script} {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{script} prints JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    }
+}
+
+#[test]
+#[ignore = "needs kcat and confluent-kafka: set DEPOT_TEST_KAFKA_CLIENTS=1 once they are installed (.ci/run installs them)"]
+fn confluent_kafkas_admin_client_creates_and_deletes_topics_and_deletes_records() {
+    require_clients();
+    let mut s = Served::new();
+    s.serve(&["--kafka-default-partitions", "2"]);
+    let got = s.python("admin.py", &["create"]);
+    assert_eq!(got["create made"], "ok", "{got}");
+    assert_eq!(got["create fallback"], "ok", "{got}");
+    // librdkafka's name for INVALID_TOPIC_EXCEPTION (17).
+    assert_eq!(got["create bad/name"], "TOPIC_EXCEPTION", "{got}");
+    assert_eq!(got["create replicated"], "INVALID_REPLICATION_FACTOR", "{got}");
+    assert_eq!(got["create made again"], "TOPIC_ALREADY_EXISTS", "{got}");
+    assert_eq!(got["partitions"], serde_json::json!({"made": 3, "fallback": 2}), "{got}");
+    assert_eq!(got["unflushed"], 0, "{got}");
+    assert_eq!(got["delete_records low_watermark"], 4, "{got}");
+    assert_eq!(got["delete_records past the end"], "OFFSET_OUT_OF_RANGE", "{got}");
+    assert_eq!(
+        (&got["list_offsets earliest"], &got["list_offsets latest"]),
+        (&serde_json::json!(4), &serde_json::json!(10))
+    );
+    // kcat reads from the new log start; depot sees it too.
+    let out = s.kcat(&["-C", "-t", "made", "-p", "0", "-o", "beginning", "-e", "-f", "%o=%s\n"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "4=v4\n5=v5\n6=v6\n7=v7\n8=v8\n9=v9\n");
+    let described = String::from_utf8(s.depot(&["--json", "topic", "describe", "made"]).stdout).expect("UTF-8");
+    assert!(described.contains("\"log_start\":4"), "{described}");
+    let got = s.python("admin.py", &["delete"]);
+    assert_eq!(got["delete made"], "ok", "{got}");
+    assert_eq!(got["delete never-was"], "UNKNOWN_TOPIC_OR_PART", "{got}");
+    let topics = String::from_utf8(s.depot(&["topics"]).stdout).expect("UTF-8");
+    assert!(!topics.contains("made") && topics.contains("fallback"), "{topics}");
 }

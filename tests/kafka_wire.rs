@@ -39,10 +39,24 @@ async fn api_versions_lists_the_table_and_an_unknown_version_gets_error_35_with_
         let md = r.api_keys.iter().find(|k| k.api_key == ApiKey::Metadata as i16).expect("Metadata advertised");
         assert_eq!((md.min_version, md.max_version), (0, 12));
         // Only what works and is tested: ApiVersions, Metadata, Produce, Fetch, ListOffsets,
-        // SaslHandshake, SaslAuthenticate.
+        // SaslHandshake, SaslAuthenticate, CreateTopics, DeleteTopics, DeleteRecords.
         let ranges: Vec<(i16, i16, i16)> =
             r.api_keys.iter().map(|k| (k.api_key, k.min_version, k.max_version)).collect();
-        assert_eq!(ranges, [(0, 3, 9), (1, 4, 12), (2, 1, 7), (3, 0, 12), (17, 1, 1), (18, 0, 3), (36, 0, 2)]);
+        assert_eq!(
+            ranges,
+            [
+                (0, 3, 9),
+                (1, 4, 12),
+                (2, 1, 7),
+                (3, 0, 12),
+                (17, 1, 1),
+                (18, 0, 3),
+                (19, 2, 7),
+                (20, 1, 6),
+                (21, 0, 2),
+                (36, 0, 2)
+            ]
+        );
         assert!(
             !r.api_keys.iter().any(|k| k.api_key == ApiKey::ConsumerGroupHeartbeat as i16),
             "KIP-848 is not spoken"

@@ -7,7 +7,7 @@
 //! not know is answered (error 35 and depot's ranges, [`super::versions`]); any other unknown API
 //! or version, or a header or body that does not decode closes the connection with a log line.
 
-use super::{Broker, Session, fetch, metadata, offsets, produce, sasl, versions};
+use super::{Broker, Session, admin, fetch, metadata, offsets, produce, sasl, versions};
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion};
@@ -38,7 +38,8 @@ pub struct Api {
 }
 
 /// Every API group's entries. A new group is a module with `pub const APIS: &[Api]` and a line here.
-pub const GROUPS: &[&[Api]] = &[versions::APIS, metadata::APIS, produce::APIS, fetch::APIS, offsets::APIS, sasl::APIS];
+pub const GROUPS: &[&[Api]] =
+    &[versions::APIS, metadata::APIS, produce::APIS, fetch::APIS, offsets::APIS, sasl::APIS, admin::APIS];
 
 /// Every API depot answers, by key.
 pub fn apis() -> impl Iterator<Item = &'static Api> {

@@ -12,12 +12,14 @@
 //! - [`produce`]: Produce (record batches of magic 2, acks), its records decompressed within a
 //!   limit ([`decompress`]); [`fetch`]: Fetch (long-poll without a thread); [`offsets`]: ListOffsets
 //!
+//! - [`admin`]: CreateTopics, DeleteTopics, DeleteRecords (the log start moved)
 //! - [`sasl`]: SaslHandshake and SaslAuthenticate (PLAIN, the token as the password); with
 //!   `--token`, nothing else is served on a connection before it authenticates
 //!
 //! The listener drives the engine itself (not a `Backend`): Kafka's produce, fetch and group
 //! protocol need what only the engine has (raw batches, producer state, append events).
 
+pub mod admin;
 pub mod decompress;
 pub mod dispatch;
 pub mod errors;
