@@ -128,6 +128,7 @@ async fn create_topics_creates_with_defaults_and_refuses_duplicates_bad_names_an
         vec![
             creatable("replicated", 1, 3),
             creatable("empty", 0, 1),
+            creatable("huge", 10_001, 1),
             creatable("twice", 1, 1),
             creatable("twice", 2, 1),
         ],
@@ -135,8 +136,13 @@ async fn create_topics_creates_with_defaults_and_refuses_duplicates_bad_names_an
     )
     .await;
     let codes: Vec<i16> = refused.iter().map(|t| t.1).collect();
-    assert_eq!(codes, [38, 37, 42, 42], "INVALID_REPLICATION_FACTOR, INVALID_PARTITIONS, INVALID_REQUEST: {refused:?}");
-    for t in ["replicated", "empty", "twice"] {
+    assert_eq!(
+        codes,
+        [38, 37, 37, 42, 42],
+        "INVALID_REPLICATION_FACTOR, INVALID_PARTITIONS, INVALID_REQUEST: {refused:?}"
+    );
+    assert!(refused[2].2.contains("between 1 and 10000 partitions"), "{refused:?}");
+    for t in ["replicated", "empty", "huge", "twice"] {
         assert!(l.engine.describe_topic(t).is_err(), "{t} not created");
     }
     // Configs depot keeps become the topic's settings; others are refused.

@@ -143,6 +143,7 @@ fn settings(b: &Broker, t: &CreatableTopic) -> Result<TopicConfig, Refusal> {
         ));
     }
     let mut config = TopicConfig::with_partitions(partitions);
+    config.validate().map_err(|e| (errors::INVALID_PARTITIONS, e.to_string()))?;
     for c in &t.configs {
         let Some(value) = c.value.as_deref() else { continue };
         let number = || {
