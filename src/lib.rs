@@ -52,8 +52,10 @@
 //!                    conns), limits, waiters (a cap on waiting requests, shutdown as seen by one),
 //!                    budget (the memory for request bodies)
 //!     kafka/         the Kafka wire protocol on the engine (--kafka-listen): listener, frame,
-//!                    dispatch (the table of API groups), errors, versions, metadata, produce,
-//!                    fetch, offsets (ListOffsets), producer (InitProducerId, idempotent produce)
+//!                    dispatch (the table of API groups), errors, versions, metadata, produce
+//!                    (its decompression bounded: decompress), fetch, offsets (ListOffsets),
+//!                    producer (InitProducerId, idempotent produce), sasl (SASL/PLAIN for
+//!                    --token), admin (CreateTopics, DeleteTopics, DeleteRecords)
 //! src/console/       the TUI: msg, effect, state (in parts), a pure update (by area), dialogs/
 //!                    (one file per dialog: open, keys, submit, draw), typed forms, layout,
 //!                    views, the side-panel hook, driver, theme, keymap, Burrow health

@@ -1,9 +1,11 @@
 //! Real Kafka clients against `depot serve --kafka-listen` (the binary, as a user starts it):
 //! Debian's kcat (librdkafka) lists metadata, produces (keys, headers, compressed batches) what
-//! `depot peek` and kcat read back, has a tombstone refused, and queries offsets by time; from
-//! PyPI (scripts in tests/kafka_clients/), confluent-kafka's idempotent producer and kafka-python.
-//! Ignored unless `DEPOT_TEST_KAFKA_CLIENTS=1` says the clients are installed (`.ci/run` installs
-//! kcat, confluent-kafka and kafka-python, and sets it):
+//! `depot peek` and kcat read back, has a tombstone refused, and queries offsets by time; with
+//! `--token` it does so over SASL/PLAIN and fails without it; from PyPI (scripts in
+//! tests/kafka_clients/), confluent-kafka's idempotent producer and its AdminClient (creating and
+//! deleting topics, deleting records), and kafka-python. Ignored unless
+//! `DEPOT_TEST_KAFKA_CLIENTS=1` says the clients are installed (`.ci/run` installs kcat,
+//! confluent-kafka and kafka-python, and sets it):
 //! `DEPOT_TEST_KAFKA_CLIENTS=1 cargo test --test kafka_clients -- --ignored`.
 //!
 //! Nothing waits a fixed time: children are awaited with a deadline, readiness is polled for.
@@ -437,4 +439,95 @@ fn kafka_python_produces_and_reads_back_without_a_group_keys_values_and_headers_
     // What depot itself stored: the same bytes (a record of the script: key 00 ff 01 "key-1").
     let peeked = s.peek("kp");
     assert_eq!(peeked[1][2], b64(b"\x00\xff\x01key-1"), "{}", peeked[1]);
+}
+
+/// kcat's settings for SASL/PLAIN with `password` (README: "Kafka clients").
+fn sasl(password: &str) -> Vec<String> {
+    ["security.protocol=SASL_PLAINTEXT", "sasl.mechanisms=PLAIN", "sasl.username=depot"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!("sasl.password={password}")])
+        .flat_map(|x| ["-X".to_string(), x])
+        .collect()
+}
+
+#[test]
+#[ignore = "needs kcat: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn with_a_token_kcat_lists_produces_and_consumes_over_sasl_plain_and_fails_without_it() {
+    require_clients();
+    let token = "kcat-s3cret";
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "orders"]);
+    s.serve(&["--token", token]);
+    let with = sasl(token);
+    let with: Vec<&str> = with.iter().map(String::as_str).collect();
+    let out = s.kcat(&[&with[..], &["-L", "-J"]].concat());
+    assert!(out.status.success(), "kcat -L with the token: {}", String::from_utf8_lossy(&out.stderr));
+    let md: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(md["topics"][0]["topic"].as_str(), Some("orders"), "{md}");
+    s.produce(&[&with[..], &["-t", "orders", "-K", ":"]].concat(), b"k1:one\nk2:two\n");
+    let out = s.kcat(&[&with[..], &["-C", "-t", "orders", "-o", "beginning", "-e", "-f", "%k=%s\n"]].concat());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "k1=one\nk2=two\n", "{}", String::from_utf8_lossy(&out.stderr));
+    // Without SASL, and with a wrong password: nothing is listed, produced or read.
+    let wrong = sasl("not-it");
+    let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
+    for (what, args) in [("no SASL", &[][..]), ("a wrong password", &wrong[..])] {
+        let out = s.kcat(&[args, &["-L", "-J", "-m", "3"]].concat());
+        assert!(!out.status.success(), "kcat -L with {what}: {}", String::from_utf8_lossy(&out.stdout));
+        let mut c = Command::new("kcat");
+        c.args(["-b", &s.kafka, "-P", "-t", "orders", "-X", "message.timeout.ms=3000"]).args(args);
+        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn kcat -P");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"sneaky\n").expect("write");
+        let out = child.wait_with_output().expect("kcat -P");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() || err.contains("ERROR"), "kcat -P with {what} must fail: {err}");
+    }
+    let log = std::fs::read_to_string(s.path("serve.log")).expect("serve log");
+    assert!(log.contains("SASL/PLAIN authentication failed"), "{log}");
+    assert!(log.contains("before SASL authentication"), "{log}");
+    let peek = s.depot(&["--token", token, "--json", "peek", "orders", "--max", "100"]);
+    assert_eq!(String::from_utf8_lossy(&peek.stdout).lines().count(), 2, "only the authenticated records");
+}
+
+impl Served {
+    /// `python3 tests/kafka_clients/SCRIPT BOOTSTRAP ARGS…`, which prints one JSON object.
+    fn python(&self, script: &str, args: &[&str]) -> Value {
+        let mut all = vec![self.kafka.as_str()];
+        all.extend_from_slice(args);
+        python(script, &all)
+    }
+}
+
+#[test]
+#[ignore = "needs kcat and confluent-kafka: set DEPOT_TEST_KAFKA_CLIENTS=1 once they are installed (.ci/run installs them)"]
+fn confluent_kafkas_admin_client_creates_and_deletes_topics_and_deletes_records() {
+    require_clients();
+    let mut s = Served::new();
+    s.serve(&["--kafka-default-partitions", "2"]);
+    let got = s.python("admin.py", &["create"]);
+    assert_eq!(got["create made"], "ok", "{got}");
+    assert_eq!(got["create fallback"], "ok", "{got}");
+    // librdkafka's name for INVALID_TOPIC_EXCEPTION (17).
+    assert_eq!(got["create bad/name"], "TOPIC_EXCEPTION", "{got}");
+    assert_eq!(got["create replicated"], "INVALID_REPLICATION_FACTOR", "{got}");
+    assert_eq!(got["create made again"], "TOPIC_ALREADY_EXISTS", "{got}");
+    assert_eq!(got["partitions"], serde_json::json!({"made": 3, "fallback": 2}), "{got}");
+    assert_eq!(got["unflushed"], 0, "{got}");
+    assert_eq!(got["delete_records low_watermark"], 4, "{got}");
+    assert_eq!(got["delete_records past the end"], "OFFSET_OUT_OF_RANGE", "{got}");
+    assert_eq!(
+        (&got["list_offsets earliest"], &got["list_offsets latest"]),
+        (&serde_json::json!(4), &serde_json::json!(10))
+    );
+    // kcat reads from the new log start; depot sees it too.
+    let out = s.kcat(&["-C", "-t", "made", "-p", "0", "-o", "beginning", "-e", "-f", "%o=%s\n"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "4=v4\n5=v5\n6=v6\n7=v7\n8=v8\n9=v9\n");
+    let described = String::from_utf8(s.depot(&["--json", "topic", "describe", "made"]).stdout).expect("UTF-8");
+    assert!(described.contains("\"log_start\":4"), "{described}");
+    let got = s.python("admin.py", &["delete"]);
+    assert_eq!(got["delete made"], "ok", "{got}");
+    assert_eq!(got["delete never-was"], "UNKNOWN_TOPIC_OR_PART", "{got}");
+    let topics = String::from_utf8(s.depot(&["topics"]).stdout).expect("UTF-8");
+    assert!(!topics.contains("made") && topics.contains("fallback"), "{topics}");
 }

@@ -254,3 +254,77 @@ async fn list_offsets_answers_earliest_latest_and_by_time() {
     }
     l.finish().await;
 }
+
+/// A one-record batch whose compressed records are followed by `trailing` zero bytes: a few KiB
+/// on the wire that inflate past depot's 64 MiB batch limit. The crate's decoder reads the one
+/// record and ignores the rest, so only a bound on the decompression itself refuses it.
+fn bomb(codec: Compression, trailing: usize) -> Bytes {
+    let b = batch(&["x"], Compression::None);
+    let (header, plain) = b.split_at(61);
+    let compressed = match codec {
+        // zstd by hand: the record as a raw block, then blocks that repeat one zero byte 128 KiB
+        // times each (4 bytes apiece).
+        Compression::Zstd => {
+            let mut z = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38];
+            let block = |z: &mut Vec<u8>, last: bool, kind: u32, size: usize| {
+                let h = u32::from(last) | (kind << 1) | ((size as u32) << 3);
+                z.extend_from_slice(&h.to_le_bytes()[..3]);
+            };
+            block(&mut z, false, 0, plain.len());
+            z.extend_from_slice(plain);
+            let blocks = trailing.div_ceil(128 << 10);
+            for i in 0..blocks {
+                block(&mut z, i + 1 == blocks, 1, 128 << 10);
+                z.push(0);
+            }
+            z
+        }
+        Compression::Gzip => {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            e.write_all(plain).unwrap();
+            let zeros = vec![0u8; 1 << 20];
+            for _ in 0..trailing.div_ceil(1 << 20) {
+                e.write_all(&zeros).unwrap();
+            }
+            e.finish().unwrap()
+        }
+        other => panic!("no bomb for {other:?}"),
+    };
+    let attrs: i16 = match codec {
+        Compression::Gzip => 1,
+        _ => 4,
+    };
+    let mut out = header.to_vec();
+    out[21..23].copy_from_slice(&attrs.to_be_bytes());
+    out.extend_from_slice(&compressed);
+    let len = (out.len() - 12) as i32;
+    out[8..12].copy_from_slice(&len.to_be_bytes());
+    let crc = crc32c::crc32c(&out[21..]);
+    out[17..21].copy_from_slice(&crc.to_be_bytes());
+    out.into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_batch_that_inflates_past_the_limit_is_refused_without_appending_and_the_connection_stays() {
+    let l = Listener::start().await;
+    l.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    let mut c = l.client().await;
+    for codec in [Compression::Zstd, Compression::Gzip] {
+        let b = bomb(codec, 65 << 20);
+        let p = produce(&mut c, "t", 0, b.clone()).await;
+        assert_eq!(p.error_code, 10, "{codec:?} ({} bytes on the wire): MESSAGE_TOO_LARGE", b.len());
+        assert_eq!(p.base_offset, -1);
+        assert!(p.error_message.as_deref().is_some_and(|m| m.contains("once decompressed")), "{:?}", p.error_message);
+    }
+    assert!(kafka_common::logs().contains("once decompressed"), "a log line says why");
+    assert!(values(&l, "t").is_empty(), "nothing was appended");
+    // The same bomb kept under the limit is an ordinary batch of one record.
+    let small = bomb(Compression::Zstd, 1 << 20);
+    assert!(small.len() < 4096, "a few KiB: {}", small.len());
+    assert_eq!(produce(&mut c, "t", 0, small).await.error_code, 0);
+    // And a legit compressed batch still goes through on the same connection.
+    assert_eq!(produce(&mut c, "t", 0, batch(&["gz"], Compression::Gzip)).await.error_code, 0);
+    assert_eq!(values(&l, "t"), ["x", "gz"]);
+    l.finish().await;
+}

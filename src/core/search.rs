@@ -362,9 +362,9 @@ impl Scan {
             .iter()
             .map(|&(partition, start, end)| {
                 let (lo, hi) = req.range((start, end));
-                let cursor = req.resume.iter().find(|c| c.partition == partition && !c.done);
+                let cursor = req.resume.iter().find(|c| c.partition == partition);
                 // A forward search resumed below the log start: what lay between is gone.
-                if let Some(c) = cursor.filter(|c| !req.backward && c.offset < start) {
+                if let Some(c) = cursor.filter(|c| !req.backward && !c.done && c.offset < start) {
                     gone.push(GoneRange { partition, from: c.offset, to: start.min(hi) });
                 }
                 let resumed = cursor.map(|c| c.offset.clamp(lo, hi));

@@ -125,11 +125,10 @@ impl PartitionLog {
     pub fn open(dir: &Path, topic: &str, partition: u32, cfg: LogConfig) -> Result<(PartitionLog, RecoveryReport)> {
         cfg.storage.create_dir_all(dir).ctx(|| format!("create partition directory {}", dir.display()))?;
         let mut report = RecoveryReport::default();
-        let Recovered { segments, next_offset, last_ts, mut producers } =
+        let Recovered { segments, next_offset, last_ts, mut producers, log_start } =
             recovery::open_segments(dir, &cfg, &mut report)?;
         let (epochs, starts) = EpochJournal::open(&cfg.storage, dir)?;
         producers.apply_epochs(&starts);
-        let log_start = segments[0].base;
         let clock = cfg.clock.clone();
         let log = PartitionLog {
             topic: topic.to_string(),
@@ -362,6 +361,52 @@ impl PartitionLog {
             deleted += 1;
         }
         Ok(deleted)
+    }
+
+    /// Moves the log start to `before` (at most the end; a start already past it stays): the
+    /// records below it are no longer read, and the segments wholly below it are deleted. The
+    /// records up to the end are made durable first and the new start is durable before any file
+    /// goes, so a crash can neither end the log below its start nor bring deleted records back.
+    /// Returns the log start after the call (Kafka's low watermark).
+    pub fn delete_records(&self, before: u64) -> Result<u64> {
+        let end = self.end_offset();
+        if before > end {
+            return Err(EngineError::OffsetOutOfRange {
+                topic: self.topic.clone(),
+                partition: self.partition,
+                requested: before,
+                start: self.log_start(),
+                end,
+            });
+        }
+        self.flush()?;
+        let mut st = self.state.lock();
+        if let Some(f) = &st.failed {
+            return Err(EngineError::Failed(format!(
+                "{}/{} refuses changes after an earlier failure: {f}",
+                self.topic, self.partition
+            )));
+        }
+        let start = self.log_start();
+        if before <= start {
+            return Ok(start);
+        }
+        log_start::write(self.cfg.storage.as_ref(), &self.dir, before)?;
+        self.log_start.store(before, Ordering::Release);
+        while st.segments.len() > 1 && st.segments[1].base <= before {
+            st.segments[0].delete_files()?;
+            let seg = st.segments.remove(0);
+            tracing::info!(
+                "{}/{}: deleted segment {} (offsets {}..{}), below the new log start {before}",
+                self.topic,
+                self.partition,
+                seg.path.display(),
+                seg.base,
+                seg.next_offset
+            );
+        }
+        tracing::info!("{}/{}: the log now starts at {before} (records deleted below it)", self.topic, self.partition);
+        Ok(before)
     }
 
     /// Flushes and writes the checkpoint and indexes: a clean close.

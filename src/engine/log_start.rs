@@ -1,9 +1,11 @@
-//! A partition's `log-start` file: the first offset retention kept. Opening compares it with the
-//! first segment, so a missing first segment is an error instead of a quiet new log start.
+//! A partition's `log-start` file: the first offset retention or `delete_records` kept (a
+//! segment's base, or an offset inside the first segment after `delete_records`). Opening
+//! compares it with the first segment, so a missing first segment is an error instead of a quiet
+//! new log start.
 //!
 //! Layout: the offset as a little-endian u64, then the crc32c of those 8 bytes. It is replaced
-//! atomically (a temporary file, fsync, rename, fsync of the directory) before retention deletes
-//! the segments below it; open finishes such a deletion. A partition created before the file
+//! atomically (a temporary file, fsync, rename, fsync of the directory) before retention or
+//! `delete_records` deletes the segments below it; open finishes such a deletion. A partition created before the file
 //! existed gets one on open, from its first segment.
 
 use super::error::{EngineError, Result};

@@ -4,7 +4,8 @@
 //! - [`engine`]: `Engine` itself — open (lock, load topics and groups), flush, close, the
 //!   maintenance thread (interval fsyncs, session expiry, retention)
 //! - [`lock`]: the data directory's lock file (`depot.lock`: pid, served address), `lock_holder`
-//! - [`topics`]: create / delete / list / describe topics, the key partitioner, retention
+//! - [`topics`]: create / delete / list / describe topics, the key partitioner, retention,
+//!   delete_records (Kafka's DeleteRecords: the log start moved)
 //! - [`produce`]: append (idempotent with producer id + sequence, and Kafka's epochs), publish,
 //!   producer ids
 //! - [`fetch`]: fetch, long-poll fetch, offset for a time, the partition log for async waits
@@ -20,12 +21,13 @@
 //! - [`record`]: records and the CRC32C-framed batch format on disk
 //! - [`segment`]: one segment file with its sparse offset and time indexes; [`frames`]: reading
 //!   its CRC-checked batches in order
-//! - [`log`]: one partition — state and write path (append, roll, retention, close);
+//! - [`log`]: one partition — state and write path (append, roll, retention, delete_records, close);
 //!   [`sync`]: group commit and flush; [`read`]: reads, long-poll reads, lookups by time;
 //!   [`recovery`]: opening segments, torn-tail truncation, fail-closed on damage;
 //!   [`checkpoint`]: the checkpoint file format
 //!   [`sealed`]: opening a sealed segment (whole to its last batch, contiguous with the next);
-//!   [`log_start`]: the persisted log start; [`fds`]: the bounded cache of open sealed segments
+//!   [`log_start`]: the persisted log start (a segment's base, or inside the first segment after
+//!   delete_records); [`fds`]: the bounded cache of open sealed segments
 //! - [`delete`]: crash-safe topic deletion (graves, finished on open)
 //! - [`producer`]: producer-id state for idempotent appends (each producer's last batches per
 //!   partition, the sequence and epoch checks); [`producer_epochs`]: a partition's journal of

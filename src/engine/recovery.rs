@@ -31,6 +31,9 @@ pub struct Recovered {
     /// The largest timestamp in the log (`i64::MIN` when it never held a record).
     pub last_ts: i64,
     pub producers: Producers,
+    /// The first offset of the log: the first segment's base, or later when records were deleted
+    /// from inside it (`delete_records`).
+    pub log_start: u64,
 }
 
 /// Opens (or creates) the segments of the partition in `dir`.
@@ -59,7 +62,13 @@ pub fn open_segments(dir: &Path, cfg: &LogConfig, report: &mut RecoveryReport) -
         if start.is_none() {
             log_start::write(storage, dir, 0)?;
         }
-        return Ok(Recovered { segments, next_offset: 0, last_ts: i64::MIN, producers: Producers::default() });
+        return Ok(Recovered {
+            segments,
+            next_offset: 0,
+            last_ts: i64::MIN,
+            producers: Producers::default(),
+            log_start: 0,
+        });
     };
     let bases = match start {
         None => {
@@ -69,6 +78,7 @@ pub fn open_segments(dir: &Path, cfg: &LogConfig, report: &mut RecoveryReport) -
         }
         Some(s) => finish_retention(cfg, dir, bases, s)?,
     };
+    let log_start = start.unwrap_or(bases[0]).max(bases[0]);
     let last = *bases.last().unwrap_or(&last);
     for w in bases.windows(2) {
         segments.push(sealed::open_sealed(cfg, dir, w[0], w[1])?);
@@ -76,12 +86,24 @@ pub fn open_segments(dir: &Path, cfg: &LogConfig, report: &mut RecoveryReport) -
     let (seg, next_offset, ts, producers) = recover_active(dir, last, &segments, cfg, report)?;
     // Timestamps never go back, even when the checkpoint is gone and the active segment is empty.
     let last_ts = segments.iter().map(|s| s.max_ts).fold(ts, i64::max);
+    if log_start > next_offset {
+        // delete_records makes the records below the new start durable before it writes it.
+        return Err(EngineError::Corrupt {
+            file: dir.join(log_start::FILE),
+            position: 0,
+            reason: format!(
+                "the log starts at offset {log_start} but its records end at {next_offset}: records acknowledged as durable are missing; restore the partition from a copy"
+            ),
+        });
+    }
     segments.push(seg);
-    Ok(Recovered { segments, next_offset, last_ts, producers })
+    Ok(Recovered { segments, next_offset, last_ts, producers, log_start })
 }
 
-/// Retention records the new log start before it deletes the segments below it: removes what a
-/// crash left of such a deletion, and refuses a first segment that starts after the log start.
+/// Retention and `delete_records` record the new log start before they delete the segments below
+/// it: removes what a crash left of such a deletion, and refuses a first segment that starts
+/// after the log start. A log start inside the first segment is `delete_records`' (the records
+/// below it stay on disk, unread, until the segment goes as a whole).
 fn finish_retention(cfg: &LogConfig, dir: &Path, bases: Vec<u64>, start: u64) -> Result<Vec<u64>> {
     let mut keep = Vec::with_capacity(bases.len());
     for (i, &b) in bases.iter().enumerate() {
@@ -98,23 +120,17 @@ fn finish_retention(cfg: &LogConfig, dir: &Path, bases: Vec<u64>, start: u64) ->
         sync_dir(cfg.storage.as_ref(), dir)?;
     }
     if let Some(&first) = keep.first()
-        && first != start
+        && first > start
     {
         let missing = dir.join(format!("{}.log", segment::stem(start)));
         return Err(EngineError::Corrupt {
             file: missing.clone(),
             position: 0,
-            reason: if first > start {
-                format!(
-                    "the log starts at offset {start} but the first segment starts at {first}: {} is missing; restore it from a copy, or (to accept losing offsets {start}..{first}) write {first} as the log start by removing {}",
-                    missing.display(),
-                    dir.join(log_start::FILE).display()
-                )
-            } else {
-                format!(
-                    "the first segment starts at {first}, before the log start {start}, inside a segment: the files disagree; restore them from a copy"
-                )
-            },
+            reason: format!(
+                "the log starts at offset {start} but the first segment starts at {first}: {} is missing; restore it from a copy, or (to accept losing offsets {start}..{first}) write {first} as the log start by removing {}",
+                missing.display(),
+                dir.join(log_start::FILE).display()
+            ),
         });
     }
     Ok(keep)

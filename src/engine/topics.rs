@@ -1,5 +1,5 @@
 //! The engine's topics: loading them on open, create / delete / list / describe, the key
-//! partitioner, and retention (by size, and by age on the engine's clock).
+//! partitioner, retention (by size, and by age on the engine's clock) and delete_records.
 
 use super::delete::{GRAVE_PREFIX, Grave, read_grave};
 use super::engine::Engine;
@@ -141,6 +141,17 @@ impl Engine {
     /// The partition a record with this key goes to (Kafka's murmur2 partitioner).
     pub fn partition_for(&self, topic: &str, key: &[u8]) -> Result<u32> {
         Ok(self.topic(topic)?.choose_partition(Some(key)))
+    }
+
+    /// Deletes the records of `topic`/`partition` below `before` (`None`: every record, up to the
+    /// end), as Kafka's DeleteRecords does: the log start moves there durably, reads below it are
+    /// out of range, and the segments wholly below it are deleted. An offset past the end is
+    /// out of range; one at or below the log start changes nothing. Returns the new log start.
+    pub fn delete_records(&self, topic: &str, partition: u32, before: Option<u64>) -> Result<u64> {
+        self.check_open()?;
+        let log = self.log(topic, partition)?;
+        let before = before.unwrap_or_else(|| log.end_offset());
+        log.delete_records(before)
     }
 
     /// Enforces retention on every partition now (it also runs in the background): whole sealed

@@ -38,7 +38,9 @@ pub(super) async fn guard(State(s): State<AppState>, req: Request, next: Next) -
     next.run(req).await
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Whether `a` and `b` are equal, in a time that depends on their lengths only (the HTTP token,
+/// and the Kafka listener's SASL/PLAIN password).
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

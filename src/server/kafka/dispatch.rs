@@ -1,12 +1,13 @@
 //! The one table of the APIs the listener answers, and what happens to a request before its
-//! handler runs: the header and the version check. Each API group is one module with
+//! handler runs: the header and the version check, and (with a token) whether the connection
+//! has authenticated ([`super::sasl`]). Each API group is one module with
 //! one entry in [`GROUPS`] (a slice of its [`Api`]s); ApiVersions advertises exactly this table.
 //!
 //! What a real broker does is what happens here: an ApiVersions request of a version depot does
 //! not know is answered (error 35 and depot's ranges, [`super::versions`]); any other unknown API
 //! or version, or a header or body that does not decode closes the connection with a log line.
 
-use super::{Broker, Session, fetch, metadata, offsets, produce, producer, versions};
+use super::{Broker, Session, admin, fetch, metadata, offsets, produce, producer, sasl, versions};
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion};
@@ -37,8 +38,16 @@ pub struct Api {
 }
 
 /// Every API group's entries. A new group is a module with `pub const APIS: &[Api]` and a line here.
-pub const GROUPS: &[&[Api]] =
-    &[versions::APIS, metadata::APIS, produce::APIS, fetch::APIS, offsets::APIS, producer::APIS];
+pub const GROUPS: &[&[Api]] = &[
+    versions::APIS,
+    metadata::APIS,
+    produce::APIS,
+    fetch::APIS,
+    offsets::APIS,
+    producer::APIS,
+    sasl::APIS,
+    admin::APIS,
+];
 
 /// Every API depot answers, by key.
 pub fn apis() -> impl Iterator<Item = &'static Api> {
@@ -97,6 +106,9 @@ pub async fn handle(b: &Broker, s: &mut Session, frame: Bytes) -> (i32, Outcome)
                 api.key, api.min, api.max
             )),
         );
+    }
+    if let Some(why) = sasl::refuse(s, api.key) {
+        return (correlation_id, Outcome::Close(why));
     }
     let mut rest = frame.clone();
     let header = match RequestHeader::decode(&mut rest, api.key.request_header_version(version)) {

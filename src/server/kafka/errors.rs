@@ -33,6 +33,9 @@ pub const SASL_AUTHENTICATION_FAILED: i16 = E::SaslAuthenticationFailed.code();
 pub const UNKNOWN_PRODUCER_ID: i16 = E::UnknownProducerId.code();
 pub const INVALID_RECORD: i16 = E::InvalidRecord.code();
 pub const POLICY_VIOLATION: i16 = E::PolicyViolation.code();
+pub const INVALID_REPLICA_ASSIGNMENT: i16 = E::InvalidReplicaAssignment.code();
+pub const INVALID_CONFIG: i16 = E::InvalidConfig.code();
+pub const UNKNOWN_TOPIC_ID: i16 = E::UnknownTopicId.code();
 
 /// The code a Kafka broker answers for what the engine said. Refusals and conflicts depend on
 /// the request; callers that know better map those themselves.

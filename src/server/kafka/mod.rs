@@ -9,16 +9,19 @@
 //! - [`errors`]: the engine's errors as Kafka error codes
 //! - [`versions`]: ApiVersions and the ranges it advertises
 //! - [`metadata`]: Metadata, with this node as the only broker and every partition's leader
-//! - [`produce`]: Produce (record batches of magic 2, acks); [`fetch`]: Fetch (long-poll without
-//!   a thread); [`offsets`]: ListOffsets
+//! - [`produce`]: Produce (record batches of magic 2, acks), its records decompressed within a
+//!   limit ([`decompress`]); [`fetch`]: Fetch (long-poll without a thread); [`offsets`]: ListOffsets
 //! - [`producer`]: InitProducerId, and the producer checks of idempotent produce as Kafka codes
 //!
-//! SASL is not spoken yet, so the listener refuses to start with `--token` (and so, by the
-//! HTTP rule, listens on loopback only).
+//! - [`admin`]: CreateTopics, DeleteTopics, DeleteRecords (the log start moved)
+//! - [`sasl`]: SaslHandshake and SaslAuthenticate (PLAIN, the token as the password); with
+//!   `--token`, nothing else is served on a connection before it authenticates
 //!
 //! The listener drives the engine itself (not a `Backend`): Kafka's produce, fetch and group
 //! protocol need what only the engine has (raw batches, producer state, append events).
 
+pub mod admin;
+pub mod decompress;
 pub mod dispatch;
 pub mod errors;
 pub mod fetch;
@@ -27,6 +30,7 @@ pub mod metadata;
 pub mod offsets;
 pub mod produce;
 pub mod producer;
+pub mod sasl;
 pub mod versions;
 
 use crate::engine::{Engine, EngineError};
@@ -47,8 +51,7 @@ pub const DEFAULT_MAX_FRAME: usize = 100 << 20;
 /// How the listener behaves.
 #[derive(Clone, Debug)]
 pub struct KafkaOptions {
-    /// The server's token. SASL/PLAIN is not implemented yet, so [`start`] refuses a token
-    /// rather than serve without checking it.
+    /// The server's token: clients authenticate with SASL/PLAIN, the token as the password.
     pub token: Option<String>,
     /// Changes nothing (Metadata does not auto-create topics).
     pub read_only: bool,
@@ -119,6 +122,11 @@ pub struct Session {
     pub local: SocketAddr,
     /// Becomes true when the listener shuts down (long polls end early).
     pub stop: watch::Receiver<bool>,
+    /// Where the connection stands with SASL (always open without a token).
+    pub auth: sasl::Auth,
+    /// Set by a handler whose answer is the last on this connection (a failed authentication):
+    /// the answer is sent, then the connection is closed with this logged.
+    pub close_after: Option<String>,
 }
 
 /// A listener running in the background beside an engine.
@@ -148,17 +156,11 @@ impl Running {
 }
 
 /// Checks the options, binds `listen` and serves the Kafka protocol on `engine` in the background.
-/// The same rule as HTTP: loopback only without a token; and since SASL is not implemented yet,
-/// a token is refused outright (serving without checking it would open the data to anyone).
+/// The same rule as HTTP: loopback only without a token; with one, clients authenticate with
+/// SASL/PLAIN before anything else is served.
 pub async fn start(listen: &str, engine: Engine, opts: KafkaOptions) -> Result<Running, String> {
     let addr: SocketAddr =
         listen.parse().map_err(|_| format!("--kafka-listen {listen:?} is not an address like 127.0.0.1:9092"))?;
-    if opts.token.is_some() {
-        return Err(format!(
-            "not serving Kafka on {addr}: the Kafka listener does not speak SASL yet, so it cannot check --token; \
-             run it without a token, on 127.0.0.1"
-        ));
-    }
     if super::check_bind(&addr, opts.token.as_deref()).is_err() {
         return Err(format!(
             "refusing to serve Kafka on {addr} without a token: anyone who can reach it could read and delete your data. \
@@ -235,7 +237,8 @@ async fn connection(b: &Broker, sock: TcpStream, peer: SocketAddr, stop: watch::
         }
     };
     let (mut rd, mut wr) = sock.into_split();
-    let mut s = Session { peer, local, stop: stop.clone() };
+    let auth = sasl::Auth::new(b.opts.token.as_deref());
+    let mut s = Session { peer, local, stop: stop.clone(), auth, close_after: None };
     let mut stop = stop;
     loop {
         let read = frame::read_frame(&mut rd, b.opts.max_frame, b.opts.idle_timeout, b.opts.io_timeout);
@@ -262,6 +265,10 @@ async fn connection(b: &Broker, sock: TcpStream, peer: SocketAddr, stop: watch::
                     frame::write_reply(&mut wr, buf, correlation_id, header_version, b.opts.io_timeout).await
                 {
                     tracing::debug!("kafka: connection from {peer}: {e}");
+                    return;
+                }
+                if let Some(why) = s.close_after.take() {
+                    tracing::warn!("kafka: closing the connection from {peer}: {why}");
                     return;
                 }
             }

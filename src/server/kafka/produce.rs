@@ -1,5 +1,5 @@
-//! Produce (v3+: record batches of magic 2 only). Each partition's batches are CRC-checked and
-//! decompressed by the `kafka-protocol` crate (gzip, snappy, lz4, zstd), turned into the engine's
+//! Produce (v3+: record batches of magic 2 only). Each partition's batches are CRC-checked,
+//! decompressed within the batch limit ([`super::decompress`]: gzip, snappy, lz4, zstd), turned into the engine's
 //! records and appended as one engine batch; the answer goes out once the append returns, which
 //! is as durable as `--sync` makes it (acks 1 and -1 alike: this node is every replica), and
 //! not at all for acks 0.
@@ -13,10 +13,10 @@
 //! appended again and gets its original base offset. Transactional producers are refused.
 
 use super::dispatch::{self, Api, BoxFuture, Outcome, Request};
-use super::errors;
 use super::metadata::partitions_of;
 use super::producer;
 use super::{Broker, Session};
+use super::{decompress, errors};
 use crate::engine::record::{self, NewRecord};
 use bytes::Bytes;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
@@ -144,7 +144,12 @@ pub fn to_records(mut bytes: Bytes) -> Result<Vec<NewRecord>, (i16, String)> {
             ));
         }
     }
-    let sets = RecordBatchDecoder::decode_all(&mut bytes).map_err(corrupt)?;
+    let sets = decompress::decode_all(&mut bytes, &infos, record::MAX_BATCH_BYTES).map_err(|e| match e {
+        decompress::DecodeError::TooLarge { limit } => {
+            (errors::MESSAGE_TOO_LARGE, format!("the records take more than {limit} bytes once decompressed"))
+        }
+        decompress::DecodeError::Corrupt(why) => (errors::CORRUPT_MESSAGE, why),
+    })?;
     let mut out = Vec::new();
     for r in sets.into_iter().flat_map(|s| s.records) {
         let Some(value) = r.value else {
