@@ -31,6 +31,8 @@ pub(super) struct Inner {
     pub groups: Mutex<GroupsState>,
     /// Notified after every append, for members waiting on any of their partitions.
     pub any_append: Event,
+    /// Notified after every change of a client-assigned group, for joins and syncs waiting on it.
+    pub group_changed: Event,
     closed: AtomicBool,
     stop: Arc<(Mutex<bool>, Condvar)>,
     maintenance: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -95,6 +97,7 @@ impl Engine {
             topics: RwLock::new(topics),
             groups: Mutex::new(groups),
             any_append: Event::new(),
+            group_changed: Event::new(),
             closed: AtomicBool::new(false),
             stop: stop.clone(),
             maintenance: Mutex::new(None),
