@@ -33,6 +33,7 @@
 //!     delete         crash-safe topic deletion: graves, finished on open
 //!     topic          topics of N partitions; partitioner (Kafka's murmur2)
 //!     assignor, membership  range / round-robin assignment; a group's plain state
+//!     classic, classic_groups  client-assigned groups (Kafka's classic group protocol)
 //!     offsets, journal      committed offsets and resets journaled (small CRC-framed journals)
 //!     producer, rate        idempotent-producer state; per-second rate meters
 //!     error, files   the engine's typed errors; the file steps its files share (fsync a
@@ -52,7 +53,8 @@
 //!                    budget (the memory for request bodies)
 //!     kafka/         the Kafka wire protocol on the engine (--kafka-listen): listener, frame,
 //!                    dispatch (the table of API groups), errors, versions, metadata, produce,
-//!                    fetch, offsets (ListOffsets)
+//!                    fetch, offsets (ListOffsets), groups/ (the classic group protocol:
+//!                    coordinator, join, sync, membership, commits, listing)
 //! src/console/       the TUI: msg, effect, state (in parts), a pure update (by area), dialogs/
 //!                    (one file per dialog: open, keys, submit, draw), typed forms, layout,
 //!                    views, the side-panel hook, driver, theme, keymap, Burrow health

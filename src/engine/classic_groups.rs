@@ -268,3 +268,13 @@ impl Engine {
         Some(ClassicView { phase: c.phase, protocol_type: c.protocol_type.clone(), protocol, members })
     }
 }
+
+impl Engine {
+    /// A group's committed offsets (topic, partition, next offset to consume); `None` when there
+    /// is no such group.
+    pub fn committed_offsets(&self, group: &str) -> Option<Vec<(String, u32, u64)>> {
+        let gs = self.inner.groups.lock();
+        let g = gs.groups.get(group)?;
+        Some(g.committed.iter().map(|((t, p), o)| (t.clone(), *p, *o)).collect())
+    }
+}

@@ -6,7 +6,7 @@
 //! not know is answered (error 35 and depot's ranges, [`super::versions`]); any other unknown API
 //! or version, or a header or body that does not decode closes the connection with a log line.
 
-use super::{Broker, Session, fetch, metadata, offsets, produce, versions};
+use super::{Broker, Session, fetch, groups, metadata, offsets, produce, versions};
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion};
@@ -37,7 +37,8 @@ pub struct Api {
 }
 
 /// Every API group's entries. A new group is a module with `pub const APIS: &[Api]` and a line here.
-pub const GROUPS: &[&[Api]] = &[versions::APIS, metadata::APIS, produce::APIS, fetch::APIS, offsets::APIS];
+pub const GROUPS: &[&[Api]] =
+    &[versions::APIS, metadata::APIS, produce::APIS, fetch::APIS, offsets::APIS, groups::APIS];
 
 /// Every API depot answers, by key.
 pub fn apis() -> impl Iterator<Item = &'static Api> {

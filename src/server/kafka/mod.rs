@@ -11,6 +11,8 @@
 //! - [`metadata`]: Metadata, with this node as the only broker and every partition's leader
 //! - [`produce`]: Produce (record batches of magic 2, acks); [`fetch`]: Fetch (long-poll without
 //!   a thread); [`offsets`]: ListOffsets
+//! - [`groups`]: the classic consumer-group protocol (FindCoordinator, Join/Sync/Heartbeat/
+//!   LeaveGroup, OffsetCommit/OffsetFetch, List/DescribeGroups) on the engine's groups
 //!
 //! SASL is not spoken yet, so the listener refuses to start with `--token` (and so, by the
 //! HTTP rule, listens on loopback only).
@@ -22,6 +24,7 @@ pub mod dispatch;
 pub mod errors;
 pub mod fetch;
 pub mod frame;
+pub mod groups;
 pub mod metadata;
 pub mod offsets;
 pub mod produce;
