@@ -207,3 +207,43 @@ fn kafka_python_consumes_as_a_group_with_range_and_roundrobin() {
         assert_eq!(g["state"], "empty", "{assignor}: the group is empty once they left: {g}");
     }
 }
+
+#[test]
+#[ignore = "needs confluent-kafka: set DEPOT_TEST_KAFKA_CLIENTS=1 once it is installed (.ci/run installs it)"]
+fn a_forced_reset_in_depot_makes_a_running_confluent_kafka_consumer_read_again_from_the_reset_offset() {
+    require_clients();
+    let mut s = Served::new();
+    s.depot(&["topic", "create", "t"]);
+    s.serve();
+    let input: String = (0..100).map(|i| format!("v{i}\n")).collect();
+    s.kcat_produce(&["-t", "t"], input.as_bytes());
+    let stop = s.path("a.stop");
+    let mut a = s.python(
+        "member-a",
+        "confluent_group.py",
+        &["consume", &s.kafka, "rg", "t", "member-a", stop.to_str().unwrap()],
+    );
+    poll("the consumer to commit all 100", || caught_up(&describe(&s, "rg"), 100).then_some(()));
+    let first = consumed(&a);
+    assert_eq!(first.iter().map(|r| r.2).collect::<Vec<_>>(), (0..100).collect::<Vec<_>>());
+    let generation = first[0].0;
+    // Refused while the member runs, unless forced.
+    let mut c = std::process::Command::new(served::BIN);
+    c.env("DEPOT_CONFIG_DIR", s.path("cfg")).arg("--data").arg(s.path("data"));
+    c.args(["reset", "rg", "--topic", "t", "--to-offset", "40", "--execute"]);
+    let refused = served::run(c, "depot reset without --force");
+    assert!(!refused.status.success(), "a reset of a live group needs --force");
+    s.depot(&["reset", "rg", "--topic", "t", "--to-offset", "40", "--execute", "--force"]);
+    // The consumer rejoins in a new generation and reads from 40 again, and commits to the end.
+    poll("the consumer to read from 40 again", || (consumed(&a).len() >= 160).then_some(()));
+    poll("the consumer to commit all 100 again", || caught_up(&describe(&s, "rg"), 100).then_some(()));
+    let again: Vec<(i64, i64, i64, String)> = consumed(&a).into_iter().skip(100).collect();
+    assert_eq!(
+        again.iter().map(|r| r.2).collect::<Vec<_>>(),
+        (40..100).collect::<Vec<_>>(),
+        "from the reset offset on"
+    );
+    assert!(again.iter().all(|r| r.0 > generation), "in a later generation: {:?}", &again[..3]);
+    std::fs::write(&stop, b"").unwrap();
+    a.wait();
+}
