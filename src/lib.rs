@@ -33,6 +33,7 @@
 //!     delete         crash-safe topic deletion: graves, finished on open
 //!     topic          topics of N partitions; partitioner (Kafka's murmur2)
 //!     assignor, membership  range / round-robin assignment; a group's plain state
+//!     classic, classic_groups  client-assigned groups (Kafka's classic group protocol)
 //!     offsets, journal      committed offsets and resets journaled (small CRC-framed journals)
 //!     producer, rate        idempotent-producer state (producer_epochs: a partition's Kafka epochs;
 //!                           producer_ids: the persisted id counter); per-second rate meters
@@ -55,7 +56,9 @@
 //!                    dispatch (the table of API groups), errors, versions, metadata, produce
 //!                    (its decompression bounded: decompress), fetch, offsets (ListOffsets),
 //!                    producer (InitProducerId, idempotent produce), sasl (SASL/PLAIN for
-//!                    --token), admin (CreateTopics, DeleteTopics, DeleteRecords)
+//!                    --token), admin (CreateTopics, DeleteTopics, DeleteRecords), groups/ (the
+//!                    classic group protocol: coordinator, join, sync, membership, commits,
+//!                    listing)
 //! src/console/       the TUI: msg, effect, state (in parts), a pure update (by area), dialogs/
 //!                    (one file per dialog: open, keys, submit, draw), typed forms, layout,
 //!                    views, the side-panel hook, driver, theme, keymap, Burrow health

@@ -39,7 +39,9 @@ async fn api_versions_lists_the_table_and_an_unknown_version_gets_error_35_with_
         let md = r.api_keys.iter().find(|k| k.api_key == ApiKey::Metadata as i16).expect("Metadata advertised");
         assert_eq!((md.min_version, md.max_version), (0, 12));
         // Only what works and is tested: ApiVersions, Metadata, Produce, Fetch, ListOffsets,
-        // InitProducerId, SaslHandshake, SaslAuthenticate, CreateTopics, DeleteTopics, DeleteRecords.
+        // InitProducerId, SaslHandshake, SaslAuthenticate, CreateTopics, DeleteTopics, DeleteRecords,
+        // and the classic group protocol (OffsetCommit/Fetch, FindCoordinator, Join/Heartbeat/Leave/
+        // SyncGroup, Describe/ListGroups).
         let ranges: Vec<(i16, i16, i16)> =
             r.api_keys.iter().map(|k| (k.api_key, k.min_version, k.max_version)).collect();
         assert_eq!(
@@ -49,6 +51,15 @@ async fn api_versions_lists_the_table_and_an_unknown_version_gets_error_35_with_
                 (1, 4, 12),
                 (2, 1, 7),
                 (3, 0, 12),
+                (8, 2, 9),
+                (9, 1, 9),
+                (10, 0, 4),
+                (11, 0, 9),
+                (12, 0, 4),
+                (13, 0, 5),
+                (14, 0, 5),
+                (15, 0, 5),
+                (16, 0, 5),
                 (17, 1, 1),
                 (18, 0, 3),
                 (19, 2, 7),

@@ -81,10 +81,22 @@ pub async fn describe(b: &dyn Backend, g: &Global, name: &str) -> Result<()> {
     }
     if !x.members.is_empty() {
         outln!()?;
-        let mut m = Table::new(&["MEMBER", "CLIENT", "ASSIGNMENT", ">LAST-SEEN"]);
+        // Kafka consumers' hosts; depot's own members have none, and their table stays as it was.
+        let hosts = x.members.iter().any(|m| !m.client_host.is_empty());
+        let head: &[&str] = if hosts {
+            &["MEMBER", "CLIENT", "HOST", "ASSIGNMENT", ">LAST-SEEN"]
+        } else {
+            &["MEMBER", "CLIENT", "ASSIGNMENT", ">LAST-SEEN"]
+        };
+        let mut m = Table::new(head);
         for mem in &x.members {
             let a: Vec<String> = mem.assignment.iter().map(|(t, p)| format!("{t}/{p}")).collect();
-            m.row(vec![mem.member_id.clone(), mem.client_id.clone(), a.join(" "), duration_ms(mem.last_seen_ms)]);
+            let mut row = vec![mem.member_id.clone(), mem.client_id.clone()];
+            if hosts {
+                row.push(mem.client_host.clone());
+            }
+            row.extend([a.join(" "), duration_ms(mem.last_seen_ms)]);
+            m.row(row);
         }
         outln!("{}", m.render())?;
     }

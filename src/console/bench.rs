@@ -54,6 +54,7 @@ fn fixture(a: &Options) -> (Vec<TopicInfo>, Vec<GroupInfo>) {
                     .map(|m| MemberInfo {
                         member_id: format!("member-{g}-{m}"),
                         client_id: "bench".into(),
+                        client_host: String::new(),
                         topics: vec![t.name.clone()],
                         assignment: (0..a.partitions).filter(|p| p % 4 == m).map(|p| (t.name.clone(), p)).collect(),
                         last_seen_ms: 300,

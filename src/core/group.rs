@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 pub struct MemberInfo {
     pub member_id: String,
     pub client_id: String,
+    /// Where the member connects from, when the server knows (a Kafka consumer's address).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_host: String,
     pub topics: Vec<String>,
     pub assignment: Vec<(String, u32)>,
     /// Milliseconds since the member was last heard from.

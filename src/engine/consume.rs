@@ -126,7 +126,7 @@ impl Engine {
     }
 
     /// A committed offset may be at most the partition's end (the next record to come).
-    fn check_commit_range(&self, offsets: &[(String, u32, u64)]) -> Result<()> {
+    pub(super) fn check_commit_range(&self, offsets: &[(String, u32, u64)]) -> Result<()> {
         for (t, p, o) in offsets {
             let log = self.log(t, *p)?;
             let (start, end) = (log.log_start(), log.end_offset());
@@ -224,7 +224,7 @@ impl Engine {
 }
 
 /// Refuses committing `o` on `t/p` when the group has committed more there.
-fn only_forward(g: &Group, t: &str, p: u32, o: u64) -> Result<()> {
+pub(super) fn only_forward(g: &Group, t: &str, p: u32, o: u64) -> Result<()> {
     match g.committed.get(&(t.to_string(), p)) {
         Some(&c) if o < c => Err(EngineError::Refused(format!(
             "commit of {t}/{p} would move the group back from {c} to {o}; commits only move forward — use a reset to rewind"

@@ -34,6 +34,8 @@ pub(super) struct Inner {
     pub producer_ids: Mutex<ProducerIds>,
     /// Notified after every append, for members waiting on any of their partitions.
     pub any_append: Event,
+    /// Notified after every change of a client-assigned group, for joins and syncs waiting on it.
+    pub group_changed: Event,
     closed: AtomicBool,
     stop: Arc<(Mutex<bool>, Condvar)>,
     maintenance: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -101,6 +103,7 @@ impl Engine {
             groups: Mutex::new(groups),
             producer_ids: Mutex::new(producer_ids),
             any_append: Event::new(),
+            group_changed: Event::new(),
             closed: AtomicBool::new(false),
             stop: stop.clone(),
             maintenance: Mutex::new(None),

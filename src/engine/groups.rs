@@ -53,7 +53,12 @@ impl Engine {
         let counts = self.partition_counts();
         let now = self.clock().mono_ms();
         let mut gs = self.inner.groups.lock();
-        gs.groups.values_mut().map(|g| g.expire(now, &counts).len()).sum()
+        let n = gs.groups.values_mut().map(|g| g.expire(now, &counts).len()).sum();
+        drop(gs);
+        if n > 0 {
+            self.inner.group_changed.notify(usize::MAX);
+        }
+        n
     }
 
     /// Joins (or rejoins) a group; every join rebalances the group into a new generation.
@@ -74,6 +79,13 @@ impl Engine {
         let mut gs = self.inner.groups.lock();
         let g = gs.group_or_new(group);
         g.expire(now, &counts);
+        if g.classic.is_some() && !g.members.is_empty() {
+            return Err(EngineError::Refused(format!(
+                "group {group} has {} live Kafka consumer(s) that assign partitions themselves; \
+                 pull as another group, or once they left",
+                g.members.len()
+            )));
+        }
         if let Some(a) = req.assignor
             && g.members.is_empty()
         {
@@ -99,9 +111,10 @@ impl Engine {
     /// Leaves a group (without committing); the group rebalances.
     pub fn leave_group(&self, group: &str, member_id: &str) -> Result<()> {
         let counts = self.partition_counts();
+        let now = self.clock().mono_ms();
         let mut gs = self.inner.groups.lock();
         let g = gs.group_mut(group)?;
-        if !g.remove(member_id, &counts) {
+        if !g.remove(member_id, &counts, now) {
             return Err(EngineError::not_found(format!("member {member_id} of group {group}")));
         }
         // Remember what was handed out (and redelivered) even without a commit, so the next
@@ -206,6 +219,7 @@ fn summary(g: &Group, now: u64) -> GroupInfo {
         .map(|m| MemberInfo {
             member_id: m.id.clone(),
             client_id: m.client_id.clone(),
+            client_host: m.client_host.clone(),
             topics: m.topics.clone(),
             assignment: m.assignment.clone(),
             last_seen_ms: now.saturating_sub(m.last_seen),
@@ -214,9 +228,16 @@ fn summary(g: &Group, now: u64) -> GroupInfo {
         .collect();
     GroupInfo {
         name: g.name.clone(),
-        state: if g.members.is_empty() { "empty".into() } else { "stable".into() },
+        state: match g.phase() {
+            Some(p) => p.name().into(),
+            None if g.members.is_empty() => "empty".into(),
+            None => "stable".into(),
+        },
         generation: g.generation,
-        assignor: g.assignor.name().into(),
+        assignor: match &g.classic {
+            Some(c) => c.protocol.clone().unwrap_or_default(),
+            None => g.assignor.name().into(),
+        },
         members,
         partitions: Vec::new(),
         consume_rate: g.consumed.per_second(),

@@ -4,6 +4,7 @@
 //! combine this state with the partition logs.
 
 use super::assignor::{Assignor, Tp, assign};
+use super::classic::{Classic, ClassicMember};
 use super::clock::Clock;
 use super::error::{EngineError, Result};
 use super::rate::RateMeter;
@@ -17,11 +18,15 @@ use std::time::Duration;
 pub struct Member {
     pub id: String,
     pub client_id: String,
+    /// The address it connects from, when a front end knows it (empty otherwise).
+    pub client_host: String,
     pub topics: Vec<String>,
     pub session_timeout: Duration,
     /// When the member was last heard from (the engine clock's monotonic ms).
     pub last_seen: u64,
     pub assignment: Vec<Tp>,
+    /// Set for a member of a client-assigned group (the Kafka group protocol).
+    pub classic: Option<ClassicMember>,
 }
 
 impl Member {
@@ -46,6 +51,9 @@ pub struct Group {
     pub delivered: HashMap<Tp, u64>,
     pub redeliveries: BTreeMap<Tp, u64>,
     pub consumed: RateMeter,
+    /// Set while the group is client-assigned: its members assign partitions themselves, in
+    /// Kafka's classic group protocol ([`super::classic`]). A group is one kind at a time.
+    pub classic: Option<Classic>,
     next_member: u64,
     /// Tags the member ids of an engine that reopened a data directory (0 on a new one), so an
     /// id handed out before a restart never names a member of a later one: a zombie consumer's
@@ -76,6 +84,7 @@ impl Group {
             delivered: HashMap::new(),
             redeliveries: BTreeMap::new(),
             consumed: RateMeter::new(clock.clone()),
+            classic: None,
             next_member: 0,
             incarnation,
         }
@@ -105,32 +114,43 @@ impl Group {
     ) -> String {
         let id = match member_id {
             Some(id) if self.members.contains_key(id) => id.to_string(),
-            _ => {
-                self.next_member += 1;
-                let stem = if client_id.is_empty() { "member" } else { client_id };
-                match self.incarnation {
-                    0 => format!("{stem}-{}-{}", self.generation + 1, self.next_member),
-                    i => format!("{stem}-{}-{}-{i:x}", self.generation + 1, self.next_member),
-                }
-            }
+            _ => self.new_member_id(client_id),
         };
+        // A server-assigned group from here on (the engine refuses this while Kafka members run).
+        self.classic = None;
         self.members.insert(
             id.clone(),
             Member {
                 id: id.clone(),
                 client_id: client_id.to_string(),
+                client_host: String::new(),
                 topics,
                 session_timeout,
                 last_seen: now,
                 assignment: Vec::new(),
+                classic: None,
             },
         );
         self.rebalance(partitions);
         id
     }
 
+    /// A member id no member of this group had: the client id (or "member"), the generation it
+    /// joins and a counter, tagged with the incarnation after a restart.
+    pub fn new_member_id(&mut self, client_id: &str) -> String {
+        self.next_member += 1;
+        let stem = if client_id.is_empty() { "member" } else { client_id };
+        match self.incarnation {
+            0 => format!("{stem}-{}-{}", self.generation + 1, self.next_member),
+            i => format!("{stem}-{}-{}-{i:x}", self.generation + 1, self.next_member),
+        }
+    }
+
     /// Removes a member (leave or eviction) and rebalances. Returns false when it was not a member.
-    pub fn remove(&mut self, member_id: &str, partitions: &BTreeMap<String, u32>) -> bool {
+    pub fn remove(&mut self, member_id: &str, partitions: &BTreeMap<String, u32>, now: u64) -> bool {
+        if self.classic.is_some() {
+            return self.classic_remove(member_id, now);
+        }
         if self.members.remove(member_id).is_none() {
             return false;
         }
@@ -140,6 +160,9 @@ impl Group {
 
     /// Evicts members whose session timed out at `now`; returns their ids.
     pub fn expire(&mut self, now: u64, partitions: &BTreeMap<String, u32>) -> Vec<String> {
+        if self.classic.is_some() {
+            return self.classic_expire(now);
+        }
         let dead: Vec<String> = self.members.values().filter(|m| m.expired(now)).map(|m| m.id.clone()).collect();
         if !dead.is_empty() {
             for d in &dead {
@@ -154,6 +177,10 @@ impl Group {
     /// A new generation: every member gets its share, and every position restarts at the committed
     /// offset (what was handed out but not committed will be handed out again).
     pub fn rebalance(&mut self, partitions: &BTreeMap<String, u32>) {
+        if self.classic.is_some() {
+            // Its members assign partitions themselves (and notice new topics themselves).
+            return;
+        }
         self.generation += 1;
         let subs: BTreeMap<String, Vec<String>> =
             self.members.iter().map(|(id, m)| (id.clone(), m.topics.clone())).collect();

@@ -11,6 +11,8 @@
 //! - [`fetch`]: fetch, long-poll fetch, offset for a time, the partition log for async waits
 //! - [`search`]: a bounded search of a topic in the read path (core's `Scan` over the logs)
 //! - [`groups`]: join, heartbeat, leave, session expiry, describe / list / delete groups, lag
+//! - [`classic_groups`]: client-assigned groups (Kafka's classic group protocol): join phases,
+//!   sync, heartbeat, leave, commits checked against owner and generation
 //! - [`consume`]: poll, long-poll, commits (only forward), commit delivered, seek to committed
 //! - [`resets`]: plan, execute (journaled), undo and history of offset resets
 //! - [`replay`]: plan and execute replays (copies with `depot.origin.*` headers)
@@ -35,7 +37,8 @@
 //!   producer ids handed out to Kafka producers
 //! - [`topic`], [`partitioner`]: a topic of N partitions (`topic.json`); Kafka's murmur2 partitioner
 //! - [`assignor`]: range and round-robin assignment of partitions to members
-//! - [`membership`]: a group's plain state — members, generations, positions, redeliveries
+//! - [`membership`]: a group's plain state — members, generations, positions, redeliveries;
+//!   [`classic`]: the client-assigned kind's state machine (join barrier, leader, sync, timeouts)
 //! - [`offsets`]: the committed-offsets and reset journals and the groups they rebuild
 //! - [`journal`]: small CRC-framed journals
 //! - [`storage`]: every file operation goes through its `Storage` trait: the real file system,
@@ -49,6 +52,8 @@
 
 pub mod assignor;
 pub mod checkpoint;
+pub mod classic;
+pub mod classic_groups;
 pub mod clock;
 pub mod config;
 pub mod consume;
@@ -87,6 +92,8 @@ pub mod topic;
 pub mod topics;
 
 pub use assignor::Assignor;
+pub use classic::{Assignment, ClassicError, JoinAnswer, Joining, Phase};
+pub use classic_groups::{ClassicJoin, ClassicMemberView, ClassicView, JoinStep, Wait};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{EngineConfig, SyncMode};
 pub use consume::Delivery;

@@ -123,7 +123,17 @@ impl Engine {
         for r in &plan.rows {
             g.positions.remove(&(plan.topic.clone(), r.partition));
         }
+        // Kafka consumers keep their own positions: a new generation makes them rejoin and read
+        // the committed offsets again (and refuses their commits of the old one).
+        let kafka = forced && g.classic.is_some();
+        if kafka {
+            g.classic_force_rejoin(self.clock().mono_ms());
+        }
         gs.history.push(record.clone());
+        drop(gs);
+        if kafka {
+            self.inner.group_changed.notify(usize::MAX);
+        }
         tracing::info!("reset #{id} of group {} on {} ({}) executed", plan.group, plan.topic, plan.spec);
         Ok(record)
     }

@@ -61,6 +61,7 @@ fn groups() -> Vec<GroupInfo> {
     let member = MemberInfo {
         member_id: "billing-1".into(),
         client_id: "svc".into(),
+        client_host: String::new(),
         topics: vec!["orders".into()],
         assignment: vec![("orders".into(), 0), ("orders".into(), 1), ("orders".into(), 2)],
         last_seen_ms: 1_000,

@@ -233,6 +233,7 @@ mod tests {
         let member = MemberInfo {
             member_id: "m".into(),
             client_id: "c".into(),
+            client_host: String::new(),
             topics: vec!["t".into()],
             assignment: Vec::new(),
             last_seen_ms: 0,

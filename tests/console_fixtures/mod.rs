@@ -233,6 +233,7 @@ pub fn member(id: &str, client: &str, assignment: &[(&str, u32)]) -> MemberInfo 
     MemberInfo {
         member_id: id.into(),
         client_id: client.into(),
+        client_host: String::new(),
         topics: vec!["orders".into()],
         assignment: assignment.iter().map(|(t, p)| (t.to_string(), *p)).collect(),
         last_seen_ms: 1_200,

@@ -104,6 +104,7 @@ fn group_views(c: &BaseConsumer, brokers: &str, group: Option<&str>) -> BResult<
                 MemberInfo {
                     member_id: m.id().to_string(),
                     client_id: m.client_id().to_string(),
+                    client_host: m.client_host().to_string(),
                     topics,
                     assignment,
                     last_seen_ms: 0,

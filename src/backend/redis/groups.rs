@@ -194,6 +194,7 @@ impl RedisStreams {
                 let m = members.entry(c.name.clone()).or_insert_with(|| MemberInfo {
                     member_id: c.name.clone(),
                     client_id: String::new(),
+                    client_host: String::new(),
                     topics: Vec::new(),
                     assignment: Vec::new(),
                     last_seen_ms: c.idle_ms,

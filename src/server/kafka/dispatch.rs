@@ -7,7 +7,7 @@
 //! not know is answered (error 35 and depot's ranges, [`super::versions`]); any other unknown API
 //! or version, or a header or body that does not decode closes the connection with a log line.
 
-use super::{Broker, Session, admin, fetch, metadata, offsets, produce, producer, sasl, versions};
+use super::{Broker, Session, admin, fetch, groups, metadata, offsets, produce, producer, sasl, versions};
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion};
@@ -47,6 +47,7 @@ pub const GROUPS: &[&[Api]] = &[
     producer::APIS,
     sasl::APIS,
     admin::APIS,
+    groups::APIS,
 ];
 
 /// Every API depot answers, by key.

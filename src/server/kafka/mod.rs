@@ -12,6 +12,8 @@
 //! - [`produce`]: Produce (record batches of magic 2, acks), its records decompressed within a
 //!   limit ([`decompress`]); [`fetch`]: Fetch (long-poll without a thread); [`offsets`]: ListOffsets
 //! - [`producer`]: InitProducerId, and the producer checks of idempotent produce as Kafka codes
+//! - [`groups`]: the classic consumer-group protocol (FindCoordinator, Join/Sync/Heartbeat/
+//!   LeaveGroup, OffsetCommit/OffsetFetch, List/DescribeGroups) on the engine's groups
 //!
 //! - [`admin`]: CreateTopics, DeleteTopics, DeleteRecords (the log start moved)
 //! - [`sasl`]: SaslHandshake and SaslAuthenticate (PLAIN, the token as the password); with
@@ -26,6 +28,7 @@ pub mod dispatch;
 pub mod errors;
 pub mod fetch;
 pub mod frame;
+pub mod groups;
 pub mod metadata;
 pub mod offsets;
 pub mod produce;
