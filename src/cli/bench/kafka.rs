@@ -13,14 +13,23 @@ use crate::core::TopicConfig;
 use anyhow::{Context, Result, anyhow};
 use async_trait::async_trait;
 use bytes::Bytes;
+use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message as _;
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Deliveries a producer keeps outstanding at least: kafka-producer-perf-test has no window of
+/// its own, only the client's buffer, and 1 MiB batches of 100-byte records need more than a
+/// thousand in flight (a window of `--batch` records would cap each batch at that many).
+const MIN_WINDOW: usize = 100_000;
 
 /// The producer settings, printed with the figures.
 const PRODUCER: &[(&str, &str)] = &[
@@ -74,7 +83,7 @@ impl BenchTarget for KafkaTarget {
                 w.producers,
                 settings.join(", "),
                 batch_records.unwrap_or_default(),
-                w.batch
+                window(w)
             ),
             consume: format!(
                 "{} members of one consumer group (subscribe, fetch.wait.max.ms=10), up to {} records per poll, an \
@@ -92,15 +101,18 @@ impl BenchTarget for KafkaTarget {
     async fn producer(&self, topic: &str, index: usize, w: &Workload) -> Result<Box<dyn Producer>> {
         let mut c = self.base.clone();
         c.set("client.id", format!("depot-bench-producer-{index}"));
-        c.set("queue.buffering.max.messages", (w.batch * 2).max(100_000).to_string());
+        c.set("queue.buffering.max.messages", (window(w) * 2).to_string());
         for (k, v) in PRODUCER {
             c.set(*k, *v);
         }
         if let Some(n) = self.batch_records {
             c.set("batch.num.messages", n.max(1).to_string());
         }
-        let producer: FutureProducer = c.create().map_err(|e| anyhow!("a Kafka producer for {}: {e}", self.brokers))?;
-        Ok(Box::new(KafkaProducer { producer, topic: topic.to_string(), window: w.batch, pending: VecDeque::new() }))
+        let deliveries = Arc::new(Deliveries::default());
+        let producer: ThreadedProducer<Counting> = c
+            .create_with_context(Counting(deliveries.clone()))
+            .map_err(|e| anyhow!("a Kafka producer for {}: {e}", self.brokers))?;
+        Ok(Box::new(KafkaProducer { producer, deliveries, sent: 0, topic: topic.to_string(), window: window(w) }))
     }
 
     async fn consumer(&self, topic: &str, group: &str, index: usize, w: &Workload) -> Result<Box<dyn Consumer>> {
@@ -143,18 +155,61 @@ impl BenchTarget for KafkaTarget {
     }
 }
 
-struct KafkaProducer {
-    producer: FutureProducer,
-    topic: String,
-    window: usize,
-    pending: VecDeque<DeliveryFuture>,
+/// What the delivery reports said so far: the bench needs how many records were taken (and the
+/// first refusal), not which — so reports are counted in the callback, without a future per record.
+#[derive(Default)]
+struct Deliveries {
+    ok: AtomicU64,
+    failed: AtomicU64,
+    first_error: std::sync::Mutex<Option<String>>,
+    /// Woken on every report (a waiter re-checks the counts).
+    report: Notify,
 }
 
-async fn delivered(f: DeliveryFuture) -> Result<()> {
-    match f.await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err((e, _))) => Err(anyhow!("Kafka did not take a record: {e}")),
-        Err(_) => Err(anyhow!("the producer dropped a delivery report")),
+struct Counting(Arc<Deliveries>);
+
+impl ClientContext for Counting {}
+
+impl ProducerContext for Counting {
+    type DeliveryOpaque = ();
+    fn delivery(&self, r: &DeliveryResult<'_>, _: ()) {
+        match r {
+            Ok(_) => {
+                self.0.ok.fetch_add(1, Ordering::Release);
+            }
+            Err((e, _)) => {
+                if let Ok(mut first) = self.0.first_error.lock() {
+                    first.get_or_insert_with(|| e.to_string());
+                }
+                self.0.failed.fetch_add(1, Ordering::Release);
+            }
+        }
+        self.0.report.notify_one();
+    }
+}
+
+struct KafkaProducer {
+    producer: ThreadedProducer<Counting>,
+    deliveries: Arc<Deliveries>,
+    sent: u64,
+    topic: String,
+    window: usize,
+}
+
+impl KafkaProducer {
+    /// Records sent and not yet reported; an error once any was refused.
+    fn outstanding(&self) -> Result<u64> {
+        let d = &self.deliveries;
+        if d.failed.load(Ordering::Acquire) > 0 {
+            let why = d.first_error.lock().ok().and_then(|e| e.clone()).unwrap_or_default();
+            return Err(anyhow!("Kafka did not take a record of {}: {why}", self.topic));
+        }
+        Ok(self.sent.saturating_sub(d.ok.load(Ordering::Acquire)))
+    }
+
+    /// Waits for the next delivery report (or a short while, should one have raced the check).
+    async fn next_report(&self) {
+        let _ = tokio::time::timeout(Duration::from_millis(100), self.deliveries.report.notified()).await;
     }
 }
 
@@ -163,33 +218,26 @@ impl Producer for KafkaProducer {
     async fn send(&mut self, values: Vec<Bytes>) -> Result<()> {
         for v in values {
             loop {
-                let record = FutureRecord::<(), [u8]>::to(&self.topic).payload(&v[..]);
-                match self.producer.send_result(record) {
-                    Ok(f) => {
-                        self.pending.push_back(f);
+                let record = BaseRecord::<(), [u8]>::to(&self.topic).payload(&v[..]);
+                match self.producer.send(record) {
+                    Ok(()) => {
+                        self.sent += 1;
                         break;
                     }
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                        match self.pending.pop_front() {
-                            Some(f) => delivered(f).await?,
-                            None => tokio::time::sleep(Duration::from_millis(1)).await,
-                        }
-                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => self.next_report().await,
                     Err((e, _)) => return Err(anyhow!("producing to {}: {e}", self.topic)),
                 }
             }
-            while self.pending.len() > self.window {
-                if let Some(f) = self.pending.pop_front() {
-                    delivered(f).await?;
-                }
+            while self.outstanding()? > self.window as u64 {
+                self.next_report().await;
             }
         }
         Ok(())
     }
 
     async fn flush(&mut self) -> Result<()> {
-        while let Some(f) = self.pending.pop_front() {
-            delivered(f).await?;
+        while self.outstanding()? > 0 {
+            self.next_report().await;
         }
         Ok(())
     }
@@ -282,4 +330,9 @@ impl Consumer for KafkaConsumer {
         self.consumer.unsubscribe();
         Ok(())
     }
+}
+
+/// A producer's window of outstanding deliveries.
+fn window(w: &Workload) -> usize {
+    w.batch.max(MIN_WINDOW)
 }
