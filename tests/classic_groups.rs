@@ -297,3 +297,20 @@ fn a_forced_reset_makes_the_members_rejoin_and_refuses_the_old_generations_commi
     ready(e.classic_sync("g", id, a2.generation, Some(vec![(id.to_string(), vec![], tps(&[0, 1, 2, 3]))])).unwrap());
     assert_eq!(e.describe_group("g").unwrap().partitions[0].committed, Some(2), "what the member reads next");
 }
+
+#[test]
+fn an_operators_commit_back_is_a_journaled_reset_and_forward_a_commit() {
+    let (_d, e, _c) = setup();
+    e.classic_commit("g", "", -1, &[("t".into(), 0, 8), ("t".into(), 1, 5)]).unwrap();
+    assert!(e.reset_history("g").is_empty(), "forward: plain commits");
+    // Kafka's admin tools reset a group by committing for it while it is empty.
+    e.classic_commit("g", "", -1, &[("t".into(), 0, 3), ("t".into(), 1, 6)]).unwrap();
+    let g = e.describe_group("g").unwrap();
+    assert_eq!((g.partitions[0].committed, g.partitions[1].committed), (Some(3), Some(6)));
+    let history = e.reset_history("g");
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0].rows, vec![(0, Some(8), 3)]);
+    let undo = e.plan_undo("g").unwrap();
+    e.execute_reset(&undo, false).unwrap();
+    assert_eq!(e.describe_group("g").unwrap().partitions[0].committed, Some(8), "undone like any reset");
+}

@@ -392,3 +392,19 @@ fn the_light_theme_reads_on_white_and_selects_whole_rows() {
         assert_ne!(light.selection_bg, Color::Reset);
     }
 }
+
+/// Kafka consumers' hosts show beside their client ids in the Group view (depot's own members,
+/// as in the snapshots above, have none and keep the table as it was).
+#[test]
+fn the_group_view_shows_kafka_members_hosts() {
+    let mut s = group_view();
+    let g = s.data.groups.iter_mut().find(|g| g.name == "billing").expect("billing");
+    g.members[0].client_id = "rdkafka".into();
+    g.members[0].client_host = "/10.1.2.3".into();
+    let screen = render_to_string(&s, 120, 40);
+    let row = screen.lines().find(|l| l.contains("billing-1") && l.contains("rdkafka")).unwrap_or_default();
+    assert!(row.contains("/10.1.2.3"), "the host beside the client id:\n{screen}");
+    assert!(screen.lines().any(|l| l.contains("CLIENT") && l.contains("HOST")), "{screen}");
+    let narrow = render_to_string(&s, 60, 20);
+    assert!(narrow.contains("billing-1") && !narrow.contains("/10.1.2.3"), "under 70 columns it goes:\n{narrow}");
+}

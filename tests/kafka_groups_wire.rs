@@ -257,3 +257,15 @@ async fn an_operators_commit_and_a_group_depot_pulls_as_are_kept_apart_from_kafk
     assert_eq!((r.error_code, r.leader.as_str()), (0, r.member_id.as_str()), "once it left, a Kafka consumer leads it");
     l.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_refuses_commits_with_group_authorization_failed_and_changes_nothing() {
+    let opts = depot::server::kafka::KafkaOptions { read_only: true, ..Default::default() };
+    let l = Listener::with(opts).await;
+    l.engine.create_topic("t", TopicConfig::with_partitions(2)).unwrap();
+    l.engine.append("t", 0, &[depot::engine::NewRecord::value("r")], None).unwrap();
+    let mut c = l.client().await;
+    assert_eq!(commit(&mut c, "", -1, 0, 1).await, 30, "GROUP_AUTHORIZATION_FAILED");
+    assert!(l.engine.committed_offsets("g").is_none_or(|o| o.is_empty()), "nothing committed");
+    l.finish().await;
+}

@@ -195,9 +195,10 @@ impl Engine {
     }
 
     /// Commits offsets for a Kafka client: with an empty member id and a negative generation, as
-    /// an operator commits for a group without members ([`Engine::commit_offsets`]); otherwise as
-    /// the member that owns every partition named, in the current generation (refused while the
-    /// leader's assignment is awaited). Only forward, as every commit.
+    /// an operator commits for a group without members (forward: [`Engine::commit_offsets`]; back:
+    /// a journaled reset, which is how Kafka's admin tools reset a group); otherwise as the member
+    /// that owns every partition named, in the current generation (refused while the leader's
+    /// assignment is awaited), only forward.
     pub fn classic_commit(
         &self,
         group: &str,
@@ -212,7 +213,7 @@ impl Engine {
             if self.inner.groups.lock().groups.get(group).is_some_and(|g| !g.members.is_empty()) {
                 return Err(unknown(group, member_id));
             }
-            return Ok(self.commit_offsets(group, offsets)?);
+            return Ok(self.operator_commit(group, offsets)?);
         }
         self.check_commit_range(offsets)?;
         let now = self.clock().mono_ms();
@@ -238,6 +239,24 @@ impl Engine {
         gs.commit(group, offsets, false)?;
         if let Err(e) = gs.compact_if_large() {
             tracing::warn!("could not compact the offsets journal: {e}");
+        }
+        Ok(())
+    }
+
+    /// An operator's commit for a group without members: what moves forward is committed, what
+    /// moves back is a reset of that partition to that offset, journaled (and undoable) as every
+    /// reset is.
+    fn operator_commit(&self, group: &str, offsets: &[(String, u32, u64)]) -> std::result::Result<(), EngineError> {
+        let committed: std::collections::BTreeMap<(String, u32), u64> =
+            self.committed_offsets(group).unwrap_or_default().into_iter().map(|(t, p, o)| ((t, p), o)).collect();
+        let (back, forward): (Vec<_>, Vec<_>) =
+            offsets.iter().cloned().partition(|(t, p, o)| committed.get(&(t.clone(), *p)).is_some_and(|c| o < c));
+        if !forward.is_empty() {
+            self.commit_offsets(group, &forward)?;
+        }
+        for (t, p, o) in back {
+            let plan = self.plan_reset(group, &t, Some(&[p]), crate::core::ResetSpec::ToOffset(o))?;
+            self.execute_reset(&plan, false)?;
         }
         Ok(())
     }

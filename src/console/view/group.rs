@@ -184,10 +184,14 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
     if g.members.is_empty() {
         return note(f, members, s, b, " no live members: resets run without forcing");
     }
-    // Under 70 columns the client id goes, so the member and its partitions still show.
+    // Under 70 columns the client id goes, so the member and its partitions still show. Kafka
+    // consumers' hosts show beside their client ids (depot's own members have none).
     let narrow = members.width < NARROW;
+    let hosts = !narrow && g.members.iter().any(|m| !m.client_host.is_empty());
     let widths: Vec<Constraint> = if narrow {
         [Fill(1), Fill(2), Length(9)].to_vec()
+    } else if hosts {
+        [Fill(1), Length(14), Length(16), Fill(2), Length(9)].to_vec()
     } else {
         [Fill(1), Length(14), Fill(2), Length(9)].to_vec()
     };
@@ -201,12 +205,17 @@ pub fn group(f: &mut Frame, area: Rect, s: &State, name: &str) {
             if !narrow {
                 row.push(cell(s, m.client_id.clone(), t.muted));
             }
+            if hosts {
+                row.push(cell(s, m.client_host.clone(), t.muted));
+            }
             row.extend([cell(s, clip(&a.join(" "), assigned_w), t.text), num(duration_ms(m.last_seen_ms))]);
             row
         })
         .collect();
     let headers: &[&str] = if narrow {
         &["MEMBER", "PARTITIONS", " LAST SEEN"]
+    } else if hosts {
+        &["MEMBER", "CLIENT", "HOST", "PARTITIONS", " LAST SEEN"]
     } else {
         &["MEMBER", "CLIENT", "PARTITIONS", " LAST SEEN"]
     };

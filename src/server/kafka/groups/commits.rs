@@ -1,8 +1,8 @@
 //! OffsetCommit (v2–v9) and OffsetFetch (v1–v9) on the engine's committed offsets. A member's
 //! commit is checked against its generation and the partitions it owns, and refused while the
 //! group awaits the leader's assignment; a commit with no member id and a negative generation is
-//! an operator's, for a group without members. Commits only move forward (a reset moves them
-//! back). The commit's metadata string is not kept: OffsetFetch answers it empty.
+//! an operator's, for a group without members: forward it is a commit, back a journaled reset
+//! (how Kafka's admin tools reset a group). A member's commits only move forward. The commit's metadata string is not kept: OffsetFetch answers it empty.
 
 use super::super::dispatch::{self, BoxFuture, Outcome, Request};
 use super::super::{Broker, Session, errors};
