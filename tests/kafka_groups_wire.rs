@@ -269,3 +269,34 @@ async fn read_only_refuses_commits_with_group_authorization_failed_and_changes_n
     assert!(l.engine.committed_offsets("g").is_none_or(|o| o.is_empty()), "nothing committed");
     l.finish().await;
 }
+
+async fn delete_groups(c: &mut Wire, names: &[&str]) -> Vec<(String, i16)> {
+    let req = DeleteGroupsRequest::default().with_groups_names(names.iter().map(|n| GroupId(s(n))).collect());
+    let r: DeleteGroupsResponse = c.call(ApiKey::DeleteGroups, 2, &req).await;
+    r.results.into_iter().map(|g| (g.group_id.0.to_string(), g.error_code)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_groups_deletes_an_empty_group_and_refuses_a_live_or_unknown_one_each_with_its_code() {
+    let l = listener().await;
+    let mut c = l.client().await;
+    // "g" has only committed offsets; "busy" has a live member; "never" does not exist.
+    assert_eq!(commit(&mut c, "", -1, 0, 3).await, 0);
+    let m = l.engine.join_group("busy", depot::engine::JoinRequest::new("pull", &["t"])).unwrap();
+    let got = delete_groups(&mut c, &["g", "busy", "never"]).await;
+    assert_eq!(got, [("g".to_string(), 0), ("busy".to_string(), 68), ("never".to_string(), 69)]);
+    assert!(l.engine.describe_group("g").is_err(), "g and its offsets are gone");
+    assert!(l.engine.describe_group("busy").is_ok(), "a group with a live member stays");
+    l.engine.leave_group("busy", &m.member_id).unwrap();
+    l.finish().await;
+
+    // Read-only: refused, nothing deleted.
+    let opts = depot::server::kafka::KafkaOptions { read_only: true, ..Default::default() };
+    let l = Listener::with(opts).await;
+    l.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    l.engine.commit_offsets("kept", &[("t".to_string(), 0, 0)]).unwrap();
+    let mut c = l.client().await;
+    assert_eq!(delete_groups(&mut c, &["kept"]).await, [("kept".to_string(), 30)]);
+    assert!(l.engine.describe_group("kept").is_ok());
+    l.finish().await;
+}

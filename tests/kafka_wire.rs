@@ -66,7 +66,8 @@ async fn api_versions_lists_the_table_and_an_unknown_version_gets_error_35_with_
                 (20, 1, 6),
                 (21, 0, 2),
                 (22, 0, 4),
-                (36, 0, 2)
+                (36, 0, 2),
+                (42, 0, 2)
             ]
         );
         assert!(

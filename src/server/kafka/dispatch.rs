@@ -182,6 +182,7 @@ mod tests {
             ApiKey::LeaveGroup => r::<LeaveGroupRequest>(),
             ApiKey::ListGroups => r::<ListGroupsRequest>(),
             ApiKey::DescribeGroups => r::<DescribeGroupsRequest>(),
+            ApiKey::DeleteGroups => r::<DeleteGroupsRequest>(),
             other => panic!("{other:?} has no codec range in this test; add it"),
         }
     }

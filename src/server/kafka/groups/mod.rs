@@ -6,7 +6,7 @@
 //! - [`sync`] — SyncGroup — the leader's assignment, decoded into the partitions each member owns
 //! - [`membership`] — Heartbeat and LeaveGroup
 //! - [`commits`] — OffsetCommit and OffsetFetch, the engine's committed offsets
-//! - [`listing`] — ListGroups and DescribeGroups
+//! - [`listing`] — ListGroups and DescribeGroups; [`delete`] — DeleteGroups
 //! - [`consumer_protocol`] — the "consumer" protocol's subscription and assignment bytes
 //! - [`wait`] — waiting on the engine's group events with a deadline
 //!
@@ -16,6 +16,7 @@
 pub mod commits;
 pub mod consumer_protocol;
 pub mod coordinator;
+pub mod delete;
 pub mod join;
 pub mod listing;
 pub mod membership;
@@ -39,6 +40,7 @@ pub const APIS: &[Api] = &[
     Api { key: ApiKey::OffsetFetch, min: 1, max: 9, handle: commits::fetch },
     Api { key: ApiKey::ListGroups, min: 0, max: 5, handle: listing::list },
     Api { key: ApiKey::DescribeGroups, min: 0, max: 5, handle: listing::describe },
+    Api { key: ApiKey::DeleteGroups, min: 0, max: 2, handle: delete::handle },
 ];
 
 pub const ILLEGAL_GENERATION: i16 = E::IllegalGeneration.code();
