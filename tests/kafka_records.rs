@@ -96,7 +96,7 @@ fn records_of(pd: &fetch_response::PartitionData) -> Vec<Record> {
 
 fn values(l: &Listener, topic: &str) -> Vec<String> {
     let recs = l.engine.fetch_all(topic, 0, 0, 1000).unwrap();
-    recs.iter().map(|r| String::from_utf8_lossy(&r.value).into_owned()).collect()
+    recs.iter().map(|r| String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -44,16 +44,21 @@ pub fn message(topic: &str, partition: u32, r: Record) -> Message {
         offset: r.offset,
         timestamp: r.timestamp,
         key: r.key.map(Payload),
-        value: Payload(r.value),
-        headers: r.headers.into_iter().map(|(name, v)| Header { name, value: Payload(v) }).collect(),
+        value: Payload(r.value.unwrap_or_default()),
+        headers: r
+            .headers
+            .into_iter()
+            .map(|(name, v)| Header { name, value: Payload(v.unwrap_or_default()) })
+            .collect(),
     }
 }
 
 fn to_new(r: OutRecord) -> NewRecord {
     NewRecord {
         key: r.key.map(|k| k.0),
-        value: r.value.0,
-        headers: r.headers.into_iter().map(|h| (h.name, h.value.0)).collect(),
+        value: Some(r.value.0),
+        headers: r.headers.into_iter().map(|h| (h.name, Some(h.value.0))).collect(),
+        timestamp: None,
     }
 }
 

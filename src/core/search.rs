@@ -226,8 +226,8 @@ pub fn message_of(
     offset: u64,
     timestamp: i64,
     key: Option<&bytes::Bytes>,
-    value: &bytes::Bytes,
-    headers: &[(String, bytes::Bytes)],
+    value: Option<&bytes::Bytes>,
+    headers: &[(String, Option<bytes::Bytes>)],
 ) -> Message {
     Message {
         topic: topic.to_string(),
@@ -235,8 +235,11 @@ pub fn message_of(
         offset,
         timestamp,
         key: key.cloned().map(Payload),
-        value: Payload(value.clone()),
-        headers: headers.iter().map(|(n, v)| Header { name: n.clone(), value: Payload(v.clone()) }).collect(),
+        value: Payload(value.cloned().unwrap_or_default()),
+        headers: headers
+            .iter()
+            .map(|(n, v)| Header { name: n.clone(), value: Payload(v.clone().unwrap_or_default()) })
+            .collect(),
     }
 }
 

@@ -78,6 +78,9 @@ pub mod sync;
 pub mod topic;
 pub mod topics;
 
+#[cfg(test)]
+mod format_tests;
+
 pub use assignor::Assignor;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{EngineConfig, SyncMode};

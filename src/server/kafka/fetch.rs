@@ -193,8 +193,8 @@ pub fn encode(recs: &[Record]) -> anyhow::Result<Bytes> {
             sequence: (r.offset - first.offset) as i32 - 1,
             timestamp: r.timestamp,
             key: r.key.clone(),
-            value: Some(r.value.clone()),
-            headers: r.headers.iter().map(|(k, v)| (StrBytes::from_string(k.clone()), Some(v.clone()))).collect(),
+            value: r.value.clone(),
+            headers: r.headers.iter().map(|(k, v)| (StrBytes::from_string(k.clone()), v.clone())).collect(),
         })
         .collect();
     let mut buf = BytesMut::new();
@@ -241,9 +241,10 @@ mod tests {
             .map(|o| Record {
                 offset: o,
                 timestamp: 1_700_000_000_000,
+                create_time: false,
                 key: (o == 6).then(|| Bytes::from_static(b"\x00k")),
-                value: Bytes::from(format!("v{o}")),
-                headers: vec![("h".into(), Bytes::from_static(b"\xff"))],
+                value: Some(Bytes::from(format!("v{o}"))),
+                headers: vec![("h".into(), Some(Bytes::from_static(b"\xff")))],
             })
             .collect();
         let mut bytes = encode(&recs).unwrap();

@@ -151,9 +151,9 @@ pub fn to_records(mut bytes: Bytes) -> Result<Vec<NewRecord>, (i16, String)> {
                     format!("header {:?} has a null value, which depot cannot store yet", &*name),
                 ));
             };
-            headers.push((name.to_string(), v));
+            headers.push((name.to_string(), Some(v)));
         }
-        out.push(NewRecord { key: r.key, value, headers });
+        out.push(NewRecord { key: r.key, value: Some(value), headers, timestamp: None });
     }
     Ok(out)
 }
