@@ -48,7 +48,7 @@ fn name(base: &str) -> String {
 }
 
 fn text(m: &Message) -> String {
-    m.value.display()
+    depot::core::display_value(m.value.as_ref())
 }
 
 fn offsets(ms: &[Message]) -> Vec<u64> {
@@ -188,14 +188,14 @@ async fn publish_with_key_headers_and_binary_value_peeks_back_byte_for_byte() {
         records: vec![
             OutRecord {
                 key: Some(Payload::text("customer-7")),
-                value: Payload::text("first"),
+                value: Some(Payload::text("first")),
                 headers: vec![
                     Header { name: "trace".into(), value: Payload::text("abc") },
                     Header { name: "raw".into(), value: binary.clone() },
                 ],
                 partition: Some(0),
             },
-            OutRecord { value: binary.clone(), ..OutRecord::default() },
+            OutRecord { value: Some(binary.clone()), ..OutRecord::default() },
         ],
         producer: None,
     };
@@ -212,7 +212,7 @@ async fn publish_with_key_headers_and_binary_value_peeks_back_byte_for_byte() {
             Header { name: "raw".into(), value: binary.clone() }
         ]
     );
-    assert_eq!(got[1].value, binary, "binary values survive byte for byte");
+    assert_eq!(got[1].value, Some(binary.clone()), "binary values survive byte for byte");
     assert_eq!(got[1].key, None);
     assert!(got[1].headers.is_empty());
 
@@ -500,7 +500,7 @@ async fn groups_made_by_other_clients_are_read_right() {
     }
     // Fields other than key/value/h:* are shown as headers.
     let got = b.peek(&t, PeekRequest { partition: Some(0), from: PeekFrom::Earliest, max: 1 }).await.unwrap();
-    assert_eq!(got[0].value, Payload::default());
+    assert_eq!(got[0].value, Some(Payload::default()));
     assert_eq!(got[0].headers.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(), vec!["temp", "hum"]);
     // Created at "$" and at "0" without ENTRIESREAD: Redis 7.0 reports entries-read as nil.
     let (at_end, at_start, mid) = (name("g-end"), name("g-start"), name("g-mid"));

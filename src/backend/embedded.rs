@@ -44,7 +44,7 @@ pub fn message(topic: &str, partition: u32, r: Record) -> Message {
         offset: r.offset,
         timestamp: r.timestamp,
         key: r.key.map(Payload),
-        value: Payload(r.value.unwrap_or_default()),
+        value: r.value.map(Payload),
         headers: r
             .headers
             .into_iter()
@@ -56,7 +56,7 @@ pub fn message(topic: &str, partition: u32, r: Record) -> Message {
 fn to_new(r: OutRecord) -> NewRecord {
     NewRecord {
         key: r.key.map(|k| k.0),
-        value: Some(r.value.0),
+        value: r.value.map(|v| v.0),
         headers: r.headers.into_iter().map(|h| (h.name, Some(h.value.0))).collect(),
         timestamp: None,
     }

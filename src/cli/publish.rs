@@ -23,7 +23,7 @@ pub async fn run(b: &dyn Backend, g: &Global, a: PublishArgs) -> Result<()> {
     let headers = headers(&a.headers)?;
     let make = |v: Vec<u8>| OutRecord {
         key: a.key.as_deref().map(Payload::text),
-        value: Payload(v.into()),
+        value: Some(Payload(v.into())),
         headers: headers.clone(),
         partition: a.partition,
     };

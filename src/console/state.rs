@@ -142,7 +142,9 @@ impl State {
                 .items
                 .iter()
                 .filter(|m| {
-                    f(&m.value.display())
+                    // No filter shows every record; a tombstone has no value text to match.
+                    filter.is_empty()
+                        || m.value.as_ref().is_some_and(|v| f(&v.display()))
                         || m.key.as_ref().is_some_and(|k| f(&k.display()))
                         || m.headers.iter().any(|h| f(&h.name) || f(&h.value.display()))
                         || header.as_ref().is_some_and(|want| {

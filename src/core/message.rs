@@ -69,6 +69,20 @@ impl<'de> Deserialize<'de> for Payload {
     }
 }
 
+/// A value that may be null (a tombstone): in JSON the field must be there, `null` for a
+/// tombstone, so a forgotten value is still an error rather than a tombstone.
+pub fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Payload>, D::Error> {
+    Option::<Payload>::deserialize(d)
+}
+
+/// How a null value (a tombstone) reads in text: never as an empty string.
+pub const TOMBSTONE: &str = "∅ tombstone";
+
+/// A value as text: [`Payload::display`], or [`TOMBSTONE`] for a null one.
+pub fn display_value(v: Option<&Payload>) -> String {
+    v.map_or_else(|| TOMBSTONE.to_string(), Payload::display)
+}
+
 /// A header of a message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
@@ -85,7 +99,9 @@ pub struct Message {
     /// Milliseconds since the Unix epoch.
     pub timestamp: i64,
     pub key: Option<Payload>,
-    pub value: Payload,
+    /// `None`: a tombstone (`"value": null`).
+    #[serde(deserialize_with = "nullable")]
+    pub value: Option<Payload>,
     #[serde(default)]
     pub headers: Vec<Header>,
 }
@@ -94,7 +110,7 @@ impl Message {
     /// Bytes of key, value and headers.
     pub fn size(&self) -> usize {
         self.key.as_ref().map_or(0, |k| k.0.len())
-            + self.value.0.len()
+            + self.value.as_ref().map_or(0, |v| v.0.len())
             + self.headers.iter().map(|h| h.name.len() + h.value.0.len()).sum::<usize>()
     }
 }
@@ -105,7 +121,9 @@ impl Message {
 pub struct OutRecord {
     #[serde(default)]
     pub key: Option<Payload>,
-    pub value: Payload,
+    /// Required; `null` publishes a tombstone.
+    #[serde(deserialize_with = "nullable")]
+    pub value: Option<Payload>,
     #[serde(default)]
     pub headers: Vec<Header>,
     /// Explicit partition; else the key's partition (murmur2) or the next one in turn.
@@ -115,7 +133,7 @@ pub struct OutRecord {
 
 impl OutRecord {
     pub fn text(value: &str) -> OutRecord {
-        OutRecord { value: Payload::text(value), ..OutRecord::default() }
+        OutRecord { value: Some(Payload::text(value)), ..OutRecord::default() }
     }
 }
 
@@ -254,6 +272,30 @@ mod tests {
         let err = serde_json::from_str::<Payload>("42").unwrap_err().to_string();
         assert!(err.contains("expected a string"), "{err}");
         assert!(serde_json::from_str::<Payload>(r#"{"base64":"!!"}"#).is_err());
+    }
+
+    #[test]
+    fn a_null_value_is_a_tombstone_and_a_missing_one_an_error() {
+        let t: OutRecord = serde_json::from_str(r#"{"key": "k", "value": null}"#).unwrap();
+        assert_eq!((t.key, t.value), (Some(Payload::text("k")), None));
+        let err = serde_json::from_str::<OutRecord>(r#"{"key": "k"}"#).unwrap_err().to_string();
+        assert!(err.contains("missing field `value`"), "{err}");
+        let v: OutRecord = serde_json::from_str(r#"{"value": "v"}"#).unwrap();
+        assert_eq!(v.value, Some(Payload::text("v")), "non-null values as before");
+        let m = Message {
+            topic: "t".into(),
+            partition: 0,
+            offset: 1,
+            timestamp: 2,
+            key: Some(Payload::text("k")),
+            value: None,
+            headers: Vec::new(),
+        };
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains(r#""value":null"#), "{json}");
+        assert_eq!(serde_json::from_str::<Message>(&json).unwrap(), m);
+        assert_eq!(display_value(None), TOMBSTONE);
+        assert_eq!(display_value(Some(&Payload::text(""))), "", "an empty value is not a tombstone");
     }
 
     #[test]

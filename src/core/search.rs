@@ -178,7 +178,8 @@ impl Matcher {
         {
             return false;
         }
-        self.value.as_ref().is_none_or(|re| re.is_match(r.value()))
+        // A tombstone has no value text to match.
+        self.value.as_ref().is_none_or(|re| r.value().is_some_and(|v| re.is_match(v)))
     }
 }
 
@@ -187,7 +188,8 @@ pub trait Scanned {
     fn offset(&self) -> u64;
     fn timestamp(&self) -> i64;
     fn key(&self) -> Option<&[u8]>;
-    fn value(&self) -> &[u8];
+    /// `None` for a tombstone.
+    fn value(&self) -> Option<&[u8]>;
     /// Whether a header called `name` has a value `pred` accepts.
     fn has_header(&self, name: &str, pred: &dyn Fn(&[u8]) -> bool) -> bool;
     /// Bytes of key, value and header names and values (what the byte bound counts).
@@ -205,8 +207,8 @@ impl Scanned for Message {
     fn key(&self) -> Option<&[u8]> {
         self.key.as_ref().map(|k| &k.0[..])
     }
-    fn value(&self) -> &[u8] {
-        &self.value.0
+    fn value(&self) -> Option<&[u8]> {
+        self.value.as_ref().map(|v| &v.0[..])
     }
     fn has_header(&self, name: &str, pred: &dyn Fn(&[u8]) -> bool) -> bool {
         self.headers.iter().any(|h| h.name == name && pred(&h.value.0))
@@ -235,7 +237,7 @@ pub fn message_of(
         offset,
         timestamp,
         key: key.cloned().map(Payload),
-        value: Payload(value.cloned().unwrap_or_default()),
+        value: value.cloned().map(Payload),
         headers: headers
             .iter()
             .map(|(n, v)| Header { name: n.clone(), value: Payload(v.clone().unwrap_or_default()) })
@@ -475,7 +477,7 @@ mod tests {
             offset,
             timestamp: offset as i64 * 10,
             key: Some(Payload::text(&format!("k{}", offset % 3))),
-            value: Payload::text(value),
+            value: Some(Payload::text(value)),
             headers: vec![Header { name: "trace".into(), value: Payload::text(&format!("id-{offset}")) }],
         }
     }
@@ -487,6 +489,25 @@ mod tests {
             scan.feed(read, &log[read.from as usize..read.to as usize]);
         }
         scan.finish()
+    }
+
+    #[test]
+    fn a_tombstone_never_matches_value_text_but_matches_on_its_key() {
+        let mut log: Vec<Message> = (0..4).map(|i| msg(i, "")).collect();
+        log[1].value = None;
+        log[3].value = None;
+        let offsets = |r: &SearchResult| r.matches.iter().map(|m| m.offset).collect::<Vec<_>>();
+        for req in [
+            SearchRequest { value: Some(String::new()), ..SearchRequest::default() },
+            SearchRequest { regex: Some("^$".into()), ..SearchRequest::default() },
+            SearchRequest { regex: Some(".*".into()), ..SearchRequest::default() },
+        ] {
+            assert_eq!(offsets(&run(&req, &log)), [0, 2], "{req:?}");
+        }
+        let by_key = SearchRequest { key: Some("k1".into()), ..SearchRequest::default() };
+        let found = run(&by_key, &log);
+        assert_eq!(offsets(&found), [1]);
+        assert_eq!(found.matches[0].value, None, "found as a tombstone");
     }
 
     #[test]

@@ -236,3 +236,20 @@ fn records_own_timestamps_are_found_by_time_and_retention_goes_by_the_append_tim
     assert!(e.append("t", 0, &[NewRecord::value("x").at(now + record::MAX_AHEAD_MS)], None).is_ok());
     assert_eq!(e.describe_topic("t").unwrap().partitions[0].end_offset, end + 1);
 }
+
+#[test]
+fn a_tombstone_is_replayed_as_a_tombstone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(START));
+    let e = open(tmp.path(), &clock).unwrap();
+    for t in ["src", "dst"] {
+        e.create_topic(t, TopicConfig::with_partitions(1)).unwrap();
+    }
+    let recs = [NewRecord::keyed("k", "v").at(5), NewRecord::tombstone("k").at(6), NewRecord::keyed("k", "")];
+    e.append("src", 0, &recs, None).unwrap();
+    let range = crate::core::ReplayRange::Offsets { from: 0, to: 3 };
+    let plan = e.plan_replay("src", None, range, Some("dst")).unwrap();
+    assert_eq!(e.execute_replay(&plan).unwrap().appended, 3);
+    let values: Vec<Option<Bytes>> = all(&e, "dst").into_iter().map(|r| r.value).collect();
+    assert_eq!(values, vec![Some(Bytes::from("v")), None, Some(Bytes::new())]);
+}

@@ -19,8 +19,8 @@ impl Scanned for Record {
     fn key(&self) -> Option<&[u8]> {
         self.key.as_deref()
     }
-    fn value(&self) -> &[u8] {
-        self.value.as_deref().unwrap_or_default()
+    fn value(&self) -> Option<&[u8]> {
+        self.value.as_deref()
     }
     fn has_header(&self, name: &str, pred: &dyn Fn(&[u8]) -> bool) -> bool {
         self.headers.iter().any(|(n, v)| n == name && v.as_deref().is_some_and(pred))

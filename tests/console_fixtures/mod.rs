@@ -300,7 +300,7 @@ pub fn record(offset: u64, key: Option<&str>, value: Payload, headers: Vec<Heade
         offset,
         timestamp: NOW - 60_000 + (offset as i64 - 1150) * 1_000,
         key: key.map(Payload::text),
-        value,
+        value: Some(value),
         headers,
     }
 }

@@ -45,7 +45,8 @@ pub(super) fn to_message(m: &BorrowedMessage<'_>) -> Message {
         offset: m.offset().max(0) as u64,
         timestamp: m.timestamp().to_millis().unwrap_or(0),
         key: m.key().map(|k| Payload(Bytes::copy_from_slice(k))),
-        value: Payload(Bytes::copy_from_slice(m.payload().unwrap_or(&[]))),
+        // No payload is Kafka's null value: a tombstone.
+        value: m.payload().map(|v| Payload(Bytes::copy_from_slice(v))),
         headers,
     }
 }

@@ -100,7 +100,10 @@ impl Kafka {
         let mut acks = Vec::with_capacity(records.len());
         for (partition, r) in &records {
             loop {
-                let mut rec = FutureRecord::<[u8], [u8]>::to(topic).payload(&r.value.0[..]);
+                let mut rec = FutureRecord::<[u8], [u8]>::to(topic);
+                if let Some(v) = &r.value {
+                    rec = rec.payload(&v.0[..]);
+                }
                 if let Some(k) = &r.key {
                     rec = rec.key(&k.0[..]);
                 }

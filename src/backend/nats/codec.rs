@@ -118,7 +118,15 @@ pub(super) fn to_message(
             out.push(Header { name, value: Payload::text(&value) });
         }
     }
-    Message { topic: topic.to_string(), partition: 0, offset, timestamp, key, value: Payload(payload), headers: out }
+    Message {
+        topic: topic.to_string(),
+        partition: 0,
+        offset,
+        timestamp,
+        key,
+        value: Some(Payload(payload)),
+        headers: out,
+    }
 }
 
 pub(super) fn header_pairs(h: Option<&HeaderMap>) -> Vec<(String, String)> {

@@ -58,6 +58,16 @@ pub fn check_records(topic: &str, req: &PublishRequest, n: u32, why: &str) -> BR
     Ok(())
 }
 
+/// Refuses a tombstone (a null value) for an engine that cannot store one (`engine` names it).
+pub fn no_tombstones(req: &PublishRequest, engine: &str) -> BResult<()> {
+    if req.records.iter().any(|r| r.value.is_none()) {
+        return Err(BackendError::Unsupported(format!(
+            "{engine} has no null values: a tombstone (\"value\": null) cannot be published to it"
+        )));
+    }
+    Ok(())
+}
+
 /// The one partition of an idempotent batch (one with a producer tag): every record must name it.
 pub fn idempotent_partition(req: &PublishRequest) -> BResult<u32> {
     let first = req.records.first().and_then(|r| r.partition);
