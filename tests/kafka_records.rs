@@ -325,5 +325,6 @@ async fn create_times_tombstones_and_null_header_values_are_kept_and_read_back_e
     assert_eq!(lines[1]["value"], serde_json::Value::Null, "the tombstone: {}", lines[1]);
     assert_eq!(lines[1]["key"], serde_json::json!("k1\u{0}\u{ff}"), "{}", lines[1]);
     assert_eq!(lines[2]["value"], serde_json::json!(""), "an empty value is not a tombstone");
+    assert_eq!(lines[2]["headers"], serde_json::json!([{"name": "n", "value": null}]), "a null header value");
     assert_eq!(lines[0]["value"], serde_json::json!("first"));
 }

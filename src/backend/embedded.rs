@@ -45,11 +45,7 @@ pub fn message(topic: &str, partition: u32, r: Record) -> Message {
         timestamp: r.timestamp,
         key: r.key.map(Payload),
         value: r.value.map(Payload),
-        headers: r
-            .headers
-            .into_iter()
-            .map(|(name, v)| Header { name, value: Payload(v.unwrap_or_default()) })
-            .collect(),
+        headers: r.headers.into_iter().map(|(name, v)| Header { name, value: v.map(Payload) }).collect(),
     }
 }
 
@@ -57,7 +53,7 @@ fn to_new(r: OutRecord) -> NewRecord {
     NewRecord {
         key: r.key.map(|k| k.0),
         value: r.value.map(|v| v.0),
-        headers: r.headers.into_iter().map(|h| (h.name, Some(h.value.0))).collect(),
+        headers: r.headers.into_iter().map(|h| (h.name, h.value.map(|v| v.0))).collect(),
         timestamp: None,
     }
 }

@@ -63,8 +63,17 @@ pub fn table(msgs: &[Message], width: usize) -> String {
     let headers: Vec<String> = msgs
         .iter()
         .map(|m| {
-            let all: Vec<String> =
-                m.headers.iter().map(|h| format!("{}={}", h.name, payload(&h.value, rest / 4))).collect();
+            let all: Vec<String> = m
+                .headers
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{}={}",
+                        h.name,
+                        h.value.as_ref().map_or_else(|| "null".to_string(), |v| payload(v, rest / 4))
+                    )
+                })
+                .collect();
             preview(&all.join(" "), rest / 4)
         })
         .collect();
@@ -92,7 +101,7 @@ mod tests {
             timestamp: 1_700_000_000_000,
             key: Some(Payload::text("k")),
             value: Some(Payload::text(value)),
-            headers: headers.iter().map(|(n, v)| Header { name: (*n).into(), value: Payload::text(v) }).collect(),
+            headers: headers.iter().map(|(n, v)| Header::text(n, v)).collect(),
         }
     }
 

@@ -87,7 +87,21 @@ pub fn display_value(v: Option<&Payload>) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
     pub name: String,
-    pub value: Payload,
+    /// Required; `null` for a null header value (Kafka allows them).
+    #[serde(deserialize_with = "nullable")]
+    pub value: Option<Payload>,
+}
+
+impl Header {
+    /// A header with a text value.
+    pub fn text(name: &str, value: &str) -> Header {
+        Header { name: name.to_string(), value: Some(Payload::text(value)) }
+    }
+
+    /// The value as text: [`Payload::display`], or `null`.
+    pub fn display(&self) -> String {
+        self.value.as_ref().map_or_else(|| "null".to_string(), Payload::display)
+    }
 }
 
 /// A record read from a topic.
@@ -111,7 +125,7 @@ impl Message {
     pub fn size(&self) -> usize {
         self.key.as_ref().map_or(0, |k| k.0.len())
             + self.value.as_ref().map_or(0, |v| v.0.len())
-            + self.headers.iter().map(|h| h.name.len() + h.value.0.len()).sum::<usize>()
+            + self.headers.iter().map(|h| h.name.len() + h.value.as_ref().map_or(0, |v| v.0.len())).sum::<usize>()
     }
 }
 
@@ -295,6 +309,10 @@ mod tests {
         assert!(json.contains(r#""value":null"#), "{json}");
         assert_eq!(serde_json::from_str::<Message>(&json).unwrap(), m);
         assert_eq!(display_value(None), TOMBSTONE);
+        let h: Header = serde_json::from_str(r#"{"name": "n", "value": null}"#).unwrap();
+        assert_eq!((h.value.clone(), h.display()), (None, "null".to_string()));
+        assert_eq!(serde_json::to_string(&h).unwrap(), r#"{"name":"n","value":null}"#);
+        assert!(serde_json::from_str::<Header>(r#"{"name": "n"}"#).is_err(), "a header's value is required");
         assert_eq!(display_value(Some(&Payload::text(""))), "", "an empty value is not a tombstone");
     }
 

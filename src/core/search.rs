@@ -211,7 +211,7 @@ impl Scanned for Message {
         self.value.as_ref().map(|v| &v.0[..])
     }
     fn has_header(&self, name: &str, pred: &dyn Fn(&[u8]) -> bool) -> bool {
-        self.headers.iter().any(|h| h.name == name && pred(&h.value.0))
+        self.headers.iter().any(|h| h.name == name && h.value.as_ref().is_some_and(|v| pred(&v.0)))
     }
     fn size(&self) -> u64 {
         Message::size(self) as u64
@@ -238,10 +238,7 @@ pub fn message_of(
         timestamp,
         key: key.cloned().map(Payload),
         value: value.cloned().map(Payload),
-        headers: headers
-            .iter()
-            .map(|(n, v)| Header { name: n.clone(), value: Payload(v.clone().unwrap_or_default()) })
-            .collect(),
+        headers: headers.iter().map(|(n, v)| Header { name: n.clone(), value: v.clone().map(Payload) }).collect(),
     }
 }
 
@@ -478,7 +475,7 @@ mod tests {
             timestamp: offset as i64 * 10,
             key: Some(Payload::text(&format!("k{}", offset % 3))),
             value: Some(Payload::text(value)),
-            headers: vec![Header { name: "trace".into(), value: Payload::text(&format!("id-{offset}")) }],
+            headers: vec![Header::text("trace", &format!("id-{offset}"))],
         }
     }
 

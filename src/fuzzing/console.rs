@@ -106,7 +106,7 @@ fn records(topic: &str, req: &PeekRequest) -> Vec<Message> {
                 2 => Some(Payload::text("line one\nline two\ttabbed")),
                 _ => None,
             },
-            headers: vec![Header { name: "trace".into(), value: Payload::text("7f3a") }],
+            headers: vec![Header::text("trace", "7f3a")],
         })
         .collect()
 }

@@ -61,7 +61,7 @@ pub async fn publish_and_peek_roundtrip(b: &dyn Backend) {
     let t = n.t("t");
     b.create_topic(&t, TopicConfig::with_partitions(1)).await.unwrap();
     let binary = Payload(bytes::Bytes::from_static(&[0, 159, 146, 150, 255]));
-    let headers = if c.headers { vec![Header { name: "h".into(), value: Payload::text("v") }] } else { Vec::new() };
+    let headers = if c.headers { vec![Header::text("h", "v")] } else { Vec::new() };
     let req = PublishRequest {
         records: vec![
             OutRecord {
@@ -333,7 +333,7 @@ pub async fn replay_copies_with_origin_headers(b: &dyn Backend) {
     assert_eq!(r.appended, 2);
     let got = b.peek(&dst, PeekRequest { partition: Some(0), from: PeekFrom::Earliest, max: 10 }).await.unwrap();
     assert_eq!(got.iter().map(text).collect::<Vec<_>>(), vec!["b", "c"]);
-    let origin: Vec<_> = got[0].headers.iter().map(|h| (h.name.as_str(), h.value.display())).collect();
+    let origin: Vec<_> = got[0].headers.iter().map(|h| (h.name.as_str(), h.display())).collect();
     assert!(origin.contains(&("depot.origin.topic", src.clone())), "{origin:?}");
     assert!(origin.contains(&("depot.origin.offset", acks[1].offset.to_string())), "{origin:?}");
     let original =
@@ -353,7 +353,7 @@ pub async fn search_finds_the_same_records_and_continues(b: &dyn Backend) {
             key: Some(Payload::text(&format!("k{}", i % 4))),
             value: Some(Payload::text(&if i % 5 == 0 { format!("order {i} failed") } else { format!("order {i} ok") })),
             headers: if c.headers {
-                vec![Header { name: "tenant".into(), value: Payload::text(if i % 2 == 0 { "acme" } else { "globex" }) }]
+                vec![Header::text("tenant", if i % 2 == 0 { "acme" } else { "globex" })]
             } else {
                 Vec::new()
             },

@@ -290,7 +290,7 @@ pub fn groups() -> Vec<GroupInfo> {
 }
 
 pub fn header(name: &str, value: &str) -> Header {
-    Header { name: name.into(), value: Payload::text(value) }
+    Header::text(name, value)
 }
 
 pub fn record(offset: u64, key: Option<&str>, value: Payload, headers: Vec<Header>) -> Message {

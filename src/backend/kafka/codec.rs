@@ -32,10 +32,7 @@ pub(super) fn to_message(m: &BorrowedMessage<'_>) -> Message {
         .headers()
         .map(|hs| {
             hs.iter()
-                .map(|h| Header {
-                    name: h.key.to_string(),
-                    value: Payload(Bytes::copy_from_slice(h.value.unwrap_or(&[]))),
-                })
+                .map(|h| Header { name: h.key.to_string(), value: h.value.map(|v| Payload(Bytes::copy_from_slice(v))) })
                 .collect()
         })
         .unwrap_or_default();

@@ -113,7 +113,7 @@ impl Kafka {
                 if !r.headers.is_empty() {
                     let mut hs = OwnedHeaders::new_with_capacity(r.headers.len());
                     for h in &r.headers {
-                        hs = hs.insert(KHeader { key: &h.name, value: Some(&h.value.0[..]) });
+                        hs = hs.insert(KHeader { key: &h.name, value: h.value.as_ref().map(|v| &v.0[..]) });
                     }
                     rec = rec.headers(hs);
                 }

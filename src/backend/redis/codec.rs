@@ -233,7 +233,7 @@ pub(super) fn to_message(topic: &str, offset: u64, e: &Entry) -> Message {
             b"key" if key.is_none() => key = Some(payload),
             _ => {
                 let name = f.strip_prefix(b"h:").unwrap_or(f);
-                headers.push(Header { name: String::from_utf8_lossy(name).into_owned(), value: payload });
+                headers.push(Header { name: String::from_utf8_lossy(name).into_owned(), value: Some(payload) });
             }
         }
     }
@@ -263,7 +263,7 @@ pub(super) fn to_fields(r: &OutRecord) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 /// The field of a header: `h:<name>`.
 pub(super) fn header_field(h: &Header) -> (Vec<u8>, Vec<u8>) {
-    (format!("h:{}", h.name).into_bytes(), h.value.0.to_vec())
+    (format!("h:{}", h.name).into_bytes(), h.value.as_ref().map(|v| v.0.to_vec()).unwrap_or_default())
 }
 
 pub(super) fn xadd(key: &str, fields: &[(Vec<u8>, Vec<u8>)]) -> Cmd {

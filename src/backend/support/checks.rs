@@ -65,6 +65,12 @@ pub fn no_tombstones(req: &PublishRequest, engine: &str) -> BResult<()> {
             "{engine} has no null values: a tombstone (\"value\": null) cannot be published to it"
         )));
     }
+    if let Some(h) = req.records.iter().flat_map(|r| &r.headers).find(|h| h.value.is_none()) {
+        return Err(BackendError::Unsupported(format!(
+            "{engine} has no null header values: header {:?} cannot be published to it with a null value",
+            h.name
+        )));
+    }
     Ok(())
 }
 

@@ -121,7 +121,7 @@ fn parse_headers(v: &str) -> Result<Vec<Header>, String> {
         .filter(|h| !h.is_empty())
         .map(|h| match h.split_once('=') {
             Some((n, val)) if !n.trim().is_empty() => {
-                Ok(Header { name: n.trim().into(), value: Payload::text(val.trim()) })
+                Ok(Header { name: n.trim().into(), value: Some(Payload::text(val.trim())) })
             }
             _ => Err(format!("header {h:?} is not name=value")),
         })

@@ -150,7 +150,7 @@ fn detail(f: &mut Frame, area: Rect, s: &State, r: Option<&Message>) {
     for h in &r.headers {
         lines.push(Line::from(vec![
             Span::styled(format!("header     {} = ", h.name), t.style(t.muted)),
-            Span::raw(h.value.display()),
+            Span::raw(h.display()),
         ]));
     }
     lines.push(Line::from(Span::styled(format!("value ({kind})"), t.style(t.muted))));
