@@ -26,7 +26,7 @@
 //!                    resets (plan → execute → journal → undo), replay
 //!     clock, config  the Clock it reads (SystemClock, or ManualClock for tests and the demo);
 //!                    engine settings and sync modes
-//!     record         records and the CRC32C-framed batch format
+//!     record         records and the CRC32C-framed batch format (version 2 written, 1 read)
 //!     segment, log   a partition: segments with sparse offset + time indexes; append, roll,
 //!                    retention (log), group commit (sync), reads (read), recovery, checkpoint;
 //!                    sealed (whole and contiguous), log_start, fds (an LRU of sealed handles)

@@ -149,7 +149,7 @@ fn the_publish_submit_reads_each_value_from_the_field_it_was_typed_into() {
     assert!(press(&mut s, KeyCode::Enter).is_empty(), "the button asks first");
     let record = OutRecord {
         key: Some(Payload::text("the-key")),
-        value: Payload::text("the-value"),
+        value: Some(Payload::text("the-value")),
         headers: vec![header("h", "the-header")],
         partition: Some(1),
     };

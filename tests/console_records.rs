@@ -410,3 +410,34 @@ fn a_value_too_large_for_the_terminal_is_not_copied_and_the_status_says_to_save_
     assert_eq!(level, Level::Warn);
     assert!(text.contains("too large to copy") && text.contains("w saves it"), "{text}");
 }
+
+#[test]
+fn a_tombstone_shows_as_one_dim_and_has_nothing_to_copy_or_save() {
+    let mut s = loaded();
+    let mut recs = records();
+    recs[1].value = None;
+    open_orders_0(&mut s, recs);
+    let screen = render_to_string(&s, 120, 40);
+    let row = screen.lines().find(|l| l.contains("1151")).unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains(TOMBSTONE), "the list: {row}");
+    // In the theme's dim style, not the text's.
+    let buf = depot::console::render_to_buffer(&s, 120, 40);
+    let (x, y) = (0..40u16)
+        .flat_map(|y| (0..120u16).map(move |x| (x, y)))
+        .find(|&(x, y)| buf[(x, y)].symbol() == "∅")
+        .unwrap_or_else(|| panic!("no ∅ on screen: {screen}"));
+    assert_eq!(buf[(x, y)].fg, s.theme.muted);
+    press(&mut s, KeyCode::Char('j'));
+    assert_eq!(selected_offset(&s), 1151);
+    press(&mut s, KeyCode::Enter);
+    let screen = render_to_string(&s, 160, 40);
+    assert!(
+        screen.contains("value (null)") && screen.contains("∅ tombstone (the value is null)"),
+        "the detail: {screen}"
+    );
+    assert!(press(&mut s, KeyCode::Char('y')).is_empty());
+    assert!(status(&s).1.contains("tombstone") && status(&s).1.contains("nothing to copy"), "{:?}", status(&s));
+    assert!(press(&mut s, KeyCode::Char('w')).is_empty());
+    assert!(s.overlay.is_none(), "no save dialog for a tombstone");
+    assert!(status(&s).1.contains("nothing to save"), "{:?}", status(&s));
+}

@@ -490,7 +490,7 @@ fn publish_dialog_confirms_then_publishes_what_was_typed() {
     let fx = press(&mut s, KeyCode::Enter);
     let record = OutRecord {
         key: Some(Payload::text("k1")),
-        value: Payload::text("hello\nworld"),
+        value: Some(Payload::text("hello\nworld")),
         headers: vec![header("trace", "abc"), header("source", "console")],
         partition: Some(2),
     };

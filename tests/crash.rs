@@ -70,15 +70,23 @@ fn record(round: u64, thread: u64, seq: u64, i: u64) -> NewRecord {
         1 => Some(Bytes::new()),
         _ => Some(Bytes::from(format!("key-{round}-{thread}-{}", seq % 7))),
     };
-    let mut headers = vec![("id".to_string(), Bytes::from(format!("{round}/{thread}/{seq}/{i}")))];
-    if rng.below(2) == 0 {
-        headers.push(("h".to_string(), Bytes::from(vec![rng.next() as u8; rng.below(20) as usize])));
+    let mut headers = vec![("id".to_string(), Some(Bytes::from(format!("{round}/{thread}/{seq}/{i}"))))];
+    match rng.below(4) {
+        0 | 1 => headers.push(("h".to_string(), Some(Bytes::from(vec![rng.next() as u8; rng.below(20) as usize])))),
+        2 => headers.push(("h".to_string(), None)),
+        _ => {}
     }
-    NewRecord { key, value: Bytes::from(value), headers }
+    // Tombstones, and clients' own timestamps (going back and forth), are kept across crashes too.
+    let value = (rng.below(8) != 0).then(|| Bytes::from(value));
+    let timestamp = (rng.below(3) == 0).then(|| 1_600_000_000_000 + rng.below(1 << 30) as i64);
+    NewRecord { key, value, headers, timestamp }
 }
 
 fn same(stored: &Record, sent: &NewRecord) -> bool {
-    stored.key == sent.key && stored.value == sent.value && stored.headers == sent.headers
+    stored.key == sent.key
+        && stored.value == sent.value
+        && stored.headers == sent.headers
+        && sent.timestamp.is_none_or(|t| t == stored.timestamp)
 }
 
 /// The child: append forever (until SIGKILL), printing one `ack` line per acknowledged batch.
@@ -241,7 +249,11 @@ fn verify(dir: &Path, round: u64, acks: &[Ack], cache: &mut BatchCache) -> [u64;
         let past_end = engine.fetch(TOPIC, p.partition, p.end_offset, 10, 1 << 20).expect("fetch at end");
         assert!(past_end.is_empty());
         for r in &log {
-            let id = r.headers.first().filter(|(k, _)| k == "id").map(|(_, v)| String::from_utf8_lossy(v).to_string());
+            let id = r
+                .headers
+                .first()
+                .filter(|(k, _)| k == "id")
+                .map(|(_, v)| String::from_utf8_lossy(v.as_deref().unwrap_or_default()).to_string());
             let id = id.unwrap_or_else(|| panic!("round {round}: record {} has no id header: {r:?}", r.offset));
             let parts: Vec<u64> = id.split('/').map(|s| s.parse().expect("id part")).collect();
             let (_, sent) = cache.get(parts[0], parts[1], parts[2]);

@@ -159,7 +159,7 @@ fn segments_that_are_cut_missing_or_short_of_the_checkpoint_are_refused_with_the
     let base = tmp.path().join("base");
     let e = open(&base);
     e.create_topic("t", TopicConfig { segment_bytes: Some(4096), ..TopicConfig::with_partitions(1) }).unwrap();
-    append_batches(&e, "t", 100, 10);
+    append_batches(&e, "t", 102, 10);
     e.close().unwrap();
     drop(e);
     let segs = segments(&base, "t");
@@ -201,7 +201,7 @@ fn segments_that_are_cut_missing_or_short_of_the_checkpoint_are_refused_with_the
     // The undamaged directory reads every record, densely.
     let e = open(&base);
     let all = read_all(&e, "t");
-    assert_eq!(all.len(), 1000);
+    assert_eq!(all.len(), 1020);
     assert!(all.iter().enumerate().all(|(i, r)| r.offset == i as u64 && r.value == rec(i as u64).value));
 }
 
@@ -268,7 +268,7 @@ fn an_index_entry_pointing_at_the_wrong_batch_never_makes_a_read_skip_records() 
     let got: Vec<u64> = e.fetch("t", 0, 175, 3, 1 << 20).unwrap().iter().map(|r| r.offset).collect();
     assert_eq!(got, vec![175, 176, 177]);
     let r = e.fetch("t", 0, 180, 1, 1 << 20).unwrap();
-    assert_eq!(r[0].value, Bytes::from(format!("{:05}-{}", 180, "x".repeat(160))));
+    assert_eq!(r[0].value, Some(Bytes::from(format!("{:05}-{}", 180, "x".repeat(160)))));
     // The index was rebuilt from the log.
     assert_eq!(index_entries(&idx)[7], entries[7]);
 

@@ -45,7 +45,7 @@ fn delete_records_moves_the_log_start_deletes_whole_segments_below_it_and_surviv
     let after = segment_files(&e);
     assert!(after < before, "segments wholly below 25 are deleted: {before} -> {after}");
     assert!(out_of_range(e.fetch("t", 0, 24, 10, 1 << 20)), "below the new start");
-    assert_eq!(e.fetch("t", 0, 25, 1, 1 << 20).unwrap()[0].value[0], 25);
+    assert_eq!(e.fetch("t", 0, 25, 1, 1 << 20).unwrap()[0].value.as_deref().unwrap()[0], 25);
     assert_eq!(e.partition_log("t", 0).unwrap().offset_for_time(0).unwrap(), 25, "a time lookup starts at the start");
     // At or below the start changes nothing; past the end is out of range and changes nothing.
     assert_eq!(e.delete_records("t", 0, Some(10)).unwrap(), 25);
@@ -59,7 +59,7 @@ fn delete_records_moves_the_log_start_deletes_whole_segments_below_it_and_surviv
     assert_eq!(range(&e), (25, 60), "the start survives a reopen");
     assert_eq!(segment_files(&e), after);
     assert!(out_of_range(e.fetch("t", 0, 24, 10, 1 << 20)));
-    assert_eq!(e.fetch("t", 0, 25, 1, 1 << 20).unwrap()[0].value[0], 25);
+    assert_eq!(e.fetch("t", 0, 25, 1, 1 << 20).unwrap()[0].value.as_deref().unwrap()[0], 25);
     // Everything (Kafka's offset -1: the high watermark): the log is empty and goes on from 60.
     assert_eq!(e.delete_records("t", 0, None).unwrap(), 60);
     assert_eq!(segment_files(&e), 1, "only the active segment is left");
@@ -70,7 +70,7 @@ fn delete_records_moves_the_log_start_deletes_whole_segments_below_it_and_surviv
 
     let e = open(tmp.path());
     assert_eq!(range(&e), (60, 61));
-    assert_eq!(&e.fetch("t", 0, 60, 10, 1 << 20).unwrap()[0].value[..], b"next");
+    assert_eq!(e.fetch("t", 0, 60, 10, 1 << 20).unwrap()[0].value.as_deref(), Some(&b"next"[..]));
     e.close().unwrap();
 }
 
@@ -99,7 +99,7 @@ fn a_log_start_inside_the_active_segment_survives_a_power_loss() {
         sim.crash(seed);
         let e = Engine::open(dir, config()).unwrap_or_else(|err| panic!("seed {seed}: reopen: {err}"));
         assert_eq!(range(&e), (7, 10), "seed {seed}");
-        let values: Vec<u8> = e.fetch("t", 0, 7, 10, 1 << 20).unwrap().iter().map(|r| r.value[0]).collect();
+        let values: Vec<u8> = e.fetch("t", 0, 7, 10, 1 << 20).unwrap().iter().map(|r| r.value.as_deref().unwrap()[0]).collect();
         assert_eq!(values, [7, 8, 9], "seed {seed}");
         e.close().unwrap();
     }

@@ -238,7 +238,7 @@ fn the_engine_runs_on_the_simulated_clock() {
     assert!(recs.len() > 5);
     let produced_at = |r: &depot::engine::Record| -> i64 {
         let (_, v) = r.headers.iter().find(|(k, _)| k == depot::demo::sim::PRODUCED_AT).unwrap();
-        std::str::from_utf8(v).unwrap().parse().unwrap()
+        std::str::from_utf8(v.as_deref().unwrap()).unwrap().parse().unwrap()
     };
     let base = recs[0].timestamp - produced_at(&recs[0]);
     assert!(recs.iter().all(|r| r.timestamp - produced_at(r) == base));

@@ -58,7 +58,7 @@ fn fetch_all(e: &Engine, t: &str, p: u32) -> Vec<Record> {
 }
 
 fn header<'a>(r: &'a Record, name: &str) -> Option<&'a [u8]> {
-    r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| &v[..])
+    r.headers.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_deref())
 }
 
 // ---- topics ---------------------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ fn keyed_records_go_to_the_murmur2_partition_and_keep_their_order() {
         let stored: Vec<String> = fetch_all(&e, "t", mine[0].1)
             .into_iter()
             .filter(|r| r.key.as_deref() == Some(k.as_bytes()))
-            .map(|r| String::from_utf8(r.value.to_vec()).unwrap())
+            .map(|r| String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap())
             .collect();
         assert_eq!(stored, (0..5).map(|r| format!("{k}-{r}")).collect::<Vec<_>>());
     }
@@ -201,7 +201,7 @@ fn fetch_is_bounded_by_records_and_bytes_but_returns_at_least_one_record() {
         );
         assert_eq!(got.len(), (max_bytes / one).max(1), "from {start} with max_bytes {max_bytes}");
         assert_eq!(got[0].offset, start);
-        assert!(got.iter().all(|r| r.value[..] == vec![r.offset as u8; 100][..]));
+        assert!(got.iter().all(|r| r.value.as_deref() == Some(&vec![r.offset as u8; 100][..])));
     }
     // A record bigger than max_bytes still comes back alone.
     e.append("t", 0, &[NewRecord::value(vec![1u8; 5000])], None).unwrap();
@@ -270,7 +270,7 @@ fn fetch_wait_returns_as_soon_as_a_record_arrives_and_empty_after_its_timeout() 
     e.append("t", 1, &[val(1)], None).unwrap();
     let (got, waited) = waiter.join().unwrap();
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].value, Bytes::from("value-1"));
+    assert_eq!(got[0].value, Some(Bytes::from("value-1")));
     assert!(waited < Duration::from_secs(5), "fetch_wait did not return promptly: {waited:?}");
     // Data already there: no waiting at all.
     let started = Instant::now();
@@ -544,8 +544,7 @@ fn replay_copies_records_with_origin_headers_to_another_topic_and_to_the_same_to
     e.create_topic("dst", topic(3)).unwrap();
     for i in 0..10u64 {
         let key = if i % 2 == 0 { Some(Bytes::from(format!("k{i}"))) } else { None };
-        let r =
-            NewRecord { key, value: Bytes::from(format!("v{i}")), headers: vec![("orig".into(), Bytes::from("yes"))] };
+        let r = NewRecord { key, ..NewRecord::value(format!("v{i}")).with_header("orig", "yes") };
         e.append("src", (i % 2) as u32, &[r], None).unwrap();
     }
     let plan = e.plan_replay("src", None, ReplayRange::Offsets { from: 1, to: 4 }, Some("dst")).unwrap();

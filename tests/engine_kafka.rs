@@ -46,7 +46,7 @@ fn unique(prefix: &str) -> String {
 }
 
 fn text(m: &Message) -> &str {
-    m.value.as_text().expect("text value")
+    m.value.as_ref().and_then(Payload::as_text).expect("text value")
 }
 
 fn values(ms: &[Message]) -> Vec<String> {
@@ -123,11 +123,11 @@ async fn publish_key_and_headers_then_peek_back() {
     let binary = Payload(bytes::Bytes::from_static(&[0, 159, 146, 150, 255]));
     let first = OutRecord {
         key: Some(Payload::text("k")),
-        value: Payload::text("first"),
-        headers: vec![Header { name: "h".into(), value: Payload::text("v") }],
+        value: Some(Payload::text("first")),
+        headers: vec![Header::text("h", "v")],
         partition: Some(0),
     };
-    let second = OutRecord { value: binary.clone(), partition: Some(0), ..OutRecord::default() };
+    let second = OutRecord { value: Some(binary.clone()), partition: Some(0), ..OutRecord::default() };
     let mut acks = Vec::new();
     for r in [first, second] {
         acks.extend(k.publish(&name, PublishRequest { records: vec![r], producer: None }).await.unwrap());
@@ -138,8 +138,8 @@ async fn publish_key_and_headers_then_peek_back() {
     assert_eq!(offsets(&got), vec![0, 1]);
     assert_eq!(got[0].key, Some(Payload::text("k")));
     assert_eq!(text(&got[0]), "first");
-    assert_eq!(got[0].headers, vec![Header { name: "h".into(), value: Payload::text("v") }]);
-    assert_eq!(got[1].value, binary, "binary values survive byte for byte");
+    assert_eq!(got[0].headers, vec![Header::text("h", "v")]);
+    assert_eq!(got[1].value, Some(binary), "binary values survive byte for byte");
     assert!(got[0].timestamp > 0);
 
     let from1 = k.peek(&name, peek(Some(0), PeekFrom::Offset(1), 10)).await.unwrap();
@@ -369,7 +369,7 @@ async fn replay_copies_ranges_with_origin_headers() {
         tokio::time::sleep(Duration::from_millis(150)).await;
         let r = OutRecord {
             key: Some(Payload::text(&format!("key-{v}"))),
-            headers: vec![Header { name: "trace".into(), value: Payload::text(v) }],
+            headers: vec![Header::text("trace", v)],
             partition: Some(0),
             ..OutRecord::text(v)
         };
@@ -395,7 +395,7 @@ async fn replay_copies_ranges_with_origin_headers() {
     for m in &got {
         let key = m.key.as_ref().and_then(|k| k.as_text()).unwrap();
         assert_eq!(m.partition, partition_for_key(key.as_bytes(), 2), "keys are placed by murmur2 in the target");
-        let h: Vec<(&str, String)> = m.headers.iter().map(|h| (h.name.as_str(), h.value.display())).collect();
+        let h: Vec<(&str, String)> = m.headers.iter().map(|h| (h.name.as_str(), h.display())).collect();
         assert!(h.contains(&("trace", text(m).to_string())), "original headers kept: {h:?}");
         assert!(h.contains(&("depot.origin.topic", src.clone())), "{h:?}");
         assert!(h.contains(&("depot.origin.partition", "0".into())), "{h:?}");

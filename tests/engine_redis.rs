@@ -48,7 +48,7 @@ fn name(base: &str) -> String {
 }
 
 fn text(m: &Message) -> String {
-    m.value.display()
+    depot::core::display_value(m.value.as_ref())
 }
 
 fn offsets(ms: &[Message]) -> Vec<u64> {
@@ -188,14 +188,11 @@ async fn publish_with_key_headers_and_binary_value_peeks_back_byte_for_byte() {
         records: vec![
             OutRecord {
                 key: Some(Payload::text("customer-7")),
-                value: Payload::text("first"),
-                headers: vec![
-                    Header { name: "trace".into(), value: Payload::text("abc") },
-                    Header { name: "raw".into(), value: binary.clone() },
-                ],
+                value: Some(Payload::text("first")),
+                headers: vec![Header::text("trace", "abc"), Header { name: "raw".into(), value: Some(binary.clone()) }],
                 partition: Some(0),
             },
-            OutRecord { value: binary.clone(), ..OutRecord::default() },
+            OutRecord { value: Some(binary.clone()), ..OutRecord::default() },
         ],
         producer: None,
     };
@@ -207,12 +204,9 @@ async fn publish_with_key_headers_and_binary_value_peeks_back_byte_for_byte() {
     assert_eq!(text(&got[0]), "first");
     assert_eq!(
         got[0].headers,
-        vec![
-            Header { name: "trace".into(), value: Payload::text("abc") },
-            Header { name: "raw".into(), value: binary.clone() }
-        ]
+        vec![Header::text("trace", "abc"), Header { name: "raw".into(), value: Some(binary.clone()) }]
     );
-    assert_eq!(got[1].value, binary, "binary values survive byte for byte");
+    assert_eq!(got[1].value, Some(binary.clone()), "binary values survive byte for byte");
     assert_eq!(got[1].key, None);
     assert!(got[1].headers.is_empty());
 
@@ -500,7 +494,7 @@ async fn groups_made_by_other_clients_are_read_right() {
     }
     // Fields other than key/value/h:* are shown as headers.
     let got = b.peek(&t, PeekRequest { partition: Some(0), from: PeekFrom::Earliest, max: 1 }).await.unwrap();
-    assert_eq!(got[0].value, Payload::default());
+    assert_eq!(got[0].value, Some(Payload::default()));
     assert_eq!(got[0].headers.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(), vec!["temp", "hum"]);
     // Created at "$" and at "0" without ENTRIESREAD: Redis 7.0 reports entries-read as nil.
     let (at_end, at_start, mid) = (name("g-end"), name("g-start"), name("g-mid"));
@@ -622,7 +616,7 @@ async fn replay_copies_entries_with_origin_headers() {
             .iter()
             .map(|v| OutRecord {
                 key: Some(Payload::text("k")),
-                headers: vec![Header { name: "trace".into(), value: Payload::text(v) }],
+                headers: vec![Header::text("trace", v)],
                 ..OutRecord::text(v)
             })
             .collect(),
@@ -646,7 +640,7 @@ async fn replay_copies_entries_with_origin_headers() {
     assert_eq!(got[0].key, Some(Payload::text("k")));
     let one = PeekRequest { partition: Some(0), from: PeekFrom::Offset(1), max: 1 };
     let original = b.peek(&src, one).await.unwrap()[0].timestamp;
-    let h: Vec<(&str, String)> = got[0].headers.iter().map(|h| (h.name.as_str(), h.value.display())).collect();
+    let h: Vec<(&str, String)> = got[0].headers.iter().map(|h| (h.name.as_str(), h.display())).collect();
     assert_eq!(
         h,
         vec![
@@ -697,7 +691,7 @@ async fn a_publish_in_depot_shows_up_in_redis_cli() {
     let req = PublishRequest {
         records: vec![OutRecord {
             key: Some(Payload::text("k1")),
-            headers: vec![Header { name: "source".into(), value: Payload::text("depot") }],
+            headers: vec![Header::text("source", "depot")],
             ..OutRecord::text("hello from depot")
         }],
         producer: None,

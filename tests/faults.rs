@@ -436,7 +436,7 @@ impl Case {
                                     findings.push(format!("{t}/{p}: offset {} where {at} was due", r.offset));
                                 }
                                 at = r.offset + 1;
-                                log.push(r.value);
+                                log.push(r.value.unwrap_or_default());
                             }
                         }
                         Ok(_) => {

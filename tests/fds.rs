@@ -33,7 +33,7 @@ fn read_all(e: &Engine, end: u64) {
         assert!(!recs.is_empty(), "nothing at {at} before {end}");
         for r in recs {
             assert_eq!(r.offset, at);
-            assert_eq!(r.value, value(at), "record {at}");
+            assert_eq!(r.value, Some(value(at)), "record {at}");
             at += 1;
         }
     }

@@ -279,7 +279,7 @@ impl Sim {
             }
             last.insert(p, o);
             let want = self.log[p as usize].get(o as usize);
-            if want.map(|w| w.as_bytes()) != Some(&d.record.value[..]) {
+            if want.map(|w| w.as_bytes()) != d.record.value.as_deref() {
                 self.violation(format!("{TOPIC}/{p}@{o} is {:?}, appended {want:?}", d.record.value));
             }
             let seen = &mut self.delivered[g][p as usize];

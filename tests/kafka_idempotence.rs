@@ -83,7 +83,7 @@ fn init_req(pid: i64, epoch: i16) -> InitProducerIdRequest {
 
 fn values(e: &Engine, partition: u32) -> Vec<String> {
     let recs = e.fetch_all("t", partition, 0, 10_000).unwrap();
-    recs.iter().map(|r| String::from_utf8_lossy(&r.value).into_owned()).collect()
+    recs.iter().map(|r| String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,7 +233,7 @@ fn after_a_reopen_a_new_epochs_first_batch_is_not_taken_for_the_old_epochs_and_r
     ));
     assert!(e.init_producer_id().unwrap() > pid);
     let all: Vec<String> =
-        e.fetch_all("t", 0, 0, 100).unwrap().iter().map(|r| String::from_utf8_lossy(&r.value).into_owned()).collect();
+        e.fetch_all("t", 0, 0, 100).unwrap().iter().map(|r| String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned()).collect();
     assert_eq!(all, ["e0-0", "e0-1", "e1-0", "e1-1"]);
     e.close().unwrap();
 }

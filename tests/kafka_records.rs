@@ -96,11 +96,11 @@ fn records_of(pd: &fetch_response::PartitionData) -> Vec<Record> {
 
 fn values(l: &Listener, topic: &str) -> Vec<String> {
     let recs = l.engine.fetch_all(topic, 0, 0, 1000).unwrap();
-    recs.iter().map(|r| String::from_utf8_lossy(&r.value).into_owned()).collect()
+    recs.iter().map(|r| String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_codec_is_decompressed_stored_and_fetched_back_with_keys_headers_and_append_times() {
+async fn every_codec_is_decompressed_stored_and_fetched_back_with_keys_headers_and_create_times() {
     let l = Listener::start().await;
     l.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
     let mut c = l.client().await;
@@ -108,7 +108,7 @@ async fn every_codec_is_decompressed_stored_and_fetched_back_with_keys_headers_a
     for (i, codec) in codecs.into_iter().enumerate() {
         let p = produce(&mut c, "t", 0, batch(&["a", "b", "c"], codec)).await;
         assert_eq!((p.error_code, p.base_offset), (0, 3 * i as i64), "{codec:?}");
-        assert!(p.log_append_time_ms > 1_000_000, "the append time, which depot keeps: {}", p.log_append_time_ms);
+        assert_eq!(p.log_append_time_ms, -1, "CreateTime is kept, so no append time is answered (as Kafka does)");
     }
     assert_eq!(values(&l, "t").len(), 15);
     let pd = fetch(&mut c, "t", 0, 0, 0).await;
@@ -120,8 +120,8 @@ async fn every_codec_is_decompressed_stored_and_fetched_back_with_keys_headers_a
         assert_eq!(r.key, record((i % 3) as i64, None).key, "binary keys kept");
         assert_eq!(r.value.as_deref(), Some(["a", "b", "c"][i % 3].as_bytes()));
         assert_eq!(r.headers, record(0, None).headers, "binary header values kept");
-        assert_eq!(r.timestamp_type, TimestampType::LogAppend, "fetched batches say the time is the append time");
-        assert!(r.timestamp > 1_000_000, "the client's own timestamp (1000+i) is not kept");
+        assert_eq!(r.timestamp_type, TimestampType::Creation, "fetched batches say the time is the client's");
+        assert_eq!(r.timestamp, 1_000 + (i % 3) as i64, "the client's own timestamp is kept");
     }
     // From the middle of a produced batch: the records from that offset.
     let mid = records_of(&fetch(&mut c, "t", 0, 7, 0).await);
@@ -143,9 +143,14 @@ async fn bad_batches_get_kafkas_error_codes_nothing_is_appended_and_the_connecti
     assert_eq!(produce(&mut c, "t", 1, batch(&["x"], Compression::None)).await.error_code, 3);
     assert_eq!(produce(&mut c, "nope", 0, batch(&["x"], Compression::None)).await.error_code, 3);
     assert!(l.engine.describe_topic("nope").is_err(), "not created without --kafka-auto-create");
-    // A null value: depot cannot keep it, so it is refused rather than stored as empty.
-    let tomb = encode(&[record(0, Some("kept?")), record(1, None)], Compression::None);
-    assert_eq!(produce(&mut c, "t", 0, tomb).await.error_code, 87, "INVALID_RECORD");
+    // A timestamp before 1970 (other than -1, "none"), or more than an hour ahead.
+    let ahead =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 2 * 3_600_000;
+    for ts in [-5, ahead] {
+        let bad =
+            encode(&[record(0, Some("fine")), Record { timestamp: ts, ..record(1, Some("bad")) }], Compression::None);
+        assert_eq!(produce(&mut c, "t", 0, bad).await.error_code, 32, "INVALID_TIMESTAMP for {ts}");
+    }
     // An idempotent producer's batch with an id depot never handed out (tests/kafka_idempotence.rs
     // has the rest).
     let mut idem = record(0, Some("x"));
@@ -327,4 +332,74 @@ async fn a_compressed_batch_that_inflates_past_the_limit_is_refused_without_appe
     assert_eq!(produce(&mut c, "t", 0, batch(&["gz"], Compression::Gzip)).await.error_code, 0);
     assert_eq!(values(&l, "t"), ["x", "gz"]);
     l.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_times_tombstones_and_null_header_values_are_kept_and_read_back_exactly() {
+    let l = Listener::start().await;
+    l.engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
+    let mut c = l.client().await;
+    // CreateTimes in the past and going backwards, a tombstone, a null header value, and -1
+    // (no timestamp: the append time).
+    let null_header = [(StrBytes::from_static_str("n"), None)].into_iter().collect();
+    let sent = vec![
+        Record { timestamp: 1_600_000_000_000, ..record(0, Some("first")) },
+        Record { timestamp: 1_500_000_000_000, ..record(1, None) },
+        Record { timestamp: 1_600_000_000_005, headers: null_header, ..record(2, Some("")) },
+        Record { timestamp: -1, ..record(3, Some("now")) },
+    ];
+    let p = produce(&mut c, "t", 0, encode(&sent, Compression::None)).await;
+    assert_eq!((p.error_code, p.base_offset, p.log_append_time_ms), (0, 0, -1));
+    // A batch flagged LogAppendTime by its client takes the append time.
+    let mut lat = encode(&[record(0, Some("stamped by depot"))], Compression::None).to_vec();
+    lat[22] |= 1 << 3;
+    let crc = crc32c::crc32c(&lat[21..]);
+    lat[17..21].copy_from_slice(&crc.to_be_bytes());
+    let p = produce(&mut c, "t", 0, lat.into()).await;
+    assert_eq!(p.error_code, 0);
+    assert!(p.log_append_time_ms > 1_700_000_000_000, "the append time: {}", p.log_append_time_ms);
+    let stored = l.engine.fetch_all("t", 0, 0, 10).unwrap();
+    let appended = stored[3].timestamp;
+    assert!(appended > 1_700_000_000_000, "-1 took the append time: {appended}");
+    assert_eq!(stored[4].timestamp, p.log_append_time_ms);
+
+    let got = records_of(&fetch(&mut c, "t", 0, 0, 0).await);
+    let seen: Vec<(i64, TimestampType, i64, Option<&[u8]>)> =
+        got.iter().map(|r| (r.offset, r.timestamp_type, r.timestamp, r.value.as_deref())).collect();
+    assert_eq!(
+        seen,
+        vec![
+            (0, TimestampType::Creation, 1_600_000_000_000, Some(&b"first"[..])),
+            (1, TimestampType::Creation, 1_500_000_000_000, None),
+            (2, TimestampType::Creation, 1_600_000_000_005, Some(&b""[..])),
+            (3, TimestampType::Creation, appended, Some(&b"now"[..])),
+            (4, TimestampType::LogAppend, p.log_append_time_ms, Some(&b"stamped by depot"[..])),
+        ]
+    );
+    assert_eq!(got[2].headers.get(&StrBytes::from_static_str("n")), Some(&None), "a null header value");
+    assert_eq!(got[1].key, sent[1].key, "the tombstone's binary key");
+
+    // depot peek --json shows the same, from the data directory.
+    let (dir, engine) = l.stop().await;
+    engine.close().unwrap();
+    drop(engine);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_depot"))
+        .env_remove("DEPOT_CONNECT")
+        .env_remove("DEPOT_CONTEXT")
+        .arg("--data")
+        .arg(dir.path())
+        .args(["--json", "peek", "t", "--partition", "0", "--max", "10"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 5);
+    let ts: Vec<i64> = lines.iter().map(|m| m["timestamp"].as_i64().unwrap()).collect();
+    assert_eq!(ts, [1_600_000_000_000, 1_500_000_000_000, 1_600_000_000_005, appended, p.log_append_time_ms]);
+    assert_eq!(lines[1]["value"], serde_json::Value::Null, "the tombstone: {}", lines[1]);
+    assert_eq!(lines[1]["key"], serde_json::json!("k1\u{0}\u{ff}"), "{}", lines[1]);
+    assert_eq!(lines[2]["value"], serde_json::json!(""), "an empty value is not a tombstone");
+    assert_eq!(lines[2]["headers"], serde_json::json!([{"name": "n", "value": null}]), "a null header value");
+    assert_eq!(lines[0]["value"], serde_json::json!("first"));
 }

@@ -342,7 +342,7 @@ fn serve_shuts_down_gracefully_on_sigterm_and_releases_the_lock() {
     assert!(status.success(), "depot serve exited with {status}");
     let engine = depot::engine::Engine::open(dir.path(), config()).expect("the lock is released");
     let recs = engine.fetch("kept", 0, 0, 10, 1 << 20).unwrap();
-    assert_eq!(&recs[0].value[..], b"survives");
+    assert_eq!(recs[0].value.as_deref(), Some(&b"survives"[..]));
     engine.close().unwrap();
 }
 
@@ -371,5 +371,29 @@ async fn search_checks_its_numbers_and_names_and_is_a_read() {
         assert!(status.is_client_error(), "{topic} {body}: {status} {v}");
         assert!(error_message(&v).contains(words), "{topic} {body}: {v}");
     }
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_null_value_publishes_a_tombstone_and_reads_back_as_null() {
+    let h = Harness::remote().await;
+    let url = h.url.clone().unwrap();
+    let create = json!({"name": "tomb"});
+    let (status, _) = send("POST", &format!("{url}/v1/topics"), Some(&create.to_string()), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let publish = json!({"records": [{"key": "k", "value": null}, {"key": "k", "value": ""}]});
+    let (status, v) = send("POST", &format!("{url}/v1/topics/tomb/records"), Some(&publish.to_string()), None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    // A forgotten value is still an error, not a tombstone; nothing is published.
+    let missing = json!({"records": [{"key": "k"}]});
+    let (status, v) = send("POST", &format!("{url}/v1/topics/tomb/records"), Some(&missing.to_string()), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(error_message(&v).contains("missing field `value`"), "{v}");
+    let (status, v) = send("GET", &format!("{url}/v1/topics/tomb/records?offset=0"), None, None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let msgs = v["messages"].as_array().unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(msgs.len(), 2, "{v}");
+    assert_eq!(msgs[0]["value"], Value::Null, "the tombstone: {v}");
+    assert_eq!(msgs[1]["value"], json!(""), "an empty value stays empty: {v}");
     h.shutdown().await;
 }

@@ -189,7 +189,7 @@ async fn soak_over_http_keeps_memory_and_fds_flat_and_loses_nothing() {
                             answered.fetch_add(1, Ordering::Relaxed);
                             let mut s = seen.lock();
                             for m in &r.messages {
-                                let text = m.value.as_text().unwrap_or_default();
+                                let text = m.value.as_ref().and_then(depot::core::Payload::as_text).unwrap_or_default();
                                 let id: String = text.splitn(3, ':').take(2).collect::<Vec<_>>().join(":");
                                 *s.entry(id).or_insert(0) += 1;
                             }

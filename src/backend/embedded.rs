@@ -44,16 +44,17 @@ pub fn message(topic: &str, partition: u32, r: Record) -> Message {
         offset: r.offset,
         timestamp: r.timestamp,
         key: r.key.map(Payload),
-        value: Payload(r.value),
-        headers: r.headers.into_iter().map(|(name, v)| Header { name, value: Payload(v) }).collect(),
+        value: r.value.map(Payload),
+        headers: r.headers.into_iter().map(|(name, v)| Header { name, value: v.map(Payload) }).collect(),
     }
 }
 
 fn to_new(r: OutRecord) -> NewRecord {
     NewRecord {
         key: r.key.map(|k| k.0),
-        value: r.value.0,
-        headers: r.headers.into_iter().map(|h| (h.name, h.value.0)).collect(),
+        value: r.value.map(|v| v.0),
+        headers: r.headers.into_iter().map(|h| (h.name, h.value.map(|v| v.0))).collect(),
+        timestamp: None,
     }
 }
 

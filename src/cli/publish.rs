@@ -13,7 +13,7 @@ const MAX_BATCH: usize = 1000;
 fn headers(raw: &[String]) -> Result<Vec<Header>> {
     raw.iter()
         .map(|h| match h.split_once('=') {
-            Some((n, v)) if !n.is_empty() => Ok(Header { name: n.to_string(), value: Payload::text(v) }),
+            Some((n, v)) if !n.is_empty() => Ok(Header::text(n, v)),
             _ => bail!("header {h:?} is not NAME=VALUE"),
         })
         .collect()
@@ -23,7 +23,7 @@ pub async fn run(b: &dyn Backend, g: &Global, a: PublishArgs) -> Result<()> {
     let headers = headers(&a.headers)?;
     let make = |v: Vec<u8>| OutRecord {
         key: a.key.as_deref().map(Payload::text),
-        value: Payload(v.into()),
+        value: Some(Payload(v.into())),
         headers: headers.clone(),
         partition: a.partition,
     };

@@ -134,7 +134,7 @@ pub async fn export(b: &dyn Backend, a: ExportArgs) -> Result<()> {
                         m.offset,
                         m.timestamp,
                         csv_field(&m.key.as_ref().map(|k| k.display()).unwrap_or_default()),
-                        csv_field(&m.value.display()),
+                        csv_field(&crate::core::display_value(m.value.as_ref())),
                         csv_field(&csv_headers(&m.headers)?)
                     )?,
                 }
@@ -151,7 +151,9 @@ pub async fn export(b: &dyn Backend, a: ExportArgs) -> Result<()> {
 struct ImportLine {
     #[serde(default)]
     key: Option<Payload>,
-    value: Payload,
+    /// Required; `null` is a tombstone (as export writes it).
+    #[serde(deserialize_with = "crate::core::message::nullable")]
+    value: Option<Payload>,
     #[serde(default)]
     headers: Vec<Header>,
     #[serde(default)]

@@ -5,7 +5,7 @@
 use crate::core::format::{preview, preview_sized};
 use crate::core::table::Table;
 use crate::core::time::fmt_ms;
-use crate::core::{Message, Payload};
+use crate::core::{Message, Payload, TOMBSTONE};
 use anyhow::Result;
 use std::io::{IsTerminal, Write};
 
@@ -63,8 +63,17 @@ pub fn table(msgs: &[Message], width: usize) -> String {
     let headers: Vec<String> = msgs
         .iter()
         .map(|m| {
-            let all: Vec<String> =
-                m.headers.iter().map(|h| format!("{}={}", h.name, payload(&h.value, rest / 4))).collect();
+            let all: Vec<String> = m
+                .headers
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{}={}",
+                        h.name,
+                        h.value.as_ref().map_or_else(|| "null".to_string(), |v| payload(v, rest / 4))
+                    )
+                })
+                .collect();
             preview(&all.join(" "), rest / 4)
         })
         .collect();
@@ -73,7 +82,8 @@ pub fn table(msgs: &[Message], width: usize) -> String {
     let value_max = rest.saturating_sub(key_w + headers_w).max(8);
     let mut t = Table::new(&HEADERS);
     for ((m, [p, o, ts]), (k, h)) in msgs.iter().zip(fixed).zip(keys.into_iter().zip(headers)) {
-        t.row(vec![p, o, ts, k, payload(&m.value, value_max), h]);
+        let value = m.value.as_ref().map_or_else(|| TOMBSTONE.to_string(), |v| payload(v, value_max));
+        t.row(vec![p, o, ts, k, value, h]);
     }
     t.render()
 }
@@ -90,8 +100,8 @@ mod tests {
             offset,
             timestamp: 1_700_000_000_000,
             key: Some(Payload::text("k")),
-            value: Payload::text(value),
-            headers: headers.iter().map(|(n, v)| Header { name: (*n).into(), value: Payload::text(v) }).collect(),
+            value: Some(Payload::text(value)),
+            headers: headers.iter().map(|(n, v)| Header::text(n, v)).collect(),
         }
     }
 
@@ -111,9 +121,20 @@ mod tests {
     }
 
     #[test]
+    fn a_tombstone_reads_as_one_never_as_an_empty_value() {
+        let tombstone = Message { value: None, ..msg(0, "", &[]) };
+        let out = table(&[tombstone, msg(1, "", &[])], 80);
+        let rows: Vec<&str> = out.lines().collect();
+        assert!(rows[1].contains(TOMBSTONE), "{out}");
+        assert!(!rows[2].contains(TOMBSTONE), "an empty value is not a tombstone: {out}");
+        let json = serde_json::to_string(&Message { value: None, ..msg(0, "", &[]) }).unwrap();
+        assert!(json.contains(r#""value":null"#), "{json}");
+    }
+
+    #[test]
     fn binary_values_and_newlines_stay_on_one_line() {
         let mut m = msg(0, "a\nb", &[]);
-        let binary = Message { value: Payload(bytes::Bytes::from(vec![0xff; 10_000])), ..msg(1, "", &[]) };
+        let binary = Message { value: Some(Payload(bytes::Bytes::from(vec![0xff; 10_000]))), ..msg(1, "", &[]) };
         m.key = None;
         let out = table(&[m, binary], 80);
         assert_eq!(out.lines().count(), 3, "{out}");

@@ -293,7 +293,7 @@ async fn publish_file(b: &dyn Backend, topic: &str, path: &str, template: OutRec
         .split(|&c| c == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .filter(|l| !l.is_empty())
-        .map(|l| OutRecord { value: Payload(bytes::Bytes::copy_from_slice(l)), ..template.clone() })
+        .map(|l| OutRecord { value: Some(Payload(bytes::Bytes::copy_from_slice(l))), ..template.clone() })
         .collect();
     if records.is_empty() {
         return Err(BackendError::BadRequest(format!("{path} has no lines to publish")));

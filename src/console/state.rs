@@ -142,11 +142,16 @@ impl State {
                 .items
                 .iter()
                 .filter(|m| {
-                    f(&m.value.display())
+                    // No filter shows every record; a tombstone has no value text to match.
+                    filter.is_empty()
+                        || m.value.as_ref().is_some_and(|v| f(&v.display()))
                         || m.key.as_ref().is_some_and(|k| f(&k.display()))
-                        || m.headers.iter().any(|h| f(&h.name) || f(&h.value.display()))
+                        || m.headers.iter().any(|h| f(&h.name) || h.value.as_ref().is_some_and(|v| f(&v.display())))
                         || header.as_ref().is_some_and(|want| {
-                            m.headers.iter().any(|h| h.name == want.name && h.value.display().contains(&want.value))
+                            m.headers.iter().any(|h| {
+                                h.name == want.name
+                                    && h.value.as_ref().is_some_and(|v| v.display().contains(&want.value))
+                            })
                         })
                 })
                 .collect(),

@@ -104,7 +104,7 @@ mod tests {
             offset,
             timestamp,
             key: None,
-            value: Payload::text("v"),
+            value: Some(Payload::text("v")),
             headers: Vec::new(),
         }
     }

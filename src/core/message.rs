@@ -69,11 +69,39 @@ impl<'de> Deserialize<'de> for Payload {
     }
 }
 
+/// A value that may be null (a tombstone): in JSON the field must be there, `null` for a
+/// tombstone, so a forgotten value is still an error rather than a tombstone.
+pub fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Payload>, D::Error> {
+    Option::<Payload>::deserialize(d)
+}
+
+/// How a null value (a tombstone) reads in text: never as an empty string.
+pub const TOMBSTONE: &str = "∅ tombstone";
+
+/// A value as text: [`Payload::display`], or [`TOMBSTONE`] for a null one.
+pub fn display_value(v: Option<&Payload>) -> String {
+    v.map_or_else(|| TOMBSTONE.to_string(), Payload::display)
+}
+
 /// A header of a message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
     pub name: String,
-    pub value: Payload,
+    /// Required; `null` for a null header value (Kafka allows them).
+    #[serde(deserialize_with = "nullable")]
+    pub value: Option<Payload>,
+}
+
+impl Header {
+    /// A header with a text value.
+    pub fn text(name: &str, value: &str) -> Header {
+        Header { name: name.to_string(), value: Some(Payload::text(value)) }
+    }
+
+    /// The value as text: [`Payload::display`], or `null`.
+    pub fn display(&self) -> String {
+        self.value.as_ref().map_or_else(|| "null".to_string(), Payload::display)
+    }
 }
 
 /// A record read from a topic.
@@ -85,7 +113,9 @@ pub struct Message {
     /// Milliseconds since the Unix epoch.
     pub timestamp: i64,
     pub key: Option<Payload>,
-    pub value: Payload,
+    /// `None`: a tombstone (`"value": null`).
+    #[serde(deserialize_with = "nullable")]
+    pub value: Option<Payload>,
     #[serde(default)]
     pub headers: Vec<Header>,
 }
@@ -94,8 +124,8 @@ impl Message {
     /// Bytes of key, value and headers.
     pub fn size(&self) -> usize {
         self.key.as_ref().map_or(0, |k| k.0.len())
-            + self.value.0.len()
-            + self.headers.iter().map(|h| h.name.len() + h.value.0.len()).sum::<usize>()
+            + self.value.as_ref().map_or(0, |v| v.0.len())
+            + self.headers.iter().map(|h| h.name.len() + h.value.as_ref().map_or(0, |v| v.0.len())).sum::<usize>()
     }
 }
 
@@ -105,7 +135,9 @@ impl Message {
 pub struct OutRecord {
     #[serde(default)]
     pub key: Option<Payload>,
-    pub value: Payload,
+    /// Required; `null` publishes a tombstone.
+    #[serde(deserialize_with = "nullable")]
+    pub value: Option<Payload>,
     #[serde(default)]
     pub headers: Vec<Header>,
     /// Explicit partition; else the key's partition (murmur2) or the next one in turn.
@@ -115,7 +147,7 @@ pub struct OutRecord {
 
 impl OutRecord {
     pub fn text(value: &str) -> OutRecord {
-        OutRecord { value: Payload::text(value), ..OutRecord::default() }
+        OutRecord { value: Some(Payload::text(value)), ..OutRecord::default() }
     }
 }
 
@@ -254,6 +286,34 @@ mod tests {
         let err = serde_json::from_str::<Payload>("42").unwrap_err().to_string();
         assert!(err.contains("expected a string"), "{err}");
         assert!(serde_json::from_str::<Payload>(r#"{"base64":"!!"}"#).is_err());
+    }
+
+    #[test]
+    fn a_null_value_is_a_tombstone_and_a_missing_one_an_error() {
+        let t: OutRecord = serde_json::from_str(r#"{"key": "k", "value": null}"#).unwrap();
+        assert_eq!((t.key, t.value), (Some(Payload::text("k")), None));
+        let err = serde_json::from_str::<OutRecord>(r#"{"key": "k"}"#).unwrap_err().to_string();
+        assert!(err.contains("missing field `value`"), "{err}");
+        let v: OutRecord = serde_json::from_str(r#"{"value": "v"}"#).unwrap();
+        assert_eq!(v.value, Some(Payload::text("v")), "non-null values as before");
+        let m = Message {
+            topic: "t".into(),
+            partition: 0,
+            offset: 1,
+            timestamp: 2,
+            key: Some(Payload::text("k")),
+            value: None,
+            headers: Vec::new(),
+        };
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains(r#""value":null"#), "{json}");
+        assert_eq!(serde_json::from_str::<Message>(&json).unwrap(), m);
+        assert_eq!(display_value(None), TOMBSTONE);
+        let h: Header = serde_json::from_str(r#"{"name": "n", "value": null}"#).unwrap();
+        assert_eq!((h.value.clone(), h.display()), (None, "null".to_string()));
+        assert_eq!(serde_json::to_string(&h).unwrap(), r#"{"name":"n","value":null}"#);
+        assert!(serde_json::from_str::<Header>(r#"{"name": "n"}"#).is_err(), "a header's value is required");
+        assert_eq!(display_value(Some(&Payload::text(""))), "", "an empty value is not a tombstone");
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use error::Invalid;
 pub use group::{CommitOffset, GroupInfo, MemberInfo, PartitionLag};
 pub use message::{
     Ack, Header, Message, OutRecord, Payload, PeekFrom, PeekRequest, ProducerTag, PublishRequest, PullRequest,
-    PullResult,
+    PullResult, TOMBSTONE, display_value,
 };
 pub use replay::{ReplayPlan, ReplayRange, ReplayRequest, ReplayResult, ReplayRow};
 pub use reset::{ResetMode, ResetPlan, ResetRecord, ResetRequest, ResetRow, ResetSpec};

@@ -197,7 +197,8 @@ impl Matcher {
         {
             return false;
         }
-        self.value.as_ref().is_none_or(|re| re.is_match(r.value()))
+        // A tombstone has no value text to match.
+        self.value.as_ref().is_none_or(|re| r.value().is_some_and(|v| re.is_match(v)))
     }
 }
 
@@ -206,7 +207,8 @@ pub trait Scanned {
     fn offset(&self) -> u64;
     fn timestamp(&self) -> i64;
     fn key(&self) -> Option<&[u8]>;
-    fn value(&self) -> &[u8];
+    /// `None` for a tombstone.
+    fn value(&self) -> Option<&[u8]>;
     /// Whether a header called `name` has a value `pred` accepts.
     fn has_header(&self, name: &str, pred: &dyn Fn(&[u8]) -> bool) -> bool;
     /// Bytes of key, value and header names and values (what the byte bound counts).
@@ -224,11 +226,11 @@ impl Scanned for Message {
     fn key(&self) -> Option<&[u8]> {
         self.key.as_ref().map(|k| &k.0[..])
     }
-    fn value(&self) -> &[u8] {
-        &self.value.0
+    fn value(&self) -> Option<&[u8]> {
+        self.value.as_ref().map(|v| &v.0[..])
     }
     fn has_header(&self, name: &str, pred: &dyn Fn(&[u8]) -> bool) -> bool {
-        self.headers.iter().any(|h| h.name == name && pred(&h.value.0))
+        self.headers.iter().any(|h| h.name == name && h.value.as_ref().is_some_and(|v| pred(&v.0)))
     }
     fn size(&self) -> u64 {
         Message::size(self) as u64
@@ -245,8 +247,8 @@ pub fn message_of(
     offset: u64,
     timestamp: i64,
     key: Option<&bytes::Bytes>,
-    value: &bytes::Bytes,
-    headers: &[(String, bytes::Bytes)],
+    value: Option<&bytes::Bytes>,
+    headers: &[(String, Option<bytes::Bytes>)],
 ) -> Message {
     Message {
         topic: topic.to_string(),
@@ -254,8 +256,8 @@ pub fn message_of(
         offset,
         timestamp,
         key: key.cloned().map(Payload),
-        value: Payload(value.clone()),
-        headers: headers.iter().map(|(n, v)| Header { name: n.clone(), value: Payload(v.clone()) }).collect(),
+        value: value.cloned().map(Payload),
+        headers: headers.iter().map(|(n, v)| Header { name: n.clone(), value: v.clone().map(Payload) }).collect(),
     }
 }
 
@@ -536,8 +538,8 @@ mod tests {
             offset,
             timestamp: offset as i64 * 10,
             key: Some(Payload::text(&format!("k{}", offset % 3))),
-            value: Payload::text(value),
-            headers: vec![Header { name: "trace".into(), value: Payload::text(&format!("id-{offset}")) }],
+            value: Some(Payload::text(value)),
+            headers: vec![Header::text("trace", &format!("id-{offset}"))],
         }
     }
 
@@ -548,6 +550,25 @@ mod tests {
             scan.feed(read, &log[read.from as usize..read.to as usize]);
         }
         scan.finish()
+    }
+
+    #[test]
+    fn a_tombstone_never_matches_value_text_but_matches_on_its_key() {
+        let mut log: Vec<Message> = (0..4).map(|i| msg(i, "")).collect();
+        log[1].value = None;
+        log[3].value = None;
+        let offsets = |r: &SearchResult| r.matches.iter().map(|m| m.offset).collect::<Vec<_>>();
+        for req in [
+            SearchRequest { value: Some(String::new()), ..SearchRequest::default() },
+            SearchRequest { regex: Some("^$".into()), ..SearchRequest::default() },
+            SearchRequest { regex: Some(".*".into()), ..SearchRequest::default() },
+        ] {
+            assert_eq!(offsets(&run(&req, &log)), [0, 2], "{req:?}");
+        }
+        let by_key = SearchRequest { key: Some("k1".into()), ..SearchRequest::default() };
+        let found = run(&by_key, &log);
+        assert_eq!(offsets(&found), [1]);
+        assert_eq!(found.matches[0].value, None, "found as a tombstone");
     }
 
     #[test]

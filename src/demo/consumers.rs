@@ -93,7 +93,11 @@ impl Sim {
         let g = &mut self.groups[gi];
         let Some(d) = g.members[mi].inflight.front() else { return true };
         let header = |name: &str| {
-            d.record.headers.iter().find(|(n, _)| n == name).map(|(_, v)| String::from_utf8_lossy(v).to_string())
+            d.record
+                .headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| String::from_utf8_lossy(v.as_deref().unwrap_or_default()).to_string())
         };
         if header(POISON).is_some() {
             g.failures += 1;

@@ -270,10 +270,10 @@ impl Sim {
             } else {
                 format!(r#"{{"seq":{seq},"from":"{name}","amount":{}}}"#, self.rand() % 1000)
             };
-            let mut r = NewRecord { key: key.map(Into::into), value: value.into(), headers: Vec::new() };
-            r.headers.push((PRODUCED_AT.to_string(), self.t_ms.to_string().into()));
+            let mut r = NewRecord { key: key.map(Into::into), ..NewRecord::value(value) }
+                .with_header(PRODUCED_AT, self.t_ms.to_string());
             if poison {
-                r.headers.push((POISON.to_string(), "1".into()));
+                r = r.with_header(POISON, "1");
                 poison_index = Some(i);
             }
             recs.push(r);

@@ -126,7 +126,7 @@ impl Engine {
     }
 
     /// The clock the engine reads (its config's).
-    pub(super) fn clock(&self) -> &dyn Clock {
+    pub fn clock(&self) -> &dyn Clock {
         self.inner.config.clock.as_ref()
     }
 

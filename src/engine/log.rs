@@ -251,6 +251,14 @@ impl PartitionLog {
         }
         // Timestamps never go back, even when the clock does.
         let ts = self.cfg.clock.now_ms().max(st.last_ts);
+        if let Some(t) =
+            records.iter().filter_map(|r| r.timestamp).find(|&t| t < 0 || t > ts.saturating_add(record::MAX_AHEAD_MS))
+        {
+            return Err(EngineError::InvalidArgument(format!(
+                "a record's timestamp {t} is {}; a timestamp is milliseconds since 1970, at most an hour ahead of depot's clock ({ts})",
+                if t < 0 { "before 1970" } else { "more than an hour ahead" }
+            )));
+        }
         let base = st.next_offset;
         let mut buf = std::mem::take(&mut st.scratch);
         buf.clear();

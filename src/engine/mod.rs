@@ -91,6 +91,9 @@ pub mod sync;
 pub mod topic;
 pub mod topics;
 
+#[cfg(test)]
+mod format_tests;
+
 pub use assignor::Assignor;
 pub use classic::{Assignment, ClassicError, JoinAnswer, Joining, Phase};
 pub use classic_groups::{ClassicJoin, ClassicMemberView, ClassicView, JoinStep, Wait};

@@ -202,8 +202,9 @@ impl PartitionLog {
     pub fn offset_for_time(&self, ts: i64) -> Result<u64> {
         let scan_from = {
             let st = self.state.lock();
-            let i = st.segments.partition_point(|s| s.max_ts < ts);
-            match st.segments.get(i) {
+            // Records' own timestamps need not rise from segment to segment: the first segment
+            // that reached `ts`, not a binary search.
+            match st.segments.iter().find(|s| s.max_ts >= ts) {
                 None => return Ok(self.end_offset()),
                 Some(s) => s.scan_start_for_time(ts).max(self.log_start()),
             }

@@ -1,67 +1,121 @@
 //! Records and the on-disk batch format.
 //!
 //! A batch is one frame: `len u32 | crc32c u32 | body`, where `len` counts the crc and the body and
-//! the CRC32C covers the body. The body is a fixed header followed by the records:
+//! the CRC32C covers the body. The body is a fixed header followed by the records. Version 2
+//! (magic 0xD2) is what the engine writes:
 //!
 //! ```text
 //! magic u8 | attrs u8 | count u32 | base_offset u64 | timestamp i64 | producer_id u64 | base_seq u32
-//! record*: varint(key_len + 1, 0 = no key) key | varint(value_len) value | varint(n_headers) (varint name_len name varint len value)*
+//!   | base_ts i64 | max_ts i64
+//! record*: varint(key_len + 1, 0 = no key) key | varint(ts, see below)
+//!   | varint(value_len + 1, 0 = null) value
+//!   | varint(n_headers) (varint name_len name varint(len + 1, 0 = null) value)*
 //! ```
-//! All integers are little endian; every record of a batch shares the batch's append timestamp and
-//! takes the next offset after the previous record (offsets are dense).
+//! `timestamp` is the append time (the engine's clock, never going back). A record's own
+//! timestamp is `0` for "the append time", else `zigzag(ts - base_ts) + 1` (a client's timestamps
+//! can go backwards); `base_ts` is the first record's own timestamp. `attrs` bit 0 says the
+//! records carry their clients' timestamps (Kafka's CreateTime) rather than the append time (no
+//! other bit is set). `max_ts` is the largest of the append time and every record's timestamp:
+//! the time index and retention read it, so both need no record decoded — retention deletes a
+//! segment once its largest timestamp is older than the limit (Kafka's rule for CreateTime
+//! topics); as `max_ts` is never below the append time, a segment is never deleted before its
+//! records are that old by the append time, and the engine refuses timestamps more than
+//! [`MAX_AHEAD_MS`] ahead of the append time (Kafka 4's `message.timestamp.after.max.ms`), so a
+//! client's clock cannot keep a segment for ever. A null value is a tombstone.
+//!
+//! Version 1 (magic 0xD1, written by depot before 2026-12) is still read everywhere: the same
+//! header without `base_ts` and `max_ts`, `attrs` 0, and records without a timestamp (each has
+//! the batch's append time), a value that cannot be null (`varint(value_len)`) and header values
+//! likewise.
+//!
+//! All integers are little endian; every record takes the next offset after the previous one
+//! (offsets are dense).
 
 use bytes::Bytes;
 
-/// Magic byte identifying version 1 of the batch format.
-pub const MAGIC: u8 = 0xD1;
+/// Magic byte of version 2 of the batch format, the one written.
+pub const MAGIC: u8 = 0xD2;
+/// Magic byte of version 1, still read.
+pub const MAGIC_V1: u8 = 0xD1;
 /// Bytes before the body: length and CRC.
 pub const FRAME_PREFIX: usize = 8;
-/// Bytes of the fixed body header.
-pub const BODY_HEADER: usize = 1 + 1 + 4 + 8 + 8 + 8 + 4;
-/// Whole batch header.
-pub const BATCH_HEADER: usize = FRAME_PREFIX + BODY_HEADER;
+/// Bytes of version 1's fixed body header.
+const BODY_HEADER_V1: usize = 1 + 1 + 4 + 8 + 8 + 8 + 4;
+/// Whole batch header of version 1: the shortest header a frame can have.
+pub const BATCH_HEADER_V1: usize = FRAME_PREFIX + BODY_HEADER_V1;
+/// Whole batch header of version 2: the longest.
+pub const BATCH_HEADER: usize = BATCH_HEADER_V1 + 8 + 8;
 /// Upper bound for one batch on disk, so a damaged length field cannot make us allocate gigabytes.
 pub const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+/// How far ahead of the append time a record's own timestamp may be (one hour, Kafka 4's default
+/// `message.timestamp.after.max.ms`).
+pub const MAX_AHEAD_MS: i64 = 3_600_000;
+/// `attrs` bit: the records carry their clients' timestamps (CreateTime).
+const ATTR_CREATE_TIME: u8 = 1;
 
-/// A record as stored: dense offset, append timestamp (ms since the epoch), optional key, value and headers.
+/// A header as stored: a UTF-8 name and a value that may be null (Kafka allows it).
+pub type RecordHeader = (String, Option<Bytes>);
+
+/// A record as stored: dense offset, timestamp (ms since the epoch), optional key, a value that
+/// is null for a tombstone, and headers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     pub offset: u64,
+    /// The record's own timestamp: its client's (`create_time`) or the append time.
     pub timestamp: i64,
+    /// The batch says its records carry their clients' timestamps (Kafka's CreateTime).
+    pub create_time: bool,
     pub key: Option<Bytes>,
-    pub value: Bytes,
-    pub headers: Vec<(String, Bytes)>,
+    /// `None`: a tombstone.
+    pub value: Option<Bytes>,
+    pub headers: Vec<RecordHeader>,
 }
 
 impl Record {
-    /// Bytes this record takes in a batch (its share of the payload, without the batch header).
+    /// Bytes this record takes in a batch (its share of the payload, without the batch header;
+    /// the timestamp counted as one byte).
     pub fn encoded_len(&self) -> usize {
-        encoded_len(self.key.as_deref(), &self.value, &self.headers)
+        encoded_len(self.key.as_deref(), self.value.as_deref(), &self.headers) + 1
     }
 }
 
-/// A record to append: the engine assigns offset and timestamp.
+/// A record to append: the engine assigns the offset, and the timestamp when it has none.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NewRecord {
     pub key: Option<Bytes>,
-    pub value: Bytes,
-    pub headers: Vec<(String, Bytes)>,
+    /// `None`: a tombstone.
+    pub value: Option<Bytes>,
+    pub headers: Vec<RecordHeader>,
+    /// The client's timestamp (ms since the epoch, not negative, at most [`MAX_AHEAD_MS`] ahead
+    /// of the append time); `None` takes the append time.
+    pub timestamp: Option<i64>,
 }
 
 impl NewRecord {
     /// A record with just a value.
     pub fn value(value: impl Into<Bytes>) -> Self {
-        NewRecord { key: None, value: value.into(), headers: Vec::new() }
+        NewRecord { value: Some(value.into()), ..NewRecord::default() }
     }
 
     /// A record with a key and a value.
     pub fn keyed(key: impl Into<Bytes>, value: impl Into<Bytes>) -> Self {
-        NewRecord { key: Some(key.into()), value: value.into(), headers: Vec::new() }
+        NewRecord { key: Some(key.into()), value: Some(value.into()), ..NewRecord::default() }
+    }
+
+    /// A tombstone: a key and a null value.
+    pub fn tombstone(key: impl Into<Bytes>) -> Self {
+        NewRecord { key: Some(key.into()), ..NewRecord::default() }
     }
 
     /// Adds a header.
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<Bytes>) -> Self {
-        self.headers.push((name.into(), value.into()));
+        self.headers.push((name.into(), Some(value.into())));
+        self
+    }
+
+    /// Sets the record's own timestamp.
+    pub fn at(mut self, timestamp: i64) -> Self {
+        self.timestamp = Some(timestamp);
         self
     }
 }
@@ -71,10 +125,19 @@ impl NewRecord {
 pub struct BatchHeader {
     /// Length of the whole frame, prefix included.
     pub frame_len: usize,
+    /// 1 or 2.
+    pub version: u8,
     pub crc: u32,
     pub count: u32,
     pub base_offset: u64,
+    /// The append time.
     pub timestamp: i64,
+    /// The largest of the append time and the records' timestamps (version 1: the append time).
+    pub max_ts: i64,
+    /// The records carry their clients' timestamps.
+    pub create_time: bool,
+    /// Base of the records' timestamp deltas (version 2).
+    base_ts: i64,
     /// 0 when the batch was not sent by an idempotent producer.
     pub producer_id: u64,
     pub base_seq: u32,
@@ -84,6 +147,11 @@ impl BatchHeader {
     /// Offset after the last record of this batch.
     pub fn next_offset(&self) -> u64 {
         self.base_offset + u64::from(self.count)
+    }
+
+    /// Where the records start in the frame.
+    fn header_len(&self) -> usize {
+        if self.version == 1 { BATCH_HEADER_V1 } else { BATCH_HEADER }
     }
 }
 
@@ -96,7 +164,7 @@ fn varint_len(mut v: u64) -> usize {
     n
 }
 
-fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
+pub(super) fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         buf.push((v as u8) | 0x80);
         v >>= 7;
@@ -122,25 +190,55 @@ fn get_varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
     }
 }
 
-fn encoded_len(key: Option<&[u8]>, value: &[u8], headers: &[(String, Bytes)]) -> usize {
-    let mut n = match key {
-        Some(k) => varint_len(k.len() as u64 + 1) + k.len(),
-        None => 1,
-    };
-    n += varint_len(value.len() as u64) + value.len();
-    n += varint_len(headers.len() as u64);
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(u: u64) -> i64 {
+    ((u >> 1) as i64) ^ -((u & 1) as i64)
+}
+
+/// A nullable length as stored: `len + 1`, 0 for null.
+fn nullable_len(b: Option<&[u8]>) -> u64 {
+    b.map_or(0, |b| b.len() as u64 + 1)
+}
+
+fn nullable_size(b: Option<&[u8]>) -> usize {
+    varint_len(nullable_len(b)) + b.map_or(0, <[u8]>::len)
+}
+
+/// Bytes of a record without its timestamp.
+fn encoded_len(key: Option<&[u8]>, value: Option<&[u8]>, headers: &[RecordHeader]) -> usize {
+    let mut n = nullable_size(key) + nullable_size(value) + varint_len(headers.len() as u64);
     for (name, v) in headers {
-        n += varint_len(name.len() as u64) + name.len() + varint_len(v.len() as u64) + v.len();
+        n += varint_len(name.len() as u64) + name.len() + nullable_size(v.as_deref());
     }
     n
 }
 
-/// Size of the frame `encode_batch` would produce for these records.
-pub fn batch_size(records: &[NewRecord]) -> usize {
-    BATCH_HEADER + records.iter().map(|r| encoded_len(r.key.as_deref(), &r.value, &r.headers)).sum::<usize>()
+/// The base of a batch's timestamp deltas: the first record's own timestamp.
+fn base_ts(records: &[NewRecord]) -> i64 {
+    records.iter().find_map(|r| r.timestamp).unwrap_or(0)
 }
 
-/// Encodes `records` as one frame appended to `buf`.
+/// A record's timestamp as stored (see the module's doc).
+fn stored_ts(ts: Option<i64>, base: i64) -> u64 {
+    ts.map_or(0, |t| zigzag(t.wrapping_sub(base)).saturating_add(1))
+}
+
+/// Size of the frame `encode_batch` would produce for these records.
+pub fn batch_size(records: &[NewRecord]) -> usize {
+    let base = base_ts(records);
+    BATCH_HEADER
+        + records
+            .iter()
+            .map(|r| {
+                encoded_len(r.key.as_deref(), r.value.as_deref(), &r.headers) + varint_len(stored_ts(r.timestamp, base))
+            })
+            .sum::<usize>()
+}
+
+/// Encodes `records` as one version 2 frame appended to `buf`, with append time `timestamp`.
 pub fn encode_batch(
     buf: &mut Vec<u8>,
     records: &[NewRecord],
@@ -149,34 +247,44 @@ pub fn encode_batch(
     producer: Option<(u64, u32)>,
 ) {
     let start = buf.len();
+    let base = base_ts(records);
+    let create_time = records.iter().any(|r| r.timestamp.is_some());
+    let max_ts = records.iter().filter_map(|r| r.timestamp).fold(timestamp, i64::max);
     buf.reserve(batch_size(records));
     buf.extend_from_slice(&[0u8; FRAME_PREFIX]);
     buf.push(MAGIC);
-    buf.push(0);
+    buf.push(if create_time { ATTR_CREATE_TIME } else { 0 });
     buf.extend_from_slice(&(records.len() as u32).to_le_bytes());
     buf.extend_from_slice(&base_offset.to_le_bytes());
     buf.extend_from_slice(&timestamp.to_le_bytes());
     let (pid, seq) = producer.unwrap_or((0, 0));
     buf.extend_from_slice(&pid.to_le_bytes());
     buf.extend_from_slice(&seq.to_le_bytes());
+    buf.extend_from_slice(&base.to_le_bytes());
+    buf.extend_from_slice(&max_ts.to_le_bytes());
     for r in records {
-        match &r.key {
-            Some(k) => {
-                put_varint(buf, k.len() as u64 + 1);
-                buf.extend_from_slice(k);
-            }
-            None => buf.push(0),
-        }
-        put_varint(buf, r.value.len() as u64);
-        buf.extend_from_slice(&r.value);
+        put_nullable(buf, r.key.as_deref());
+        put_varint(buf, stored_ts(r.timestamp, base));
+        put_nullable(buf, r.value.as_deref());
         put_varint(buf, r.headers.len() as u64);
         for (name, v) in &r.headers {
             put_varint(buf, name.len() as u64);
             buf.extend_from_slice(name.as_bytes());
-            put_varint(buf, v.len() as u64);
-            buf.extend_from_slice(v);
+            put_nullable(buf, v.as_deref());
         }
     }
+    finish_frame(buf, start);
+}
+
+fn put_nullable(buf: &mut Vec<u8>, b: Option<&[u8]>) {
+    put_varint(buf, nullable_len(b));
+    if let Some(b) = b {
+        buf.extend_from_slice(b);
+    }
+}
+
+/// Writes the length and CRC of the frame that starts at `start` and runs to the end of `buf`.
+pub(super) fn finish_frame(buf: &mut [u8], start: usize) {
     let len = (buf.len() - start - 4) as u32;
     let crc = crc32c::crc32c(&buf[start + FRAME_PREFIX..]);
     buf[start..start + 4].copy_from_slice(&len.to_le_bytes());
@@ -219,17 +327,28 @@ impl std::fmt::Display for FrameError {
     }
 }
 
-/// Parses the fixed header at the start of `buf` without checking the CRC.
+/// Whether `b` is the magic byte of a batch format depot reads.
+pub fn is_magic(b: u8) -> bool {
+    b == MAGIC || b == MAGIC_V1
+}
+
+/// Parses the fixed header (of either version) at the start of `buf` without checking the CRC.
 pub fn parse_header(buf: &[u8]) -> Result<BatchHeader, FrameError> {
-    if buf.len() < BATCH_HEADER {
+    if buf.len() < BATCH_HEADER_V1 {
         return Err(FrameError::Truncated);
     }
+    let version = match buf[8] {
+        MAGIC_V1 => 1,
+        MAGIC => 2,
+        m => return Err(FrameError::BadHeader(format!("magic byte {m:#04x}"))),
+    };
+    let header_len = if version == 1 { BATCH_HEADER_V1 } else { BATCH_HEADER };
     let len = u32_at(buf, 0) as usize;
-    if len < BATCH_HEADER - 4 || len + 4 > MAX_BATCH_BYTES {
+    if len < header_len - 4 || len + 4 > MAX_BATCH_BYTES {
         return Err(FrameError::BadHeader(format!("length {len}")));
     }
-    if buf[8] != MAGIC {
-        return Err(FrameError::BadHeader(format!("magic byte {:#04x}", buf[8])));
+    if buf.len() < header_len {
+        return Err(FrameError::Truncated);
     }
     let count = u32_at(buf, 10);
     if count == 0 {
@@ -239,12 +358,32 @@ pub fn parse_header(buf: &[u8]) -> Result<BatchHeader, FrameError> {
     if base_offset.checked_add(u64::from(count)).is_none() {
         return Err(FrameError::BadHeader(format!("offsets {base_offset} + {count} pass the largest offset")));
     }
+    let timestamp = u64_at(buf, 22) as i64;
+    let (create_time, base_ts, max_ts) = if version == 1 {
+        (false, timestamp, timestamp)
+    } else {
+        let attrs = buf[9];
+        if attrs & !ATTR_CREATE_TIME != 0 {
+            return Err(FrameError::BadHeader(format!("attributes {attrs:#04x}")));
+        }
+        let max_ts = u64_at(buf, 50) as i64;
+        if max_ts < timestamp {
+            return Err(FrameError::BadHeader(format!(
+                "largest timestamp {max_ts} is before the append time {timestamp}"
+            )));
+        }
+        (attrs & ATTR_CREATE_TIME != 0, u64_at(buf, 42) as i64, max_ts)
+    };
     Ok(BatchHeader {
         frame_len: len + 4,
+        version,
         crc: u32_at(buf, 4),
         count,
         base_offset,
-        timestamp: u64_at(buf, 22) as i64,
+        timestamp,
+        max_ts,
+        create_time,
+        base_ts,
         producer_id: u64_at(buf, 30),
         base_seq: u32_at(buf, 38),
     })
@@ -272,6 +411,20 @@ fn span(buf: &[u8], pos: &mut usize, len: u64) -> Option<(usize, usize)> {
     Some((start, end))
 }
 
+/// Reads a length-prefixed field: `nullable` ones store `len + 1` with 0 for null.
+fn field(buf: &[u8], pos: &mut usize, nullable: bool) -> Option<Option<(usize, usize)>> {
+    let n = get_varint(buf, pos)?;
+    let len = if nullable {
+        match n.checked_sub(1) {
+            None => return Some(None),
+            Some(l) => l,
+        }
+    } else {
+        n
+    };
+    span(buf, pos, len).map(Some)
+}
+
 /// Decodes the records of a CRC-checked frame (`frame` is exactly one frame), keeping those with
 /// `offset >= from` and pushing at most `max` of them. Values are zero-copy slices of `frame`.
 pub fn decode_records(
@@ -282,37 +435,35 @@ pub fn decode_records(
     out: &mut Vec<Record>,
 ) -> Result<(), FrameError> {
     let buf = &frame[..];
-    let mut pos = BATCH_HEADER;
+    let v2 = h.version == 2;
+    let mut pos = h.header_len();
     let bad = |what: &str| FrameError::BadRecords(what.to_string());
+    let slice = |s: Option<(usize, usize)>| s.map(|(a, b)| frame.slice(a..b));
     let mut pushed = 0;
     for i in 0..u64::from(h.count) {
         // parse_header refused a batch whose offsets pass u64::MAX.
         let offset = h.base_offset.saturating_add(i);
-        let klen = get_varint(buf, &mut pos).ok_or_else(|| bad("key length"))?;
-        let key = match klen.checked_sub(1) {
-            None => None,
-            Some(k) => Some(span(buf, &mut pos, k).ok_or_else(|| bad("key"))?),
-        };
-        let vlen = get_varint(buf, &mut pos).ok_or_else(|| bad("value length"))?;
-        let (vstart, vend) = span(buf, &mut pos, vlen).ok_or_else(|| bad("value"))?;
+        let key = field(buf, &mut pos, true).ok_or_else(|| bad("key"))?;
+        let timestamp = if v2 { record_ts(h, get_varint(buf, &mut pos))? } else { h.timestamp };
+        let value = field(buf, &mut pos, v2).ok_or_else(|| bad("value"))?;
         let nh = get_varint(buf, &mut pos).ok_or_else(|| bad("header count"))?;
+        let keep = offset >= from && pushed < max;
         let mut headers = Vec::new();
         for _ in 0..nh {
-            let nl = get_varint(buf, &mut pos).ok_or_else(|| bad("header name length"))?;
-            let (a, b) = span(buf, &mut pos, nl).ok_or_else(|| bad("header name"))?;
-            let name = std::str::from_utf8(&buf[a..b]).map_err(|_| bad("header name is not UTF-8"))?;
-            let hl = get_varint(buf, &mut pos).ok_or_else(|| bad("header value length"))?;
-            let (a, b) = span(buf, &mut pos, hl).ok_or_else(|| bad("header value"))?;
-            if offset >= from {
-                headers.push((name.to_string(), frame.slice(a..b)));
+            let name = field(buf, &mut pos, false).flatten().ok_or_else(|| bad("header name"))?;
+            let name = std::str::from_utf8(&buf[name.0..name.1]).map_err(|_| bad("header name is not UTF-8"))?;
+            let v = field(buf, &mut pos, v2).ok_or_else(|| bad("header value"))?;
+            if keep {
+                headers.push((name.to_string(), slice(v)));
             }
         }
-        if offset >= from && pushed < max {
+        if keep {
             out.push(Record {
                 offset,
-                timestamp: h.timestamp,
-                key: key.map(|(a, b)| frame.slice(a..b)),
-                value: frame.slice(vstart..vend),
+                timestamp,
+                create_time: h.create_time,
+                key: slice(key),
+                value: slice(value),
                 headers,
             });
             pushed += 1;
@@ -324,77 +475,23 @@ pub fn decode_records(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn batch_roundtrips_keys_values_and_headers() {
-        let recs = vec![
-            NewRecord::keyed("k1", "v1").with_header("h", "x"),
-            NewRecord::value(vec![0u8, 255, 7]),
-            NewRecord::keyed("", ""),
-        ];
-        let mut buf = Vec::new();
-        encode_batch(&mut buf, &recs, 40, 1234, Some((9, 3)));
-        assert_eq!(buf.len(), batch_size(&recs));
-        let frame = Bytes::from(buf);
-        let h = check_frame(&frame).unwrap();
-        assert_eq!((h.base_offset, h.count, h.timestamp, h.producer_id, h.base_seq), (40, 3, 1234, 9, 3));
-        let mut out = Vec::new();
-        decode_records(&frame, &h, 41, 10, &mut out).unwrap();
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[0].offset, 41);
-        assert_eq!(out[0].key, None);
-        assert_eq!(&out[0].value[..], &[0u8, 255, 7]);
-        assert_eq!(out[1].key.as_deref(), Some(&b""[..]));
-        let mut all = Vec::new();
-        decode_records(&frame, &h, 0, 10, &mut all).unwrap();
-        assert_eq!(all[0].headers, vec![("h".to_string(), Bytes::from("x"))]);
+/// A version 2 record's timestamp from its stored form; it may not pass the batch's `max_ts`.
+fn record_ts(h: &BatchHeader, stored: Option<u64>) -> Result<i64, FrameError> {
+    let bad = |what: String| FrameError::BadRecords(what);
+    let ts = match stored.ok_or_else(|| bad("timestamp".into()))? {
+        0 => h.timestamp,
+        n => h.base_ts.wrapping_add(unzigzag(n - 1)),
+    };
+    if ts > h.max_ts {
+        return Err(bad(format!("a record's timestamp {ts} passes the batch's largest {}", h.max_ts)));
     }
-
-    #[test]
-    fn any_flipped_bit_is_detected() {
-        let mut buf = Vec::new();
-        encode_batch(&mut buf, &[NewRecord::value("hello world")], 0, 1, None);
-        for byte in 0..buf.len() {
-            let mut b = buf.clone();
-            b[byte] ^= 0x10;
-            assert!(check_frame(&b).is_err(), "flip at byte {byte} went unnoticed");
-        }
-        assert_eq!(check_frame(&buf[..buf.len() - 1]), Err(FrameError::Truncated));
-    }
-
-    /// Re-frames `buf` (an encoded batch edited after encoding) with a correct length and CRC,
-    /// as a crafted file or a damaged one with a matching checksum would have.
-    fn reframe(mut buf: Vec<u8>) -> Vec<u8> {
-        let len = (buf.len() - 4) as u32;
-        buf[0..4].copy_from_slice(&len.to_le_bytes());
-        let crc = crc32c::crc32c(&buf[FRAME_PREFIX..]);
-        buf[4..8].copy_from_slice(&crc.to_le_bytes());
-        buf
-    }
-
-    #[test]
-    fn crafted_frames_with_a_good_crc_are_refused_without_a_panic() {
-        // Found by the batch_decode fuzz target: offsets past u64::MAX.
-        let mut buf = Vec::new();
-        encode_batch(&mut buf, &[NewRecord::value("a"), NewRecord::value("b")], u64::MAX - 1, 1, None);
-        let e = check_frame(&reframe(buf)).unwrap_err();
-        assert!(matches!(e, FrameError::BadHeader(ref s) if s.contains("largest offset")), "{e:?}");
-        // Lengths that overflow a position: a key of 2^64 - 2 bytes, a value likewise.
-        for at in [BATCH_HEADER, BATCH_HEADER + 2] {
-            let mut buf = Vec::new();
-            encode_batch(&mut buf, &[NewRecord::keyed("k", "v")], 0, 1, None);
-            let mut edited = buf[..at].to_vec();
-            edited.extend_from_slice(&[0xff; 9]);
-            edited.push(0x01);
-            edited.extend_from_slice(&buf[at + 1..]);
-            let frame = Bytes::from(reframe(edited));
-            let h = check_frame(&frame).unwrap();
-            let mut out = Vec::new();
-            let e = decode_records(&frame, &h, 0, 10, &mut out).unwrap_err();
-            assert!(matches!(e, FrameError::BadRecords(_)), "{e:?}");
-        }
-    }
+    Ok(ts)
 }
+
+#[cfg(test)]
+#[path = "record_tests.rs"]
+mod tests;
+
+#[cfg(test)]
+#[path = "record_v1.rs"]
+pub mod v1;

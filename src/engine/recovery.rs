@@ -9,7 +9,7 @@ use super::error::{EngineError, IoContext, Result};
 use super::files::{read_exact_at, sync_dir};
 use super::log::LogConfig;
 use super::producer::Producers;
-use super::record::{self, BATCH_HEADER, BatchHeader};
+use super::record::{self, BATCH_HEADER, BATCH_HEADER_V1, BatchHeader};
 use super::segment::{self, Frame, FrameReader, Segment};
 use super::storage::StorageFile;
 use super::{log_start, sealed};
@@ -283,12 +283,13 @@ fn producers_after(sealed: &[Segment], c: Checkpoint) -> (Producers, i64) {
 pub fn find_valid_batch_after(file: &dyn StorageFile, path: &Path, from: u64, end: u64) -> Result<Option<u64>> {
     const CHUNK: u64 = 1 << 20;
     let mut start = from + 1;
-    while start + (BATCH_HEADER as u64) <= end {
+    // Chunks overlap by the longest header; a frame may start wherever the shortest one fits.
+    while start + (BATCH_HEADER_V1 as u64) <= end {
         let n = (CHUNK + BATCH_HEADER as u64).min(end - start) as usize;
         let buf = read_exact_at(file, path, start, n)?;
-        let scan_to = n.saturating_sub(BATCH_HEADER) + 1;
+        let scan_to = n.saturating_sub(BATCH_HEADER_V1) + 1;
         for i in 0..scan_to.min(CHUNK as usize) {
-            if buf[i + 8] != record::MAGIC {
+            if !record::is_magic(buf[i + 8]) {
                 continue;
             }
             if let Ok(h) = record::parse_header(&buf[i..]) {

@@ -91,12 +91,14 @@ impl Engine {
                     let mut headers = r.headers.clone();
                     headers.extend(
                         origin(&plan.source, row.partition, r.offset, r.timestamp)
-                            .map(|(name, v)| (name.to_string(), Bytes::from(v))),
+                            .map(|(name, v)| (name.to_string(), Some(Bytes::from(v)))),
                     );
                     by_part.entry(p).or_default().push(NewRecord {
                         key: r.key.clone(),
                         value: r.value.clone(),
                         headers,
+                        // The copy is stamped when it is appended, as before.
+                        timestamp: None,
                     });
                 }
                 for (p, batch) in by_part {

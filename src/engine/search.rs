@@ -19,18 +19,19 @@ impl Scanned for Record {
     fn key(&self) -> Option<&[u8]> {
         self.key.as_deref()
     }
-    fn value(&self) -> &[u8] {
-        &self.value
+    fn value(&self) -> Option<&[u8]> {
+        self.value.as_deref()
     }
     fn has_header(&self, name: &str, pred: &dyn Fn(&[u8]) -> bool) -> bool {
-        self.headers.iter().any(|(n, v)| n == name && pred(v))
+        self.headers.iter().any(|(n, v)| n == name && v.as_deref().is_some_and(pred))
     }
     fn size(&self) -> u64 {
-        let headers: usize = self.headers.iter().map(|(n, v)| n.len() + v.len()).sum();
-        (self.key.as_ref().map_or(0, |k| k.len()) + self.value.len() + headers) as u64
+        let len = |b: &Option<bytes::Bytes>| b.as_ref().map_or(0, |b| b.len());
+        let headers: usize = self.headers.iter().map(|(n, v)| n.len() + len(v)).sum();
+        (len(&self.key) + len(&self.value) + headers) as u64
     }
     fn to_message(&self, topic: &str, partition: u32) -> Message {
-        message_of(topic, partition, self.offset, self.timestamp, self.key.as_ref(), &self.value, &self.headers)
+        message_of(topic, partition, self.offset, self.timestamp, self.key.as_ref(), self.value.as_ref(), &self.headers)
     }
 }
 

@@ -18,7 +18,9 @@ pub struct IndexEntry {
     pub pos: u32,
 }
 
-/// A time-index entry: records from `base + rel` on have timestamps of at least `ts`.
+/// A time-index entry: `ts` is the largest timestamp of the batches up to the one at `base + rel`
+/// (their append times and records' own, see [`super::record`]), so no record before an entry
+/// whose `ts` is below a time has reached that time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimeEntry {
     pub ts: i64,
@@ -123,7 +125,7 @@ pub struct Segment {
     pub size: u64,
     /// Offset after the last record in this segment.
     pub next_offset: u64,
-    /// Largest timestamp in the segment, `i64::MIN` when empty.
+    /// Largest timestamp in the segment (append times and records' own), `i64::MIN` when empty.
     pub max_ts: i64,
     pub index: Vec<IndexEntry>,
     pub tindex: Vec<TimeEntry>,
@@ -250,13 +252,14 @@ impl Segment {
         let due = self.index.last().is_none_or(|e| pos - u64::from(e.pos) >= interval);
         if due {
             self.index.push(IndexEntry { rel, pos: pos as u32 });
-            if self.tindex.last().is_none_or(|t| h.timestamp > t.ts) {
-                self.tindex.push(TimeEntry { ts: h.timestamp, rel });
+            let ts = self.max_ts.max(h.max_ts);
+            if self.tindex.last().is_none_or(|t| ts > t.ts) {
+                self.tindex.push(TimeEntry { ts, rel });
             }
         }
         self.size = pos + h.frame_len as u64;
         self.next_offset = h.next_offset();
-        self.max_ts = self.max_ts.max(h.timestamp);
+        self.max_ts = self.max_ts.max(h.max_ts);
     }
 
     /// Appends index entries not yet written to the index files (no fsync unless `sync`).

@@ -101,12 +101,13 @@ fn records(topic: &str, req: &PeekRequest) -> Vec<Message> {
             offset: from.saturating_add(i),
             timestamp: NOW - 60_000 + i as i64 * 1000,
             key: (i % 2 == 0).then(|| Payload::text("k")),
-            value: match i % 3 {
-                0 => Payload::text(r#"{"id":1,"items":[{"sku":"A","qty":2}],"note":"a long line of text"}"#),
-                1 => Payload(bytes::Bytes::from_static(&[0, 0xff, 0x41, 0x0a, 0x7f])),
-                _ => Payload::text("line one\nline two\ttabbed"),
+            value: match i % 4 {
+                0 => Some(Payload::text(r#"{"id":1,"items":[{"sku":"A","qty":2}],"note":"a long line of text"}"#)),
+                1 => Some(Payload(bytes::Bytes::from_static(&[0, 0xff, 0x41, 0x0a, 0x7f]))),
+                2 => Some(Payload::text("line one\nline two\ttabbed")),
+                _ => None,
             },
-            headers: vec![Header { name: "trace".into(), value: Payload::text("7f3a") }],
+            headers: vec![Header::text("trace", "7f3a")],
         })
         .collect()
 }

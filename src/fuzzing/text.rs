@@ -2,11 +2,13 @@
 //! user hands depot (the config file with its keys and contexts, a theme, a demo scenario).
 
 use super::Bytes;
-use crate::engine::record::{FRAME_PREFIX, MAGIC, check_frame, decode_records, parse_header};
+use crate::engine::record::{FRAME_PREFIX, MAGIC, MAGIC_V1, check_frame, decode_records, is_magic, parse_header};
 
 /// Target `batch_decode`. The first byte chooses how honest the frame is: as given, with its
-/// length and magic made right, or also with a correct CRC32C, so the record decoder behind the
-/// checksum is reached too. Whatever decodes must be records in offset order within the batch.
+/// length and magic made right (a frame of neither version gets version 2's magic, or version
+/// 1's when the byte's top bit is set), or also with a correct CRC32C, so the record decoder
+/// behind the checksum is reached too. Whatever decodes must be records in offset order within
+/// the batch, none with a timestamp past the batch's largest.
 pub fn batch_decode(data: &[u8]) {
     let mut b = Bytes::new(data);
     let mode = b.u8();
@@ -16,7 +18,9 @@ pub fn batch_decode(data: &[u8]) {
     if !mode.is_multiple_of(3) && frame.len() >= 12 {
         let len = (frame.len() - 4) as u32;
         frame[0..4].copy_from_slice(&len.to_le_bytes());
-        frame[8] = MAGIC;
+        if !is_magic(frame[8]) {
+            frame[8] = if mode & 0x80 != 0 { MAGIC_V1 } else { MAGIC };
+        }
         if mode % 3 == 2 {
             let crc = crc32c::crc32c(&frame[FRAME_PREFIX..]);
             frame[4..8].copy_from_slice(&crc.to_le_bytes());
@@ -29,6 +33,8 @@ pub fn batch_decode(data: &[u8]) {
     if decode_records(&bytes, &h, h.base_offset.saturating_add(from % 8), max.max(1), &mut out).is_ok() {
         assert!(out.len() <= max.max(1) && out.len() as u64 <= u64::from(h.count), "{} records", out.len());
         assert!(out.windows(2).all(|w| w[0].offset < w[1].offset), "offsets rise");
+        assert!(out.iter().all(|r| r.timestamp <= h.max_ts), "a timestamp passes the batch's largest");
+        assert!(out.iter().all(|r| h.version == 2 || (r.value.is_some() && r.timestamp == h.timestamp)));
     }
 }
 

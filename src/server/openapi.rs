@@ -62,7 +62,7 @@ fn schemas() -> Value {
             "segment_bytes": {"type": "integer", "minimum": 1024, "maximum": 1073741824}}},
         "OutRecord": {"type": "object", "required": ["value"], "additionalProperties": false, "properties": {
             "key": {"$ref": "#/components/schemas/Payload"},
-            "value": {"$ref": "#/components/schemas/Payload"},
+            "value": {"description": "required; null publishes a tombstone", "oneOf": [{"$ref": "#/components/schemas/Payload"}, {"type": "null"}]},
             "headers": {"type": "array", "items": {"$ref": "#/components/schemas/Header"}},
             "partition": {"type": "integer", "minimum": 0}}},
         "PublishRequest": {"type": "object", "required": ["records"], "additionalProperties": false, "properties": {

@@ -81,7 +81,7 @@ impl Harness {
 }
 
 pub fn text(m: &Message) -> &str {
-    m.value.as_text().expect("text value")
+    m.value.as_ref().and_then(Payload::as_text).expect("text value")
 }
 
 pub fn out(v: &str) -> OutRecord {

@@ -291,7 +291,7 @@ pub fn groups() -> Vec<GroupInfo> {
 }
 
 pub fn header(name: &str, value: &str) -> Header {
-    Header { name: name.into(), value: Payload::text(value) }
+    Header::text(name, value)
 }
 
 pub fn record(offset: u64, key: Option<&str>, value: Payload, headers: Vec<Header>) -> Message {
@@ -301,7 +301,7 @@ pub fn record(offset: u64, key: Option<&str>, value: Payload, headers: Vec<Heade
         offset,
         timestamp: NOW - 60_000 + (offset as i64 - 1150) * 1_000,
         key: key.map(Payload::text),
-        value,
+        value: Some(value),
         headers,
     }
 }

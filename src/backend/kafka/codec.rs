@@ -32,10 +32,7 @@ pub(super) fn to_message(m: &BorrowedMessage<'_>) -> Message {
         .headers()
         .map(|hs| {
             hs.iter()
-                .map(|h| Header {
-                    name: h.key.to_string(),
-                    value: Payload(Bytes::copy_from_slice(h.value.unwrap_or(&[]))),
-                })
+                .map(|h| Header { name: h.key.to_string(), value: h.value.map(|v| Payload(Bytes::copy_from_slice(v))) })
                 .collect()
         })
         .unwrap_or_default();
@@ -45,7 +42,8 @@ pub(super) fn to_message(m: &BorrowedMessage<'_>) -> Message {
         offset: m.offset().max(0) as u64,
         timestamp: m.timestamp().to_millis().unwrap_or(0),
         key: m.key().map(|k| Payload(Bytes::copy_from_slice(k))),
-        value: Payload(Bytes::copy_from_slice(m.payload().unwrap_or(&[]))),
+        // No payload is Kafka's null value: a tombstone.
+        value: m.payload().map(|v| Payload(Bytes::copy_from_slice(v))),
         headers,
     }
 }

@@ -100,7 +100,10 @@ impl Kafka {
         let mut acks = Vec::with_capacity(records.len());
         for (partition, r) in &records {
             loop {
-                let mut rec = FutureRecord::<[u8], [u8]>::to(topic).payload(&r.value.0[..]);
+                let mut rec = FutureRecord::<[u8], [u8]>::to(topic);
+                if let Some(v) = &r.value {
+                    rec = rec.payload(&v.0[..]);
+                }
                 if let Some(k) = &r.key {
                     rec = rec.key(&k.0[..]);
                 }
@@ -110,7 +113,7 @@ impl Kafka {
                 if !r.headers.is_empty() {
                     let mut hs = OwnedHeaders::new_with_capacity(r.headers.len());
                     for h in &r.headers {
-                        hs = hs.insert(KHeader { key: &h.name, value: Some(&h.value.0[..]) });
+                        hs = hs.insert(KHeader { key: &h.name, value: h.value.as_ref().map(|v| &v.0[..]) });
                     }
                     rec = rec.headers(hs);
                 }

@@ -87,7 +87,10 @@ pub(super) fn record_headers(r: &OutRecord, extra: &[(&str, String)]) -> BResult
                 x.name
             )));
         }
-        h.append(header_name(&x.name)?, header_text(&format!("the value of header {}", x.name), &x.value)?);
+        h.append(
+            header_name(&x.name)?,
+            header_text(&format!("the value of header {}", x.name), x.value.as_ref().unwrap_or(&Payload::default()))?,
+        );
     }
     if let Some(k) = &r.key {
         h.append(header_name(KEY_HEADER)?, header_text("the key", k)?);
@@ -115,10 +118,18 @@ pub(super) fn to_message(
         if name.eq_ignore_ascii_case(KEY_HEADER) {
             key.get_or_insert(Payload::text(&value));
         } else {
-            out.push(Header { name, value: Payload::text(&value) });
+            out.push(Header { name, value: Some(Payload::text(&value)) });
         }
     }
-    Message { topic: topic.to_string(), partition: 0, offset, timestamp, key, value: Payload(payload), headers: out }
+    Message {
+        topic: topic.to_string(),
+        partition: 0,
+        offset,
+        timestamp,
+        key,
+        value: Some(Payload(payload)),
+        headers: out,
+    }
 }
 
 pub(super) fn header_pairs(h: Option<&HeaderMap>) -> Vec<(String, String)> {
@@ -165,10 +176,7 @@ mod tests {
         for bad in [Payload(Bytes::from_static(&[0xff, 0])), Payload::text("a\nb"), Payload::text(" padded")] {
             assert!(matches!(header_text("v", &bad), Err(BackendError::Unsupported(_))), "{bad:?}");
         }
-        let r = OutRecord {
-            headers: vec![Header { name: "depot-key".into(), value: Payload::text("x") }],
-            ..OutRecord::text("v")
-        };
+        let r = OutRecord { headers: vec![Header::text("depot-key", "x")], ..OutRecord::text("v") };
         assert!(matches!(record_headers(&r, &[]), Err(BackendError::BadRequest(_))));
     }
 

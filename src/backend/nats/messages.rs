@@ -153,6 +153,7 @@ impl Nats {
 impl MessagesApi for Nats {
     async fn publish(&self, topic: &str, req: PublishRequest) -> BResult<Vec<Ack>> {
         support::check_records(topic, &req, 1, ONE_PARTITION)?;
+        support::no_tombstones(&req, "NATS JetStream")?;
         if req.producer.is_some() {
             support::idempotent_partition(&req)?;
         }
@@ -167,7 +168,9 @@ impl MessagesApi for Nats {
                 }
                 None => Vec::new(),
             };
-            let mut m = jetstream::message::PublishMessage::build().payload(r.value.0.clone());
+            // no_tombstones refused a null value above.
+            let value = r.value.as_ref().map(|v| v.0.clone()).unwrap_or_default();
+            let mut m = jetstream::message::PublishMessage::build().payload(value);
             if let Some(h) = record_headers(r, &extra)? {
                 m = m.headers(h);
             }

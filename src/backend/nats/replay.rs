@@ -54,7 +54,9 @@ impl ReplayApi for Nats {
                         .collect();
                     headers.extend(support::origin_headers(&plan.source, 0, m.offset, m.timestamp));
                     let rec = OutRecord { key: m.key.clone(), value: m.value.clone(), headers, partition: None };
-                    let mut out = jetstream::message::PublishMessage::build().payload(m.value.0.clone());
+                    // NATS messages always have a value (an empty one at the least).
+                    let value = m.value.as_ref().map(|v| v.0.clone()).unwrap_or_default();
+                    let mut out = jetstream::message::PublishMessage::build().payload(value);
                     if let Some(h) = record_headers(&rec, &[])? {
                         out = out.headers(h);
                     }

@@ -41,6 +41,7 @@ impl RedisStreams {
 impl MessagesApi for RedisStreams {
     async fn publish(&self, topic: &str, req: PublishRequest) -> BResult<Vec<Ack>> {
         support::check_records(topic, &req, 1, ONE_PARTITION)?;
+        support::no_tombstones(&req, "Redis Streams")?;
         if req.producer.is_some() {
             return Err(BackendError::Unsupported(
                 "Redis Streams have no idempotent producers (producer id + sequence); publish without a producer id \

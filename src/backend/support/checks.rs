@@ -58,6 +58,22 @@ pub fn check_records(topic: &str, req: &PublishRequest, n: u32, why: &str) -> BR
     Ok(())
 }
 
+/// Refuses a tombstone (a null value) for an engine that cannot store one (`engine` names it).
+pub fn no_tombstones(req: &PublishRequest, engine: &str) -> BResult<()> {
+    if req.records.iter().any(|r| r.value.is_none()) {
+        return Err(BackendError::Unsupported(format!(
+            "{engine} has no null values: a tombstone (\"value\": null) cannot be published to it"
+        )));
+    }
+    if let Some(h) = req.records.iter().flat_map(|r| &r.headers).find(|h| h.value.is_none()) {
+        return Err(BackendError::Unsupported(format!(
+            "{engine} has no null header values: header {:?} cannot be published to it with a null value",
+            h.name
+        )));
+    }
+    Ok(())
+}
+
 /// The one partition of an idempotent batch (one with a producer tag): every record must name it.
 pub fn idempotent_partition(req: &PublishRequest) -> BResult<u32> {
     let first = req.records.first().and_then(|r| r.partition);

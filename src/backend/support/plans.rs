@@ -56,7 +56,8 @@ pub fn replay_plan(source: String, target: String, range: ReplayRange, rows: Vec
 /// The headers that say where a replayed copy came from: the original's topic, partition,
 /// offset and timestamp (`core::replay::origin`).
 pub fn origin_headers(source: &str, partition: u32, offset: u64, timestamp: i64) -> [Header; 4] {
-    origin(source, partition, offset, timestamp).map(|(name, v)| Header { name: name.into(), value: Payload::text(&v) })
+    origin(source, partition, offset, timestamp)
+        .map(|(name, v)| Header { name: name.into(), value: Some(Payload::text(&v)) })
 }
 
 #[cfg(test)]
@@ -108,7 +109,8 @@ mod tests {
     #[test]
     fn origin_headers_name_topic_partition_and_offset() {
         let h = origin_headers("orders", 2, 41, 1_700_000_000_123);
-        let got: Vec<(&str, &str)> = h.iter().map(|h| (h.name.as_str(), h.value.as_text().unwrap_or(""))).collect();
+        let got: Vec<(&str, &str)> =
+            h.iter().map(|h| (h.name.as_str(), h.value.as_ref().and_then(Payload::as_text).unwrap_or(""))).collect();
         assert_eq!(
             got,
             [

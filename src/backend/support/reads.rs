@@ -4,7 +4,8 @@
 use super::checks::check_offset;
 use crate::backend::BResult;
 use crate::core::{CommitOffset, Message, PeekFrom, PeekRequest};
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 /// Where a peek starts in one partition whose log is `start..end`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,10 +38,37 @@ pub fn peek_start(
     }))
 }
 
-/// Records of several partitions as one peek: by time (then partition, offset), at most `max`;
-/// for `Latest`, the newest `max`.
-pub fn merge_peeked(mut out: Vec<Message>, from: &PeekFrom, max: usize) -> Vec<Message> {
-    out.sort_by_key(|m| (m.timestamp, m.partition, m.offset));
+/// Records of several partitions as one peek: each partition's in offset order, merged by time
+/// (then partition), at most `max`; for `Latest`, the newest `max`. Records' own timestamps
+/// (Kafka's CreateTime) need not rise within a partition, so this is a merge, not a sort.
+pub fn merge_peeked(out: Vec<Message>, from: &PeekFrom, max: usize) -> Vec<Message> {
+    let n = out.len();
+    let mut parts: BTreeMap<u32, Vec<Message>> = BTreeMap::new();
+    for m in out {
+        parts.entry(m.partition).or_default().push(m);
+    }
+    let mut queues: Vec<std::collections::VecDeque<Message>> = parts
+        .into_values()
+        .map(|mut v| {
+            v.sort_by_key(|m| m.offset);
+            v.into()
+        })
+        .collect();
+    let mut heads: BinaryHeap<Reverse<(i64, u32, usize)>> = queues
+        .iter()
+        .enumerate()
+        .filter_map(|(i, q)| q.front().map(|m| Reverse((m.timestamp, m.partition, i))))
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    while let Some(Reverse((_, _, i))) = heads.pop() {
+        if let Some(m) = queues[i].pop_front() {
+            out.push(m);
+        }
+        if let Some(m) = queues[i].front() {
+            heads.push(Reverse((m.timestamp, m.partition, i)));
+        }
+    }
+    let mut out = out;
     if matches!(from, PeekFrom::Latest(_)) && out.len() > max {
         out.drain(..out.len() - max);
     }
@@ -76,7 +104,7 @@ mod tests {
             offset,
             timestamp,
             key: None,
-            value: Payload::text("v"),
+            value: Some(Payload::text("v")),
             headers: Vec::new(),
         }
     }
@@ -105,6 +133,10 @@ mod tests {
         let order = |v: Vec<Message>| v.iter().map(|m| (m.partition, m.offset)).collect::<Vec<_>>();
         assert_eq!(order(merge_peeked(all.clone(), &PeekFrom::Earliest, 3)), [(0, 0), (0, 1), (1, 0)]);
         assert_eq!(order(merge_peeked(all, &PeekFrom::Latest(2), 2)), [(1, 0), (1, 1)]);
+        // Clients' timestamps going back within a partition: still in offset order there.
+        let back = vec![msg(0, 0, 50), msg(0, 1, 10), msg(0, 2, 30), msg(1, 0, 20)];
+        assert_eq!(order(merge_peeked(back.clone(), &PeekFrom::Earliest, 10)), [(1, 0), (0, 0), (0, 1), (0, 2)]);
+        assert_eq!(order(merge_peeked(back, &PeekFrom::Latest(2), 2)), [(0, 1), (0, 2)], "the newest offsets");
     }
 
     #[test]

@@ -110,7 +110,8 @@ struct HttpProducer {
 impl Producer for HttpProducer {
     async fn send(&mut self, values: Vec<Bytes>) -> Result<()> {
         let n = values.len();
-        let records = values.into_iter().map(|v| OutRecord { value: Payload(v), ..OutRecord::default() }).collect();
+        let records =
+            values.into_iter().map(|v| OutRecord { value: Some(Payload(v)), ..OutRecord::default() }).collect();
         let acks = self.remote.publish(&self.topic, PublishRequest { records, producer: None }).await?;
         anyhow::ensure!(acks.len() == n, "the server acknowledged {} of {n} records", acks.len());
         Ok(())
@@ -133,7 +134,7 @@ async fn fetch_loop(remote: Arc<Remote>, topic: String, partition: u32, max: usi
             Ok(msgs) if msgs.is_empty() => continue,
             Ok(msgs) => {
                 offset = msgs.last().map_or(offset, |m| m.offset + 1);
-                Ok((partition, offset, msgs.into_iter().map(|m| m.value.0).collect()))
+                Ok((partition, offset, msgs.into_iter().map(|m| m.value.map(|v| v.0).unwrap_or_default()).collect()))
             }
             Err(e) => Err(e),
         };

@@ -121,8 +121,7 @@ struct EngineProducer {
 impl Producer for EngineProducer {
     async fn send(&mut self, values: Vec<Bytes>) -> Result<()> {
         let (e, t, n) = (self.engine.clone(), self.topic.clone(), values.len());
-        let records: Vec<NewRecord> =
-            values.into_iter().map(|value| NewRecord { key: None, value, headers: Vec::new() }).collect();
+        let records: Vec<NewRecord> = values.into_iter().map(NewRecord::value).collect();
         let placed = blocking(move || Ok(e.publish(&t, records)?)).await?;
         anyhow::ensure!(placed.len() == n, "the engine acknowledged {} of {n} records", placed.len());
         Ok(())
@@ -190,7 +189,7 @@ impl Consumer for EngineConsumer {
         for d in got {
             let next = self.pending.entry(d.partition).or_insert(0);
             *next = (*next).max(d.record.offset + 1);
-            values.push(d.record.value);
+            values.push(d.record.value.unwrap_or_default());
         }
         Ok(values)
     }

@@ -47,7 +47,7 @@ pub struct BenchArgs {
 
 fn batch(value_size: usize, n: usize) -> Vec<NewRecord> {
     let value = Bytes::from(vec![b'x'; value_size]);
-    (0..n).map(|_| NewRecord { key: None, value: value.clone(), headers: Vec::new() }).collect()
+    (0..n).map(|_| NewRecord::value(value.clone())).collect()
 }
 
 fn engine(dir: &Path, sync: SyncMode) -> Result<Engine> {
@@ -90,7 +90,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     while at < written {
         let got = e.fetch("bench", 0, at, 10_000, 16 << 20)?;
         let Some(last) = got.last() else { break };
-        checksum = checksum.wrapping_add(got.iter().map(|r| r.value.len() as u64).sum::<u64>());
+        checksum =
+            checksum.wrapping_add(got.iter().map(|r| r.value.as_ref().map_or(0, |v| v.len() as u64)).sum::<u64>());
         at = last.offset + 1;
     }
     let secs = t.elapsed().as_secs_f64();

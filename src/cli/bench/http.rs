@@ -57,7 +57,7 @@ pub async fn run(a: &HttpBenchArgs) -> Result<()> {
     let value = "x".repeat(a.value_size);
     let req = PublishRequest {
         records: (0..a.batch)
-            .map(|_| OutRecord { value: Payload::text(&value), partition: Some(0), ..OutRecord::default() })
+            .map(|_| OutRecord { value: Some(Payload::text(&value)), partition: Some(0), ..OutRecord::default() })
             .collect(),
         producer: None,
     };

@@ -81,7 +81,8 @@ fn submit(s: &mut State, topic: &str, f: &Form<PublishField>) -> Result<Vec<Effe
     };
     let key = Some(f.value(PublishField::Key)).filter(|k| !k.is_empty()).map(Payload::text);
     let headers = parse_headers(f.value(PublishField::Headers))?;
-    let template = OutRecord { key, value: Payload::default(), headers, partition };
+    // The template's value is each line's (or the form's) when the records are made.
+    let template = OutRecord { key, value: None, headers, partition };
     let file = f.value(PublishField::File).trim();
     let (effect, what, doing) = if !file.is_empty() {
         let doing = format!("publishing the lines of {file} to {topic}…");
@@ -95,7 +96,7 @@ fn submit(s: &mut State, topic: &str, f: &Form<PublishField>) -> Result<Vec<Effe
         }
         let value = Payload::text(f.value(PublishField::Value));
         let records: Vec<OutRecord> =
-            (0..repeat).map(|_| OutRecord { value: value.clone(), ..template.clone() }).collect();
+            (0..repeat).map(|_| OutRecord { value: Some(value.clone()), ..template.clone() }).collect();
         let (what, doing) = (format!("{repeat} record(s)"), format!("publishing {repeat} record(s) to {topic}…"));
         (Effect::Publish { topic: topic.to_string(), req: PublishRequest { records, producer: None } }, what, doing)
     };
@@ -120,7 +121,7 @@ fn parse_headers(v: &str) -> Result<Vec<Header>, String> {
         .filter(|h| !h.is_empty())
         .map(|h| match h.split_once('=') {
             Some((n, val)) if !n.trim().is_empty() => {
-                Ok(Header { name: n.trim().into(), value: Payload::text(val.trim()) })
+                Ok(Header { name: n.trim().into(), value: Some(Payload::text(val.trim())) })
             }
             _ => Err(format!("header {h:?} is not name=value")),
         })

@@ -8,7 +8,7 @@ use crate::console::form::{Field, Form, FormField};
 use crate::console::state::{Level, Overlay, State, View, group_topics};
 use crate::console::update::refresh;
 use crate::console::view::util::*;
-use crate::core::{PullRequest, PullResult};
+use crate::core::{PullRequest, PullResult, TOMBSTONE};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -158,7 +158,10 @@ pub fn draw_pulled(f: &mut Frame, area: Rect, s: &State, p: &PullResult) {
                 num(m.partition.to_string()),
                 num(m.offset.to_string()),
                 cell(s, m.key.as_ref().map(|k| clip(&k.display(), 12)).unwrap_or_default(), t.accent),
-                cell(s, clip(&m.value.display(), value_w), t.text),
+                match &m.value {
+                    Some(v) => cell(s, clip(&v.display(), value_w), t.text),
+                    None => cell(s, TOMBSTONE, t.muted),
+                },
             ]
         })
         .collect();

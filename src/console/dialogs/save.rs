@@ -32,7 +32,11 @@ pub fn open(s: &mut State) -> Vec<Effect> {
         s.ui.say(Level::Info, "no record selected to save");
         return Vec::new();
     };
-    let ext = if r.value.as_text().is_some() { "txt" } else { "bin" };
+    let Some(value) = &r.value else {
+        s.ui.say(Level::Info, "the record is a tombstone (its value is null): there is nothing to save");
+        return Vec::new();
+    };
+    let ext = if value.as_text().is_some() { "txt" } else { "bin" };
     let path = format!("{}-{}-{}.{ext}", r.topic, r.partition, r.offset);
     let form = Form::new(&format!("Save the value of offset {}", r.offset), "Save", |f| match f {
         SaveField::Path => Field::text(&path, "a new file (an existing one is not overwritten)"),
@@ -50,8 +54,11 @@ fn submit(s: &mut State, f: &Form<SaveField>) -> Result<Vec<Effect>, String> {
     if path.is_empty() {
         return Err("give a path to save to".into());
     }
-    let Some(r) = s.visible_messages().get(s.nav.screen().selected).map(|r| r.value.0.clone()) else {
+    let Some(r) = s.visible_messages().get(s.nav.screen().selected).map(|r| r.value.clone()) else {
         return Err("the record is no longer on screen".into());
+    };
+    let Some(r) = r.map(|v| v.0) else {
+        return Err("the record is a tombstone (its value is null): there is nothing to save".into());
     };
     s.ui.say(Level::Info, format!("saving to {path}…"));
     Ok(vec![Effect::SaveFile { path, bytes: r }])

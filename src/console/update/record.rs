@@ -58,7 +58,11 @@ pub fn copy(s: &mut State) -> Vec<Effect> {
     }
     match s.visible_messages().get(s.nav.screen().selected) {
         Some(r) => {
-            let text = r.value.display();
+            let Some(value) = &r.value else {
+                s.ui.say(Level::Info, "the record is a tombstone (its value is null): there is nothing to copy");
+                return Vec::new();
+            };
+            let text = value.display();
             if text.len() > MAX_COPY {
                 let size = crate::core::format::bytes(text.len() as u64);
                 s.ui.say(

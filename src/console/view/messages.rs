@@ -7,7 +7,7 @@ use crate::console::layout;
 use crate::console::state::{MsgMode, State};
 use crate::core::format::bytes;
 use crate::core::time::fmt_ms;
-use crate::core::{Message, Payload};
+use crate::core::{Message, Payload, TOMBSTONE};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -102,15 +102,17 @@ pub fn messages(f: &mut Frame, area: Rect, s: &State) {
                 let time = fmt_ms(r.timestamp).replace('T', " ").trim_end_matches('Z').to_string();
                 let time = if narrow { time.rsplit(' ').next().unwrap_or_default().to_string() } else { time };
                 // A record the side panel points at (the demo's dropped window) says so first.
+                // A tombstone reads as one, dim, never as an empty value.
+                let (text, fg) = match &r.value {
+                    Some(v) => (short(v), t.text),
+                    None => (TOMBSTONE.to_string(), t.muted),
+                };
                 let value = match s.panel.as_ref().and_then(|p| p.mark(&m.topic, r.partition, r.offset)) {
                     Some(mark) => Cell::from(Line::from(vec![
                         Span::styled(format!("{} ", mark.label), t.bold(t.warn)),
-                        Span::styled(
-                            clip(&short(&r.value), value_w.saturating_sub(mark.label.chars().count() + 1)),
-                            t.style(t.text),
-                        ),
+                        Span::styled(clip(&text, value_w.saturating_sub(mark.label.chars().count() + 1)), t.style(fg)),
                     ])),
-                    None => cell(s, clip(&short(&r.value), value_w), t.text),
+                    None => cell(s, clip(&text, value_w), fg),
                 };
                 let mut cells = vec![
                     num(format!("{mark}{}", r.offset)),
@@ -143,7 +145,10 @@ fn detail(f: &mut Frame, area: Rect, s: &State, r: Option<&Message>) {
         f.render_widget(b, area);
         return;
     };
-    let (value, kind) = render_value(&r.value);
+    let (value, kind) = match &r.value {
+        Some(v) => render_value(v),
+        None => (String::new(), "null"),
+    };
     let mut lines = Vec::new();
     if s.data.messages.as_ref().is_some_and(|m| m.merged.is_some()) {
         lines.push(Line::from(vec![Span::styled("partition  ", t.style(t.muted)), Span::raw(r.partition.to_string())]));
@@ -166,10 +171,13 @@ fn detail(f: &mut Frame, area: Rect, s: &State, r: Option<&Message>) {
     for h in &r.headers {
         lines.push(Line::from(vec![
             Span::styled(format!("header     {} = ", h.name), t.style(t.muted)),
-            Span::raw(h.value.display()),
+            Span::raw(h.display()),
         ]));
     }
     lines.push(Line::from(Span::styled(format!("value ({kind})"), t.style(t.muted))));
+    if r.value.is_none() {
+        lines.push(Line::from(Span::styled(format!("{TOMBSTONE} (the value is null)"), t.style(t.muted))));
+    }
     lines.extend(value.lines().map(|l| Line::from(l.to_string())));
     f.render_widget(Paragraph::new(lines).block(b).wrap(Wrap { trim: false }).style(t.style(t.text)), area);
 }

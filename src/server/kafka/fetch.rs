@@ -1,12 +1,16 @@
-//! Fetch (v4–v12): the records from each fetch offset, as record batches of magic 2 stamped
-//! LogAppendTime (depot keeps the append time, not the client's), bounded by each partition's
+//! Fetch (v4–v12): the records from each fetch offset, as record batches of magic 2 with the
+//! timestamp type they were written with — CreateTime for records that kept their client's
+//! timestamp, LogAppendTime (one batch per append time) for the rest — and null values as null,
+//! bounded by each partition's
 //! and the request's max bytes (always at least one record, as Kafka does, so a large record is
 //! not stuck). A partition with nothing new gets an empty record set, never null. With fewer than
 //! `min_bytes` ready, the answer waits up to `max_wait_ms` on the partitions' append events —
 //! asynchronously, holding no thread — or until the listener stops.
 //!
-//! The batches are re-encoded from depot's records: one batch per answer and partition, starting
-//! at the fetch offset, not the producer's original batch boundaries.
+//! The batches are re-encoded from depot's records: one batch per run of records of the same
+//! timestamp type (and append time) in an answer, starting at the fetch offset, not the
+//! producer's original batch boundaries. A record's repeated header names are kept once (the
+//! last value): the `kafka-protocol` crate holds a record's headers in a map.
 
 use super::dispatch::{self, Api, BoxFuture, Outcome, Request};
 use super::errors;
@@ -174,9 +178,21 @@ async fn partition(b: &Broker, topic: &StrBytes, index: i32, offset: i64, max: u
     pd
 }
 
-/// `recs` as one record batch (magic 2, uncompressed), marked LogAppendTime.
+/// `recs` as record batches (magic 2, uncompressed): one per run of CreateTime records, one per
+/// run of records of the same append time, the latter marked LogAppendTime (whose clients read
+/// the batch's largest timestamp as every record's).
 pub fn encode(recs: &[Record]) -> anyhow::Result<Bytes> {
+    let mut out = BytesMut::new();
+    for run in recs.chunk_by(|a, b| a.create_time == b.create_time && (a.create_time || a.timestamp == b.timestamp)) {
+        out.extend_from_slice(&encode_run(run)?);
+    }
+    Ok(out.freeze())
+}
+
+/// One run of records of one timestamp type as one batch.
+fn encode_run(recs: &[Record]) -> anyhow::Result<Bytes> {
     let Some(first) = recs.first() else { return Ok(Bytes::new()) };
+    let create_time = first.create_time;
     let kafka: Vec<kafka_protocol::records::Record> = recs
         .iter()
         .map(|r| kafka_protocol::records::Record {
@@ -186,15 +202,15 @@ pub fn encode(recs: &[Record]) -> anyhow::Result<Bytes> {
             partition_leader_epoch: -1,
             producer_id: -1,
             producer_epoch: -1,
-            timestamp_type: TimestampType::LogAppend,
+            timestamp_type: if create_time { TimestampType::Creation } else { TimestampType::LogAppend },
             offset: r.offset as i64,
             // The encoder keeps records in one batch while offset - sequence stays the same; a
             // batch without a producer has base sequence -1.
             sequence: (r.offset - first.offset) as i32 - 1,
             timestamp: r.timestamp,
             key: r.key.clone(),
-            value: Some(r.value.clone()),
-            headers: r.headers.iter().map(|(k, v)| (StrBytes::from_string(k.clone()), Some(v.clone()))).collect(),
+            value: r.value.clone(),
+            headers: r.headers.iter().map(|(k, v)| (StrBytes::from_string(k.clone()), v.clone())).collect(),
         })
         .collect();
     let mut buf = BytesMut::new();
@@ -203,7 +219,9 @@ pub fn encode(recs: &[Record]) -> anyhow::Result<Bytes> {
         kafka.iter(),
         &RecordEncodeOptions { version: 2, compression: Compression::None },
     )?;
-    mark_log_append_time(&mut buf);
+    if !create_time {
+        mark_log_append_time(&mut buf);
+    }
     Ok(buf.freeze())
 }
 
@@ -241,9 +259,10 @@ mod tests {
             .map(|o| Record {
                 offset: o,
                 timestamp: 1_700_000_000_000,
+                create_time: false,
                 key: (o == 6).then(|| Bytes::from_static(b"\x00k")),
-                value: Bytes::from(format!("v{o}")),
-                headers: vec![("h".into(), Bytes::from_static(b"\xff"))],
+                value: Some(Bytes::from(format!("v{o}"))),
+                headers: vec![("h".into(), Some(Bytes::from_static(b"\xff")))],
             })
             .collect();
         let mut bytes = encode(&recs).unwrap();
@@ -260,5 +279,38 @@ mod tests {
             Some(&Some(Bytes::from_static(b"\xff")))
         );
         assert!(encode(&[]).unwrap().is_empty(), "nothing is an empty set, not null");
+    }
+
+    #[test]
+    fn each_run_of_one_timestamp_type_and_append_time_is_its_own_batch() {
+        let rec = |offset: u64, timestamp: i64, create_time: bool, value: Option<&'static str>| Record {
+            offset,
+            timestamp,
+            create_time,
+            key: None,
+            value: value.map(|v: &'static str| Bytes::from_static(v.as_bytes())),
+            headers: vec![("n".into(), None)],
+        };
+        let recs = vec![
+            rec(0, 500, true, Some("a")),
+            rec(1, 100, true, None),
+            rec(2, 9_000, false, Some("b")),
+            rec(3, 9_000, false, Some("c")),
+            rec(4, 9_001, false, Some("d")),
+        ];
+        let mut bytes = encode(&recs).unwrap();
+        let info = RecordBatchDecoder::decode_batch_info(&mut bytes.clone()).unwrap();
+        let batches: Vec<_> = info.iter().map(|i| (i.min_offset, i.record_count, i.timestamp_type)).collect();
+        assert_eq!(
+            batches,
+            vec![(0, 2, TimestampType::Creation), (2, 2, TimestampType::LogAppend), (4, 1, TimestampType::LogAppend)]
+        );
+        let back: Vec<_> =
+            RecordBatchDecoder::decode_all(&mut bytes).unwrap().into_iter().flat_map(|s| s.records).collect();
+        let got: Vec<_> = back.iter().map(|r| (r.offset, r.timestamp, r.value.clone())).collect();
+        assert_eq!(got[0], (0, 500, Some(Bytes::from_static(b"a"))));
+        assert_eq!(got[1], (1, 100, None), "a tombstone, timestamps going back");
+        assert_eq!(back[4].timestamp, 9_001);
+        assert_eq!(back[1].headers.get(&StrBytes::from_static_str("n")), Some(&None), "a null header value");
     }
 }

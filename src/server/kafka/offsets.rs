@@ -1,6 +1,6 @@
 //! ListOffsets (v1–v7): the earliest offset (-2, the log start), the latest (-1, the end), and
-//! the first offset at or after a timestamp (the append times depot keeps; -1 when no record is
-//! that late). Max-timestamp lookups (-3) and the later special values are answered with
+//! the first offset at or after a timestamp (records' own: CreateTime as produced, or the append
+//! time; -1 when no record is that late). Max-timestamp lookups (-3) and the later special values are answered with
 //! UNSUPPORTED_VERSION for that partition.
 
 use super::dispatch::{self, Api, BoxFuture, Outcome, Request};

@@ -4,10 +4,13 @@
 //! is as durable as `--sync` makes it (acks 1 and -1 alike: this node is every replica), and
 //! not at all for acks 0.
 //!
-//! What depot's batch format cannot keep is refused, not changed: a null value (a tombstone) or
-//! a null header value gets INVALID_RECORD. The client's timestamps are not kept: depot stamps
-//! the append time, as a Kafka topic with `message.timestamp.type=LogAppendTime` does, and says
-//! so (the answer's `log_append_time_ms`, and the LogAppendTime flag on fetched batches).
+//! What the client sends is kept: each record's own timestamp (CreateTime; a batch flagged
+//! LogAppendTime, or a timestamp of -1, takes the append time, and the answer's
+//! `log_append_time_ms` is that time, else -1 as Kafka answers for CreateTime), null values
+//! (tombstones), null header values, binary keys. A timestamp before 1970 or more than an hour
+//! ahead of depot's clock gets INVALID_TIMESTAMP (Kafka 4's `message.timestamp.after.max.ms`).
+//! A record's repeated header names keep only the last value: the `kafka-protocol` crate decodes
+//! a record's headers into a map.
 //! Idempotent producers (a producer id from InitProducerId, [`super::producer`]) have each
 //! partition's batch checked against the producer's last five batches there: a retry is not
 //! appended again and gets its original base offset. Transactional producers are refused.
@@ -22,7 +25,7 @@ use bytes::Bytes;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse};
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::RecordBatchDecoder;
+use kafka_protocol::records::{RecordBatchDecoder, TimestampType};
 
 pub const APIS: &[Api] = &[Api { key: ApiKey::Produce, min: 3, max: 9, handle }];
 
@@ -92,6 +95,11 @@ async fn partition(b: &Broker, topic: &str, index: i32, records: Option<Bytes>) 
     let recs = to_records(bytes.clone())?;
     let infos = RecordBatchDecoder::decode_batch_info(&mut bytes.clone()).unwrap_or_default();
     let idempotent = producer::batch_producer(&infos)?;
+    let ahead = b.engine.clock().now_ms().saturating_add(record::MAX_AHEAD_MS);
+    if let Some(t) = recs.iter().filter_map(|r| r.timestamp).find(|&t| t > ahead) {
+        return Err((errors::INVALID_TIMESTAMP, format!("timestamp {t} is more than an hour ahead of depot's clock")));
+    }
+    let create_time = recs.iter().any(|r| r.timestamp.is_some());
     if record::batch_size(&recs) > record::MAX_BATCH_BYTES {
         return Err((
             errors::MESSAGE_TOO_LARGE,
@@ -113,14 +121,16 @@ async fn partition(b: &Broker, topic: &str, index: i32, records: Option<Bytes>) 
         })
         .await;
     match done {
-        Ok(Ok((base, ts))) => Ok((base as i64, ts.unwrap_or(-1))),
+        // Kafka answers -1 when the records keep their CreateTime.
+        Ok(Ok((base, ts))) => Ok((base as i64, if create_time { -1 } else { ts.unwrap_or(-1) })),
         Ok(Err(refused)) => Err((producer::code(&refused), refused.to_string())),
         Err(e) => Err((errors::code(&e), e.to_string())),
     }
 }
 
-/// The engine's records from a partition's record batches: CRC-checked, decompressed, and
-/// refused when they hold what depot cannot store.
+/// The engine's records from a partition's record batches: CRC-checked, decompressed, each with
+/// its own timestamp unless it takes the append time; refused when they hold what depot cannot
+/// store.
 pub fn to_records(mut bytes: Bytes) -> Result<Vec<NewRecord>, (i16, String)> {
     if bytes.is_empty() {
         return Err((errors::CORRUPT_MESSAGE, "no records".into()));
@@ -152,20 +162,15 @@ pub fn to_records(mut bytes: Bytes) -> Result<Vec<NewRecord>, (i16, String)> {
     })?;
     let mut out = Vec::new();
     for r in sets.into_iter().flat_map(|s| s.records) {
-        let Some(value) = r.value else {
-            return Err((errors::INVALID_RECORD, "a null value (tombstone) cannot be stored by depot yet".into()));
+        let timestamp = match r.timestamp_type {
+            TimestampType::LogAppend => None,
+            TimestampType::Creation => (r.timestamp != -1).then_some(r.timestamp),
         };
-        let mut headers = Vec::with_capacity(r.headers.len());
-        for (name, v) in r.headers {
-            let Some(v) = v else {
-                return Err((
-                    errors::INVALID_RECORD,
-                    format!("header {:?} has a null value, which depot cannot store yet", &*name),
-                ));
-            };
-            headers.push((name.to_string(), v));
+        if let Some(t) = timestamp.filter(|&t| t < 0) {
+            return Err((errors::INVALID_TIMESTAMP, format!("timestamp {t} is before 1970 (and not -1, \"none\")")));
         }
-        out.push(NewRecord { key: r.key, value, headers });
+        let headers = r.headers.into_iter().map(|(name, v)| (name.to_string(), v)).collect();
+        out.push(NewRecord { key: r.key, value: r.value, headers, timestamp });
     }
     Ok(out)
 }
