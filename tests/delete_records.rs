@@ -99,7 +99,8 @@ fn a_log_start_inside_the_active_segment_survives_a_power_loss() {
         sim.crash(seed);
         let e = Engine::open(dir, config()).unwrap_or_else(|err| panic!("seed {seed}: reopen: {err}"));
         assert_eq!(range(&e), (7, 10), "seed {seed}");
-        let values: Vec<u8> = e.fetch("t", 0, 7, 10, 1 << 20).unwrap().iter().map(|r| r.value.as_deref().unwrap()[0]).collect();
+        let values: Vec<u8> =
+            e.fetch("t", 0, 7, 10, 1 << 20).unwrap().iter().map(|r| r.value.as_deref().unwrap()[0]).collect();
         assert_eq!(values, [7, 8, 9], "seed {seed}");
         e.close().unwrap();
     }

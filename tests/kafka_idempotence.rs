@@ -232,8 +232,12 @@ fn after_a_reopen_a_new_epochs_first_batch_is_not_taken_for_the_old_epochs_and_r
         Err(SeqError::UnknownProducer { .. })
     ));
     assert!(e.init_producer_id().unwrap() > pid);
-    let all: Vec<String> =
-        e.fetch_all("t", 0, 0, 100).unwrap().iter().map(|r| String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned()).collect();
+    let all: Vec<String> = e
+        .fetch_all("t", 0, 0, 100)
+        .unwrap()
+        .iter()
+        .map(|r| String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned())
+        .collect();
     assert_eq!(all, ["e0-0", "e0-1", "e1-0", "e1-1"]);
     e.close().unwrap();
 }
