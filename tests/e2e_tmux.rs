@@ -122,6 +122,11 @@ impl Tmux {
     /// Polls the screen until `ok` holds; fails with the last screen after [`STEP`], or at once
     /// when the console has exited and that is not what was awaited.
     fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        self.wait_within(STEP, what, ok)
+    }
+
+    /// [`Tmux::wait_for`] with its own bound.
+    fn wait_within(&self, within: Duration, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let screen = self.screen();
@@ -129,7 +134,7 @@ impl Tmux {
                 return screen;
             }
             let exited = screen.contains(EXITED) && !what.contains(EXITED);
-            if exited || start.elapsed() > STEP {
+            if exited || start.elapsed() > within {
                 let why = if exited { "the console exited" } else { "timed out" };
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
                 let log: Vec<&str> = log.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
@@ -146,6 +151,11 @@ impl Tmux {
     }
 
     /// Waits until every one of `texts` is on the screen.
+    /// Like [`Tmux::wait_text`], for what a client's own timer brings (kcat commits every 5 s).
+    fn wait_for_long(&self, texts: &[&str]) -> String {
+        self.wait_within(3 * STEP, &format!("{texts:?}"), |s| texts.iter().all(|t| s.contains(t)))
+    }
+
     fn wait_text(&self, texts: &[&str]) -> String {
         self.wait_for(&format!("{texts:?}"), |s| texts.iter().all(|t| s.contains(t)))
     }
@@ -597,6 +607,26 @@ fn the_console_s_kafka_listener_serves_kcat_while_it_runs() {
     let mut got: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
     got.sort();
     assert_eq!(got, ["k1=first", "k2=second", "k3=third"]);
-    t.keys(&["q", "q"]);
+
+    // A Kafka consumer group (kcat -G) shows in the console while it runs: its member (client id,
+    // host) and its lag falling to 0 as its commits arrive (kcat commits every 5 s).
+    let mut c = Command::new("kcat");
+    c.args(["-b", &broker, "-q", "-G", "eg", "orders", "-X", "auto.offset.reset=earliest"]);
+    let _kcat = Child(c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("kcat -G"));
+    t.keys(&["2"]);
+    t.wait_rows(&["depot ▸ Groups"], &[&["eg", "stable", "1"]]);
+    t.keys(&["Enter"]);
+    t.wait_for_long(&["group eg", "rdkafka", "/127.0.0.1", "lag 0 ("]);
+    t.keys(&["q", "q", "q"]);
     t.wait_text(&[EXITED]);
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
