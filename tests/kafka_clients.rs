@@ -15,9 +15,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_depot");
-const CLIENTS_VAR: &str = "DEPOT_TEST_KAFKA_CLIENTS";
-const DEADLINE: Duration = Duration::from_secs(60);
+// The process helpers the group-client tests use too (deadline, polling, running a command).
+#[allow(dead_code)]
+#[path = "kafka_group_clients/served.rs"]
+mod served;
+
+use served::{BIN, CLIENTS_VAR, DEADLINE, poll, run};
 
 fn require_clients() {
     if std::env::var(CLIENTS_VAR).ok().as_deref() != Some("1") {
@@ -36,36 +39,6 @@ fn depot(cfg: &Path) -> Command {
     }
     c.env("DEPOT_CONFIG_DIR", cfg);
     c
-}
-
-/// Polls `f` every few ms until it returns something, failing the test after [`DEADLINE`].
-fn poll<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < end, "gave up waiting for {what} after {DEADLINE:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Runs `cmd` to its end within [`DEADLINE`] (killed and failed otherwise).
-fn run(mut cmd: Command, what: &str) -> Output {
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn `{what}`: {e}"));
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(DEADLINE) {
-        Ok(r) => r.unwrap_or_else(|e| panic!("wait for `{what}`: {e}")),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
-            panic!("`{what}` did not finish within {DEADLINE:?}");
-        }
-    }
 }
 
 /// A data directory, a config directory, and `depot serve` on both with the Kafka listener on
