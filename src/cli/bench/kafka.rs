@@ -232,6 +232,9 @@ impl Producer for KafkaProducer {
                 self.next_report().await;
             }
         }
+        // Sending never waits while the window has room: let the progress line and the stall
+        // watchdog run (two producers would otherwise hold both of a 2-core runtime's workers).
+        tokio::task::yield_now().await;
         Ok(())
     }
 
