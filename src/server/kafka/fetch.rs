@@ -22,7 +22,6 @@ use event_listener::EventListener;
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
 use kafka_protocol::messages::{ApiKey, FetchRequest, FetchResponse};
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::{Compression, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -184,60 +183,9 @@ async fn partition(b: &Broker, topic: &StrBytes, index: i32, offset: i64, max: u
 pub fn encode(recs: &[Record]) -> anyhow::Result<Bytes> {
     let mut out = BytesMut::new();
     for run in recs.chunk_by(|a, b| a.create_time == b.create_time && (a.create_time || a.timestamp == b.timestamp)) {
-        out.extend_from_slice(&encode_run(run)?);
+        super::encode::batch(run, run.first().is_some_and(|r| r.create_time), &mut out);
     }
     Ok(out.freeze())
-}
-
-/// One run of records of one timestamp type as one batch.
-fn encode_run(recs: &[Record]) -> anyhow::Result<Bytes> {
-    let Some(first) = recs.first() else { return Ok(Bytes::new()) };
-    let create_time = first.create_time;
-    let kafka: Vec<kafka_protocol::records::Record> = recs
-        .iter()
-        .map(|r| kafka_protocol::records::Record {
-            transactional: false,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: -1,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: if create_time { TimestampType::Creation } else { TimestampType::LogAppend },
-            offset: r.offset as i64,
-            // The encoder keeps records in one batch while offset - sequence stays the same; a
-            // batch without a producer has base sequence -1.
-            sequence: (r.offset - first.offset) as i32 - 1,
-            timestamp: r.timestamp,
-            key: r.key.clone(),
-            value: r.value.clone(),
-            headers: r.headers.iter().map(|(k, v)| (StrBytes::from_string(k.clone()), v.clone())).collect(),
-        })
-        .collect();
-    let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(
-        &mut buf,
-        kafka.iter(),
-        &RecordEncodeOptions { version: 2, compression: Compression::None },
-    )?;
-    if !create_time {
-        mark_log_append_time(&mut buf);
-    }
-    Ok(buf.freeze())
-}
-
-/// Sets the LogAppendTime bit of every batch in `buf` (the encoder always writes CreateTime) and
-/// recomputes their CRCs.
-fn mark_log_append_time(buf: &mut [u8]) {
-    // base offset i64 | length i32 | leader epoch i32 | magic i8 | crc u32 | attributes i16 | …
-    let mut at = 0;
-    while at + 23 <= buf.len() {
-        let len = i32::from_be_bytes([buf[at + 8], buf[at + 9], buf[at + 10], buf[at + 11]]).max(0) as usize;
-        let end = (at + 12 + len).min(buf.len());
-        buf[at + 22] |= 1 << 3;
-        let crc = crc32c::crc32c(&buf[at + 21..end]);
-        buf[at + 17..at + 21].copy_from_slice(&crc.to_be_bytes());
-        at = end;
-    }
 }
 
 #[cfg(test)]
@@ -251,7 +199,7 @@ mod tests {
         assert_eq!(super::budget(1 << 20), 1 << 20);
     }
     use super::*;
-    use kafka_protocol::records::RecordBatchDecoder;
+    use kafka_protocol::records::{RecordBatchDecoder, TimestampType};
 
     #[test]
     fn records_encode_as_one_log_append_time_batch_that_decodes_back() {

@@ -25,6 +25,7 @@
 pub mod admin;
 pub mod decompress;
 pub mod dispatch;
+pub mod encode;
 pub mod errors;
 pub mod fetch;
 pub mod frame;
