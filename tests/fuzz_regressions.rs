@@ -39,6 +39,11 @@ fn batch_decode_inputs() {
 }
 
 #[test]
+fn kafka_batches_inputs() {
+    replay("kafka_batches", depot::fuzzing::kafka::kafka_batches, 3);
+}
+
+#[test]
 fn recovery_inputs() {
     replay("recovery", depot::fuzzing::disk::recovery, 4);
 }

@@ -7,12 +7,14 @@
 //!   by the bytes and opened on a simulated disk
 //! - [`http`]: request bodies and query strings through the real router, in process
 //! - [`text`]: the batch decoder; the config, theme and scenario parsers
+//! - [`kafka`]: a Produce request's Kafka record batches, decoded and written back
 //! - [`console`]: key, mouse and resize sequences into the console's `update`, drawn at
 //!   random sizes
 
 pub mod console;
 pub mod disk;
 pub mod http;
+pub mod kafka;
 pub mod text;
 
 /// Reads the fuzzer's bytes front to back; past the end every read is zero, so any input is a

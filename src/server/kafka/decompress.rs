@@ -1,34 +1,19 @@
-//! A partition's record batches decoded with their decompression bounded: the codecs (gzip,
-//! snappy, lz4, zstd) write into a buffer that stops at the bytes left of the limit, so a few KiB
-//! that inflate to gigabytes take the limit's worth of memory and are refused, never expanded
-//! whole. The `kafka-protocol` crate decodes the records from what was decompressed.
-//!
-//! A batch's claimed record count is also held to what its (decompressed) bytes can hold — at
-//! least [`MIN_RECORD_BYTES`] each — since the decoder reserves room for every claimed record
-//! before it reads one.
+//! A record batch's body decompressed within a bound: the codecs (gzip, snappy, lz4, zstd) write
+//! into a buffer that stops at the bytes left of the limit, so a few KiB that inflate to gigabytes
+//! take the limit's worth of memory and are refused, never expanded whole. [`super::decode`]
+//! reads the records from what comes out.
 
-use bytes::{Buf, Bytes};
-use kafka_protocol::records::{BatchDecodeInfo, Compression, RecordBatchDecoder, RecordSet};
-use std::cell::Cell;
+use bytes::Bytes;
+use kafka_protocol::records::Compression;
 use std::io::Read;
 
 /// The smallest record on the wire: length, attributes, timestamp delta, offset delta, key
 /// length, value length and header count, one byte each.
 pub const MIN_RECORD_BYTES: usize = 7;
 
-/// Why a partition's batches were not decoded.
+/// The decompressed bytes went past the limit.
 #[derive(Debug)]
-pub enum DecodeError {
-    /// The records take more than the limit once decompressed (MESSAGE_TOO_LARGE).
-    TooLarge { limit: usize },
-    /// The bytes do not decode, or a batch claims more records than its bytes hold (CORRUPT_MESSAGE).
-    Corrupt(String),
-}
-
-/// The decompressed bytes went past the limit (an error inside the crate's decoder, recognised
-/// again on the way out).
-#[derive(Debug)]
-struct OverLimit;
+pub struct OverLimit;
 
 impl std::fmt::Display for OverLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -37,32 +22,6 @@ impl std::fmt::Display for OverLimit {
 }
 
 impl std::error::Error for OverLimit {}
-
-/// Decodes every batch in `bytes` (whose headers are `infos`, in order), with at most `limit`
-/// bytes of records decompressed over all of them.
-pub fn decode_all(bytes: &mut Bytes, infos: &[BatchDecodeInfo], limit: usize) -> Result<Vec<RecordSet>, DecodeError> {
-    let left = Cell::new(limit);
-    let batch = Cell::new(0usize);
-    let inflate = |data: &mut Bytes, codec: Compression| -> anyhow::Result<Bytes> {
-        let out = decompress(data, codec, left.get())?;
-        left.set(left.get() - out.len());
-        let i = batch.replace(batch.get() + 1);
-        let claimed = infos.get(i).map_or(0, |b| b.record_count.max(0) as usize);
-        if claimed.saturating_mul(MIN_RECORD_BYTES) > out.len() {
-            anyhow::bail!("a batch claims {claimed} records in {} bytes", out.len());
-        }
-        Ok(out)
-    };
-    let mut sets = Vec::with_capacity(infos.len());
-    while bytes.has_remaining() {
-        match RecordBatchDecoder::decode_with_custom_compression(bytes, Some(&inflate)) {
-            Ok(set) => sets.push(set),
-            Err(e) if e.is::<OverLimit>() => return Err(DecodeError::TooLarge { limit }),
-            Err(e) => return Err(DecodeError::Corrupt(format!("the record batch does not decode: {e:#}"))),
-        }
-    }
-    Ok(sets)
-}
 
 /// `data` decompressed with `codec`, or [`OverLimit`] as soon as it would exceed `limit` bytes.
 pub fn decompress(data: &mut Bytes, codec: Compression, limit: usize) -> anyhow::Result<Bytes> {
@@ -120,6 +79,7 @@ fn snappy(input: &[u8], limit: usize) -> anyhow::Result<Bytes> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{decode, errors};
     use super::*;
     use bytes::BytesMut;
     use kafka_protocol::records::{Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
@@ -150,11 +110,6 @@ mod tests {
         buf.freeze()
     }
 
-    fn decode(mut b: Bytes, limit: usize) -> Result<Vec<RecordSet>, DecodeError> {
-        let infos = RecordBatchDecoder::decode_batch_info(&mut b.clone()).unwrap();
-        decode_all(&mut b, &infos, limit)
-    }
-
     const CODECS: [Compression; 5] =
         [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd];
 
@@ -163,22 +118,23 @@ mod tests {
         let values = vec![Bytes::from(vec![b'z'; 100_000]); 3];
         for codec in CODECS {
             let b = batch(&values, codec);
-            let sets = decode(b.clone(), 1 << 20).unwrap_or_else(|e| panic!("{codec:?}: {e:?}"));
-            assert_eq!(sets[0].records.len(), 3, "{codec:?}");
-            assert_eq!(sets[0].records[2].value.as_ref().map(Bytes::len), Some(100_000));
-            assert!(
-                matches!(decode(b, 200_000), Err(DecodeError::TooLarge { limit: 200_000 })),
-                "{codec:?}: 300 kB of records past a 200 kB limit"
-            );
+            let d = decode::batches(b.clone(), 1 << 20).unwrap_or_else(|e| panic!("{codec:?}: {e:?}"));
+            assert_eq!(d.records.len(), 3, "{codec:?}");
+            assert_eq!(d.records[2].value.as_ref().map(Bytes::len), Some(100_000));
+            let refused = decode::batches(b, 200_000).unwrap_err();
+            assert_eq!(refused.0, errors::MESSAGE_TOO_LARGE, "{codec:?}: 300 kB of records past a 200 kB limit");
+            assert!(refused.1.contains("200000 bytes"), "{}", refused.1);
         }
     }
 
     #[test]
-    fn the_limit_counts_every_batch_of_a_partition() {
-        let one = batch(&[Bytes::from(vec![b'a'; 60_000])], Compression::Gzip);
-        let two: Bytes = [one.clone(), one].concat().into();
-        assert_eq!(decode(two.clone(), 200_000).unwrap().len(), 2);
-        assert!(matches!(decode(two, 100_000), Err(DecodeError::TooLarge { .. })));
+    fn a_codec_stops_one_byte_past_the_limit() {
+        let big = Bytes::from(vec![b'a'; 1 << 20]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, &big).unwrap();
+        let mut data = Bytes::from(gz.finish().unwrap());
+        let e = decompress(&mut data, Compression::Gzip, 1000).unwrap_err();
+        assert!(e.is::<OverLimit>(), "{e}");
     }
 
     #[test]
@@ -187,6 +143,6 @@ mod tests {
         b[57..61].copy_from_slice(&1000i32.to_be_bytes());
         let crc = crc32c::crc32c(&b[21..]);
         b[17..21].copy_from_slice(&crc.to_be_bytes());
-        assert!(matches!(decode(b.into(), 1 << 20), Err(DecodeError::Corrupt(_))));
+        assert_eq!(decode::batches(b.into(), 1 << 20).unwrap_err().0, errors::CORRUPT_MESSAGE);
     }
 }

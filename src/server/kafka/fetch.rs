@@ -7,10 +7,9 @@
 //! `min_bytes` ready, the answer waits up to `max_wait_ms` on the partitions' append events —
 //! asynchronously, holding no thread — or until the listener stops.
 //!
-//! The batches are re-encoded from depot's records: one batch per run of records of the same
-//! timestamp type (and append time) in an answer, starting at the fetch offset, not the
-//! producer's original batch boundaries. A record's repeated header names are kept once (the
-//! last value): the `kafka-protocol` crate holds a record's headers in a map.
+//! The batches are written from depot's records ([`super::encode`]): one batch per run of
+//! records of the same timestamp type (and append time) in an answer, starting at the fetch
+//! offset, not the producer's original batch boundaries; every header kept.
 
 use super::dispatch::{self, Api, BoxFuture, Outcome, Request};
 use super::errors;

@@ -9,8 +9,9 @@
 //! - [`errors`]: the engine's errors as Kafka error codes
 //! - [`versions`]: ApiVersions and the ranges it advertises
 //! - [`metadata`]: Metadata, with this node as the only broker and every partition's leader
-//! - [`produce`]: Produce (record batches of magic 2, acks), its records decompressed within a
-//!   limit ([`decompress`]); [`fetch`]: Fetch (long-poll without a thread); [`offsets`]: ListOffsets
+//! - [`produce`]: Produce (record batches of magic 2, acks), its batches read by [`decode`] and
+//!   decompressed within a limit ([`decompress`]); [`fetch`]: Fetch (long-poll without a thread),
+//!   its batches written by [`encode`]; [`offsets`]: ListOffsets
 //! - [`producer`]: InitProducerId, and the producer checks of idempotent produce as Kafka codes
 //! - [`groups`]: the classic consumer-group protocol (FindCoordinator, Join/Sync/Heartbeat/
 //!   LeaveGroup, OffsetCommit/OffsetFetch, List/DescribeGroups) on the engine's groups
@@ -23,6 +24,7 @@
 //! protocol need what only the engine has (raw batches, producer state, append events).
 
 pub mod admin;
+pub mod decode;
 pub mod decompress;
 pub mod dispatch;
 pub mod encode;

@@ -1,16 +1,15 @@
 //! Produce (v3+: record batches of magic 2 only). Each partition's batches are CRC-checked,
-//! decompressed within the batch limit ([`super::decompress`]: gzip, snappy, lz4, zstd), turned into the engine's
-//! records and appended as one engine batch; the answer goes out once the append returns, which
+//! decompressed within the batch limit (gzip, snappy, lz4, zstd) and read straight into the
+//! engine's records ([`super::decode`]), then appended as one engine batch; the answer goes out once the append returns, which
 //! is as durable as `--sync` makes it (acks 1 and -1 alike: this node is every replica), and
 //! not at all for acks 0.
 //!
 //! What the client sends is kept: each record's own timestamp (CreateTime; a batch flagged
 //! LogAppendTime, or a timestamp of -1, takes the append time, and the answer's
 //! `log_append_time_ms` is that time, else -1 as Kafka answers for CreateTime), null values
-//! (tombstones), null header values, binary keys. A timestamp before 1970 or more than an hour
-//! ahead of depot's clock gets INVALID_TIMESTAMP (Kafka 4's `message.timestamp.after.max.ms`).
-//! A record's repeated header names keep only the last value: the `kafka-protocol` crate decodes
-//! a record's headers into a map.
+//! (tombstones), null header values, binary keys, every header (a repeated name as often as it
+//! was sent). A timestamp before 1970 or more than an hour ahead of depot's clock gets
+//! INVALID_TIMESTAMP (Kafka 4's `message.timestamp.after.max.ms`).
 //! Idempotent producers (a producer id from InitProducerId, [`super::producer`]) have each
 //! partition's batch checked against the producer's last five batches there: a retry is not
 //! appended again and gets its original base offset. Transactional producers are refused.
@@ -19,19 +18,14 @@ use super::dispatch::{self, Api, BoxFuture, Outcome, Request};
 use super::metadata::partitions_of;
 use super::producer;
 use super::{Broker, Session};
-use super::{decompress, errors};
-use crate::engine::record::{self, NewRecord};
+use super::{decode, errors};
+use crate::engine::record;
 use bytes::Bytes;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse};
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::{RecordBatchDecoder, TimestampType};
 
 pub const APIS: &[Api] = &[Api { key: ApiKey::Produce, min: 3, max: 9, handle }];
-
-/// The most records one batch may claim: the decoder reserves room for them before reading, so
-/// a small frame claiming billions must not get that far.
-const MAX_RECORDS_PER_BATCH: i32 = 1_000_000;
 
 fn handle<'a>(b: &'a Broker, s: &'a mut Session, r: Request) -> BoxFuture<'a, Outcome> {
     Box::pin(async move {
@@ -91,10 +85,12 @@ async fn partition(b: &Broker, topic: &str, index: i32, records: Option<Bytes>) 
     if p >= n {
         return Err((errors::UNKNOWN_TOPIC_OR_PARTITION, format!("{topic} has {n} partitions, not {}", p + 1)));
     }
-    let bytes = records.unwrap_or_default();
-    let recs = to_records(bytes.clone())?;
-    let infos = RecordBatchDecoder::decode_batch_info(&mut bytes.clone()).unwrap_or_default();
-    let idempotent = producer::batch_producer(&infos)?;
+    let decoded = decode::batches(records.unwrap_or_default(), record::MAX_BATCH_BYTES)?;
+    let idempotent = producer::batch_producer(&decoded.batches)?;
+    let recs = decoded.records;
+    if let Some(t) = recs.iter().filter_map(|r| r.timestamp).find(|&t| t < 0) {
+        return Err((errors::INVALID_TIMESTAMP, format!("timestamp {t} is before 1970 (and not -1, \"none\")")));
+    }
     let ahead = b.engine.clock().now_ms().saturating_add(record::MAX_AHEAD_MS);
     if let Some(t) = recs.iter().filter_map(|r| r.timestamp).find(|&t| t > ahead) {
         return Err((errors::INVALID_TIMESTAMP, format!("timestamp {t} is more than an hour ahead of depot's clock")));
@@ -126,51 +122,4 @@ async fn partition(b: &Broker, topic: &str, index: i32, records: Option<Bytes>) 
         Ok(Err(refused)) => Err((producer::code(&refused), refused.to_string())),
         Err(e) => Err((errors::code(&e), e.to_string())),
     }
-}
-
-/// The engine's records from a partition's record batches: CRC-checked, decompressed, each with
-/// its own timestamp unless it takes the append time; refused when they hold what depot cannot
-/// store.
-pub fn to_records(mut bytes: Bytes) -> Result<Vec<NewRecord>, (i16, String)> {
-    if bytes.is_empty() {
-        return Err((errors::CORRUPT_MESSAGE, "no records".into()));
-    }
-    let corrupt = |e: anyhow::Error| (errors::CORRUPT_MESSAGE, format!("the record batch does not decode: {e}"));
-    let infos = RecordBatchDecoder::decode_batch_info(&mut bytes.clone()).map_err(corrupt)?;
-    if infos.is_empty() {
-        return Err((
-            errors::UNSUPPORTED_FOR_MESSAGE_FORMAT,
-            "only record batches of magic 2 (Kafka 0.11+) are accepted".into(),
-        ));
-    }
-    for i in &infos {
-        if i.record_count > MAX_RECORDS_PER_BATCH {
-            return Err((errors::CORRUPT_MESSAGE, format!("a batch claims {} records", i.record_count)));
-        }
-        if i.transactional || i.control {
-            return Err((
-                errors::INVALID_RECORD,
-                "transactional and control batches are not supported by depot".into(),
-            ));
-        }
-    }
-    let sets = decompress::decode_all(&mut bytes, &infos, record::MAX_BATCH_BYTES).map_err(|e| match e {
-        decompress::DecodeError::TooLarge { limit } => {
-            (errors::MESSAGE_TOO_LARGE, format!("the records take more than {limit} bytes once decompressed"))
-        }
-        decompress::DecodeError::Corrupt(why) => (errors::CORRUPT_MESSAGE, why),
-    })?;
-    let mut out = Vec::new();
-    for r in sets.into_iter().flat_map(|s| s.records) {
-        let timestamp = match r.timestamp_type {
-            TimestampType::LogAppend => None,
-            TimestampType::Creation => (r.timestamp != -1).then_some(r.timestamp),
-        };
-        if let Some(t) = timestamp.filter(|&t| t < 0) {
-            return Err((errors::INVALID_TIMESTAMP, format!("timestamp {t} is before 1970 (and not -1, \"none\")")));
-        }
-        let headers = r.headers.into_iter().map(|(name, v)| (name.to_string(), v)).collect();
-        out.push(NewRecord { key: r.key, value: r.value, headers, timestamp });
-    }
-    Ok(out)
 }

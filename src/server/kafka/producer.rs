@@ -17,7 +17,7 @@ use super::errors;
 use super::{Broker, Session};
 use crate::engine::producer::{ProducerBatch, SeqError};
 use kafka_protocol::messages::{ApiKey, InitProducerIdRequest, InitProducerIdResponse, ProducerId};
-use kafka_protocol::records::BatchDecodeInfo;
+use super::decode::BatchInfo;
 
 pub const APIS: &[Api] = &[Api { key: ApiKey::InitProducerId, min: 0, max: 4, handle }];
 
@@ -55,7 +55,7 @@ fn handle<'a>(b: &'a Broker, s: &'a mut Session, r: Request) -> BoxFuture<'a, Ou
 
 /// The idempotent producer of a partition's record batches, `None` for a plain producer's.
 /// An idempotent producer sends one batch per partition (Kafka refuses anything else).
-pub fn batch_producer(infos: &[BatchDecodeInfo]) -> Result<Option<ProducerBatch>, (i16, String)> {
+pub fn batch_producer(infos: &[BatchInfo]) -> Result<Option<ProducerBatch>, (i16, String)> {
     let Some(first) = infos.first() else { return Ok(None) };
     if first.producer_id < 0 {
         if infos.iter().any(|i| i.producer_id >= 0) {
