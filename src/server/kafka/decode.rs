@@ -113,7 +113,10 @@ fn one(batch: Bytes, left: &mut usize, limit: usize, out: &mut Decoded) -> Resul
     let mut body = match decompress::decompress(&mut body, codec, *left) {
         Ok(b) => b,
         Err(e) if e.is::<decompress::OverLimit>() => {
-            return Err((errors::MESSAGE_TOO_LARGE, format!("the records take more than {limit} bytes once decompressed")));
+            return Err((
+                errors::MESSAGE_TOO_LARGE,
+                format!("the records take more than {limit} bytes once decompressed"),
+            ));
         }
         Err(e) => return Err(corrupt(format!("a {codec:?} batch does not decompress: {e:#}"))),
     };
@@ -238,12 +241,21 @@ mod tests {
     #[test]
     fn what_the_crates_encoder_writes_decodes_the_same_with_every_codec() {
         for codec in [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
-            let recs =
-                [rec(0, TimestampType::Creation, Some(b"\x00k"), Some(b"v0")), rec(1, TimestampType::Creation, None, None)];
+            let recs = [
+                rec(0, TimestampType::Creation, Some(b"\x00k"), Some(b"v0")),
+                rec(1, TimestampType::Creation, None, None),
+            ];
             let d = batches(encode(&recs, codec), 1 << 20).unwrap_or_else(|e| panic!("{codec:?}: {e:?}"));
-            assert_eq!(d.batches, vec![BatchInfo { producer_id: 7, producer_epoch: 2, base_sequence: 40, record_count: 2 }]);
+            assert_eq!(
+                d.batches,
+                vec![BatchInfo { producer_id: 7, producer_epoch: 2, base_sequence: 40, record_count: 2 }]
+            );
             let r = &d.records;
-            assert_eq!((r[0].key.as_deref(), r[0].value.as_deref()), (Some(&b"\x00k"[..]), Some(&b"v0"[..])), "{codec:?}");
+            assert_eq!(
+                (r[0].key.as_deref(), r[0].value.as_deref()),
+                (Some(&b"\x00k"[..]), Some(&b"v0"[..])),
+                "{codec:?}"
+            );
             assert_eq!((r[1].key.as_deref(), r[1].value.as_deref()), (None, None), "a tombstone without a key");
             assert_eq!((r[0].timestamp, r[1].timestamp), (Some(1_700_000_000_000), Some(1_700_000_000_005)));
             assert_eq!(

@@ -112,7 +112,8 @@ async fn partition(b: &Broker, topic: &str, index: i32, records: Option<Bytes>) 
                     Err(refused) => return Ok(Err(refused)),
                 },
             };
-            let ts = e.partition_log(&t, p)?.timestamp_of(a.base_offset)?;
+            // The append time is only answered for records that took it (and costs a read).
+            let ts = if create_time { None } else { e.partition_log(&t, p)?.timestamp_of(a.base_offset)? };
             Ok(Ok((a.base_offset, ts)))
         })
         .await;

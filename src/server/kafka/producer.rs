@@ -12,12 +12,12 @@
 //! `--read-only` refuses with CLUSTER_AUTHORIZATION_FAILED, Kafka's answer to a client without
 //! the IDEMPOTENT_WRITE permission.
 
+use super::decode::BatchInfo;
 use super::dispatch::{self, Api, BoxFuture, Outcome, Request};
 use super::errors;
 use super::{Broker, Session};
 use crate::engine::producer::{ProducerBatch, SeqError};
 use kafka_protocol::messages::{ApiKey, InitProducerIdRequest, InitProducerIdResponse, ProducerId};
-use super::decode::BatchInfo;
 
 pub const APIS: &[Api] = &[Api { key: ApiKey::InitProducerId, min: 0, max: 4, handle }];
 
