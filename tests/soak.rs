@@ -6,11 +6,10 @@
 //! growing.
 //!
 //! Each pull is `POST /v1/groups/G/pull`: the server joins the group as a new member, polls,
-//! commits and leaves, so the 4 pulls of a group rebalance it all the time. A pull whose
-//! generation another pull's join replaced fails (its commit is refused) and hands out nothing;
-//! the engine counts the records it had polled as redelivered when the next pull gets them. So
-//! the consumers see no duplicates although the engine reports redeliveries; a duplicate would
-//! mean a record handed out by a pull that committed, and then again.
+//! commits and leaves. The 4 pulls of a group take turns (a join starts a new generation, so
+//! concurrent pulls used to refuse each other's commits — once for minutes, the lag standing
+//! still: tests/pull_turns.rs); a duplicate would mean a record handed out by a pull that
+//! committed, and then again.
 //!
 //! `#[ignore]`d: `DEPOT_SOAK_MINUTES=10 cargo test --test soak -- --ignored --nocapture`
 //! (`.ci/run` runs 10 minutes; 1 minute by default by hand).

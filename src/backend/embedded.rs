@@ -5,6 +5,7 @@
 use super::support::{self, Start};
 use super::*;
 use crate::engine::{Engine, JoinRequest, NewRecord, Record};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -14,11 +15,23 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct Embedded {
     engine: Engine,
+    /// One turn per group for one-shot pulls: each pull joins the group as a new member, and a
+    /// join starts a new generation, so concurrent pulls of one group refused each other's
+    /// commits — four in a loop could go on refusing each other for minutes, a lag that never
+    /// fell (the soak saw it). Pulls of one group take turns; other groups' pulls run beside.
+    pull_turns: Arc<parking_lot::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Embedded {
     pub fn new(engine: Engine) -> Embedded {
-        Embedded { engine }
+        Embedded { engine, pull_turns: Arc::default() }
+    }
+
+    /// The turn of one-shot pulls of `group` (dropped from the map when no pull holds or waits).
+    fn pull_turn(&self, group: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut turns = self.pull_turns.lock();
+        turns.retain(|_, t| Arc::strong_count(t) > 1);
+        turns.entry(group.to_string()).or_default().clone()
     }
 
     pub fn engine(&self) -> &Engine {
@@ -119,6 +132,9 @@ pub fn peek_on(engine: &Engine, topic: &str, req: &PeekRequest) -> BResult<Vec<M
     Ok(support::merge_peeked(out, &req.from, max))
 }
 
+/// The least a pull waits for its group's turn, whatever wait it asked.
+const TURN_WAIT: Duration = Duration::from_secs(5);
+
 /// A one-off member of a group (a pull's). A pull that ends leaves the group before it answers
 /// ([`OneOff::leave`]); one abandoned midway (its HTTP client went away, the server is stopping)
 /// leaves it when the member is dropped.
@@ -165,6 +181,17 @@ impl Embedded {
     /// only the short engine calls run on the blocking pool), commits if asked, leaves.
     async fn pull_waiting(&self, group: &str, req: PullRequest) -> BResult<PullResult> {
         let wait = support::clamp_wait(req.wait_ms);
+        let now = tokio::time::Instant::now();
+        let deadline = now + wait;
+        // Waiting for the turn counts against the pull's wait (and a pull that asks no wait
+        // gets up to TURN_WAIT for it, as another pull's turn is short when there are records);
+        // one that never got the turn answers nothing, as an empty long poll does.
+        let turn = self.pull_turn(group);
+        let Ok(_turn) = tokio::time::timeout_at(deadline.max(now + TURN_WAIT), turn.lock()).await else {
+            let offsets = Vec::new();
+            return Ok(PullResult { group: group.to_string(), messages: Vec::new(), offsets, committed: req.commit });
+        };
+        let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
         let (g, topic) = (group.to_string(), req.topic.clone());
         let m = self
             .run(move |e| {
