@@ -59,7 +59,7 @@ async fn concurrent_pulls_of_one_group_are_all_answered_and_hand_out_each_record
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pull_waiting_for_its_turn_answers_within_its_wait() {
+async fn a_pull_that_cannot_get_its_turn_within_its_wait_is_refused_saying_why() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path(), EngineConfig { sync: SyncMode::Never, ..Default::default() }).unwrap();
     engine.create_topic("t", TopicConfig::with_partitions(1)).unwrap();
@@ -77,11 +77,16 @@ async fn a_pull_waiting_for_its_turn_answers_within_its_wait() {
         assert!(std::time::Instant::now() < deadline, "the first pull never joined");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    // ...so a second pull asking 6 s gets its answer (nothing) in about that, not after the first's 8.
+    // ...so a second pull asking 6 s is refused in about that, saying why, not after the first's 8.
     let t = std::time::Instant::now();
-    let r = b.pull("g", PullRequest { topic: "t".into(), max: 1, commit: true, wait_ms: 6_000 }).await.unwrap();
-    assert!(r.messages.is_empty());
+    let r = b.pull("g", PullRequest { topic: "t".into(), max: 1, commit: true, wait_ms: 6_000 }).await;
     let took = t.elapsed();
+    match r {
+        Err(BackendError::Conflict(why)) => {
+            assert!(why.contains("another pull of group g") && why.contains("try again"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(took >= Duration::from_secs(6) && took < Duration::from_secs(8), "{took:?}");
     holder.abort();
 }

@@ -185,11 +185,16 @@ impl Embedded {
         let deadline = now + wait;
         // Waiting for the turn counts against the pull's wait (and a pull that asks no wait
         // gets up to TURN_WAIT for it, as another pull's turn is short when there are records);
-        // one that never got the turn answers nothing, as an empty long poll does.
+        // one that never got the turn is refused, saying why: answering "no records" while
+        // the group has a backlog would mislead.
         let turn = self.pull_turn(group);
-        let Ok(_turn) = tokio::time::timeout_at(deadline.max(now + TURN_WAIT), turn.lock()).await else {
-            let offsets = Vec::new();
-            return Ok(PullResult { group: group.to_string(), messages: Vec::new(), offsets, committed: req.commit });
+        let turn_wait = wait.max(TURN_WAIT);
+        let Ok(_turn) = tokio::time::timeout_at(now + turn_wait, turn.lock()).await else {
+            return Err(BackendError::Conflict(format!(
+                "another pull of group {group} held the group for all of {} s: pulls of one group take turns \
+                 (each joins the group as a new member); try again, or pull with a shorter --wait on both",
+                turn_wait.as_secs_f64()
+            )));
         };
         let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
         let (g, topic) = (group.to_string(), req.topic.clone());

@@ -7,10 +7,6 @@ use bytes::Bytes;
 use kafka_protocol::records::Compression;
 use std::io::Read;
 
-/// The smallest record on the wire: length, attributes, timestamp delta, offset delta, key
-/// length, value length and header count, one byte each.
-pub const MIN_RECORD_BYTES: usize = 7;
-
 /// The decompressed bytes went past the limit.
 #[derive(Debug)]
 pub struct OverLimit;

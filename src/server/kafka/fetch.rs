@@ -157,13 +157,7 @@ async fn partition(b: &Broker, topic: &StrBytes, index: i32, offset: i64, max: u
             pd.high_watermark = end as i64;
             pd.last_stable_offset = end as i64;
             pd.log_start_offset = start as i64;
-            match encode(&recs) {
-                Ok(bytes) => pd.records = Some(bytes),
-                Err(e) => {
-                    tracing::error!("kafka: could not encode the records of {topic}/{index}: {e}");
-                    pd.error_code = errors::UNKNOWN_SERVER_ERROR;
-                }
-            }
+            pd.records = Some(encode(&recs));
         }
         Err(e) => {
             if !matches!(e, EngineError::OffsetOutOfRange { .. }) {
@@ -179,12 +173,12 @@ async fn partition(b: &Broker, topic: &StrBytes, index: i32, offset: i64, max: u
 /// `recs` as record batches (magic 2, uncompressed): one per run of CreateTime records, one per
 /// run of records of the same append time, the latter marked LogAppendTime (whose clients read
 /// the batch's largest timestamp as every record's).
-pub fn encode(recs: &[Record]) -> anyhow::Result<Bytes> {
+pub fn encode(recs: &[Record]) -> Bytes {
     let mut out = BytesMut::new();
     for run in recs.chunk_by(|a, b| a.create_time == b.create_time && (a.create_time || a.timestamp == b.timestamp)) {
         super::encode::batch(run, run.first().is_some_and(|r| r.create_time), &mut out);
     }
-    Ok(out.freeze())
+    out.freeze()
 }
 
 #[cfg(test)]
@@ -212,7 +206,7 @@ mod tests {
                 headers: vec![("h".into(), Some(Bytes::from_static(b"\xff")))],
             })
             .collect();
-        let mut bytes = encode(&recs).unwrap();
+        let mut bytes = encode(&recs);
         let info = RecordBatchDecoder::decode_batch_info(&mut bytes.clone()).unwrap();
         assert_eq!(info.len(), 1, "one batch");
         assert_eq!((info[0].min_offset, info[0].record_count, info[0].base_sequence), (5, 3, -1));
@@ -225,7 +219,7 @@ mod tests {
             back[0].records[2].headers.get(&StrBytes::from_static_str("h")),
             Some(&Some(Bytes::from_static(b"\xff")))
         );
-        assert!(encode(&[]).unwrap().is_empty(), "nothing is an empty set, not null");
+        assert!(encode(&[]).is_empty(), "nothing is an empty set, not null");
     }
 
     #[test]
@@ -245,7 +239,7 @@ mod tests {
             rec(3, 9_000, false, Some("c")),
             rec(4, 9_001, false, Some("d")),
         ];
-        let mut bytes = encode(&recs).unwrap();
+        let mut bytes = encode(&recs);
         let info = RecordBatchDecoder::decode_batch_info(&mut bytes.clone()).unwrap();
         let batches: Vec<_> = info.iter().map(|i| (i.min_offset, i.record_count, i.timestamp_type)).collect();
         assert_eq!(

@@ -1,8 +1,8 @@
 //! Produce (v3+: record batches of magic 2 only). Each partition's batches are CRC-checked,
 //! decompressed within the batch limit (gzip, snappy, lz4, zstd) and read straight into the
-//! engine's records ([`super::decode`]), then appended as one engine batch; the answer goes out once the append returns, which
-//! is as durable as `--sync` makes it (acks 1 and -1 alike: this node is every replica), and
-//! not at all for acks 0.
+//! engine's records ([`super::decode`]), then appended as one engine batch; the answer goes out
+//! once the append returns, which is as durable as `--sync` makes it (acks 1 and -1 alike: this
+//! node is every replica), and not at all for acks 0.
 //!
 //! What the client sends is kept: each record's own timestamp (CreateTime; a batch flagged
 //! LogAppendTime, or a timestamp of -1, takes the append time, and the answer's
